@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Install the Debian 12 packages tapline needs to build, test and run its
+# demo.  Idempotent: installs only what is missing, and says what it does.
+set -euo pipefail
+
+packages=(
+	# build
+	gcc make autoconf automake pkg-config
+	libevent-dev libssl-dev zlib1g-dev libconfig-dev
+	# tests
+	libcmocka-dev iproute2 iputils-ping procps
+	# demo
+	iperf3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ $status == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+	echo "deps: all ${#packages[@]} packages present"
+	exit 0
+fi
+if ((EUID != 0)); then
+	echo "deps: missing packages: ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Install straight away when the package lists allow it; refresh them
+# only if that fails (a fresh machine may have none, or stale ones).
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The README's test command: install what is missing, build, run every test
+# (unit and integration: `make check`), check the release tarball
+# (`make distcheck`), and end with one line "N passed, N failed".
+# Integration tests need root (network namespaces); without it they skip.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh || exit 1
+scripts/build.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0 failed=0 skipped=0
+
+# Count one test program's results: cmocka prints how many cases passed
+# and failed; a script or a crashed program counts as one.
+count_log() {
+	local trs=$1 log=${1%.trs}.log result n
+	result=$(sed -n 's/^:test-result: //p' "$trs" | head -n 1)
+	n=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$log" | tail -n 1)
+	if [[ -n $n ]]; then
+		passed=$((passed + n))
+		n=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test(s), listed below:.*/\1/p' "$log" | tail -n 1)
+		failed=$((failed + ${n:-0}))
+		if [[ $result != PASS && -z $n ]]; then failed=$((failed + 1)); fi
+		return
+	fi
+	case $result in
+	PASS) passed=$((passed + 1)) ;;
+	SKIP) skipped=$((skipped + 1)); echo "skipped: ${trs%.trs}" ;;
+	*) failed=$((failed + 1)); echo "failed: ${trs%.trs}" ;;
+	esac
+}
+
+echo "test: make check"
+find tests -name '*.trs' -delete 2>/dev/null
+make -j2 check
+status=$?
+while IFS= read -r trs; do count_log "$trs"; done < <(find tests -name '*.trs' | sort)
+if [[ $status -ne 0 && $failed -eq 0 ]]; then failed=1; fi
+if [[ -f test-suite.log ]] && grep -q '^# \(FAIL\|ERROR\): *[1-9]' test-suite.log; then
+	sed -n '/^=\+$/,$p' test-suite.log | head -n 200
+fi
+
+# The tarball must build and pass its unit tests on its own; integration
+# tests already ran above, so they skip inside distcheck.
+echo "test: make distcheck"
+if TAPLINE_SKIP_INTEGRATION=1 make -s distcheck >distcheck.log 2>&1; then
+	passed=$((passed + 1))
+	echo "distcheck: ok"
+else
+	failed=$((failed + 1))
+	tail -n 40 distcheck.log
+	echo "distcheck: FAILED (see distcheck.log)"
+fi
+
+echo "$skipped skipped"
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cli.h"
+#include "util.h"
+
+enum { OPT_JSON = 256 };
+
+/* The leading ':' makes getopt report a missing value as ':'. */
+static const char cli_shortopts[] = ":sf:P:L:npqvt46mhV";
+
+static const struct option cli_longopts[] = {
+	{ "server", no_argument, NULL, 's' },
+	{ "config", required_argument, NULL, 'f' },
+	{ "port", required_argument, NULL, 'P' },
+	{ "local", required_argument, NULL, 'L' },
+	{ "listen", required_argument, NULL, 'L' },
+	{ "foreground", no_argument, NULL, 'n' },
+	{ "persist", no_argument, NULL, 'p' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "test", no_argument, NULL, 't' },
+	{ "check", no_argument, NULL, 't' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "mlock", no_argument, NULL, 'm' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void
+cli_usage(FILE *out)
+{
+	fputs(
+"usage: tapline [options] SESSION [SERVER]   connect as a client\n"
+"       tapline [options] -s                 run the server\n"
+"       tapline -t [-f FILE]                 check the config and print it\n"
+"       tapline genkey [FILE]                make a new 32-byte session key\n"
+"       tapline status [SESSION] [--json]    show the running sessions\n"
+"       tapline version\n"
+"\n"
+"options:\n"
+"  -s, --server          server mode\n"
+"  -f, --config FILE     config file (default " CLI_DEFAULT_CONFIG ")\n"
+"  -P, --port PORT       server: listen port; client: server port (default 5000)\n"
+"  -L, --local ADDR      server: listen address; client: source address\n"
+"  -n, --foreground      stay in the foreground and log to stderr\n"
+"  -p, --persist         client: reconnect forever, with backoff\n"
+"  -q, --quiet           log less (warnings and errors only)\n"
+"  -v, --verbose         log more (repeat for debug)\n"
+"  -t, --test            check the config file, print a summary, exit\n"
+"  -4, --ipv4            use IPv4 for the underlay\n"
+"  -6, --ipv6            use IPv6 for the underlay\n"
+"  -m, --mlock           lock the daemon's memory (mlockall)\n"
+"      --json            status: print JSON\n"
+"  -h, --help            this text\n"
+"  -V, --version         print the version\n"
+"\n"
+"exit status: 0 ok, 1 runtime failure, 2 usage or config error\n"
+"see tapline(8) and tapline.conf(5)\n",
+	    out);
+}
+
+/* Strict decimal port: no sign, no trailing junk, 1..65535. */
+static int
+cli_parse_port(const char *s, int *port)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
+		return -1;
+	*port = (int)v;
+	return 0;
+}
+
+/* Is the flag set when the mode does not use it?  Name it if so. */
+static const char *
+cli_misplaced_flag(const struct cli *c)
+{
+	bool daemon = c->mode == CLI_SERVER || c->mode == CLI_CLIENT;
+
+	if (c->json && c->mode != CLI_STATUS)
+		return "--json applies to 'tapline status' only";
+	if (c->persist && c->mode != CLI_CLIENT)
+		return "-p (persist) applies to client mode only";
+	if (!daemon && c->port != 0)
+		return "-P applies to server and client mode only";
+	if (!daemon && c->local != NULL)
+		return "-L applies to server and client mode only";
+	if (!daemon && c->family != AF_UNSPEC)
+		return "-4/-6 apply to server and client mode only";
+	if (!daemon && c->mlock)
+		return "-m applies to server and client mode only";
+	return NULL;
+}
+
+int
+cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
+{
+	bool server = false, check = false, help = false, version = false;
+	bool dashdash;
+	const char *misplaced, *sub = NULL;
+	int opt, npos;
+	char **pos;
+
+	memset(c, 0, sizeof(*c));
+	c->mode = CLI_CLIENT;
+	c->config = CLI_DEFAULT_CONFIG;
+	c->family = AF_UNSPEC;
+
+	/* optind = 0 makes glibc reinitialise, so tests can parse again. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, cli_shortopts, cli_longopts,
+	    NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			server = true;
+			break;
+		case 'f':
+			if (*optarg == '\0')
+				return util_err(err, errlen,
+				    "-f needs a file name");
+			c->config = optarg;
+			c->config_given = true;
+			break;
+		case 'P':
+			if (cli_parse_port(optarg, &c->port) != 0)
+				return util_err(err, errlen,
+				    "bad port '%s': use a number 1..65535",
+				    optarg);
+			break;
+		case 'L':
+			if (*optarg == '\0')
+				return util_err(err, errlen,
+				    "-L needs an address");
+			c->local = optarg;
+			break;
+		case 'n':
+			c->foreground = true;
+			break;
+		case 'p':
+			c->persist = true;
+			break;
+		case 'q':
+			c->verbosity--;
+			break;
+		case 'v':
+			c->verbosity++;
+			break;
+		case 't':
+			check = true;
+			break;
+		case '4':
+		case '6':
+			if (c->family != AF_UNSPEC &&
+			    c->family != (opt == '4' ? AF_INET : AF_INET6))
+				return util_err(err, errlen,
+				    "-4 and -6 exclude each other");
+			c->family = opt == '4' ? AF_INET : AF_INET6;
+			break;
+		case 'm':
+			c->mlock = true;
+			break;
+		case OPT_JSON:
+			c->json = true;
+			break;
+		case 'h':
+			help = true;
+			break;
+		case 'V':
+			version = true;
+			break;
+		case ':':
+			return util_err(err, errlen, "option %s needs a value",
+			    argv[optind - 1]);
+		default:
+			if (optopt != 0 && optopt < 256)
+				return util_err(err, errlen,
+				    "unknown option -%c", optopt);
+			return util_err(err, errlen, "unknown option %s",
+			    argv[optind - 1]);
+		}
+	}
+
+	pos = argv + optind;
+	npos = argc - optind;
+	dashdash = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
+
+	if (help) {
+		c->mode = CLI_HELP;
+		return 0;
+	}
+	if (version) {
+		c->mode = CLI_VERSION;
+		return 0;
+	}
+
+	/* A first word that names a subcommand is one, unless after "--". */
+	if (npos > 0 && !dashdash &&
+	    (strcmp(pos[0], "genkey") == 0 || strcmp(pos[0], "status") == 0 ||
+	    strcmp(pos[0], "version") == 0))
+		sub = pos[0];
+
+	if (sub != NULL && (server || check))
+		return util_err(err, errlen, "'%s' cannot be combined with %s",
+		    sub, server ? "-s" : "-t");
+	/* -s -t checks the config, as -t alone does. */
+	if (check)
+		c->mode = CLI_CHECK;
+	else if (server)
+		c->mode = CLI_SERVER;
+
+	if (sub != NULL && strcmp(sub, "genkey") == 0) {
+		c->mode = CLI_GENKEY;
+		if (npos > 2)
+			return util_err(err, errlen,
+			    "genkey takes at most one FILE");
+		c->keyfile = npos == 2 ? pos[1] : NULL;
+	} else if (sub != NULL && strcmp(sub, "status") == 0) {
+		c->mode = CLI_STATUS;
+		if (npos > 2)
+			return util_err(err, errlen,
+			    "status takes at most one SESSION");
+		c->session = npos == 2 ? pos[1] : NULL;
+	} else if (sub != NULL) {
+		c->mode = CLI_VERSION;
+		if (npos > 1)
+			return util_err(err, errlen, "version takes no arguments");
+	} else if (c->mode == CLI_SERVER || c->mode == CLI_CHECK) {
+		if (npos > 0)
+			return util_err(err, errlen,
+			    "unexpected argument '%s' with %s", pos[0],
+			    c->mode == CLI_SERVER ? "-s" : "-t");
+	} else {
+		if (npos == 0)
+			return util_err(err, errlen,
+			    "missing SESSION (or -s to run the server)");
+		if (npos > 2)
+			return util_err(err, errlen,
+			    "unexpected argument '%s' after SESSION SERVER",
+			    pos[2]);
+		c->session = pos[0];
+		c->server = npos == 2 ? pos[1] : NULL;
+	}
+
+	if ((misplaced = cli_misplaced_flag(c)) != NULL)
+		return util_err(err, errlen, "%s", misplaced);
+	return 0;
+}

@@ -1,0 +1,2484 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libconfig -> validated struct conf (DESIGN.md section 2 and
+ * tapline.conf(5)).
+ *
+ * One pass over the file collects every error and warning as a complete
+ * line "FILE:LINE: SETTING: what is wrong and what is allowed", so that an
+ * operator fixes a file in one round.  Nothing here prints a key or a
+ * passphrase.  libconfig 1.5 pitfalls handled here (LIBFACTS.md section 5):
+ * integers beyond 32 bits wrap silently, a comment on the last line needs
+ * a newline, names may contain '*', and file errors carry no errno.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+#include <openssl/crypto.h>
+
+#include "conf.h"
+#include "log.h"
+#include "util.h"
+
+/* A config file is text written by hand; a megabyte is plenty. */
+#define CONF_FILE_MAX (1024 * 1024)
+#define CONF_MSG_MAX 1024
+/* How much of a value a message quotes. */
+#define CONF_QUOTE_MAX 80
+/* Longest host name (RFC 1035) and user or group name we accept. */
+#define CONF_HOST_MAX 253
+#define CONF_USER_MAX 32
+
+/*
+ * An integer literal that does not fit in 32 bits and has no 'L' suffix.
+ * libconfig 1.5 wraps it silently (4294967306 reads as 10), so the
+ * loader finds such literals in the text itself and matches them to
+ * settings by line and wrapped value.
+ */
+struct conf_bigint {
+	unsigned int line;
+	int32_t wrapped;
+	char text[32];
+};
+
+/* State of one load. */
+struct conf_ctx {
+	const char *path;	/* the main file, as given */
+	char *dir;		/* its directory: @include and key paths */
+	struct conf_diag *diag;
+	struct conf_bigint *bigints;
+	size_t nbigints;
+	bool oom;
+};
+
+/* Session settings, in the order of DESIGN.md section 2. */
+enum conf_field {
+	F_KEY,
+	F_PASSWD,
+	F_SERVER,
+	F_PROTO,
+	F_TYPE,
+	F_KEEPALIVE,
+	F_TIMEOUT,
+	F_PERSIST,
+	F_COMPRESS,
+	F_CIPHER,
+	F_DEVICE,
+	F_QUEUES,
+	F_MTU,
+	F_SPEED,
+	F_MULTI,
+	F_ADDRESS,
+	F_ROUTES,
+	F_BRIDGE,
+	F_UP,
+	F_DOWN,
+	F_LEGACY,
+	F_COUNT
+};
+
+/* A session (or the `default` template) while it is being built. */
+struct conf_build {
+	struct conf_session s;
+	const config_setting_t *group;	/* the session's own group */
+	/* Where each value came from; NULL means the built-in default. */
+	const config_setting_t *src[F_COUNT];
+	bool key_ok;	/* the key file was read and decoded */
+};
+
+typedef int (*conf_field_fn)(struct conf_ctx *, const config_setting_t *,
+    const char *, struct conf_build *);
+
+struct conf_field_desc {
+	const char *name;
+	conf_field_fn parse;
+	/* Secrets: allowed in a session only, never in `default`. */
+	bool session_only;
+};
+
+typedef int (*conf_option_fn)(struct conf_ctx *, const config_setting_t *,
+    const char *, struct conf_options *);
+
+struct conf_option_desc {
+	const char *name;
+	conf_option_fn parse;
+};
+
+static const char *const conf_proto_names[] = { "udp", "tcp" };
+static const char *const conf_type_names[] = { "tun", "tap" };
+static const char *const conf_cipher_names[] = { "auto", "aes-256-gcm",
+	"chacha20-poly1305" };
+static const char *const conf_multi_names[] = { "allow", "deny",
+	"killold" };
+static const char *const conf_legacy_names[] = { "", "vtun" };
+static const char *const conf_persist_names[] = { "no", "yes", "keep" };
+
+_Static_assert(DEV_TUN == 0 && DEV_TAP == 1, "conf_type_names order");
+
+/* ---------------------------------------------------------------- */
+/* Messages */
+
+/* Append line (owned by the array from now on) to an array of strings. */
+static int
+conf_diag_take(char ***v, size_t *n, char *line)
+{
+	char **nv;
+
+	if (line == NULL)
+		return -1;
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		free(line);
+		return -1;
+	}
+	nv[(*n)++] = line;
+	*v = nv;
+	return 0;
+}
+
+/* Add one finished line to the errors or the warnings. */
+static void
+conf_diag_add(struct conf_ctx *ctx, bool warning, char *line)
+{
+	struct conf_diag *d = ctx->diag;
+	int r;
+
+	if (warning)
+		r = conf_diag_take(&d->warnings, &d->nwarnings, line);
+	else
+		r = conf_diag_take(&d->errors, &d->nerrors, line);
+	if (r == -1)
+		ctx->oom = true;
+}
+
+void
+conf_diag_free(struct conf_diag *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->nerrors; i++)
+		free(d->errors[i]);
+	for (i = 0; i < d->nwarnings; i++)
+		free(d->warnings[i]);
+	free(d->errors);
+	free(d->warnings);
+	memset(d, 0, sizeof(*d));
+}
+
+/*
+ * The file a setting came from.  libconfig names the main file NULL (we
+ * parse it from memory) and an included file by its @include path, which
+ * it resolved against our include directory, so say that directory too.
+ */
+static void
+conf_file_of(const struct conf_ctx *ctx, const config_setting_t *s,
+    char *buf, size_t len)
+{
+	const char *f = s != NULL ? config_setting_source_file(s) : NULL;
+
+	if (f == NULL)
+		util_strlcpy(buf, ctx->path, len);
+	else if (f[0] == '/' || strcmp(ctx->dir, ".") == 0)
+		util_strlcpy(buf, f, len);
+	else
+		snprintf(buf, len, "%s/%s", ctx->dir, f);
+}
+
+/* Format "FILE:LINE: LABEL: message" and add it to the diagnostics. */
+static void __attribute__((format(printf, 5, 0)))
+conf_vadd(struct conf_ctx *ctx, bool warning, const config_setting_t *s,
+    const char *label, const char *fmt, va_list ap)
+{
+	char file[PATH_MAX], msg[CONF_MSG_MAX], *line = NULL;
+	unsigned int lineno = s != NULL ? config_setting_source_line(s) : 0;
+	int r;
+
+	conf_file_of(ctx, s, file, sizeof(file));
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (lineno > 0 && label != NULL)
+		r = asprintf(&line, "%s:%u: %s: %s", file, lineno, label, msg);
+	else if (lineno > 0)
+		r = asprintf(&line, "%s:%u: %s", file, lineno, msg);
+	else if (label != NULL)
+		r = asprintf(&line, "%s: %s: %s", file, label, msg);
+	else
+		r = asprintf(&line, "%s: %s", file, msg);
+	conf_diag_add(ctx, warning, r == -1 ? NULL : line);
+}
+
+/* Record an error about setting s; returns -1 for `return conf_error()`. */
+static int __attribute__((format(printf, 4, 5)))
+conf_error(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_vadd(ctx, false, s, label, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void __attribute__((format(printf, 4, 5)))
+conf_warn(struct conf_ctx *ctx, const config_setting_t *s, const char *label,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_vadd(ctx, true, s, label, fmt, ap);
+	va_end(ap);
+}
+
+/* Error at a raw file and line (parse errors come without a setting). */
+static void
+conf_error_at(struct conf_ctx *ctx, const char *file, int line,
+    const char *msg)
+{
+	char *buf = NULL;
+	int r;
+
+	if (line > 0)
+		r = asprintf(&buf, "%s:%d: %s", file, line, msg);
+	else
+		r = asprintf(&buf, "%s: %s", file, msg);
+	conf_diag_add(ctx, false, r == -1 ? NULL : buf);
+}
+
+/*
+ * A value from the file in double quotes, escaped and shortened, for
+ * messages: strings may hold "\n" and other bytes a log must not carry.
+ */
+static const char *
+conf_quote(const char *v, char *buf, size_t len)
+{
+	char esc[CONF_QUOTE_MAX + 4];
+
+	util_escape(v, strlen(v), esc, sizeof(esc));
+	snprintf(buf, len, "\"%s\"", esc);
+	return buf;
+}
+
+static const char *
+conf_type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a float";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_GROUP:
+		return "a group";
+	case CONFIG_TYPE_ARRAY:
+		return "an array";
+	case CONFIG_TYPE_LIST:
+		return "a list";
+	default:
+		return "something else";
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* Typed readers */
+
+static bool
+conf_is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+/*
+ * Find integer literals that libconfig 1.5 would wrap (no 'L' suffix,
+ * outside 32 bits).  The scanner knows just enough of the syntax to skip
+ * comments, strings and names; it only adds detail to messages, so any
+ * file it misreads still gets libconfig's (wrapped) value range-checked.
+ */
+static int
+conf_scan_bigints(struct conf_ctx *ctx, const char *p, size_t len)
+{
+	unsigned int line = 1;
+	size_t i = 0;
+
+	while (i < len) {
+		char c = p[i];
+
+		if (c == '\n') {
+			line++;
+			i++;
+		} else if (c == '#' ||
+		    (c == '/' && i + 1 < len && p[i + 1] == '/')) {
+			while (i < len && p[i] != '\n')
+				i++;
+		} else if (c == '/' && i + 1 < len && p[i + 1] == '*') {
+			for (i += 2; i < len; i++) {
+				if (p[i] == '*' && i + 1 < len &&
+				    p[i + 1] == '/') {
+					i += 2;
+					break;
+				}
+				if (p[i] == '\n')
+					line++;
+			}
+		} else if (c == '"') {
+			for (i++; i < len && p[i] != '"'; i++) {
+				if (p[i] == '\\' && i + 1 < len)
+					i++;
+				if (p[i] == '\n')
+					line++;
+			}
+			i++;
+		} else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    c == '*') {
+			while (i < len && ((p[i] >= 'A' && p[i] <= 'Z') ||
+			    (p[i] >= 'a' && p[i] <= 'z') ||
+			    (p[i] >= '0' && p[i] <= '9') || p[i] == '-' ||
+			    p[i] == '_' || p[i] == '*'))
+				i++;
+		} else if ((c >= '0' && c <= '9') ||
+		    ((c == '-' || c == '+') && i + 1 < len && p[i + 1] >= '0' &&
+		    p[i + 1] <= '9')) {
+			size_t start = i;
+			bool hex = false, huge = false;
+			char text[32];
+			long long v;
+
+			if (c == '-' || c == '+')
+				i++;
+			if (p[i] == '0' && i + 1 < len &&
+			    (p[i + 1] == 'x' || p[i + 1] == 'X')) {
+				hex = true;
+				for (i += 2; i < len && conf_is_hex(p[i]);)
+					i++;
+			} else {
+				while (i < len && p[i] >= '0' && p[i] <= '9')
+					i++;
+				if (i < len && (p[i] == '.' || p[i] == 'e' ||
+				    p[i] == 'E')) {
+					/* A float: never wrapped. */
+					while (i < len && ((p[i] >= '0' &&
+					    p[i] <= '9') || strchr(".eE+-",
+					    p[i]) != NULL))
+						i++;
+					continue;
+				}
+			}
+			if (i < len && p[i] == 'L') {
+				while (i < len && p[i] == 'L')
+					i++;
+				continue;
+			}
+			if (i - start >= sizeof(text)) {
+				huge = true;
+				memcpy(text, p + start, sizeof(text) - 4);
+				memcpy(text + sizeof(text) - 4, "...", 4);
+			} else {
+				memcpy(text, p + start, i - start);
+				text[i - start] = '\0';
+			}
+			/* Mimic libconfig: strtoll/strtoull, then an int. */
+			errno = 0;
+			if (hex) {
+				unsigned long long u = strtoull(text, NULL, 16);
+
+				v = (long long)(u & 0xffffffffULL);
+				if (errno == ERANGE || huge)
+					v = -1;
+				if (u <= INT32_MAX && errno == 0 && !huge)
+					continue;
+			} else {
+				v = strtoll(text, NULL, 10);
+				if (huge)
+					v = text[0] == '-' ? LLONG_MIN :
+					    LLONG_MAX;
+				if (v >= INT32_MIN && v <= INT32_MAX &&
+				    errno == 0 && !huge)
+					continue;
+			}
+			{
+				struct conf_bigint *nb = realloc(ctx->bigints,
+				    (ctx->nbigints + 1) * sizeof(*nb));
+
+				if (nb == NULL)
+					return -1;
+				ctx->bigints = nb;
+				nb[ctx->nbigints].line = line;
+				nb[ctx->nbigints].wrapped =
+				    (int32_t)(uint32_t)(unsigned long long)v;
+				memcpy(nb[ctx->nbigints].text, text,
+				    sizeof(text));
+				ctx->nbigints++;
+			}
+		} else
+			i++;
+	}
+	return 0;
+}
+
+/*
+ * Read an integer setting.  *big is set when the literal did not fit in
+ * 32 bits (libconfig wrapped it): no setting of tapline accepts such a
+ * value, and `text` then holds the literal as written.
+ */
+static int
+conf_read_int(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, long long *v, bool *big, char *text, size_t textlen)
+{
+	int type = config_setting_type(s);
+	size_t i;
+
+	/* Set the outputs on every path: callers read them only on success. */
+	*v = 0;
+	*big = false;
+	snprintf(text, textlen, "?");
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+		return conf_error(ctx, s, label, "must be an integer, got %s",
+		    conf_type_name(type));
+	*v = config_setting_get_int64(s);
+	snprintf(text, textlen, "%lld", *v);
+	if (type != CONFIG_TYPE_INT || config_setting_source_file(s) != NULL)
+		return 0;
+	for (i = 0; i < ctx->nbigints; i++) {
+		const struct conf_bigint *b = &ctx->bigints[i];
+
+		if (b->line == config_setting_source_line(s) &&
+		    b->wrapped == (int32_t)*v) {
+			*big = true;
+			util_strlcpy(text, b->text, textlen);
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Read an integer and check it against min..max. */
+static int
+conf_read_int_range(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, long long min, long long max, long long *v)
+{
+	char text[32];
+	bool big;
+
+	if (conf_read_int(ctx, s, label, v, &big, text, sizeof(text)) == -1)
+		return -1;
+	if (big || *v < min || *v > max)
+		return conf_error(ctx, s, label,
+		    "%s is out of range %lld..%lld", text, min, max);
+	return 0;
+}
+
+/* A string setting; anything else is a type error. */
+static int
+conf_read_string(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, const char **v)
+{
+	int type = config_setting_type(s);
+
+	*v = "";
+	if (type != CONFIG_TYPE_STRING)
+		return conf_error(ctx, s, label, "must be a string, got %s",
+		    conf_type_name(type));
+	*v = config_setting_get_string(s);
+	return 0;
+}
+
+/* A string that must be one of names[]; the message lists them all. */
+static int
+conf_read_enum(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, const char *const *names, size_t n, int *v)
+{
+	char allowed[256], q[CONF_QUOTE_MAX + 8];
+	const char *str;
+	size_t i, off = 0;
+
+	*v = 0;
+	if (conf_read_string(ctx, s, label, &str) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(str, names[i]) == 0) {
+			*v = (int)i;
+			return 0;
+		}
+	}
+	for (i = 0; i < n && off < sizeof(allowed); i++)
+		off += (size_t)snprintf(allowed + off, sizeof(allowed) - off,
+		    "%s\"%s\"", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+		    names[i]);
+	return conf_error(ctx, s, label, "%s is not allowed; use %s",
+	    conf_quote(str, q, sizeof(q)), allowed);
+}
+
+/* Host names and IP literals: letters, digits and . - _ : [ ] %. */
+static bool
+conf_host_valid(const char *h)
+{
+	size_t len = strlen(h), i;
+
+	if (len == 0 || len > CONF_HOST_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = h[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || strchr(".-_:[]%", c) != NULL))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * An existing interface name (a bridge): what the kernel accepts in
+ * dev_valid_name(), minus the '%' that would make it a template.
+ */
+static bool
+conf_ifname_valid(const char *n)
+{
+	size_t len = strlen(n), i;
+
+	if (len == 0 || len >= IFNAMSIZ || strcmp(n, ".") == 0 ||
+	    strcmp(n, "..") == 0)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)n[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '/' || c == ':' || c == '%')
+			return false;
+	}
+	return true;
+}
+
+/* "192.0.2.1/30" or "2001:db8::/32"; with `network`, no host bits. */
+static int
+conf_cidr_parse(const char *text, bool network, struct conf_cidr *c,
+    char *err, size_t errlen)
+{
+	char addr[INET6_ADDRSTRLEN + 1], q[CONF_QUOTE_MAX + 8];
+	const char *slash = strchr(text, '/'), *p;
+	size_t alen, i;
+	int prefix = 0, max, bad = 0;
+
+	memset(c, 0, sizeof(*c));
+	conf_quote(text, q, sizeof(q));
+	if (slash == NULL)
+		return util_err(err, errlen, "%s has no prefix length; write "
+		    "it like \"%s\" or \"%s\"", q,
+		    network ? "198.51.100.0/24" : "192.0.2.1/30",
+		    network ? "2001:db8:1::/48" : "2001:db8::1/64");
+	alen = (size_t)(slash - text);
+	if (alen == 0 || alen >= sizeof(addr))
+		return util_err(err, errlen, "%s is not an IPv4 or IPv6 "
+		    "address with a prefix length", q);
+	memcpy(addr, text, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, c->addr) == 1) {
+		c->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, c->addr) == 1) {
+		c->family = AF_INET6;
+		max = 128;
+	} else
+		return util_err(err, errlen, "%s is not an IPv4 or IPv6 "
+		    "address with a prefix length", q);
+	p = slash + 1;
+	if (*p == '\0' || strlen(p) > 3)
+		bad = 1;
+	for (; *p != '\0' && !bad; p++) {
+		if (*p < '0' || *p > '9')
+			bad = 1;
+		else
+			prefix = prefix * 10 + (*p - '0');
+	}
+	if (bad || prefix > max)
+		return util_err(err, errlen, "%s: prefix length must be 0..%d",
+		    q, max);
+	c->prefix = prefix;
+	if (network) {
+		struct conf_cidr net = *c;
+		char fixed[CONF_CIDR_STRLEN];
+		size_t nbytes = c->family == AF_INET ? 4 : 16;
+
+		for (i = 0; i < nbytes; i++) {
+			int keep = prefix - (int)i * 8;
+
+			if (keep <= 0)
+				net.addr[i] = 0;
+			else if (keep < 8)
+				net.addr[i] &= (uint8_t)(0xff00 >> keep);
+		}
+		if (memcmp(net.addr, c->addr, nbytes) != 0) {
+			conf_cidr_format(&net, fixed, sizeof(fixed));
+			return util_err(err, errlen, "%s has host bits set; "
+			    "did you mean \"%s\"?", q, fixed);
+		}
+	}
+	return 0;
+}
+
+void
+conf_cidr_format(const struct conf_cidr *c, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(c->family, c->addr, a, sizeof(a)) == NULL)
+		util_strlcpy(a, "?", sizeof(a));
+	snprintf(buf, len, "%s/%d", a, c->prefix);
+}
+
+/* Label of list element i: "cobra.up[1]". */
+static void
+conf_elem_label(char *buf, size_t len, const char *label, int i)
+{
+	snprintf(buf, len, "%s[%d]", label, i);
+}
+
+/*
+ * Call fn for every string of a list, an array or a single string (one
+ * command or address needs no brackets).  Every element is checked even
+ * after a bad one, so that all mistakes are reported.
+ */
+static int
+conf_each_string(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label,
+    int (*fn)(struct conf_ctx *, const config_setting_t *, const char *,
+    const char *, void *), void *arg)
+{
+	char elabel[CONF_NAME_MAX * 2 + 32];
+	int type = config_setting_type(s), n, i, r = 0;
+
+	if (type == CONFIG_TYPE_STRING)
+		return fn(ctx, s, label, config_setting_get_string(s), arg);
+	if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY)
+		return conf_error(ctx, s, label, "must be a list of strings "
+		    "like [ \"...\", \"...\" ], got %s", conf_type_name(type));
+	n = config_setting_length(s);
+	if (n > CONF_LIST_MAX)
+		return conf_error(ctx, s, label, "has %d entries; at most %d "
+		    "are allowed", n, CONF_LIST_MAX);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s,
+		    (unsigned int)i);
+
+		conf_elem_label(elabel, sizeof(elabel), label, i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			r = conf_error(ctx, e, elabel, "must be a string, got "
+			    "%s", conf_type_name(config_setting_type(e)));
+			continue;
+		}
+		if (fn(ctx, e, elabel, config_setting_get_string(e), arg) ==
+		    -1)
+			r = -1;
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------- */
+/* Sessions: freeing and copying */
+
+static void
+conf_argvs_free(struct script_argv *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		script_argv_free(&v[i]);
+	free(v);
+}
+
+/* Free what a session owns, wiping its secrets; the struct is reused. */
+static void
+conf_session_clear(struct conf_session *s)
+{
+	OPENSSL_cleanse(s->key, sizeof(s->key));
+	if (s->passwd != NULL) {
+		OPENSSL_cleanse(s->passwd, strlen(s->passwd));
+		free(s->passwd);
+	}
+	free(s->key_path);
+	free(s->file);
+	free(s->server);
+	free(s->address);
+	free(s->routes);
+	conf_argvs_free(s->up, s->nup);
+	conf_argvs_free(s->down, s->ndown);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Deep copy of an argv list (defaults are copied into each session). */
+static int
+conf_argvs_copy(struct script_argv **dst, size_t *ndst,
+    const struct script_argv *src, size_t n)
+{
+	struct script_argv *v;
+	size_t i;
+	int j;
+
+	*dst = NULL;
+	*ndst = 0;
+	if (n == 0)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (v == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		v[i].argv = calloc((size_t)src[i].argc + 1, sizeof(char *));
+		if (v[i].argv == NULL)
+			goto fail;
+		for (j = 0; j < src[i].argc; j++) {
+			v[i].argv[j] = strdup(src[i].argv[j]);
+			if (v[i].argv[j] == NULL)
+				goto fail;
+			v[i].argc = j + 1;
+		}
+	}
+	*dst = v;
+	*ndst = n;
+	return 0;
+fail:
+	conf_argvs_free(v, n);
+	return -1;
+}
+
+/* Copy an address or route array (defaults go into each session). */
+static int
+conf_cidrs_copy(struct conf_cidr **dst, const struct conf_cidr *src,
+    size_t n)
+{
+	*dst = NULL;
+	if (n == 0)
+		return 0;
+	*dst = malloc(n * sizeof(**dst));
+	if (*dst == NULL)
+		return -1;
+	memcpy(*dst, src, n * sizeof(**dst));
+	return 0;
+}
+
+/*
+ * Copy every setting a session can inherit from `default` (all but the
+ * secrets, name and location) from src into a cleared dst.
+ */
+static int
+conf_session_inherit(struct conf_session *dst, const struct conf_session *src)
+{
+	dst->proto = src->proto;
+	dst->type = src->type;
+	dst->keepalive = src->keepalive;
+	dst->timeout = src->timeout;
+	dst->persist = src->persist;
+	dst->compress = src->compress;
+	dst->cipher = src->cipher;
+	memcpy(dst->device, src->device, sizeof(dst->device));
+	dst->queues = src->queues;
+	dst->mtu = src->mtu;
+	dst->speed_in = src->speed_in;
+	dst->speed_out = src->speed_out;
+	dst->multi = src->multi;
+	memcpy(dst->bridge, src->bridge, sizeof(dst->bridge));
+	dst->legacy = src->legacy;
+	if (src->server != NULL && (dst->server = strdup(src->server)) == NULL)
+		return -1;
+	if (conf_cidrs_copy(&dst->address, src->address, src->naddress) == -1)
+		return -1;
+	dst->naddress = src->naddress;
+	if (conf_cidrs_copy(&dst->routes, src->routes, src->nroutes) == -1)
+		return -1;
+	dst->nroutes = src->nroutes;
+	if (conf_argvs_copy(&dst->up, &dst->nup, src->up, src->nup) == -1)
+		return -1;
+	if (conf_argvs_copy(&dst->down, &dst->ndown, src->down, src->ndown) ==
+	    -1)
+		return -1;
+	return 0;
+}
+
+/* The built-in defaults (DESIGN.md section 2). */
+static void
+conf_session_defaults(struct conf_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->proto = CONF_PROTO_UDP;
+	s->type = DEV_TUN;
+	s->keepalive = CONF_DEFAULT_KEEPALIVE;
+	s->timeout = CONF_DEFAULT_TIMEOUT;
+	s->persist = CONF_PERSIST_YES;
+	s->compress = 0;
+	s->cipher = CONF_CIPHER_AUTO;
+	s->queues = 1;
+	s->mtu = 0;
+	s->multi = CONF_MULTI_KILLOLD;
+	s->legacy = CONF_LEGACY_NONE;
+}
+
+/* ---------------------------------------------------------------- */
+/* Session settings */
+
+/* Relative key paths are relative to the config file, not to the CWD. */
+static char *
+conf_resolve_path(const struct conf_ctx *ctx, const char *p)
+{
+	char *out;
+
+	if (p[0] == '/' || strcmp(ctx->dir, ".") == 0)
+		return strdup(p);
+	if (asprintf(&out, "%s/%s", ctx->dir, p) == -1)
+		return NULL;
+	return out;
+}
+
+/* key: resolve the path, then read and check the key file now. */
+static int
+conf_f_key(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	char err[256];
+	const char *v;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	if (v[0] == '\0')
+		return conf_error(ctx, s, label, "is empty; set the path of a "
+		    "key file (tapline genkey FILE writes one)");
+	free(b->s.key_path);
+	b->s.key_path = conf_resolve_path(ctx, v);
+	if (b->s.key_path == NULL) {
+		ctx->oom = true;
+		return -1;
+	}
+	b->s.auth = CONF_AUTH_KEY;
+	if (key_read_file(b->s.key_path, b->s.key, err, sizeof(err)) == -1)
+		return conf_error(ctx, s, label, "%s: %s", b->s.key_path, err);
+	b->key_ok = true;
+	return 0;
+}
+
+/* Characters, not bytes: a UTF-8 passphrase is judged by what was typed. */
+static size_t
+conf_utf8_len(const char *p)
+{
+	size_t n = 0;
+
+	for (; *p != '\0'; p++)
+		if (((unsigned char)*p & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* passwd: kept for scrypt; short ones draw a warning. */
+static int
+conf_f_passwd(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	const char *v;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	if (v[0] == '\0')
+		return conf_error(ctx, s, label, "is empty; set a passphrase "
+		    "or, better, a key file (tapline genkey)");
+	if (conf_utf8_len(v) < CONF_PASSWD_WARN_LEN)
+		conf_warn(ctx, s, label, "passphrase is shorter than %d "
+		    "characters; prefer a key file (tapline genkey)",
+		    CONF_PASSWD_WARN_LEN);
+	if (b->s.passwd != NULL) {
+		OPENSSL_cleanse(b->s.passwd, strlen(b->s.passwd));
+		free(b->s.passwd);
+	}
+	b->s.passwd = strdup(v);
+	if (b->s.passwd == NULL) {
+		ctx->oom = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* server: a host name or an IP literal. */
+static int
+conf_f_server(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	char q[CONF_QUOTE_MAX + 8];
+	const char *v;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	if (!conf_host_valid(v))
+		return conf_error(ctx, s, label, "%s is not a host name or IP "
+		    "address", conf_quote(v, q, sizeof(q)));
+	free(b->s.server);
+	b->s.server = strdup(v);
+	if (b->s.server == NULL) {
+		ctx->oom = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_f_proto(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	int v;
+
+	if (conf_read_enum(ctx, s, label, conf_proto_names,
+	    UTIL_ARRAY_LEN(conf_proto_names), &v) == -1)
+		return -1;
+	b->s.proto = (enum conf_proto)v;
+	return 0;
+}
+
+static int
+conf_f_type(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	int v;
+
+	if (conf_read_enum(ctx, s, label, conf_type_names,
+	    UTIL_ARRAY_LEN(conf_type_names), &v) == -1)
+		return -1;
+	b->s.type = (enum dev_type)v;
+	return 0;
+}
+
+static int
+conf_f_keepalive(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	long long v;
+
+	if (conf_read_int_range(ctx, s, label, 0, CONF_KEEPALIVE_MAX, &v) ==
+	    -1)
+		return -1;
+	b->s.keepalive = (int)v;
+	return 0;
+}
+
+static int
+conf_f_timeout(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	long long v;
+
+	if (conf_read_int_range(ctx, s, label, 1, CONF_TIMEOUT_MAX, &v) == -1)
+		return -1;
+	b->s.timeout = (int)v;
+	return 0;
+}
+
+/* true, false, or "keep" (keep the device across reconnects). */
+static int
+conf_f_persist(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	char q[CONF_QUOTE_MAX + 8];
+	int type = config_setting_type(s);
+
+	if (type == CONFIG_TYPE_BOOL) {
+		b->s.persist = config_setting_get_bool(s) ? CONF_PERSIST_YES :
+		    CONF_PERSIST_NO;
+		return 0;
+	}
+	if (type != CONFIG_TYPE_STRING)
+		return conf_error(ctx, s, label, "must be true, false or "
+		    "\"keep\", got %s", conf_type_name(type));
+	if (strcmp(config_setting_get_string(s), "keep") != 0)
+		return conf_error(ctx, s, label, "%s is not allowed; use true, "
+		    "false or \"keep\"",
+		    conf_quote(config_setting_get_string(s), q, sizeof(q)));
+	b->s.persist = CONF_PERSIST_KEEP;
+	return 0;
+}
+
+/* "no" or "zlib:1".."zlib:9". */
+static int
+conf_f_compress(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	char q[CONF_QUOTE_MAX + 8];
+	const char *v;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	if (strcmp(v, "no") == 0) {
+		b->s.compress = 0;
+		return 0;
+	}
+	if (strncmp(v, "zlib:", 5) == 0 && v[5] >= '1' && v[5] <= '9' &&
+	    v[6] == '\0') {
+		b->s.compress = v[5] - '0';
+		return 0;
+	}
+	return conf_error(ctx, s, label, "%s is not allowed; use \"no\" or "
+	    "\"zlib:1\" .. \"zlib:9\"", conf_quote(v, q, sizeof(q)));
+}
+
+static int
+conf_f_cipher(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	int v;
+
+	if (conf_read_enum(ctx, s, label, conf_cipher_names,
+	    UTIL_ARRAY_LEN(conf_cipher_names), &v) == -1)
+		return -1;
+	b->s.cipher = (enum conf_cipher)v;
+	return 0;
+}
+
+/* device: a fixed name or a "%d" template, as dev.c accepts it. */
+static int
+conf_f_device(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	char err[256];
+	const char *v;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	/* "" leaves the choice to the kernel (tun%d, tap%d). */
+	if (v[0] != '\0' && !dev_name_valid(v, err, sizeof(err)))
+		return conf_error(ctx, s, label, "%s", err);
+	util_strlcpy(b->s.device, v, sizeof(b->s.device));
+	return 0;
+}
+
+static int
+conf_f_queues(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	long long v;
+
+	if (conf_read_int_range(ctx, s, label, 1, DEV_MAX_QUEUES, &v) == -1)
+		return -1;
+	b->s.queues = (int)v;
+	return 0;
+}
+
+/* mtu: 0 (derive) or CONF_MTU_MIN..CONF_MTU_MAX. */
+static int
+conf_f_mtu(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	char text[32];
+	long long v;
+	bool big;
+
+	if (conf_read_int(ctx, s, label, &v, &big, text, sizeof(text)) == -1)
+		return -1;
+	if (big || (v != 0 && (v < CONF_MTU_MIN || v > CONF_MTU_MAX)))
+		return conf_error(ctx, s, label, "%s is out of range; use 0 "
+		    "(derive from the underlay) or %d..%d", text, CONF_MTU_MIN,
+		    CONF_MTU_MAX);
+	b->s.mtu = (int)v;
+	return 0;
+}
+
+/* One decimal number 0..CONF_SPEED_MAX of an "IN:OUT" string. */
+static bool
+conf_speed_part(const char *p, size_t len, uint32_t *v)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	if (len == 0 || len > 9)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		n = n * 10 + (uint64_t)(p[i] - '0');
+	}
+	if (n > CONF_SPEED_MAX)
+		return false;
+	*v = (uint32_t)n;
+	return true;
+}
+
+/* kbit/s both ways as an integer, or "IN:OUT" (vtund's `speed`). */
+static int
+conf_f_speed(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	char q[CONF_QUOTE_MAX + 8];
+	int type = config_setting_type(s);
+	const char *v, *colon;
+	long long n;
+
+	if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
+		if (conf_read_int_range(ctx, s, label, 0, CONF_SPEED_MAX, &n) ==
+		    -1)
+			return -1;
+		b->s.speed_in = b->s.speed_out = (uint32_t)n;
+		return 0;
+	}
+	if (type != CONFIG_TYPE_STRING)
+		return conf_error(ctx, s, label, "must be an integer (kbit/s) "
+		    "or a string \"IN:OUT\", got %s", conf_type_name(type));
+	v = config_setting_get_string(s);
+	colon = strchr(v, ':');
+	if (colon == NULL ||
+	    !conf_speed_part(v, (size_t)(colon - v), &b->s.speed_in) ||
+	    !conf_speed_part(colon + 1, strlen(colon + 1), &b->s.speed_out))
+		return conf_error(ctx, s, label, "%s is not allowed; use "
+		    "kbit/s as a number, or \"IN:OUT\" with each 0..%d",
+		    conf_quote(v, q, sizeof(q)), CONF_SPEED_MAX);
+	return 0;
+}
+
+static int
+conf_f_multi(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	int v;
+
+	if (conf_read_enum(ctx, s, label, conf_multi_names,
+	    UTIL_ARRAY_LEN(conf_multi_names), &v) == -1)
+		return -1;
+	b->s.multi = (enum conf_multi)v;
+	return 0;
+}
+
+/* Collects the CIDRs of an address or routes list. */
+struct conf_cidr_list {
+	struct conf_cidr *v;
+	size_t n;
+	bool network;
+};
+
+/* One address or route of a list. */
+static int
+conf_cidr_elem(struct conf_ctx *ctx, const config_setting_t *e,
+    const char *label, const char *text, void *arg)
+{
+	struct conf_cidr_list *l = arg;
+	char err[256];
+
+	if (conf_cidr_parse(text, l->network, &l->v[l->n], err,
+	    sizeof(err)) == -1)
+		return conf_error(ctx, e, label, "%s", err);
+	l->n++;
+	return 0;
+}
+
+/* address (network = false) or routes (network = true). */
+static int
+conf_cidr_setting(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, bool network, struct conf_cidr **out, size_t *nout)
+{
+	struct conf_cidr_list l = { .network = network };
+	int n = config_setting_is_aggregate(s) ? config_setting_length(s) : 1;
+
+	/* Room for every element; conf_each_string rejects n > max. */
+	l.v = calloc(n > 0 && n <= CONF_LIST_MAX ? (size_t)n : 1,
+	    sizeof(*l.v));
+	if (l.v == NULL) {
+		ctx->oom = true;
+		return -1;
+	}
+	if (conf_each_string(ctx, s, label, conf_cidr_elem, &l) == -1) {
+		free(l.v);
+		return -1;
+	}
+	free(*out);
+	*out = l.v;
+	*nout = l.n;
+	return 0;
+}
+
+static int
+conf_f_address(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	return conf_cidr_setting(ctx, s, label, false, &b->s.address,
+	    &b->s.naddress);
+}
+
+static int
+conf_f_routes(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	return conf_cidr_setting(ctx, s, label, true, &b->s.routes,
+	    &b->s.nroutes);
+}
+
+static int
+conf_f_bridge(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	char q[CONF_QUOTE_MAX + 8];
+	const char *v;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	/* "" means no bridge; tap-only is checked once type is known. */
+	if (v[0] != '\0' && !conf_ifname_valid(v))
+		return conf_error(ctx, s, label, "%s is not an interface name "
+		    "(1..%d bytes, no whitespace, '/', ':' or '%%')",
+		    conf_quote(v, q, sizeof(q)), IFNAMSIZ - 1);
+	util_strlcpy(b->s.bridge, v, sizeof(b->s.bridge));
+	return 0;
+}
+
+/* Collects the split commands of an up or down list. */
+struct conf_cmd_list {
+	struct script_argv *v;
+	size_t n;
+};
+
+/* One command of an up or down list, split into argv now. */
+static int
+conf_cmd_elem(struct conf_ctx *ctx, const config_setting_t *e,
+    const char *label, const char *text, void *arg)
+{
+	struct conf_cmd_list *l = arg;
+	char err[256];
+
+	if (script_split(text, &l->v[l->n], err, sizeof(err)) == -1)
+		return conf_error(ctx, e, label, "%s", err);
+	l->n++;
+	return 0;
+}
+
+/* up or down: every command must split, or the setting is refused. */
+static int
+conf_cmd_setting(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct script_argv **out, size_t *nout)
+{
+	struct conf_cmd_list l = { 0 };
+	int n = config_setting_is_aggregate(s) ? config_setting_length(s) : 1;
+
+	l.v = calloc(n > 0 && n <= CONF_LIST_MAX ? (size_t)n : 1,
+	    sizeof(*l.v));
+	if (l.v == NULL) {
+		ctx->oom = true;
+		return -1;
+	}
+	if (conf_each_string(ctx, s, label, conf_cmd_elem, &l) == -1) {
+		conf_argvs_free(l.v, l.n);
+		return -1;
+	}
+	conf_argvs_free(*out, *nout);
+	*out = l.v;
+	*nout = l.n;
+	return 0;
+}
+
+static int
+conf_f_up(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	return conf_cmd_setting(ctx, s, label, &b->s.up, &b->s.nup);
+}
+
+static int
+conf_f_down(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	return conf_cmd_setting(ctx, s, label, &b->s.down, &b->s.ndown);
+}
+
+static int
+conf_f_legacy(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_build *b)
+{
+	int v;
+
+	if (conf_read_enum(ctx, s, label, conf_legacy_names,
+	    UTIL_ARRAY_LEN(conf_legacy_names), &v) == -1)
+		return -1;
+	b->s.legacy = (enum conf_legacy)v;
+	return 0;
+}
+
+static const struct conf_field_desc conf_fields[F_COUNT] = {
+	[F_KEY] = { "key", conf_f_key, true },
+	[F_PASSWD] = { "passwd", conf_f_passwd, true },
+	[F_SERVER] = { "server", conf_f_server, false },
+	[F_PROTO] = { "proto", conf_f_proto, false },
+	[F_TYPE] = { "type", conf_f_type, false },
+	[F_KEEPALIVE] = { "keepalive", conf_f_keepalive, false },
+	[F_TIMEOUT] = { "timeout", conf_f_timeout, false },
+	[F_PERSIST] = { "persist", conf_f_persist, false },
+	[F_COMPRESS] = { "compress", conf_f_compress, false },
+	[F_CIPHER] = { "cipher", conf_f_cipher, false },
+	[F_DEVICE] = { "device", conf_f_device, false },
+	[F_QUEUES] = { "queues", conf_f_queues, false },
+	[F_MTU] = { "mtu", conf_f_mtu, false },
+	[F_SPEED] = { "speed", conf_f_speed, false },
+	[F_MULTI] = { "multi", conf_f_multi, false },
+	[F_ADDRESS] = { "address", conf_f_address, false },
+	[F_ROUTES] = { "routes", conf_f_routes, false },
+	[F_BRIDGE] = { "bridge", conf_f_bridge, false },
+	[F_UP] = { "up", conf_f_up, false },
+	[F_DOWN] = { "down", conf_f_down, false },
+	[F_LEGACY] = { "legacy", conf_f_legacy, false },
+};
+
+/* ---------------------------------------------------------------- */
+/* Options */
+
+static int
+conf_o_port(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_options *o)
+{
+	long long v;
+
+	if (conf_read_int_range(ctx, s, label, 1, 65535, &v) == -1)
+		return -1;
+	o->port = (int)v;
+	return 0;
+}
+
+/* Replace an owned string option, keeping the old one on failure. */
+static int
+conf_o_set(struct conf_ctx *ctx, char **dst, const char *v)
+{
+	char *copy = strdup(v);
+
+	if (copy == NULL) {
+		ctx->oom = true;
+		return -1;
+	}
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+/* listen: the server's bind address. */
+static int
+conf_o_listen(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_options *o)
+{
+	char q[CONF_QUOTE_MAX + 8];
+	const char *v;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	if (!conf_host_valid(v))
+		return conf_error(ctx, s, label, "%s is not an IP address or "
+		    "host name (\"::\" listens on every address)",
+		    conf_quote(v, q, sizeof(q)));
+	return conf_o_set(ctx, &o->listen, v);
+}
+
+/* syslog: a facility name that log.c knows. */
+static int
+conf_o_syslog(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_options *o)
+{
+	char q[CONF_QUOTE_MAX + 8];
+	const char *v;
+	int f;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	f = log_facility_from_name(v);
+	if (f == -1)
+		return conf_error(ctx, s, label, "%s is not allowed; use "
+		    "\"daemon\", \"user\", \"auth\", \"authpriv\" or "
+		    "\"local0\" .. \"local7\"", conf_quote(v, q, sizeof(q)));
+	o->syslog_facility = f;
+	return conf_o_set(ctx, &o->syslog, v);
+}
+
+/* control: an absolute path that fits in a sockaddr_un. */
+static int
+conf_o_control(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_options *o)
+{
+	struct sockaddr_un sun;
+	char q[CONF_QUOTE_MAX + 8];
+	const char *v;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	if (v[0] != '/')
+		return conf_error(ctx, s, label, "%s is not an absolute path",
+		    conf_quote(v, q, sizeof(q)));
+	if (strlen(v) >= sizeof(sun.sun_path))
+		return conf_error(ctx, s, label, "is longer than %zu bytes, "
+		    "the limit of a unix socket path",
+		    sizeof(sun.sun_path) - 1);
+	return conf_o_set(ctx, &o->control, v);
+}
+
+/* "" (keep) or a name as useradd(8) allows it, or a numeric id. */
+static bool
+conf_user_valid(const char *v)
+{
+	size_t len = strlen(v), i;
+
+	if (len == 0)
+		return true;
+	if (len > CONF_USER_MAX || v[0] == '-')
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = v[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		    c == '.' || (c == '$' && i + 1 == len)))
+			return false;
+	}
+	return true;
+}
+
+static int
+conf_o_user(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_options *o)
+{
+	char q[CONF_QUOTE_MAX + 8];
+	const char *v;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	if (!conf_user_valid(v))
+		return conf_error(ctx, s, label, "%s is not a user name",
+		    conf_quote(v, q, sizeof(q)));
+	return conf_o_set(ctx, &o->user, v);
+}
+
+static int
+conf_o_group(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, struct conf_options *o)
+{
+	char q[CONF_QUOTE_MAX + 8];
+	const char *v;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	if (!conf_user_valid(v))
+		return conf_error(ctx, s, label, "%s is not a group name",
+		    conf_quote(v, q, sizeof(q)));
+	return conf_o_set(ctx, &o->group, v);
+}
+
+static const struct conf_option_desc conf_option_fields[] = {
+	{ "port", conf_o_port },
+	{ "listen", conf_o_listen },
+	{ "syslog", conf_o_syslog },
+	{ "control", conf_o_control },
+	{ "user", conf_o_user },
+	{ "group", conf_o_group },
+};
+
+/* ---------------------------------------------------------------- */
+/* Unknown settings */
+
+static int
+conf_session_field(const char *name)
+{
+	int i;
+
+	for (i = 0; i < F_COUNT; i++)
+		if (strcmp(conf_fields[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int
+conf_option_field(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(conf_option_fields); i++)
+		if (strcmp(conf_option_fields[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Keep the closest candidate: edit distance <= 2, or a prefix of it. */
+static void
+conf_suggest_one(const char *name, const char *cand, const char **best,
+    size_t *bestd)
+{
+	size_t d = util_edit_distance(name, cand);
+	size_t ln = strlen(name), lc = strlen(cand);
+	bool prefix = (ln >= 3 && ln < lc && strncmp(name, cand, ln) == 0) ||
+	    (lc >= 3 && lc < ln && strncmp(name, cand, lc) == 0);
+
+	/*
+	 * Rank: one edit, then a prefix ("keep" for "keepalive"), then two
+	 * edits.  A short name is within two edits of any short name, so
+	 * the distance must also be smaller than the candidate.
+	 */
+	if (d <= 2 && d < lc)
+		d = d == 1 ? 1 : prefix ? 2 : 3;
+	else if (prefix)
+		d = 2;
+	else
+		return;
+	if (*best == NULL || d < *bestd) {
+		*best = cand;
+		*bestd = d;
+	}
+}
+
+/* Report an unknown setting inside options, default or a session. */
+static void
+conf_unknown(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, bool in_options)
+{
+	const char *name = config_setting_name(s), *best = NULL;
+	size_t bestd = 0;
+	int i;
+
+	if (in_options && conf_session_field(name) >= 0) {
+		conf_error(ctx, s, label, "unknown setting; \"%s\" belongs in "
+		    "a session%s", name,
+		    conf_fields[conf_session_field(name)].session_only ? "" :
+		    " or in default = { ... }");
+		return;
+	}
+	if (!in_options && conf_option_field(name) >= 0) {
+		conf_error(ctx, s, label, "unknown setting; \"%s\" belongs in "
+		    "options = { ... }", name);
+		return;
+	}
+	if (in_options) {
+		for (i = 0; i < (int)UTIL_ARRAY_LEN(conf_option_fields); i++)
+			conf_suggest_one(name, conf_option_fields[i].name,
+			    &best, &bestd);
+	} else {
+		for (i = 0; i < F_COUNT; i++)
+			conf_suggest_one(name, conf_fields[i].name, &best,
+			    &bestd);
+	}
+	if (best != NULL)
+		conf_error(ctx, s, label, "unknown setting; did you mean "
+		    "\"%s\"?", best);
+	else
+		conf_error(ctx, s, label, "unknown setting (tapline.conf(5) "
+		    "lists them all)");
+}
+
+/* ---------------------------------------------------------------- */
+/* Groups */
+
+/* Parse the options group into o (defaults already set). */
+static void
+conf_parse_options(struct conf_ctx *ctx, const config_setting_t *g,
+    struct conf_options *o)
+{
+	char label[CONF_NAME_MAX * 2 + 8];
+	int n = config_setting_length(g), i, f;
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g,
+		    (unsigned int)i);
+		const char *name = config_setting_name(s);
+
+		snprintf(label, sizeof(label), "options.%s", name);
+		f = conf_option_field(name);
+		if (f < 0)
+			conf_unknown(ctx, s, label, true);
+		else
+			conf_option_fields[f].parse(ctx, s, label, o);
+	}
+}
+
+/*
+ * Apply the members of a session group (or of `default`, when
+ * is_default) on top of what b already holds.
+ */
+static void
+conf_parse_group(struct conf_ctx *ctx, const config_setting_t *g,
+    const char *gname, bool is_default, struct conf_build *b)
+{
+	char label[CONF_NAME_MAX * 2 + 8];
+	int n = config_setting_length(g), i, f;
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g,
+		    (unsigned int)i);
+		const char *name = config_setting_name(s);
+
+		snprintf(label, sizeof(label), "%s.%s", gname, name);
+		f = conf_session_field(name);
+		if (f < 0) {
+			conf_unknown(ctx, s, label, false);
+			continue;
+		}
+		if (is_default && conf_fields[f].session_only) {
+			conf_error(ctx, s, label, "not allowed in default; "
+			    "secrets belong to one session, set %s there",
+			    name);
+			continue;
+		}
+		b->src[f] = s;
+		conf_fields[f].parse(ctx, s, label, b);
+	}
+}
+
+/* Was field f of session b set in `default` rather than in the session? */
+static bool
+conf_inherited(const struct conf_build *b, enum conf_field f)
+{
+	return b->src[f] != NULL && config_setting_parent(b->src[f]) !=
+	    b->group;
+}
+
+/* Was field f set in the session's own group? */
+static bool
+conf_own(const struct conf_build *b, enum conf_field f)
+{
+	return b->src[f] != NULL && !conf_inherited(b, f);
+}
+
+/* The checks of conf_check_session on `default` alone, reported once. */
+static void
+conf_check_default(struct conf_ctx *ctx, const struct conf_build *d)
+{
+	if (d->s.bridge[0] != '\0' && d->s.type != DEV_TAP)
+		conf_error(ctx, d->src[F_BRIDGE], "default.bridge", "only a "
+		    "tap session can join a bridge; set type = \"tap\" in "
+		    "default too, or set bridge in the tap sessions only");
+	if (d->s.keepalive != 0 && d->s.timeout <= d->s.keepalive) {
+		enum conf_field f = d->src[F_TIMEOUT] != NULL ? F_TIMEOUT :
+		    F_KEEPALIVE;
+		char label[32];
+
+		snprintf(label, sizeof(label), "default.%s",
+		    conf_fields[f].name);
+		conf_warn(ctx, d->src[f], label, "timeout (%d s) is not "
+		    "longer than keepalive (%d s); the peer may be declared "
+		    "dead between two keepalives", d->s.timeout,
+		    d->s.keepalive);
+	}
+}
+
+/* Where to report a problem with field f: its setting, else the session. */
+static const config_setting_t *
+conf_where(const struct conf_build *b, enum conf_field f)
+{
+	return b->src[f] != NULL ? b->src[f] : b->group;
+}
+
+/* Checks that need the whole, resolved session. */
+static void
+conf_check_session(struct conf_ctx *ctx, struct conf_build *b)
+{
+	const char *name = b->s.name;
+	char label[CONF_NAME_MAX + 16];
+
+	/* A misspelt `default` or `options` group lands here as a session. */
+	if (b->src[F_KEY] == NULL && b->src[F_PASSWD] == NULL)
+		conf_error(ctx, b->group, name, "missing key; set key = "
+		    "\"/path\" (tapline genkey) or passwd = \"...\"%s",
+		    util_edit_distance(name, "default") <= 2 ?
+		    " (or did you mean \"default\"?)" :
+		    util_edit_distance(name, "options") <= 2 ?
+		    " (or did you mean \"options\"?)" : "");
+	if (b->src[F_KEY] != NULL && b->src[F_PASSWD] != NULL) {
+		snprintf(label, sizeof(label), "%s.passwd", name);
+		conf_error(ctx, b->src[F_PASSWD], label, "set either key or "
+		    "passwd, not both");
+	}
+	if (b->src[F_PASSWD] != NULL && b->src[F_KEY] == NULL)
+		b->s.auth = CONF_AUTH_PASSWD;
+
+	/*
+	 * A conflict between values that all come from `default` was
+	 * reported once for `default`; repeat it only when the session
+	 * itself set one of the values.
+	 */
+	if (b->s.bridge[0] != '\0' && b->s.type != DEV_TAP &&
+	    (conf_own(b, F_BRIDGE) || conf_own(b, F_TYPE))) {
+		snprintf(label, sizeof(label), "%s.bridge", name);
+		conf_error(ctx, conf_where(b, F_BRIDGE), label, "only a tap "
+		    "session can join a bridge; set type = \"tap\" or "
+		    "bridge = \"\"%s", conf_inherited(b, F_BRIDGE) ?
+		    " (bridge is inherited from default)" : "");
+	}
+	if (b->s.keepalive != 0 && b->s.timeout <= b->s.keepalive &&
+	    (conf_own(b, F_KEEPALIVE) || conf_own(b, F_TIMEOUT))) {
+		enum conf_field f = b->src[F_TIMEOUT] != NULL ? F_TIMEOUT :
+		    F_KEEPALIVE;
+
+		snprintf(label, sizeof(label), "%s.%s", name,
+		    conf_fields[f].name);
+		conf_warn(ctx, conf_where(b, f), label, "timeout (%d s) is not "
+		    "longer than keepalive (%d s); the peer may be declared "
+		    "dead between two keepalives", b->s.timeout,
+		    b->s.keepalive);
+	}
+	if (b->s.legacy == CONF_LEGACY_VTUN) {
+		snprintf(label, sizeof(label), "%s.legacy", name);
+		if (b->src[F_KEY] != NULL)
+			conf_error(ctx, conf_where(b, F_LEGACY), label,
+			    "vtund authenticates with a password; use "
+			    "passwd = \"...\" instead of key");
+		conf_warn(ctx, conf_where(b, F_LEGACY), label, "the vtund 3.0 "
+		    "protocol is not secure (weak encryption, no integrity); "
+		    "use it only to reach an old peer");
+	}
+}
+
+/* Session names are identities and reach logs and scripts (ATTACKS 23). */
+static bool
+conf_name_valid(const char *n)
+{
+	size_t len = strlen(n), i;
+
+	if (len == 0 || len > CONF_NAME_MAX)
+		return false;
+	if (!((n[0] >= 'A' && n[0] <= 'Z') || (n[0] >= 'a' && n[0] <= 'z')))
+		return false;
+	for (i = 1; i < len; i++) {
+		char c = n[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Checks across sessions: keys must differ, devices should. */
+static void
+conf_check_sessions(struct conf_ctx *ctx, struct conf_build *bs, size_t n)
+{
+	char label[CONF_NAME_MAX + 16], where[PATH_MAX];
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++) {
+			if (!bs[i].key_ok || !bs[j].key_ok ||
+			    CRYPTO_memcmp(bs[i].s.key, bs[j].s.key, KEY_LEN) !=
+			    0)
+				continue;
+			conf_file_of(ctx, bs[j].src[F_KEY], where,
+			    sizeof(where));
+			snprintf(label, sizeof(label), "%s.key", bs[i].s.name);
+			conf_error(ctx, bs[i].src[F_KEY], label, "same key as "
+			    "session \"%s\" (%s:%u); the server tells "
+			    "sessions apart by their key, so give each its "
+			    "own (tapline genkey)", bs[j].s.name, where,
+			    config_setting_source_line(bs[j].src[F_KEY]));
+			break;
+		}
+		for (j = 0; j < i; j++) {
+			if (bs[i].s.device[0] == '\0' ||
+			    strchr(bs[i].s.device, '%') != NULL ||
+			    strcmp(bs[i].s.device, bs[j].s.device) != 0)
+				continue;
+			snprintf(label, sizeof(label), "%s.device",
+			    bs[i].s.name);
+			conf_warn(ctx, conf_where(&bs[i], F_DEVICE), label,
+			    "\"%s\" is also the device of session \"%s\"; the "
+			    "two cannot run at the same time on one host "
+			    "(a template like \"tl%%d\" can)", bs[i].s.device,
+			    bs[j].s.name);
+			break;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* Loading */
+
+/*
+ * libconfig frees its strings without wiping them; wipe passphrases in
+ * its tree before config_destroy so that they do not linger in the heap.
+ */
+static void
+conf_wipe_tree(config_setting_t *s)
+{
+	int n, i;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    config_setting_name(s) != NULL &&
+	    strcmp(config_setting_name(s), "passwd") == 0) {
+		/* The tree is ours to destroy; writing into it is fine. */
+		char *v = (char *)config_setting_get_string(s);
+
+		OPENSSL_cleanse(v, strlen(v));
+		return;
+	}
+	if (!config_setting_is_group(s))
+		return;
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++)
+		conf_wipe_tree(config_setting_get_elem(s, (unsigned int)i));
+}
+
+static void
+conf_options_free(struct conf_options *o)
+{
+	free(o->listen);
+	free(o->syslog);
+	free(o->control);
+	free(o->user);
+	free(o->group);
+	memset(o, 0, sizeof(*o));
+}
+
+/* The built-in options (DESIGN.md section 2). */
+static int
+conf_options_defaults(struct conf_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->port = CONF_DEFAULT_PORT;
+	o->syslog_facility = LOG_DAEMON;
+	o->listen = strdup(CONF_DEFAULT_LISTEN);
+	o->syslog = strdup(CONF_DEFAULT_SYSLOG);
+	o->control = strdup(CONF_DEFAULT_CONTROL);
+	o->user = strdup("");
+	o->group = strdup("");
+	if (o->listen == NULL || o->syslog == NULL || o->control == NULL ||
+	    o->user == NULL || o->group == NULL)
+		return -1;
+	return 0;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nsessions; i++)
+		conf_session_clear(&c->sessions[i]);
+	free(c->sessions);
+	conf_options_free(&c->options);
+	free(c->path);
+	free(c);
+}
+
+/* "dir/x.conf" -> "dir"; "x.conf" -> "."; "/x.conf" -> "/". */
+static char *
+conf_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+/* Build one session from its group into b; b->s is cleared first. */
+static void
+conf_build_session(struct conf_ctx *ctx, const config_setting_t *g,
+    const struct conf_build *def, struct conf_build *b)
+{
+	char file[PATH_MAX];
+	int f;
+
+	memset(b, 0, sizeof(*b));
+	conf_session_defaults(&b->s);
+	if (conf_session_inherit(&b->s, &def->s) == -1)
+		ctx->oom = true;
+	for (f = 0; f < F_COUNT; f++)
+		b->src[f] = def->src[f];
+	b->group = g;
+	util_strlcpy(b->s.name, config_setting_name(g), sizeof(b->s.name));
+	conf_file_of(ctx, g, file, sizeof(file));
+	b->s.file = strdup(file);
+	if (b->s.file == NULL)
+		ctx->oom = true;
+	b->s.line = (int)config_setting_source_line(g);
+	conf_parse_group(ctx, g, b->s.name, false, b);
+	conf_check_session(ctx, b);
+}
+
+/* Top-level entries that are not options, default or a session group. */
+static void
+conf_check_toplevel(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *name, bool *is_session)
+{
+	char esc[CONF_NAME_MAX * 4 + 8];
+
+	*is_session = false;
+	if (!conf_name_valid(name)) {
+		util_escape(name, strlen(name), esc, sizeof(esc));
+		conf_error(ctx, s, esc, "bad session name; use a letter "
+		    "followed by up to %d letters, digits, '-' or '_'",
+		    CONF_NAME_MAX - 1);
+		return;
+	}
+	if (config_setting_is_group(s)) {
+		*is_session = true;
+		return;
+	}
+	if (conf_option_field(name) >= 0)
+		conf_error(ctx, s, name, "not a session; \"%s\" belongs in "
+		    "options = { ... }", name);
+	else if (conf_session_field(name) >= 0)
+		conf_error(ctx, s, name, "not a session; \"%s\" belongs in a "
+		    "session or in default = { ... }", name);
+	else
+		conf_error(ctx, s, name, "a session must be a group like "
+		    "%s = { key = \"...\"; }, got %s", name,
+		    conf_type_name(config_setting_type(s)));
+}
+
+/* Line number of byte offset off, for errors found before parsing. */
+static int
+conf_line_of(const char *text, size_t off)
+{
+	int line = 1;
+	size_t i;
+
+	for (i = 0; i < off; i++)
+		if (text[i] == '\n')
+			line++;
+	return line;
+}
+
+/* Walk the parsed tree: options, default, then sessions in file order. */
+static struct conf *
+conf_from_tree(struct conf_ctx *ctx, const config_setting_t *root)
+{
+	struct conf_build def, *bs = NULL;
+	const config_setting_t *g;
+	struct conf *c = NULL;
+	size_t nbs = 0, i;
+	int n, k;
+
+	memset(&def, 0, sizeof(def));
+	conf_session_defaults(&def.s);
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || conf_options_defaults(&c->options) == -1) {
+		ctx->oom = true;
+		goto out;
+	}
+	c->path = strdup(ctx->path);
+	if (c->path == NULL)
+		ctx->oom = true;
+
+	g = config_setting_get_member(root, "options");
+	if (g != NULL && !config_setting_is_group(g))
+		conf_error(ctx, g, "options", "must be a group: options = "
+		    "{ ... }, got %s", conf_type_name(config_setting_type(g)));
+	else if (g != NULL)
+		conf_parse_options(ctx, g, &c->options);
+	g = config_setting_get_member(root, "default");
+	if (g != NULL && !config_setting_is_group(g))
+		conf_error(ctx, g, "default", "must be a group: default = "
+		    "{ ... }, got %s", conf_type_name(config_setting_type(g)));
+	else if (g != NULL) {
+		def.group = g;
+		conf_parse_group(ctx, g, "default", true, &def);
+		conf_check_default(ctx, &def);
+	}
+
+	n = config_setting_length(root);
+	bs = calloc(n > 0 ? (size_t)n : 1, sizeof(*bs));
+	if (bs == NULL) {
+		ctx->oom = true;
+		goto out;
+	}
+	for (k = 0; k < n; k++) {
+		const char *name;
+		bool is_session;
+
+		g = config_setting_get_elem(root, (unsigned int)k);
+		name = config_setting_name(g);
+		if (strcmp(name, "options") == 0 ||
+		    strcmp(name, "default") == 0)
+			continue;
+		conf_check_toplevel(ctx, g, name, &is_session);
+		if (is_session)
+			conf_build_session(ctx, g, &def, &bs[nbs++]);
+	}
+	conf_check_sessions(ctx, bs, nbs);
+	if (nbs == 0)
+		conf_warn(ctx, NULL, NULL, "no sessions defined");
+	if (ctx->diag->nerrors > 0 || ctx->oom)
+		goto out;
+
+	/* Move the sessions into the conf: they own their memory now. */
+	c->sessions = calloc(nbs > 0 ? nbs : 1, sizeof(*c->sessions));
+	if (c->sessions == NULL) {
+		ctx->oom = true;
+		goto out;
+	}
+	for (i = 0; i < nbs; i++) {
+		c->sessions[i] = bs[i].s;
+		memset(&bs[i].s, 0, sizeof(bs[i].s));
+	}
+	c->nsessions = nbs;
+out:
+	for (i = 0; i < nbs; i++)
+		conf_session_clear(&bs[i].s);
+	free(bs);
+	conf_session_clear(&def.s);
+	if (ctx->diag->nerrors > 0 || ctx->oom) {
+		conf_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+/* Parse text (a whole file) and validate it; see conf.h. */
+struct conf *
+conf_load_buffer(const char *path, const char *text, size_t len,
+    struct conf_diag *diag)
+{
+	struct conf_ctx ctx;
+	struct conf *c = NULL;
+	char *buf = NULL, msg[CONF_MSG_MAX], file[PATH_MAX];
+	const char *nul;
+	config_t cfg;
+	bool cfg_init = false;
+	int nlines, line;
+
+	memset(diag, 0, sizeof(*diag));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.path = path;
+	ctx.diag = diag;
+	ctx.dir = conf_dirname(path);
+	if (ctx.dir == NULL) {
+		ctx.oom = true;
+		goto out;
+	}
+	/* libconfig reads a C string: a NUL would end the file early. */
+	nul = memchr(text, '\0', len);
+	if (nul != NULL) {
+		conf_error_at(&ctx, path, conf_line_of(text, (size_t)(nul -
+		    text)), "contains a NUL byte; not a text file");
+		goto out;
+	}
+	/*
+	 * libconfig 1.5 rejects a comment on a last line that has no
+	 * newline ("syntax error"); editors and generators produce such
+	 * files, and the fix is obvious, so supply the newline.
+	 */
+	buf = malloc(len + 2);
+	if (buf == NULL) {
+		ctx.oom = true;
+		goto out;
+	}
+	memcpy(buf, text, len);
+	nlines = conf_line_of(text, len);
+	if (len == 0 || text[len - 1] != '\n')
+		buf[len++] = '\n';
+	else
+		nlines--;
+	buf[len] = '\0';
+	if (conf_scan_bigints(&ctx, buf, len) == -1) {
+		ctx.oom = true;
+		goto out;
+	}
+
+	config_init(&cfg);
+	cfg_init = true;
+	/* @include resolves against the CWD unless told otherwise. */
+	config_set_include_dir(&cfg, ctx.dir);
+	if (config_read_string(&cfg, buf) != CONFIG_TRUE) {
+		const char *ef = config_error_file(&cfg);
+
+		if (ef == NULL)
+			util_strlcpy(file, path, sizeof(file));
+		else if (ef[0] == '/' || strcmp(ctx.dir, ".") == 0)
+			util_strlcpy(file, ef, sizeof(file));
+		else
+			snprintf(file, sizeof(file), "%s/%s", ctx.dir, ef);
+		line = config_error_line(&cfg);
+		snprintf(msg, sizeof(msg), "%s", config_error_text(&cfg) ?
+		    config_error_text(&cfg) : "cannot parse");
+		/*
+		 * libconfig places an error at the end of the file on the
+		 * line after the last one; name the last line instead.
+		 */
+		if (ef == NULL && line > nlines) {
+			line = nlines;
+			snprintf(msg, sizeof(msg), "%s at the end of the file; "
+			    "is a '}', ']', ')' or '\"' missing?",
+			    config_error_text(&cfg) ? config_error_text(&cfg) :
+			    "cannot parse");
+		}
+		conf_error_at(&ctx, file, line, msg);
+		goto out;
+	}
+	c = conf_from_tree(&ctx, config_root_setting(&cfg));
+out:
+	if (ctx.oom) {
+		conf_free(c);
+		c = NULL;
+		conf_error_at(&ctx, path, 0, "out of memory");
+	}
+	if (cfg_init) {
+		if (config_root_setting(&cfg) != NULL)
+			conf_wipe_tree(config_root_setting(&cfg));
+		config_destroy(&cfg);
+	}
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+	free(ctx.bigints);
+	free(ctx.dir);
+	return c;
+}
+
+/*
+ * Open and read the file ourselves: libconfig reports I/O errors without
+ * errno, and its own reading would leave us no copy to wipe.
+ */
+struct conf *
+conf_load(const char *path, struct conf_diag *diag)
+{
+	struct conf_ctx ctx;
+	struct conf *c = NULL;
+	struct stat st;
+	char *buf = NULL, msg[CONF_MSG_MAX];
+	size_t len = 0, cap = 0;
+	bool others = false;
+	int fd;
+
+	memset(diag, 0, sizeof(*diag));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.path = path;
+	ctx.diag = diag;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
+		conf_error_at(&ctx, path, 0, msg);
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(msg, sizeof(msg), "cannot stat: %s", strerror(errno));
+		conf_error_at(&ctx, path, 0, msg);
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		conf_error_at(&ctx, path, 0, "is a directory");
+		goto out;
+	}
+	others = S_ISREG(st.st_mode) && (st.st_mode & 004) != 0;
+	/* Not only regular files: -f /dev/stdin is handy for checks. */
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= CONF_FILE_MAX + 1) {
+				snprintf(msg, sizeof(msg), "is larger than %d "
+				    "bytes", CONF_FILE_MAX);
+				conf_error_at(&ctx, path, 0, msg);
+				goto out;
+			}
+			cap = cap ? cap * 2 : 8192;
+			if (cap > CONF_FILE_MAX + 1)
+				cap = CONF_FILE_MAX + 1;
+			nb = malloc(cap);
+			if (nb == NULL) {
+				conf_error_at(&ctx, path, 0, "out of memory");
+				goto out;
+			}
+			/* Copy by hand so the old buffer can be wiped. */
+			if (buf != NULL) {
+				memcpy(nb, buf, len);
+				OPENSSL_cleanse(buf, len);
+				free(buf);
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(msg, sizeof(msg), "cannot read: %s",
+			    strerror(errno));
+			conf_error_at(&ctx, path, 0, msg);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CONF_FILE_MAX) {
+		snprintf(msg, sizeof(msg), "is larger than %d bytes",
+		    CONF_FILE_MAX);
+		conf_error_at(&ctx, path, 0, msg);
+		goto out;
+	}
+	c = conf_load_buffer(path, buf != NULL ? buf : "", len, diag);
+	if (c != NULL && others) {
+		size_t i;
+
+		for (i = 0; i < c->nsessions; i++)
+			if (c->sessions[i].auth == CONF_AUTH_PASSWD)
+				break;
+		if (i < c->nsessions) {
+			snprintf(msg, sizeof(msg), "%s: is readable by others "
+			    "and holds a passphrase (chmod 640 or 600 it)",
+			    path);
+			if (conf_diag_take(&diag->warnings, &diag->nwarnings,
+			    strdup(msg)) == -1) {
+				conf_free(c);
+				c = NULL;
+			}
+		}
+	}
+out:
+	close(fd);
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+	return c;
+}
+
+/* ---------------------------------------------------------------- */
+/* Queries and output */
+
+const struct conf_session *
+conf_session_find(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsessions; i++)
+		if (strcmp(c->sessions[i].name, name) == 0)
+			return &c->sessions[i];
+	return NULL;
+}
+
+static bool
+conf_str_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Same commands, word by word. */
+static bool
+conf_argvs_equal(const struct script_argv *a, size_t na,
+    const struct script_argv *b, size_t nb)
+{
+	size_t i;
+	int j;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		if (a[i].argc != b[i].argc)
+			return false;
+		for (j = 0; j < a[i].argc; j++)
+			if (strcmp(a[i].argv[j], b[i].argv[j]) != 0)
+				return false;
+	}
+	return true;
+}
+
+/* Same addresses or routes, in the same order. */
+static bool
+conf_cidrs_equal(const struct conf_cidr *a, size_t na,
+    const struct conf_cidr *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (a[i].family != b[i].family || a[i].prefix != b[i].prefix ||
+		    memcmp(a[i].addr, b[i].addr, sizeof(a[i].addr)) != 0)
+			return false;
+	return true;
+}
+
+/* Field by field; file and line do not matter, secrets do. */
+bool
+conf_session_equal(const struct conf_session *a, const struct conf_session *b)
+{
+	if (strcmp(a->name, b->name) != 0 || a->auth != b->auth)
+		return false;
+	if (a->auth == CONF_AUTH_KEY &&
+	    CRYPTO_memcmp(a->key, b->key, KEY_LEN) != 0)
+		return false;
+	if (a->auth == CONF_AUTH_PASSWD &&
+	    (strlen(a->passwd) != strlen(b->passwd) ||
+	    CRYPTO_memcmp(a->passwd, b->passwd, strlen(a->passwd)) != 0))
+		return false;
+	return a->proto == b->proto && a->type == b->type &&
+	    a->keepalive == b->keepalive && a->timeout == b->timeout &&
+	    a->persist == b->persist && a->compress == b->compress &&
+	    a->cipher == b->cipher && conf_str_equal(a->server, b->server) &&
+	    strcmp(a->device, b->device) == 0 && a->queues == b->queues &&
+	    a->mtu == b->mtu && a->speed_in == b->speed_in &&
+	    a->speed_out == b->speed_out && a->multi == b->multi &&
+	    conf_cidrs_equal(a->address, a->naddress, b->address,
+	    b->naddress) &&
+	    conf_cidrs_equal(a->routes, a->nroutes, b->routes, b->nroutes) &&
+	    strcmp(a->bridge, b->bridge) == 0 &&
+	    conf_argvs_equal(a->up, a->nup, b->up, b->nup) &&
+	    conf_argvs_equal(a->down, a->ndown, b->down, b->ndown) &&
+	    a->legacy == b->legacy;
+}
+
+const char *
+conf_proto_name(enum conf_proto p)
+{
+	return (size_t)p < UTIL_ARRAY_LEN(conf_proto_names) ?
+	    conf_proto_names[p] : "?";
+}
+
+const char *
+conf_persist_name(enum conf_persist p)
+{
+	return (size_t)p < UTIL_ARRAY_LEN(conf_persist_names) ?
+	    conf_persist_names[p] : "?";
+}
+
+const char *
+conf_cipher_name(enum conf_cipher c)
+{
+	return (size_t)c < UTIL_ARRAY_LEN(conf_cipher_names) ?
+	    conf_cipher_names[c] : "?";
+}
+
+const char *
+conf_multi_name(enum conf_multi m)
+{
+	return (size_t)m < UTIL_ARRAY_LEN(conf_multi_names) ?
+	    conf_multi_names[m] : "?";
+}
+
+const char *
+conf_legacy_name(enum conf_legacy l)
+{
+	if (l == CONF_LEGACY_NONE)
+		return "none";
+	return (size_t)l < UTIL_ARRAY_LEN(conf_legacy_names) ?
+	    conf_legacy_names[l] : "?";
+}
+
+/* Print a string in double quotes, escaped as in messages. */
+static void
+conf_print_quoted(FILE *out, const char *v)
+{
+	char esc[4 * 256 + 4];
+
+	util_escape(v, strlen(v), esc, sizeof(esc));
+	fprintf(out, "\"%s\"", esc);
+}
+
+/* up/down lines: every word quoted, so spaces inside words show. */
+static void
+conf_print_cmds(FILE *out, const char *what, const struct script_argv *v,
+    size_t n)
+{
+	size_t i;
+	int j;
+
+	if (n == 0) {
+		fprintf(out, "  %s: (none)\n", what);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		fprintf(out, "  %s[%zu]:", what, i);
+		for (j = 0; j < v[i].argc; j++) {
+			fputc(' ', out);
+			conf_print_quoted(out, v[i].argv[j]);
+		}
+		fputc('\n', out);
+	}
+}
+
+/* address/routes on one line. */
+static void
+conf_print_cidrs(FILE *out, const char *what, const struct conf_cidr *v,
+    size_t n)
+{
+	char buf[CONF_CIDR_STRLEN];
+	size_t i;
+
+	fprintf(out, "  %s:", what);
+	if (n == 0)
+		fputs(" (none)", out);
+	for (i = 0; i < n; i++) {
+		conf_cidr_format(&v[i], buf, sizeof(buf));
+		fprintf(out, " %s", buf);
+	}
+	fputc('\n', out);
+}
+
+/* The effective settings of one session, secrets replaced by facts. */
+static void
+conf_print_session(const struct conf_session *s, FILE *out)
+{
+	fprintf(out, "session %s (%s:%d)\n", s->name, s->file, s->line);
+	if (s->auth == CONF_AUTH_KEY)
+		fprintf(out, "  key: %s (%d bytes)\n", s->key_path, KEY_LEN);
+	else
+		fprintf(out, "  passwd: set (%zu chars)\n",
+		    conf_utf8_len(s->passwd));
+	fprintf(out, "  server: %s\n", s->server != NULL ? s->server :
+	    "(none; give it on the command line)");
+	fprintf(out, "  proto: %s\n", conf_proto_name(s->proto));
+	fprintf(out, "  type: %s\n", dev_type_name(s->type));
+	fprintf(out, "  keepalive: %d s%s\n", s->keepalive,
+	    s->keepalive == 0 ? " (off)" : "");
+	fprintf(out, "  timeout: %d s\n", s->timeout);
+	fprintf(out, "  persist: %s\n", conf_persist_name(s->persist));
+	if (s->compress == 0)
+		fprintf(out, "  compress: no\n");
+	else
+		fprintf(out, "  compress: zlib:%d\n", s->compress);
+	fprintf(out, "  cipher: %s\n", conf_cipher_name(s->cipher));
+	fprintf(out, "  device: %s\n", s->device[0] != '\0' ? s->device :
+	    s->type == DEV_TAP ? "(kernel chooses tap%d)" :
+	    "(kernel chooses tun%d)");
+	fprintf(out, "  queues: %d\n", s->queues);
+	if (s->mtu == 0)
+		fprintf(out, "  mtu: 0 (derived from the underlay)\n");
+	else
+		fprintf(out, "  mtu: %d\n", s->mtu);
+	if (s->speed_in == 0 && s->speed_out == 0)
+		fprintf(out, "  speed: 0 (unlimited)\n");
+	else
+		fprintf(out, "  speed: in %u kbit/s, out %u kbit/s\n",
+		    s->speed_in, s->speed_out);
+	fprintf(out, "  multi: %s\n", conf_multi_name(s->multi));
+	conf_print_cidrs(out, "address", s->address, s->naddress);
+	conf_print_cidrs(out, "routes", s->routes, s->nroutes);
+	fprintf(out, "  bridge: %s\n", s->bridge[0] != '\0' ? s->bridge :
+	    "(none)");
+	conf_print_cmds(out, "up", s->up, s->nup);
+	conf_print_cmds(out, "down", s->down, s->ndown);
+	fprintf(out, "  legacy: %s\n", conf_legacy_name(s->legacy));
+}
+
+void
+conf_print(const struct conf *c, FILE *out)
+{
+	const struct conf_options *o = &c->options;
+	size_t i;
+
+	fprintf(out, "config %s: %zu session%s\n", c->path, c->nsessions,
+	    c->nsessions == 1 ? "" : "s");
+	fprintf(out, "options\n");
+	fprintf(out, "  port: %d\n", o->port);
+	fprintf(out, "  listen: %s\n", o->listen);
+	fprintf(out, "  syslog: %s\n", o->syslog);
+	fprintf(out, "  control: %s\n", o->control);
+	fprintf(out, "  user: %s\n", o->user[0] != '\0' ? o->user :
+	    "(unchanged)");
+	fprintf(out, "  group: %s\n", o->group[0] != '\0' ? o->group :
+	    "(unchanged)");
+	for (i = 0; i < c->nsessions; i++)
+		conf_print_session(&c->sessions[i], out);
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The configuration file (DESIGN.md section 2, tapline.conf(5)), turned
+ * into an immutable, fully validated struct conf.  Every setting of every
+ * session is resolved here: the session's own value, else the `default`
+ * group's, else the built-in default.  Only conf.c knows about libconfig.
+ */
+#ifndef TAPLINE_CONF_H
+#define TAPLINE_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dev.h"
+#include "key.h"
+#include "script.h"
+
+/* Session names: [A-Za-z][A-Za-z0-9_-]{0,63}. */
+#define CONF_NAME_MAX 64
+
+/* Built-in defaults (tapline.conf(5) lists them too). */
+#define CONF_DEFAULT_PORT 5000
+#define CONF_DEFAULT_LISTEN "::"
+#define CONF_DEFAULT_SYSLOG "daemon"
+#define CONF_DEFAULT_CONTROL "/run/tapline/tapline.sock"
+#define CONF_DEFAULT_KEEPALIVE 10
+#define CONF_DEFAULT_TIMEOUT 60
+
+/* Ranges. */
+#define CONF_KEEPALIVE_MAX 3600
+#define CONF_TIMEOUT_MAX 86400
+#define CONF_MTU_MIN 576
+#define CONF_MTU_MAX 65535
+#define CONF_SPEED_MAX 10000000 /* kbit/s, that is 10 Gbit/s */
+#define CONF_LIST_MAX 256	/* entries of address, routes, up, down */
+/* A passphrase shorter than this draws a warning. */
+#define CONF_PASSWD_WARN_LEN 12
+
+enum conf_proto { CONF_PROTO_UDP, CONF_PROTO_TCP };
+enum conf_persist { CONF_PERSIST_NO, CONF_PERSIST_YES, CONF_PERSIST_KEEP };
+enum conf_cipher {
+	CONF_CIPHER_AUTO,
+	CONF_CIPHER_AES_256_GCM,
+	CONF_CIPHER_CHACHA20_POLY1305,
+};
+enum conf_multi { CONF_MULTI_ALLOW, CONF_MULTI_DENY, CONF_MULTI_KILLOLD };
+enum conf_legacy { CONF_LEGACY_NONE, CONF_LEGACY_VTUN };
+/* How the session authenticates: exactly one of key and passwd. */
+enum conf_auth { CONF_AUTH_KEY, CONF_AUTH_PASSWD };
+
+/* An address or route: "192.0.2.1/30", "2001:db8::/32". */
+struct conf_cidr {
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network byte order; 4 bytes used for AF_INET */
+	int prefix;	  /* 0..32 or 0..128 */
+};
+
+struct conf_options {
+	int port;	/* 1..65535 */
+	char *listen;	/* server bind address */
+	char *syslog;	/* facility name, as written */
+	int syslog_facility; /* LOG_DAEMON, ... */
+	char *control;	/* status socket path (absolute) */
+	char *user;	/* "" = do not change user */
+	char *group;	/* "" = do not change group */
+};
+
+struct conf_session {
+	char name[CONF_NAME_MAX + 1];
+	char *file;	/* where the session group starts, for messages */
+	int line;
+
+	enum conf_auth auth;
+	char *key_path;	/* CONF_AUTH_KEY: resolved path of the key file */
+	uint8_t key[KEY_LEN];	/* CONF_AUTH_KEY: the key itself */
+	char *passwd;	/* CONF_AUTH_PASSWD: the passphrase, NUL-terminated */
+
+	enum conf_proto proto;
+	enum dev_type type;
+	int keepalive;	/* seconds, 0 = off */
+	int timeout;	/* seconds */
+	enum conf_persist persist;
+	int compress;	/* 0 = off, else zlib level 1..9 */
+	enum conf_cipher cipher;
+	char *server;	/* client: host or address to connect to; NULL = none */
+	char device[IFNAMSIZ];	/* "" = kernel default tun%d/tap%d */
+	int queues;	/* 1..DEV_MAX_QUEUES */
+	int mtu;	/* 0 = derive, else CONF_MTU_MIN..CONF_MTU_MAX */
+	uint32_t speed_in;	/* kbit/s received from the peer, 0 = off */
+	uint32_t speed_out;	/* kbit/s sent to the peer, 0 = off */
+	enum conf_multi multi;
+	struct conf_cidr *address;
+	size_t naddress;
+	struct conf_cidr *routes;
+	size_t nroutes;
+	char bridge[IFNAMSIZ];	/* "" = none; only with DEV_TAP */
+	struct script_argv *up;	/* split commands, %-sequences unexpanded */
+	size_t nup;
+	struct script_argv *down;
+	size_t ndown;
+	enum conf_legacy legacy;
+};
+
+struct conf {
+	char *path;	/* the file as given to conf_load */
+	struct conf_options options;
+	struct conf_session *sessions;	/* in file order */
+	size_t nsessions;
+};
+
+/* All errors and warnings found, each a complete line "FILE:LINE: ...". */
+struct conf_diag {
+	char **errors;
+	size_t nerrors;
+	char **warnings;
+	size_t nwarnings;
+};
+
+void conf_diag_free(struct conf_diag *d);
+
+/*
+ * Read, parse and validate the file at `path`.  Returns NULL if there was
+ * any error; every error found (not only the first) and every warning is
+ * in diag, which conf_load initialises and the caller frees with
+ * conf_diag_free in both cases.
+ */
+struct conf *conf_load(const char *path, struct conf_diag *diag);
+
+/*
+ * The same for a file already in memory (fuzzers, tests).  `path` names
+ * it in messages and its directory anchors relative key file paths and
+ * @include; `text` need not be NUL-terminated.
+ */
+struct conf *conf_load_buffer(const char *path, const char *text, size_t len,
+    struct conf_diag *diag);
+
+/* Free everything, wiping keys and passphrases first. */
+void conf_free(struct conf *c);
+
+/*
+ * The summary of `tapline -t`: effective options and the effective
+ * settings of every session.  Never prints a key or passphrase.
+ */
+void conf_print(const struct conf *c, FILE *out);
+
+/* The session named `name`, or NULL. */
+const struct conf_session *conf_session_find(const struct conf *c,
+    const char *name);
+
+/*
+ * True if two sessions have identical settings (keys and passphrases
+ * included), so that a reload can leave a running session untouched.
+ */
+bool conf_session_equal(const struct conf_session *a,
+    const struct conf_session *b);
+
+/* Names for messages and status output: "udp", "keep", "killold", ... */
+const char *conf_proto_name(enum conf_proto p);
+const char *conf_persist_name(enum conf_persist p);
+const char *conf_cipher_name(enum conf_cipher c);
+const char *conf_multi_name(enum conf_multi m);
+const char *conf_legacy_name(enum conf_legacy l);
+
+/* "192.0.2.1/30" into buf (at least CONF_CIDR_STRLEN bytes). */
+#define CONF_CIDR_STRLEN 50
+void conf_cidr_format(const struct conf_cidr *c, char *buf, size_t len);
+
+#endif

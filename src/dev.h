@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * TUN/TAP devices: open one or several queue fds (IFF_NO_PI, and
+ * IFF_MULTI_QUEUE when queues > 1), set MTU and link state, detach and
+ * attach queues.  Closing every fd removes the device.
+ */
+#ifndef TAPLINE_DEV_H
+#define TAPLINE_DEV_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The kernel's limit (MAX_TAP_QUEUES) is 256. */
+#define DEV_MAX_QUEUES 256
+
+enum dev_type { DEV_TUN, DEV_TAP };
+
+struct dev {
+	enum dev_type type;
+	char name[IFNAMSIZ];
+	int nqueues;
+	int fds[DEV_MAX_QUEUES];
+};
+
+/* "tun" or "tap". */
+const char *dev_type_name(enum dev_type type);
+
+/*
+ * Check a device name or template ("tl%d"): 1..15 bytes, no '/', ':',
+ * whitespace or control characters, not "." or "..", at most one "%d" and
+ * no other '%'.
+ */
+bool dev_name_valid(const char *name, char *err, size_t errlen);
+
+/*
+ * Open a device of `type` named `name` (a fixed name, a template with
+ * "%d", or NULL/"" for the kernel's "tun%d"/"tap%d") with `queues` fds,
+ * all non-blocking and close-on-exec.  On success d->name holds the name
+ * the kernel chose.  On error returns -1 with a complete sentence in err
+ * and leaves nothing open.
+ */
+int dev_open(struct dev *d, enum dev_type type, const char *name, int queues,
+    char *err, size_t errlen);
+
+int dev_set_mtu(const struct dev *d, int mtu, char *err, size_t errlen);
+int dev_set_up(const struct dev *d, bool up, char *err, size_t errlen);
+
+/* Detach (attach = false) or re-attach queue q with TUNSETQUEUE. */
+int dev_queue_attach(const struct dev *d, int q, bool attach, char *err,
+    size_t errlen);
+
+/* Close every queue fd; the device disappears with the last one. */
+void dev_close(struct dev *d);
+
+#endif

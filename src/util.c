@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+size_t
+util_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (size > 0) {
+		size_t n = len < size - 1 ? len : size - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+
+/* Escape one byte into tmp (at least 4 bytes); returns its length. */
+static size_t
+util_escape_byte(unsigned char c, char *tmp)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c == '\\') {
+		tmp[0] = tmp[1] = '\\';
+		return 2;
+	}
+	if (c >= 0x20 && c < 0x7f) {
+		tmp[0] = (char)c;
+		return 1;
+	}
+	tmp[0] = '\\';
+	tmp[1] = 'x';
+	tmp[2] = hex[c >> 4];
+	tmp[3] = hex[c & 0xf];
+	return 4;
+}
+
+/*
+ * Peer-supplied bytes reach the log only through here, so that a newline
+ * or a terminal escape can never forge or garble a log line.  Output that
+ * does not fit ends in "...".
+ */
+void
+util_escape(const void *buf, size_t len, char *out, size_t outlen)
+{
+	const unsigned char *p = buf;
+	size_t total = 0, o = 0, i, n;
+	char tmp[4];
+
+	if (outlen == 0)
+		return;
+	for (i = 0; i < len; i++)
+		total += util_escape_byte(p[i], tmp);
+	for (i = 0; i < len; i++) {
+		n = util_escape_byte(p[i], tmp);
+		/* Stop before the byte that would not fit, keeping room
+		 * for "..." when the output is truncated. */
+		if (total < outlen ? o + n >= outlen : o + n + 4 > outlen)
+			break;
+		memcpy(out + o, tmp, n);
+		o += n;
+	}
+	if (total >= outlen && outlen >= 4) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+uint64_t
+util_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Classic two-row dynamic programme; only used on setting names. */
+size_t
+util_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t *prev, *cur, *tmp, d;
+
+	prev = calloc(lb + 1, sizeof(*prev));
+	cur = calloc(lb + 1, sizeof(*cur));
+	if (prev == NULL || cur == NULL) {
+		free(prev);
+		free(cur);
+		return (size_t)-1;
+	}
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			d = sub < del ? sub : del;
+			cur[j] = d < ins ? d : ins;
+		}
+		tmp = prev;
+		prev = cur;
+		cur = tmp;
+	}
+	d = prev[lb];
+	free(prev);
+	free(cur);
+	return d;
+}
+
+int
+util_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}

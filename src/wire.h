@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Every on-the-wire type, size and protocol limit of tapline, in one place
+ * (DESIGN.md §4 and §5).  Nothing here is laid over raw bytes as a struct:
+ * parsers read fields with the bounded helpers of pkt.h in network byte
+ * order; these constants give them their sizes and limits.
+ */
+#ifndef TAPLINE_WIRE_H
+#define TAPLINE_WIRE_H
+
+#include <stdint.h>
+
+/* Protocol version carried in HELLO. */
+#define WIRE_VERSION 1
+
+/* Default TCP and UDP port (vtund's). */
+#define WIRE_DEFAULT_PORT 5000
+
+/*
+ * Frames inside the TLS stream:
+ *   type(1) | flags(1) | reserved(2) | length(4, big-endian) | body
+ */
+#define WIRE_FRAME_HDR_LEN 8
+#define WIRE_FRAME_OFF_TYPE 0
+#define WIRE_FRAME_OFF_FLAGS 1
+#define WIRE_FRAME_OFF_RSV 2
+#define WIRE_FRAME_OFF_LEN 4
+
+enum wire_frame_type {
+	WIRE_HELLO = 1,
+	WIRE_HELLO_ACK = 2,
+	WIRE_DATA = 3,
+	WIRE_KEEPALIVE = 4,
+	WIRE_REKEY = 5,
+	WIRE_REKEY_ACK = 6,
+	WIRE_CLOSE = 7,
+};
+#define WIRE_FRAME_TYPE_MAX WIRE_CLOSE
+
+/* Largest IP packet (IPv4 total length / IPv6 payload length field). */
+#define WIRE_IP_MAX 65535
+/* Ethernet header with one VLAN tag, for tap frames. */
+#define WIRE_ETH_HDR_MAX 18
+/* struct virtio_net_hdr_mrg_rxbuf is the largest vnet header we use. */
+#define WIRE_VNET_HDR_MAX 12
+/* Largest packet a device read can return (offload super-packet, tap). */
+#define WIRE_PACKET_MAX (WIRE_VNET_HDR_MAX + WIRE_ETH_HDR_MAX + WIRE_IP_MAX)
+
+/*
+ * Body limits.  A DATA body carries one packet, offload super-packets
+ * included, so its limit leaves room for the largest device read; control
+ * frames (HELLO, REKEY, CLOSE, ...) are small and capped much lower so
+ * that a peer cannot make us buffer much before we can judge it.
+ */
+#define WIRE_DATA_MAX_BODY WIRE_PACKET_MAX
+#define WIRE_CTRL_MAX_BODY 1024
+#define WIRE_FRAME_MAX (WIRE_FRAME_HDR_LEN + WIRE_DATA_MAX_BODY)
+
+/*
+ * UDP data datagram:
+ *   type=0x01 | epoch | flags=0 | reserved=0 | receiver_id(4) | counter(8)
+ *   ciphertext of (kind(1) | payload) | tag(16)
+ * AAD is the 16 header bytes.
+ */
+#define WIRE_UDP_TYPE_DATA 0x01
+#define WIRE_UDP_HDR_LEN 16
+#define WIRE_UDP_OFF_TYPE 0
+#define WIRE_UDP_OFF_EPOCH 1
+#define WIRE_UDP_OFF_FLAGS 2
+#define WIRE_UDP_OFF_RSV 3
+#define WIRE_UDP_OFF_RECEIVER 4
+#define WIRE_UDP_OFF_COUNTER 8
+#define WIRE_UDP_TAG_LEN 16
+#define WIRE_UDP_OVERHEAD (WIRE_UDP_HDR_LEN + WIRE_UDP_TAG_LEN)
+
+/* Inner frame kinds, inside the ciphertext. */
+enum wire_inner_kind {
+	WIRE_INNER_RAW = 0,
+	WIRE_INNER_ZLIB = 1,
+	WIRE_INNER_KEEPALIVE = 2,
+};
+#define WIRE_INNER_HDR_LEN 1
+
+/* Data channel key schedule and replay limits (DESIGN.md §5). */
+#define WIRE_REKEY_AFTER_PACKETS (UINT64_C(1) << 26)
+#define WIRE_REJECT_AFTER_PACKETS (UINT64_C(1) << 27)
+#define WIRE_REKEY_AFTER_SECONDS 120
+#define WIRE_REJECT_AFTER_SECONDS 180
+#define WIRE_EPOCH_GRACE_SECONDS 10
+#define WIRE_REPLAY_WINDOW_BITS 8192
+
+/* Pre-authentication limits (DESIGN.md §4). */
+#define WIRE_HANDSHAKE_DEADLINE_SECONDS 10
+#define WIRE_HELLO_DEADLINE_SECONDS 10
+
+/* MTU bounds accepted in the config (0 means "derive"). */
+#define WIRE_MTU_MIN 576
+#define WIRE_MTU_MAX 65535
+
+/*
+ * Room a packet buffer keeps in front of the packet for the largest header
+ * any transport prepends, and behind it for the AEAD tag, so that every
+ * stage works in place.
+ */
+#define WIRE_HEADROOM 64
+#define WIRE_TAILROOM 64
+
+_Static_assert(WIRE_FRAME_HDR_LEN == 1 + 1 + 2 + 4, "frame header layout");
+_Static_assert(WIRE_UDP_HDR_LEN == 1 + 1 + 1 + 1 + 4 + 8, "udp header layout");
+_Static_assert(WIRE_UDP_OFF_COUNTER + 8 == WIRE_UDP_HDR_LEN, "counter last");
+_Static_assert(WIRE_HEADROOM >= WIRE_FRAME_HDR_LEN + WIRE_VNET_HDR_MAX,
+    "headroom fits a frame header");
+_Static_assert(WIRE_HEADROOM >= WIRE_UDP_HDR_LEN + WIRE_INNER_HDR_LEN,
+    "headroom fits a datagram header");
+_Static_assert(WIRE_TAILROOM >= WIRE_UDP_TAG_LEN, "tailroom fits a tag");
+_Static_assert(WIRE_CTRL_MAX_BODY < WIRE_DATA_MAX_BODY, "control is small");
+_Static_assert(WIRE_FRAME_MAX <= 0xffffffffu, "length fits 32 bits");
+_Static_assert(WIRE_REKEY_AFTER_PACKETS < WIRE_REJECT_AFTER_PACKETS,
+    "rekey before reject");
+_Static_assert(WIRE_REKEY_AFTER_SECONDS < WIRE_REJECT_AFTER_SECONDS,
+    "rekey before reject");
+_Static_assert(WIRE_REPLAY_WINDOW_BITS % 64 == 0, "window in whole words");
+
+#endif

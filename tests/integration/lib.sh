@@ -1,0 +1,407 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared helpers for tapline's integration tests (bash).  A test starts:
+#
+#	#!/bin/bash
+#	[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+#	lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
+#	[ -r "${lib:-}" ] || lib=$(dirname "$0")/lib.sh
+#	. "$lib"
+#	lib_require_root
+#	lib_netns_add a; lib_netns_add b
+#	lib_underlay a b
+#	lib_bg_ns a "$TAPLINE" -n -s -f ... >"$LIB_TMP/server.log" 2>&1
+#	lib_wait_for 5 lib_nsexec b ping -c 1 -W 1 "$LIB_TUN4_A" ||
+#		lib_fail "no ping through the tunnel"
+#	lib_pass
+#
+# Exit codes follow automake: 0 pass, 1 fail, 77 skip, 99 broken harness.
+# Namespaces are named "$LIB_PREFIX<short>" (lib_ns); everything a test
+# creates goes into its own namespaces, never into the host's.  On exit
+# (normal, lib_fail, INT or TERM) every process started with lib_bg is
+# stopped by its PID, the namespaces are deleted and $LIB_TMP is removed.
+#
+# Addresses: documentation ranges only (RFC 5737, RFC 3849).
+#	underlay	198.51.100.0/24		2001:db8:1::/64
+#	tunnel		192.0.2.0/24		2001:db8:2::/64
+#	bridged LANs	203.0.113.0/24
+
+set -u
+
+if [ -n "${LIB_SH_LOADED:-}" ]; then
+	return 0
+fi
+LIB_SH_LOADED=1
+
+LIB_NAME=$(basename "$0" .sh)
+
+# The address plan, for the tests that source this file.
+# shellcheck disable=SC2034
+{
+	LIB_UL4_A=198.51.100.1
+	LIB_UL4_B=198.51.100.2
+	LIB_UL4_LEN=24
+	LIB_UL6_A=2001:db8:1::1
+	LIB_UL6_B=2001:db8:1::2
+	LIB_UL6_LEN=64
+	LIB_TUN4_A=192.0.2.1
+	LIB_TUN4_B=192.0.2.2
+	LIB_TUN4_LEN=24
+	LIB_TUN6_A=2001:db8:2::1
+	LIB_TUN6_B=2001:db8:2::2
+	LIB_TUN6_LEN=64
+	LIB_LAN4_PREFIX=203.0.113
+	LIB_LAN4_LEN=24
+}
+
+# A short per-run prefix: "t", the shell's PID in hex (unique among
+# running tests) and a random byte (against leftovers of a dead run with
+# the same PID).  At most 9 characters, so that a suffix of up to 6 still
+# fits an interface name (15).
+LIB_PREFIX=$(printf 't%x%02x' "$$" $((RANDOM % 256)))
+
+LIB_PIDS=()
+LIB_NETNS=()
+LIB_BG_PID=
+LIB_TMP=
+
+# Print a progress line into the test log.
+lib_log() {
+	echo "# $LIB_NAME: $*"
+}
+
+# Fail the test now; the EXIT trap cleans up.
+lib_fail() {
+	echo "FAIL: $LIB_NAME: $*" >&2
+	exit 1
+}
+
+# Skip the test (missing privilege or tool).
+lib_skip() {
+	echo "SKIP: $LIB_NAME: $*" >&2
+	exit 77
+}
+
+# The harness itself is broken (a binary missing, a helper misused).
+lib_hard_error() {
+	echo "ERROR: $LIB_NAME: $*" >&2
+	exit 99
+}
+
+lib_pass() {
+	echo "PASS: $LIB_NAME"
+	exit 0
+}
+
+# Milliseconds on the wall clock; only differences are used.
+lib__now_ms() {
+	if [ -n "${EPOCHREALTIME:-}" ]; then
+		local t=${EPOCHREALTIME//[!0-9]/}
+		echo $((10#$t / 1000))
+	else
+		date +%s%3N
+	fi
+}
+
+# Seconds ("5", "2.5") to milliseconds; hard error on anything else.
+lib__secs_to_ms() {
+	local frac
+	if [[ $1 =~ ^([0-9]+)(\.([0-9]{1,3}))?$ ]]; then
+		frac=${BASH_REMATCH[3]:-0}
+		while [ ${#frac} -lt 3 ]; do
+			frac=${frac}0
+		done
+		echo $((10#${BASH_REMATCH[1]} * 1000 + 10#$frac))
+	else
+		lib_hard_error "not a number of seconds: '$1'"
+	fi
+}
+
+# lib_wait_for SECONDS CMD...: run CMD (output discarded) every 0.1 s
+# until it succeeds (0) or SECONDS have passed (1).  An iteration cap
+# bounds the loop even if the clock jumps.
+lib_wait_for() {
+	local ms end tries=0 max
+	ms=$(lib__secs_to_ms "$1") || exit 99
+	shift
+	end=$(($(lib__now_ms) + ms))
+	max=$((ms / 100 + 10))
+	while :; do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		tries=$((tries + 1))
+		if [ "$(lib__now_ms)" -ge "$end" ] ||
+		    [ "$tries" -gt "$max" ]; then
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# Invert a command's status, for conditions such as "the device is gone".
+lib_not() {
+	! "$@"
+}
+
+# Is PID a live (not zombie) child of this shell?  Checking the parent
+# keeps a recycled PID from ever being mistaken for ours.
+lib__is_child() {
+	local stat rest state ppid
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+	rest=${stat##*) }
+	read -r state ppid _ <<<"$rest"
+	[ "$ppid" = "$$" ] && [ "$state" != Z ]
+}
+
+lib__all_gone() {
+	local pid
+	for pid in "$@"; do
+		if lib__is_child "$pid"; then
+			return 1
+		fi
+	done
+	return 0
+}
+
+# lib_bg CMD...: start CMD in the background (redirect the call to
+# capture its output) and record its PID, also in $LIB_BG_PID.  Call it
+# from the test's main shell, not from a $(...) subshell, and give it a
+# program rather than a shell function: a function would run in a
+# subshell whose PID is not the program's.
+lib_bg() {
+	"$@" &
+	LIB_BG_PID=$!
+	LIB_PIDS+=("$LIB_BG_PID")
+}
+
+# lib_bg_ns SHORT CMD...: lib_bg inside a namespace ("ip netns exec" execs
+# CMD, so the recorded PID is CMD's own).
+lib_bg_ns() {
+	local ns
+	ns=$(lib_ns "$1")
+	shift
+	lib_bg ip netns exec "$ns" "$@"
+}
+
+# Stop processes by PID: TERM, up to 5 s, then KILL, up to 2 s; reap them.
+lib__stop() {
+	local pid live=()
+	for pid in "$@"; do
+		if lib__is_child "$pid"; then
+			kill -TERM "$pid" 2>/dev/null
+			live+=("$pid")
+		fi
+	done
+	[ ${#live[@]} -gt 0 ] || return 0
+	if ! lib_wait_for 5 lib__all_gone "${live[@]}"; then
+		for pid in "${live[@]}"; do
+			if lib__is_child "$pid"; then
+				echo "# $LIB_NAME: PID $pid ignored SIGTERM;" \
+				    "sending SIGKILL" >&2
+				kill -KILL "$pid" 2>/dev/null
+			fi
+		done
+		lib_wait_for 2 lib__all_gone "${live[@]}"
+	fi
+	for pid in "${live[@]}"; do
+		# Only reap what is gone: wait must never block.
+		if ! lib__is_child "$pid"; then
+			wait "$pid" 2>/dev/null
+		fi
+	done
+}
+
+# lib_wait_pid PID SECONDS: wait for a lib_bg process to exit and return
+# its exit status; on timeout stop it and return 124.
+lib_wait_pid() {
+	local pid=$1
+	if ! lib_wait_for "$2" lib_not lib__is_child "$pid"; then
+		echo "# $LIB_NAME: PID $pid still running after $2 s;" \
+		    "stopping it" >&2
+		lib__stop "$pid"
+		return 124
+	fi
+	wait "$pid"
+}
+
+# lib_run SECONDS CMD...: run CMD in the foreground with a time bound;
+# returns its status, or 124 if it had to be stopped.
+lib_run() {
+	local secs=$1
+	shift
+	lib_bg "$@"
+	lib_wait_pid "$LIB_BG_PID" "$secs"
+}
+
+lib__file_or_exit() {
+	[ -s "$1" ] || { [ -n "$2" ] && ! lib__is_child "$2"; }
+}
+
+# lib_wait_file FILE SECONDS [PID]: wait until FILE is non-empty (0), the
+# time is up (1) or PID, if given, has exited first (2).
+lib_wait_file() {
+	local file=$1 secs=$2 pid=${3:-}
+	lib_wait_for "$secs" lib__file_or_exit "$file" "$pid" || return 1
+	[ -s "$file" ] && return 0
+	return 2
+}
+
+# The full name of the test's namespace SHORT (names already carrying the
+# prefix pass through).
+lib_ns() {
+	case $1 in
+	"$LIB_PREFIX"*) echo "$1" ;;
+	*) echo "$LIB_PREFIX$1" ;;
+	esac
+}
+
+# lib_netns_add SHORT: create namespace "$LIB_PREFIX$SHORT", recorded for
+# deletion, with lo up.
+lib_netns_add() {
+	local ns
+	ns=$(lib_ns "$1")
+	if [ ${#ns} -gt 15 ] || ! [[ $1 =~ ^[A-Za-z0-9_-]+$ ]]; then
+		lib_hard_error "namespace name '$1': use 1 to 6 of" \
+		    "[A-Za-z0-9_-]"
+	fi
+	ip netns add "$ns" || lib_fail "cannot create network namespace $ns"
+	LIB_NETNS+=("$ns")
+	ip -n "$ns" link set lo up || lib_fail "cannot bring up lo in $ns"
+}
+
+# lib_nsexec SHORT CMD...: run CMD inside the namespace.
+lib_nsexec() {
+	local ns
+	ns=$(lib_ns "$1")
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# Refuse any address outside the documentation ranges.
+lib__check_addr() {
+	case $1 in
+	198.51.100.* | 192.0.2.* | 203.0.113.* | 2001:db8:*) return 0 ;;
+	esac
+	lib_hard_error "address $1 is not in a documentation range"
+}
+
+# lib_addr_add SHORT IFNAME ADDR/LEN...: add addresses; IPv6 ones without
+# duplicate address detection, so that they are usable at once.
+lib_addr_add() {
+	local ns=$1 dev=$2 a
+	shift 2
+	for a in "$@"; do
+		lib__check_addr "$a"
+		case $a in
+		*:*) lib_nsexec "$ns" ip addr add "$a" dev "$dev" nodad ;;
+		*) lib_nsexec "$ns" ip addr add "$a" dev "$dev" ;;
+		esac || lib_fail "cannot add $a to $dev in $(lib_ns "$ns")"
+	done
+}
+
+# lib_veth NS_A IF_A "ADDRS_A" NS_B IF_B "ADDRS_B": a veth pair between two
+# namespaces (created inside them, so the names never touch the host),
+# with space-separated addresses on each end, both ends up.
+lib_veth() {
+	local nsa nsb a b
+	nsa=$(lib_ns "$1")
+	nsb=$(lib_ns "$4")
+	ip -n "$nsa" link add "$2" type veth peer name "$5" netns "$nsb" ||
+		lib_fail "cannot create veth $2/$5 between $nsa and $nsb"
+	read -r -a a <<<"$3"
+	read -r -a b <<<"$6"
+	lib_addr_add "$1" "$2" ${a[@]+"${a[@]}"}
+	lib_addr_add "$4" "$5" ${b[@]+"${b[@]}"}
+	ip -n "$nsa" link set "$2" up || lib_fail "cannot bring up $2 in $nsa"
+	ip -n "$nsb" link set "$5" up || lib_fail "cannot bring up $5 in $nsb"
+}
+
+# lib_underlay NS_A NS_B: the standard underlay, "ul0" on both sides with
+# $LIB_UL4_A/$LIB_UL6_A in NS_A and $LIB_UL4_B/$LIB_UL6_B in NS_B.
+lib_underlay() {
+	lib_veth "$1" ul0 "$LIB_UL4_A/$LIB_UL4_LEN $LIB_UL6_A/$LIB_UL6_LEN" \
+	    "$2" ul0 "$LIB_UL4_B/$LIB_UL4_LEN $LIB_UL6_B/$LIB_UL6_LEN"
+}
+
+# lib_bridge SHORT BRIDGE [IFNAME...]: a bridge in the namespace with the
+# given ports, all up (for the bridged-LAN tests).
+lib_bridge() {
+	local ns=$1 br=$2 port
+	shift 2
+	lib_nsexec "$ns" ip link add "$br" type bridge ||
+		lib_fail "cannot create bridge $br in $(lib_ns "$ns")"
+	for port in "$@"; do
+		lib_nsexec "$ns" ip link set "$port" master "$br" up ||
+			lib_fail "cannot add $port to $br in $(lib_ns "$ns")"
+	done
+	lib_nsexec "$ns" ip link set "$br" up ||
+		lib_fail "cannot bring up $br in $(lib_ns "$ns")"
+}
+
+# lib_require_cmd CMD...: skip unless every command exists.
+lib_require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || lib_skip "needs $c"
+	done
+}
+
+# lib_require_bin VAR DEFAULT: the program in $VAR (or DEFAULT) must be
+# executable; make check builds it, so its absence is a harness error.
+lib_require_bin() {
+	local var=$1 path
+	path=${!var:-$2}
+	[ -x "$path" ] || lib_hard_error "$var: $path is not an executable" \
+	    "(run the test through make check)"
+	printf -v "$var" '%s' "$path"
+}
+
+# Skip unless this is root with CAP_NET_ADMIN, ip netns works and
+# /dev/net/tun exists.
+lib_require_root() {
+	local capeff probe
+	# make distcheck sets this: the tests already ran on the real tree.
+	[ -z "${TAPLINE_SKIP_INTEGRATION:-}" ] ||
+		lib_skip "TAPLINE_SKIP_INTEGRATION is set"
+	[ "$(id -u)" = 0 ] || lib_skip "needs root"
+	capeff=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
+	# CAP_NET_ADMIN is capability bit 12.
+	if [ -z "$capeff" ] || ! (((0x$capeff >> 12) & 1)); then
+		lib_skip "needs CAP_NET_ADMIN"
+	fi
+	lib_require_cmd ip
+	[ -c /dev/net/tun ] || lib_skip "needs /dev/net/tun"
+	probe=$(lib_ns p)
+	ip netns add "$probe" 2>/dev/null ||
+		lib_skip "ip netns add does not work here"
+	LIB_NETNS+=("$probe")
+	ip netns del "$probe" 2>/dev/null
+}
+
+# The EXIT trap: stop our processes, delete our namespaces and files, and
+# keep the test's exit status.
+lib__cleanup() {
+	local rc=$? ns pid strays
+	trap - EXIT INT TERM
+	lib__stop ${LIB_PIDS[@]+"${LIB_PIDS[@]}"}
+	for ns in ${LIB_NETNS[@]+"${LIB_NETNS[@]}"}; do
+		[ -e "/run/netns/$ns" ] || continue
+		# Whatever still runs inside our own namespace (say, a child
+		# of the daemon) is ours too; stop it by PID.
+		strays=$(ip netns pids "$ns" 2>/dev/null)
+		for pid in $strays; do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null ||
+			echo "# $LIB_NAME: could not delete namespace $ns" >&2
+	done
+	[ -n "$LIB_TMP" ] && rm -rf "$LIB_TMP"
+	exit "$rc"
+}
+
+trap lib__cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+LIB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/tapline-$LIB_NAME.XXXXXX") ||
+	lib_hard_error "mktemp failed"
