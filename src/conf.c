@@ -98,22 +98,39 @@ struct conf_build {
 	bool key_ok;	/* the key file was read and decoded */
 };
 
-typedef int (*conf_field_fn)(struct conf_ctx *, const config_setting_t *,
-    const char *, struct conf_build *);
-
-struct conf_field_desc {
-	const char *name;
-	conf_field_fn parse;
-	/* Secrets: allowed in a session only, never in `default`. */
-	bool session_only;
+/*
+ * How a setting is read.  Most settings are one value stored in one field
+ * of the struct being built, so a table entry says all there is to say;
+ * only a setting with more to check or to store has its own function.
+ */
+enum conf_kind {
+	CONF_K_ENUM,	/* one of names[], stored as an int-sized enum */
+	CONF_K_INT,	/* an integer in min..max, stored as an int */
+	CONF_K_STRING,	/* a string that valid() accepts, stored as a copy */
+	CONF_K_FUNC,	/* parse() reads and stores it */
 };
 
-typedef int (*conf_option_fn)(struct conf_ctx *, const config_setting_t *,
-    const char *, struct conf_options *);
+/*
+ * obj is the struct being built: a struct conf_build for a session
+ * setting, a struct conf_options for an option.
+ */
+typedef int (*conf_parse_fn)(struct conf_ctx *, const config_setting_t *,
+    const char *, void *);
 
-struct conf_option_desc {
+/* One entry of a settings table; a table ends with an empty entry. */
+struct conf_setting {
 	const char *name;
-	conf_option_fn parse;
+	enum conf_kind kind;
+	size_t off;		/* where the value goes, except CONF_K_FUNC */
+	const char *const *names;	/* CONF_K_ENUM */
+	size_t nnames;
+	long long min, max;	/* CONF_K_INT */
+	/* CONF_K_STRING: the check, and what a rejected value "is not". */
+	bool (*valid)(const char *);
+	const char *invalid;
+	conf_parse_fn parse;	/* CONF_K_FUNC */
+	/* Secrets: allowed in a session only, never in `default`. */
+	bool session_only;
 };
 
 static const char *const conf_proto_names[] = { "udp", "tcp" };
@@ -126,6 +143,11 @@ static const char *const conf_legacy_names[] = { "", "vtun" };
 static const char *const conf_persist_names[] = { "no", "yes", "keep" };
 
 _Static_assert(DEV_TUN == 0 && DEV_TAP == 1, "conf_type_names order");
+_Static_assert(sizeof(enum conf_proto) == sizeof(int) &&
+    sizeof(enum dev_type) == sizeof(int) &&
+    sizeof(enum conf_cipher) == sizeof(int) &&
+    sizeof(enum conf_multi) == sizeof(int) &&
+    sizeof(enum conf_legacy) == sizeof(int), "CONF_K_ENUM stores an int");
 
 /* ---------------------------------------------------------------- */
 /* Messages */
@@ -180,16 +202,14 @@ conf_diag_free(struct conf_diag *d)
 }
 
 /*
- * The file a setting came from.  libconfig names the main file NULL (we
- * parse it from memory) and an included file by its @include path, which
- * it resolved against our include directory, so say that directory too.
+ * A file name for messages.  libconfig names the main file NULL (we parse
+ * it from memory) and an included file by its @include path, which it
+ * resolved against our include directory, so say that directory too.
  */
 static void
-conf_file_of(const struct conf_ctx *ctx, const config_setting_t *s,
-    char *buf, size_t len)
+conf_file_name(const struct conf_ctx *ctx, const char *f, char *buf,
+    size_t len)
 {
-	const char *f = s != NULL ? config_setting_source_file(s) : NULL;
-
 	if (f == NULL)
 		util_strlcpy(buf, ctx->path, len);
 	else if (f[0] == '/' || strcmp(ctx->dir, ".") == 0)
@@ -198,26 +218,48 @@ conf_file_of(const struct conf_ctx *ctx, const config_setting_t *s,
 		snprintf(buf, len, "%s/%s", ctx->dir, f);
 }
 
-/* Format "FILE:LINE: LABEL: message" and add it to the diagnostics. */
+/* The file a setting came from. */
+static void
+conf_file_of(const struct conf_ctx *ctx, const config_setting_t *s,
+    char *buf, size_t len)
+{
+	conf_file_name(ctx, s != NULL ? config_setting_source_file(s) : NULL,
+	    buf, len);
+}
+
+/*
+ * Format "FILE:LINE: LABEL: message" and add it to the diagnostics; a
+ * line of 0 and a NULL label are left out.
+ */
+static void __attribute__((format(printf, 6, 0)))
+conf_vadd_at(struct conf_ctx *ctx, bool warning, const char *file, int line,
+    const char *label, const char *fmt, va_list ap)
+{
+	char msg[CONF_MSG_MAX], *buf = NULL;
+	int r;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line > 0 && label != NULL)
+		r = asprintf(&buf, "%s:%d: %s: %s", file, line, label, msg);
+	else if (line > 0)
+		r = asprintf(&buf, "%s:%d: %s", file, line, msg);
+	else if (label != NULL)
+		r = asprintf(&buf, "%s: %s: %s", file, label, msg);
+	else
+		r = asprintf(&buf, "%s: %s", file, msg);
+	conf_diag_add(ctx, warning, r == -1 ? NULL : buf);
+}
+
+/* The same about setting s (NULL: the main file as a whole). */
 static void __attribute__((format(printf, 5, 0)))
 conf_vadd(struct conf_ctx *ctx, bool warning, const config_setting_t *s,
     const char *label, const char *fmt, va_list ap)
 {
-	char file[PATH_MAX], msg[CONF_MSG_MAX], *line = NULL;
-	unsigned int lineno = s != NULL ? config_setting_source_line(s) : 0;
-	int r;
+	char file[PATH_MAX];
 
 	conf_file_of(ctx, s, file, sizeof(file));
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (lineno > 0 && label != NULL)
-		r = asprintf(&line, "%s:%u: %s: %s", file, lineno, label, msg);
-	else if (lineno > 0)
-		r = asprintf(&line, "%s:%u: %s", file, lineno, msg);
-	else if (label != NULL)
-		r = asprintf(&line, "%s: %s: %s", file, label, msg);
-	else
-		r = asprintf(&line, "%s: %s", file, msg);
-	conf_diag_add(ctx, warning, r == -1 ? NULL : line);
+	conf_vadd_at(ctx, warning, file,
+	    s != NULL ? (int)config_setting_source_line(s) : 0, label, fmt, ap);
 }
 
 /* Record an error about setting s; returns -1 for `return conf_error()`. */
@@ -244,19 +286,19 @@ conf_warn(struct conf_ctx *ctx, const config_setting_t *s, const char *label,
 	va_end(ap);
 }
 
-/* Error at a raw file and line (parse errors come without a setting). */
-static void
+/*
+ * Error at a raw file and line: parse and I/O errors come without a
+ * setting.  A line of 0 means the file as a whole.
+ */
+static void __attribute__((format(printf, 4, 5)))
 conf_error_at(struct conf_ctx *ctx, const char *file, int line,
-    const char *msg)
+    const char *fmt, ...)
 {
-	char *buf = NULL;
-	int r;
+	va_list ap;
 
-	if (line > 0)
-		r = asprintf(&buf, "%s:%d: %s", file, line, msg);
-	else
-		r = asprintf(&buf, "%s: %s", file, msg);
-	conf_diag_add(ctx, false, r == -1 ? NULL : buf);
+	va_start(ap, fmt);
+	conf_vadd_at(ctx, false, file, line, NULL, fmt, ap);
+	va_end(ap);
 }
 
 /*
@@ -545,6 +587,27 @@ conf_host_valid(const char *h)
 	return true;
 }
 
+/* "" (keep) or a name as useradd(8) allows it, or a numeric id. */
+static bool
+conf_user_valid(const char *v)
+{
+	size_t len = strlen(v), i;
+
+	if (len == 0)
+		return true;
+	if (len > CONF_USER_MAX || v[0] == '-')
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = v[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		    c == '.' || (c == '$' && i + 1 == len)))
+			return false;
+	}
+	return true;
+}
+
 /*
  * An existing interface name (a bridge): what the kernel accepts in
  * dev_valid_name(), minus the '%' that would make it a template.
@@ -643,13 +706,6 @@ conf_cidr_format(const struct conf_cidr *c, char *buf, size_t len)
 	snprintf(buf, len, "%s/%d", a, c->prefix);
 }
 
-/* Label of list element i: "cobra.up[1]". */
-static void
-conf_elem_label(char *buf, size_t len, const char *label, int i)
-{
-	snprintf(buf, len, "%s[%d]", label, i);
-}
-
 /*
  * Call fn for every string of a list, an array or a single string (one
  * command or address needs no brackets).  Every element is checked even
@@ -677,7 +733,8 @@ conf_each_string(struct conf_ctx *ctx, const config_setting_t *s,
 		const config_setting_t *e = config_setting_get_elem(s,
 		    (unsigned int)i);
 
-		conf_elem_label(elabel, sizeof(elabel), label, i);
+		/* Messages name an element like "cobra.up[1]". */
+		snprintf(elabel, sizeof(elabel), "%s[%d]", label, i);
 		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
 			r = conf_error(ctx, e, elabel, "must be a string, got "
 			    "%s", conf_type_name(config_setting_type(e)));
@@ -703,15 +760,22 @@ conf_argvs_free(struct script_argv *v, size_t n)
 	free(v);
 }
 
+/* Wipe and free a passphrase. */
+static void
+conf_passwd_free(char *p)
+{
+	if (p == NULL)
+		return;
+	OPENSSL_cleanse(p, strlen(p));
+	free(p);
+}
+
 /* Free what a session owns, wiping its secrets; the struct is reused. */
 static void
 conf_session_clear(struct conf_session *s)
 {
 	OPENSSL_cleanse(s->key, sizeof(s->key));
-	if (s->passwd != NULL) {
-		OPENSSL_cleanse(s->passwd, strlen(s->passwd));
-		free(s->passwd);
-	}
+	conf_passwd_free(s->passwd);
 	free(s->key_path);
 	free(s->file);
 	free(s->server);
@@ -829,7 +893,22 @@ conf_session_defaults(struct conf_session *s)
 }
 
 /* ---------------------------------------------------------------- */
-/* Session settings */
+/* Settings with their own logic */
+
+/* Replace an owned string, keeping the old one on failure. */
+static int
+conf_set_string(struct conf_ctx *ctx, char **dst, const char *v)
+{
+	char *copy = strdup(v);
+
+	if (copy == NULL) {
+		ctx->oom = true;
+		return -1;
+	}
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
 
 /* Relative key paths are relative to the config file, not to the CWD. */
 static char *
@@ -847,8 +926,9 @@ conf_resolve_path(const struct conf_ctx *ctx, const char *p)
 /* key: resolve the path, then read and check the key file now. */
 static int
 conf_f_key(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
+    const char *label, void *obj)
 {
+	struct conf_build *b = obj;
 	char err[256];
 	const char *v;
 
@@ -885,8 +965,9 @@ conf_utf8_len(const char *p)
 /* passwd: kept for scrypt; short ones draw a warning. */
 static int
 conf_f_passwd(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
+    const char *label, void *obj)
 {
+	struct conf_build *b = obj;
 	const char *v;
 
 	if (conf_read_string(ctx, s, label, &v) == -1)
@@ -898,10 +979,7 @@ conf_f_passwd(struct conf_ctx *ctx, const config_setting_t *s,
 		conf_warn(ctx, s, label, "passphrase is shorter than %d "
 		    "characters; prefer a key file (tapline genkey)",
 		    CONF_PASSWD_WARN_LEN);
-	if (b->s.passwd != NULL) {
-		OPENSSL_cleanse(b->s.passwd, strlen(b->s.passwd));
-		free(b->s.passwd);
-	}
+	conf_passwd_free(b->s.passwd);
 	b->s.passwd = strdup(v);
 	if (b->s.passwd == NULL) {
 		ctx->oom = true;
@@ -910,84 +988,12 @@ conf_f_passwd(struct conf_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
-/* server: a host name or an IP literal. */
-static int
-conf_f_server(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
-{
-	char q[CONF_QUOTE_MAX + 8];
-	const char *v;
-
-	if (conf_read_string(ctx, s, label, &v) == -1)
-		return -1;
-	if (!conf_host_valid(v))
-		return conf_error(ctx, s, label, "%s is not a host name or IP "
-		    "address", conf_quote(v, q, sizeof(q)));
-	free(b->s.server);
-	b->s.server = strdup(v);
-	if (b->s.server == NULL) {
-		ctx->oom = true;
-		return -1;
-	}
-	return 0;
-}
-
-static int
-conf_f_proto(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
-{
-	int v;
-
-	if (conf_read_enum(ctx, s, label, conf_proto_names,
-	    UTIL_ARRAY_LEN(conf_proto_names), &v) == -1)
-		return -1;
-	b->s.proto = (enum conf_proto)v;
-	return 0;
-}
-
-static int
-conf_f_type(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
-{
-	int v;
-
-	if (conf_read_enum(ctx, s, label, conf_type_names,
-	    UTIL_ARRAY_LEN(conf_type_names), &v) == -1)
-		return -1;
-	b->s.type = (enum dev_type)v;
-	return 0;
-}
-
-static int
-conf_f_keepalive(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
-{
-	long long v;
-
-	if (conf_read_int_range(ctx, s, label, 0, CONF_KEEPALIVE_MAX, &v) ==
-	    -1)
-		return -1;
-	b->s.keepalive = (int)v;
-	return 0;
-}
-
-static int
-conf_f_timeout(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
-{
-	long long v;
-
-	if (conf_read_int_range(ctx, s, label, 1, CONF_TIMEOUT_MAX, &v) == -1)
-		return -1;
-	b->s.timeout = (int)v;
-	return 0;
-}
-
 /* true, false, or "keep" (keep the device across reconnects). */
 static int
 conf_f_persist(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
+    const char *label, void *obj)
 {
+	struct conf_build *b = obj;
 	char q[CONF_QUOTE_MAX + 8];
 	int type = config_setting_type(s);
 
@@ -1010,8 +1016,9 @@ conf_f_persist(struct conf_ctx *ctx, const config_setting_t *s,
 /* "no" or "zlib:1".."zlib:9". */
 static int
 conf_f_compress(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
+    const char *label, void *obj)
 {
+	struct conf_build *b = obj;
 	char q[CONF_QUOTE_MAX + 8];
 	const char *v;
 
@@ -1030,24 +1037,12 @@ conf_f_compress(struct conf_ctx *ctx, const config_setting_t *s,
 	    "\"zlib:1\" .. \"zlib:9\"", conf_quote(v, q, sizeof(q)));
 }
 
-static int
-conf_f_cipher(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
-{
-	int v;
-
-	if (conf_read_enum(ctx, s, label, conf_cipher_names,
-	    UTIL_ARRAY_LEN(conf_cipher_names), &v) == -1)
-		return -1;
-	b->s.cipher = (enum conf_cipher)v;
-	return 0;
-}
-
 /* device: a fixed name or a "%d" template, as dev.c accepts it. */
 static int
 conf_f_device(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
+    const char *label, void *obj)
 {
+	struct conf_build *b = obj;
 	char err[256];
 	const char *v;
 
@@ -1060,23 +1055,12 @@ conf_f_device(struct conf_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
-static int
-conf_f_queues(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
-{
-	long long v;
-
-	if (conf_read_int_range(ctx, s, label, 1, DEV_MAX_QUEUES, &v) == -1)
-		return -1;
-	b->s.queues = (int)v;
-	return 0;
-}
-
 /* mtu: 0 (derive) or CONF_MTU_MIN..CONF_MTU_MAX. */
 static int
 conf_f_mtu(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
+    const char *label, void *obj)
 {
+	struct conf_build *b = obj;
 	char text[32];
 	long long v;
 	bool big;
@@ -1114,8 +1098,9 @@ conf_speed_part(const char *p, size_t len, uint32_t *v)
 /* kbit/s both ways as an integer, or "IN:OUT" (vtund's `speed`). */
 static int
 conf_f_speed(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
+    const char *label, void *obj)
 {
+	struct conf_build *b = obj;
 	char q[CONF_QUOTE_MAX + 8];
 	int type = config_setting_type(s);
 	const char *v, *colon;
@@ -1142,17 +1127,20 @@ conf_f_speed(struct conf_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
-static int
-conf_f_multi(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
+/*
+ * Room for every element of a list setting, or for the one string that
+ * may stand for a list; conf_each_string rejects more than CONF_LIST_MAX.
+ */
+static void *
+conf_list_alloc(struct conf_ctx *ctx, const config_setting_t *s, size_t size)
 {
-	int v;
+	int n = config_setting_is_aggregate(s) ? config_setting_length(s) : 1;
+	void *v;
 
-	if (conf_read_enum(ctx, s, label, conf_multi_names,
-	    UTIL_ARRAY_LEN(conf_multi_names), &v) == -1)
-		return -1;
-	b->s.multi = (enum conf_multi)v;
-	return 0;
+	v = calloc(n > 0 && n <= CONF_LIST_MAX ? (size_t)n : 1, size);
+	if (v == NULL)
+		ctx->oom = true;
+	return v;
 }
 
 /* Collects the CIDRs of an address or routes list. */
@@ -1183,15 +1171,9 @@ conf_cidr_setting(struct conf_ctx *ctx, const config_setting_t *s,
     const char *label, bool network, struct conf_cidr **out, size_t *nout)
 {
 	struct conf_cidr_list l = { .network = network };
-	int n = config_setting_is_aggregate(s) ? config_setting_length(s) : 1;
 
-	/* Room for every element; conf_each_string rejects n > max. */
-	l.v = calloc(n > 0 && n <= CONF_LIST_MAX ? (size_t)n : 1,
-	    sizeof(*l.v));
-	if (l.v == NULL) {
-		ctx->oom = true;
+	if ((l.v = conf_list_alloc(ctx, s, sizeof(*l.v))) == NULL)
 		return -1;
-	}
 	if (conf_each_string(ctx, s, label, conf_cidr_elem, &l) == -1) {
 		free(l.v);
 		return -1;
@@ -1204,24 +1186,29 @@ conf_cidr_setting(struct conf_ctx *ctx, const config_setting_t *s,
 
 static int
 conf_f_address(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
+    const char *label, void *obj)
 {
+	struct conf_build *b = obj;
+
 	return conf_cidr_setting(ctx, s, label, false, &b->s.address,
 	    &b->s.naddress);
 }
 
 static int
 conf_f_routes(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
+    const char *label, void *obj)
 {
+	struct conf_build *b = obj;
+
 	return conf_cidr_setting(ctx, s, label, true, &b->s.routes,
 	    &b->s.nroutes);
 }
 
 static int
 conf_f_bridge(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
+    const char *label, void *obj)
 {
+	struct conf_build *b = obj;
 	char q[CONF_QUOTE_MAX + 8];
 	const char *v;
 
@@ -1262,14 +1249,9 @@ conf_cmd_setting(struct conf_ctx *ctx, const config_setting_t *s,
     const char *label, struct script_argv **out, size_t *nout)
 {
 	struct conf_cmd_list l = { 0 };
-	int n = config_setting_is_aggregate(s) ? config_setting_length(s) : 1;
 
-	l.v = calloc(n > 0 && n <= CONF_LIST_MAX ? (size_t)n : 1,
-	    sizeof(*l.v));
-	if (l.v == NULL) {
-		ctx->oom = true;
+	if ((l.v = conf_list_alloc(ctx, s, sizeof(*l.v))) == NULL)
 		return -1;
-	}
 	if (conf_each_string(ctx, s, label, conf_cmd_elem, &l) == -1) {
 		conf_argvs_free(l.v, l.n);
 		return -1;
@@ -1282,107 +1264,28 @@ conf_cmd_setting(struct conf_ctx *ctx, const config_setting_t *s,
 
 static int
 conf_f_up(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
+    const char *label, void *obj)
 {
+	struct conf_build *b = obj;
+
 	return conf_cmd_setting(ctx, s, label, &b->s.up, &b->s.nup);
 }
 
 static int
 conf_f_down(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
+    const char *label, void *obj)
 {
+	struct conf_build *b = obj;
+
 	return conf_cmd_setting(ctx, s, label, &b->s.down, &b->s.ndown);
-}
-
-static int
-conf_f_legacy(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_build *b)
-{
-	int v;
-
-	if (conf_read_enum(ctx, s, label, conf_legacy_names,
-	    UTIL_ARRAY_LEN(conf_legacy_names), &v) == -1)
-		return -1;
-	b->s.legacy = (enum conf_legacy)v;
-	return 0;
-}
-
-static const struct conf_field_desc conf_fields[F_COUNT] = {
-	[F_KEY] = { "key", conf_f_key, true },
-	[F_PASSWD] = { "passwd", conf_f_passwd, true },
-	[F_SERVER] = { "server", conf_f_server, false },
-	[F_PROTO] = { "proto", conf_f_proto, false },
-	[F_TYPE] = { "type", conf_f_type, false },
-	[F_KEEPALIVE] = { "keepalive", conf_f_keepalive, false },
-	[F_TIMEOUT] = { "timeout", conf_f_timeout, false },
-	[F_PERSIST] = { "persist", conf_f_persist, false },
-	[F_COMPRESS] = { "compress", conf_f_compress, false },
-	[F_CIPHER] = { "cipher", conf_f_cipher, false },
-	[F_DEVICE] = { "device", conf_f_device, false },
-	[F_QUEUES] = { "queues", conf_f_queues, false },
-	[F_MTU] = { "mtu", conf_f_mtu, false },
-	[F_SPEED] = { "speed", conf_f_speed, false },
-	[F_MULTI] = { "multi", conf_f_multi, false },
-	[F_ADDRESS] = { "address", conf_f_address, false },
-	[F_ROUTES] = { "routes", conf_f_routes, false },
-	[F_BRIDGE] = { "bridge", conf_f_bridge, false },
-	[F_UP] = { "up", conf_f_up, false },
-	[F_DOWN] = { "down", conf_f_down, false },
-	[F_LEGACY] = { "legacy", conf_f_legacy, false },
-};
-
-/* ---------------------------------------------------------------- */
-/* Options */
-
-static int
-conf_o_port(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_options *o)
-{
-	long long v;
-
-	if (conf_read_int_range(ctx, s, label, 1, 65535, &v) == -1)
-		return -1;
-	o->port = (int)v;
-	return 0;
-}
-
-/* Replace an owned string option, keeping the old one on failure. */
-static int
-conf_o_set(struct conf_ctx *ctx, char **dst, const char *v)
-{
-	char *copy = strdup(v);
-
-	if (copy == NULL) {
-		ctx->oom = true;
-		return -1;
-	}
-	free(*dst);
-	*dst = copy;
-	return 0;
-}
-
-/* listen: the server's bind address. */
-static int
-conf_o_listen(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_options *o)
-{
-	char q[CONF_QUOTE_MAX + 8];
-	const char *v;
-
-	if (conf_read_string(ctx, s, label, &v) == -1)
-		return -1;
-	if (!conf_host_valid(v))
-		return conf_error(ctx, s, label, "%s is not an IP address or "
-		    "host name (\"::\" listens on every address)",
-		    conf_quote(v, q, sizeof(q)));
-	return conf_o_set(ctx, &o->listen, v);
 }
 
 /* syslog: a facility name that log.c knows. */
 static int
 conf_o_syslog(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_options *o)
+    const char *label, void *obj)
 {
+	struct conf_options *o = obj;
 	char q[CONF_QUOTE_MAX + 8];
 	const char *v;
 	int f;
@@ -1395,14 +1298,15 @@ conf_o_syslog(struct conf_ctx *ctx, const config_setting_t *s,
 		    "\"daemon\", \"user\", \"auth\", \"authpriv\" or "
 		    "\"local0\" .. \"local7\"", conf_quote(v, q, sizeof(q)));
 	o->syslog_facility = f;
-	return conf_o_set(ctx, &o->syslog, v);
+	return conf_set_string(ctx, &o->syslog, v);
 }
 
 /* control: an absolute path that fits in a sockaddr_un. */
 static int
 conf_o_control(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_options *o)
+    const char *label, void *obj)
 {
+	struct conf_options *o = obj;
 	struct sockaddr_un sun;
 	char q[CONF_QUOTE_MAX + 8];
 	const char *v;
@@ -1416,93 +1320,126 @@ conf_o_control(struct conf_ctx *ctx, const config_setting_t *s,
 		return conf_error(ctx, s, label, "is longer than %zu bytes, "
 		    "the limit of a unix socket path",
 		    sizeof(sun.sun_path) - 1);
-	return conf_o_set(ctx, &o->control, v);
+	return conf_set_string(ctx, &o->control, v);
 }
-
-/* "" (keep) or a name as useradd(8) allows it, or a numeric id. */
-static bool
-conf_user_valid(const char *v)
-{
-	size_t len = strlen(v), i;
-
-	if (len == 0)
-		return true;
-	if (len > CONF_USER_MAX || v[0] == '-')
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = v[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-		    c == '.' || (c == '$' && i + 1 == len)))
-			return false;
-	}
-	return true;
-}
-
-static int
-conf_o_user(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_options *o)
-{
-	char q[CONF_QUOTE_MAX + 8];
-	const char *v;
-
-	if (conf_read_string(ctx, s, label, &v) == -1)
-		return -1;
-	if (!conf_user_valid(v))
-		return conf_error(ctx, s, label, "%s is not a user name",
-		    conf_quote(v, q, sizeof(q)));
-	return conf_o_set(ctx, &o->user, v);
-}
-
-static int
-conf_o_group(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, struct conf_options *o)
-{
-	char q[CONF_QUOTE_MAX + 8];
-	const char *v;
-
-	if (conf_read_string(ctx, s, label, &v) == -1)
-		return -1;
-	if (!conf_user_valid(v))
-		return conf_error(ctx, s, label, "%s is not a group name",
-		    conf_quote(v, q, sizeof(q)));
-	return conf_o_set(ctx, &o->group, v);
-}
-
-static const struct conf_option_desc conf_option_fields[] = {
-	{ "port", conf_o_port },
-	{ "listen", conf_o_listen },
-	{ "syslog", conf_o_syslog },
-	{ "control", conf_o_control },
-	{ "user", conf_o_user },
-	{ "group", conf_o_group },
-};
 
 /* ---------------------------------------------------------------- */
-/* Unknown settings */
+/* Settings tables */
 
+/* Shorthands for the tables below: how a setting is read, where it goes. */
+#define K_ENUM(t) .kind = CONF_K_ENUM, .names = (t), \
+	.nnames = UTIL_ARRAY_LEN(t)
+#define K_INT(lo, hi) .kind = CONF_K_INT, .min = (lo), .max = (hi)
+#define K_STRING(fn, what) .kind = CONF_K_STRING, .valid = (fn), \
+	.invalid = (what)
+#define K_FUNC(fn) .kind = CONF_K_FUNC, .parse = (fn)
+/* Field m of the session (in a struct conf_build) or of the options. */
+#define IN_SESSION(m) .off = offsetof(struct conf_build, s.m)
+#define IN_OPTIONS(m) .off = offsetof(struct conf_options, m)
+
+/* Indexed by enum conf_field, which also indexes conf_build.src. */
+static const struct conf_setting conf_session_settings[F_COUNT + 1] = {
+	[F_KEY] = { "key", K_FUNC(conf_f_key), .session_only = true },
+	[F_PASSWD] = { "passwd", K_FUNC(conf_f_passwd),
+	    .session_only = true },
+	[F_SERVER] = { "server", K_STRING(conf_host_valid,
+	    "is not a host name or IP address"), IN_SESSION(server) },
+	[F_PROTO] = { "proto", K_ENUM(conf_proto_names), IN_SESSION(proto) },
+	[F_TYPE] = { "type", K_ENUM(conf_type_names), IN_SESSION(type) },
+	[F_KEEPALIVE] = { "keepalive", K_INT(0, CONF_KEEPALIVE_MAX),
+	    IN_SESSION(keepalive) },
+	[F_TIMEOUT] = { "timeout", K_INT(1, CONF_TIMEOUT_MAX),
+	    IN_SESSION(timeout) },
+	[F_PERSIST] = { "persist", K_FUNC(conf_f_persist) },
+	[F_COMPRESS] = { "compress", K_FUNC(conf_f_compress) },
+	[F_CIPHER] = { "cipher", K_ENUM(conf_cipher_names),
+	    IN_SESSION(cipher) },
+	[F_DEVICE] = { "device", K_FUNC(conf_f_device) },
+	[F_QUEUES] = { "queues", K_INT(1, DEV_MAX_QUEUES),
+	    IN_SESSION(queues) },
+	[F_MTU] = { "mtu", K_FUNC(conf_f_mtu) },
+	[F_SPEED] = { "speed", K_FUNC(conf_f_speed) },
+	[F_MULTI] = { "multi", K_ENUM(conf_multi_names), IN_SESSION(multi) },
+	[F_ADDRESS] = { "address", K_FUNC(conf_f_address) },
+	[F_ROUTES] = { "routes", K_FUNC(conf_f_routes) },
+	[F_BRIDGE] = { "bridge", K_FUNC(conf_f_bridge) },
+	[F_UP] = { "up", K_FUNC(conf_f_up) },
+	[F_DOWN] = { "down", K_FUNC(conf_f_down) },
+	[F_LEGACY] = { "legacy", K_ENUM(conf_legacy_names),
+	    IN_SESSION(legacy) },
+};
+
+static const struct conf_setting conf_option_settings[] = {
+	{ "port", K_INT(1, 65535), IN_OPTIONS(port) },
+	{ "listen", K_STRING(conf_host_valid, "is not an IP address or host "
+	    "name (\"::\" listens on every address)"), IN_OPTIONS(listen) },
+	{ "syslog", K_FUNC(conf_o_syslog) },
+	{ "control", K_FUNC(conf_o_control) },
+	{ "user", K_STRING(conf_user_valid, "is not a user name"),
+	    IN_OPTIONS(user) },
+	{ "group", K_STRING(conf_user_valid, "is not a group name"),
+	    IN_OPTIONS(group) },
+	{ .name = NULL },
+};
+
+#undef K_ENUM
+#undef K_INT
+#undef K_STRING
+#undef K_FUNC
+#undef IN_SESSION
+#undef IN_OPTIONS
+
+/* The index of the setting called name in table t, or -1. */
 static int
-conf_session_field(const char *name)
+conf_find(const struct conf_setting *t, const char *name)
 {
 	int i;
 
-	for (i = 0; i < F_COUNT; i++)
-		if (strcmp(conf_fields[i].name, name) == 0)
+	for (i = 0; t[i].name != NULL; i++)
+		if (strcmp(t[i].name, name) == 0)
 			return i;
 	return -1;
 }
 
-static int
-conf_option_field(const char *name)
+/* Read setting s into obj, the struct being built, as table entry d says. */
+static void
+conf_apply(struct conf_ctx *ctx, const struct conf_setting *d,
+    const config_setting_t *s, const char *label, void *obj)
 {
-	size_t i;
+	void *field = (char *)obj + d->off;
+	char q[CONF_QUOTE_MAX + 8];
+	const char *v;
+	long long n;
+	int e, r;
 
-	for (i = 0; i < UTIL_ARRAY_LEN(conf_option_fields); i++)
-		if (strcmp(conf_option_fields[i].name, name) == 0)
-			return (int)i;
-	return -1;
+	switch (d->kind) {
+	case CONF_K_ENUM:
+		r = conf_read_enum(ctx, s, label, d->names, d->nnames, &e);
+		if (r == 0)
+			*(int *)field = e;
+		break;
+	case CONF_K_INT:
+		r = conf_read_int_range(ctx, s, label, d->min, d->max, &n);
+		if (r == 0)
+			*(int *)field = (int)n;
+		break;
+	case CONF_K_STRING:
+		if (conf_read_string(ctx, s, label, &v) == -1)
+			break;
+		if (d->valid(v))
+			conf_set_string(ctx, (char **)field, v);
+		else
+			conf_error(ctx, s, label, "%s %s",
+			    conf_quote(v, q, sizeof(q)), d->invalid);
+		break;
+	case CONF_K_FUNC:
+		d->parse(ctx, s, label, obj);
+		break;
+	}
 }
+
+/* ---------------------------------------------------------------- */
+/* Unknown settings */
 
 /* Keep the closest candidate: edit distance <= 2, or a prefix of it. */
 static void
@@ -1536,31 +1473,25 @@ static void
 conf_unknown(struct conf_ctx *ctx, const config_setting_t *s,
     const char *label, bool in_options)
 {
+	const struct conf_setting *t = in_options ? conf_option_settings :
+	    conf_session_settings;
 	const char *name = config_setting_name(s), *best = NULL;
 	size_t bestd = 0;
-	int i;
+	int f;
 
-	if (in_options && conf_session_field(name) >= 0) {
+	if (in_options && (f = conf_find(conf_session_settings, name)) >= 0) {
 		conf_error(ctx, s, label, "unknown setting; \"%s\" belongs in "
-		    "a session%s", name,
-		    conf_fields[conf_session_field(name)].session_only ? "" :
-		    " or in default = { ... }");
+		    "a session%s", name, conf_session_settings[f].session_only ?
+		    "" : " or in default = { ... }");
 		return;
 	}
-	if (!in_options && conf_option_field(name) >= 0) {
+	if (!in_options && conf_find(conf_option_settings, name) >= 0) {
 		conf_error(ctx, s, label, "unknown setting; \"%s\" belongs in "
 		    "options = { ... }", name);
 		return;
 	}
-	if (in_options) {
-		for (i = 0; i < (int)UTIL_ARRAY_LEN(conf_option_fields); i++)
-			conf_suggest_one(name, conf_option_fields[i].name,
-			    &best, &bestd);
-	} else {
-		for (i = 0; i < F_COUNT; i++)
-			conf_suggest_one(name, conf_fields[i].name, &best,
-			    &bestd);
-	}
+	for (; t->name != NULL; t++)
+		conf_suggest_one(name, t->name, &best, &bestd);
 	if (best != NULL)
 		conf_error(ctx, s, label, "unknown setting; did you mean "
 		    "\"%s\"?", best);
@@ -1586,11 +1517,11 @@ conf_parse_options(struct conf_ctx *ctx, const config_setting_t *g,
 		const char *name = config_setting_name(s);
 
 		snprintf(label, sizeof(label), "options.%s", name);
-		f = conf_option_field(name);
+		f = conf_find(conf_option_settings, name);
 		if (f < 0)
 			conf_unknown(ctx, s, label, true);
 		else
-			conf_option_fields[f].parse(ctx, s, label, o);
+			conf_apply(ctx, &conf_option_settings[f], s, label, o);
 	}
 }
 
@@ -1611,19 +1542,19 @@ conf_parse_group(struct conf_ctx *ctx, const config_setting_t *g,
 		const char *name = config_setting_name(s);
 
 		snprintf(label, sizeof(label), "%s.%s", gname, name);
-		f = conf_session_field(name);
+		f = conf_find(conf_session_settings, name);
 		if (f < 0) {
 			conf_unknown(ctx, s, label, false);
 			continue;
 		}
-		if (is_default && conf_fields[f].session_only) {
+		if (is_default && conf_session_settings[f].session_only) {
 			conf_error(ctx, s, label, "not allowed in default; "
 			    "secrets belong to one session, set %s there",
 			    name);
 			continue;
 		}
 		b->src[f] = s;
-		conf_fields[f].parse(ctx, s, label, b);
+		conf_apply(ctx, &conf_session_settings[f], s, label, b);
 	}
 }
 
@@ -1642,6 +1573,35 @@ conf_own(const struct conf_build *b, enum conf_field f)
 	return b->src[f] != NULL && !conf_inherited(b, f);
 }
 
+/* Where to report a problem with field f: its setting, else the session. */
+static const config_setting_t *
+conf_where(const struct conf_build *b, enum conf_field f)
+{
+	return b->src[f] != NULL ? b->src[f] : b->group;
+}
+
+/*
+ * Warn when the peer may be declared dead between two keepalives; gname
+ * is "default" or the session's name.  The built-in values are fine, so
+ * one of the two was set: name timeout if it was, else keepalive.
+ */
+static void
+conf_check_keepalive(struct conf_ctx *ctx, const struct conf_build *b,
+    const char *gname)
+{
+	enum conf_field f = b->src[F_TIMEOUT] != NULL ? F_TIMEOUT :
+	    F_KEEPALIVE;
+	char label[CONF_NAME_MAX + 16];
+
+	if (b->s.keepalive == 0 || b->s.timeout > b->s.keepalive)
+		return;
+	snprintf(label, sizeof(label), "%s.%s", gname,
+	    conf_session_settings[f].name);
+	conf_warn(ctx, conf_where(b, f), label, "timeout (%d s) is not longer "
+	    "than keepalive (%d s); the peer may be declared dead between "
+	    "two keepalives", b->s.timeout, b->s.keepalive);
+}
+
 /* The checks of conf_check_session on `default` alone, reported once. */
 static void
 conf_check_default(struct conf_ctx *ctx, const struct conf_build *d)
@@ -1650,25 +1610,7 @@ conf_check_default(struct conf_ctx *ctx, const struct conf_build *d)
 		conf_error(ctx, d->src[F_BRIDGE], "default.bridge", "only a "
 		    "tap session can join a bridge; set type = \"tap\" in "
 		    "default too, or set bridge in the tap sessions only");
-	if (d->s.keepalive != 0 && d->s.timeout <= d->s.keepalive) {
-		enum conf_field f = d->src[F_TIMEOUT] != NULL ? F_TIMEOUT :
-		    F_KEEPALIVE;
-		char label[32];
-
-		snprintf(label, sizeof(label), "default.%s",
-		    conf_fields[f].name);
-		conf_warn(ctx, d->src[f], label, "timeout (%d s) is not "
-		    "longer than keepalive (%d s); the peer may be declared "
-		    "dead between two keepalives", d->s.timeout,
-		    d->s.keepalive);
-	}
-}
-
-/* Where to report a problem with field f: its setting, else the session. */
-static const config_setting_t *
-conf_where(const struct conf_build *b, enum conf_field f)
-{
-	return b->src[f] != NULL ? b->src[f] : b->group;
+	conf_check_keepalive(ctx, d, "default");
 }
 
 /* Checks that need the whole, resolved session. */
@@ -1707,18 +1649,8 @@ conf_check_session(struct conf_ctx *ctx, struct conf_build *b)
 		    "bridge = \"\"%s", conf_inherited(b, F_BRIDGE) ?
 		    " (bridge is inherited from default)" : "");
 	}
-	if (b->s.keepalive != 0 && b->s.timeout <= b->s.keepalive &&
-	    (conf_own(b, F_KEEPALIVE) || conf_own(b, F_TIMEOUT))) {
-		enum conf_field f = b->src[F_TIMEOUT] != NULL ? F_TIMEOUT :
-		    F_KEEPALIVE;
-
-		snprintf(label, sizeof(label), "%s.%s", name,
-		    conf_fields[f].name);
-		conf_warn(ctx, conf_where(b, f), label, "timeout (%d s) is not "
-		    "longer than keepalive (%d s); the peer may be declared "
-		    "dead between two keepalives", b->s.timeout,
-		    b->s.keepalive);
-	}
+	if (conf_own(b, F_KEEPALIVE) || conf_own(b, F_TIMEOUT))
+		conf_check_keepalive(ctx, b, name);
 	if (b->s.legacy == CONF_LEGACY_VTUN) {
 		snprintf(label, sizeof(label), "%s.legacy", name);
 		if (b->src[F_KEY] != NULL)
@@ -1882,14 +1814,12 @@ conf_build_session(struct conf_ctx *ctx, const config_setting_t *g,
     const struct conf_build *def, struct conf_build *b)
 {
 	char file[PATH_MAX];
-	int f;
 
+	/* def holds the built-in defaults where `default` did not set one. */
 	memset(b, 0, sizeof(*b));
-	conf_session_defaults(&b->s);
 	if (conf_session_inherit(&b->s, &def->s) == -1)
 		ctx->oom = true;
-	for (f = 0; f < F_COUNT; f++)
-		b->src[f] = def->src[f];
+	memcpy(b->src, def->src, sizeof(b->src));
 	b->group = g;
 	util_strlcpy(b->s.name, config_setting_name(g), sizeof(b->s.name));
 	conf_file_of(ctx, g, file, sizeof(file));
@@ -1920,10 +1850,10 @@ conf_check_toplevel(struct conf_ctx *ctx, const config_setting_t *s,
 		*is_session = true;
 		return;
 	}
-	if (conf_option_field(name) >= 0)
+	if (conf_find(conf_option_settings, name) >= 0)
 		conf_error(ctx, s, name, "not a session; \"%s\" belongs in "
 		    "options = { ... }", name);
-	else if (conf_session_field(name) >= 0)
+	else if (conf_find(conf_session_settings, name) >= 0)
 		conf_error(ctx, s, name, "not a session; \"%s\" belongs in a "
 		    "session or in default = { ... }", name);
 	else
@@ -1943,6 +1873,21 @@ conf_line_of(const char *text, size_t off)
 		if (text[i] == '\n')
 			line++;
 	return line;
+}
+
+/* The group `options` or `default`; NULL if absent or, reported, no group. */
+static const config_setting_t *
+conf_toplevel_group(struct conf_ctx *ctx, const config_setting_t *root,
+    const char *name)
+{
+	const config_setting_t *g = config_setting_get_member(root, name);
+
+	if (g != NULL && !config_setting_is_group(g)) {
+		conf_error(ctx, g, name, "must be a group: %s = { ... }, got "
+		    "%s", name, conf_type_name(config_setting_type(g)));
+		return NULL;
+	}
+	return g;
 }
 
 /* Walk the parsed tree: options, default, then sessions in file order. */
@@ -1966,17 +1911,9 @@ conf_from_tree(struct conf_ctx *ctx, const config_setting_t *root)
 	if (c->path == NULL)
 		ctx->oom = true;
 
-	g = config_setting_get_member(root, "options");
-	if (g != NULL && !config_setting_is_group(g))
-		conf_error(ctx, g, "options", "must be a group: options = "
-		    "{ ... }, got %s", conf_type_name(config_setting_type(g)));
-	else if (g != NULL)
+	if ((g = conf_toplevel_group(ctx, root, "options")) != NULL)
 		conf_parse_options(ctx, g, &c->options);
-	g = config_setting_get_member(root, "default");
-	if (g != NULL && !config_setting_is_group(g))
-		conf_error(ctx, g, "default", "must be a group: default = "
-		    "{ ... }, got %s", conf_type_name(config_setting_type(g)));
-	else if (g != NULL) {
+	if ((g = conf_toplevel_group(ctx, root, "default")) != NULL) {
 		def.group = g;
 		conf_parse_group(ctx, g, "default", true, &def);
 		conf_check_default(ctx, &def);
@@ -2037,8 +1974,8 @@ conf_load_buffer(const char *path, const char *text, size_t len,
 {
 	struct conf_ctx ctx;
 	struct conf *c = NULL;
-	char *buf = NULL, msg[CONF_MSG_MAX], file[PATH_MAX];
-	const char *nul;
+	char *buf = NULL, file[PATH_MAX];
+	const char *nul, *err;
 	config_t cfg;
 	bool cfg_init = false;
 	int nlines, line;
@@ -2086,29 +2023,21 @@ conf_load_buffer(const char *path, const char *text, size_t len,
 	/* @include resolves against the CWD unless told otherwise. */
 	config_set_include_dir(&cfg, ctx.dir);
 	if (config_read_string(&cfg, buf) != CONFIG_TRUE) {
-		const char *ef = config_error_file(&cfg);
-
-		if (ef == NULL)
-			util_strlcpy(file, path, sizeof(file));
-		else if (ef[0] == '/' || strcmp(ctx.dir, ".") == 0)
-			util_strlcpy(file, ef, sizeof(file));
-		else
-			snprintf(file, sizeof(file), "%s/%s", ctx.dir, ef);
+		conf_file_name(&ctx, config_error_file(&cfg), file,
+		    sizeof(file));
 		line = config_error_line(&cfg);
-		snprintf(msg, sizeof(msg), "%s", config_error_text(&cfg) ?
-		    config_error_text(&cfg) : "cannot parse");
+		err = config_error_text(&cfg) != NULL ?
+		    config_error_text(&cfg) : "cannot parse";
 		/*
 		 * libconfig places an error at the end of the file on the
 		 * line after the last one; name the last line instead.
 		 */
-		if (ef == NULL && line > nlines) {
-			line = nlines;
-			snprintf(msg, sizeof(msg), "%s at the end of the file; "
-			    "is a '}', ']', ')' or '\"' missing?",
-			    config_error_text(&cfg) ? config_error_text(&cfg) :
-			    "cannot parse");
-		}
-		conf_error_at(&ctx, file, line, msg);
+		if (config_error_file(&cfg) == NULL && line > nlines)
+			conf_error_at(&ctx, file, nlines, "%s at the end of "
+			    "the file; is a '}', ']', ')' or '\"' missing?",
+			    err);
+		else
+			conf_error_at(&ctx, file, line, "%s", err);
 		goto out;
 	}
 	c = conf_from_tree(&ctx, config_root_setting(&cfg));
@@ -2142,7 +2071,7 @@ conf_load(const char *path, struct conf_diag *diag)
 	struct conf_ctx ctx;
 	struct conf *c = NULL;
 	struct stat st;
-	char *buf = NULL, msg[CONF_MSG_MAX];
+	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	bool others = false;
 	int fd;
@@ -2153,13 +2082,13 @@ conf_load(const char *path, struct conf_diag *diag)
 	ctx.diag = diag;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1) {
-		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
-		conf_error_at(&ctx, path, 0, msg);
+		conf_error_at(&ctx, path, 0, "cannot open: %s",
+		    strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1) {
-		snprintf(msg, sizeof(msg), "cannot stat: %s", strerror(errno));
-		conf_error_at(&ctx, path, 0, msg);
+		conf_error_at(&ctx, path, 0, "cannot stat: %s",
+		    strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -2174,10 +2103,10 @@ conf_load(const char *path, struct conf_diag *diag)
 		if (len == cap) {
 			char *nb;
 
+			/* Full with one byte more than allowed. */
 			if (cap >= CONF_FILE_MAX + 1) {
-				snprintf(msg, sizeof(msg), "is larger than %d "
-				    "bytes", CONF_FILE_MAX);
-				conf_error_at(&ctx, path, 0, msg);
+				conf_error_at(&ctx, path, 0, "is larger than "
+				    "%d bytes", CONF_FILE_MAX);
 				goto out;
 			}
 			cap = cap ? cap * 2 : 8192;
@@ -2200,20 +2129,13 @@ conf_load(const char *path, struct conf_diag *diag)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			snprintf(msg, sizeof(msg), "cannot read: %s",
+			conf_error_at(&ctx, path, 0, "cannot read: %s",
 			    strerror(errno));
-			conf_error_at(&ctx, path, 0, msg);
 			goto out;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
-	}
-	if (len > CONF_FILE_MAX) {
-		snprintf(msg, sizeof(msg), "is larger than %d bytes",
-		    CONF_FILE_MAX);
-		conf_error_at(&ctx, path, 0, msg);
-		goto out;
 	}
 	c = conf_load_buffer(path, buf != NULL ? buf : "", len, diag);
 	if (c != NULL && others) {
@@ -2222,15 +2144,12 @@ conf_load(const char *path, struct conf_diag *diag)
 		for (i = 0; i < c->nsessions; i++)
 			if (c->sessions[i].auth == CONF_AUTH_PASSWD)
 				break;
-		if (i < c->nsessions) {
-			snprintf(msg, sizeof(msg), "%s: is readable by others "
-			    "and holds a passphrase (chmod 640 or 600 it)",
-			    path);
-			if (conf_diag_take(&diag->warnings, &diag->nwarnings,
-			    strdup(msg)) == -1) {
-				conf_free(c);
-				c = NULL;
-			}
+		if (i < c->nsessions)
+			conf_warn(&ctx, NULL, NULL, "is readable by others and "
+			    "holds a passphrase (chmod 640 or 600 it)");
+		if (ctx.oom) {
+			conf_free(c);
+			c = NULL;
 		}
 	}
 out:
@@ -2329,41 +2248,41 @@ conf_session_equal(const struct conf_session *a, const struct conf_session *b)
 	    a->legacy == b->legacy;
 }
 
+/* names[v], or "?" for a value that the table does not have. */
+#define CONF_NAME_OF(names, v) \
+	((size_t)(v) < UTIL_ARRAY_LEN(names) ? (names)[v] : "?")
+
 const char *
 conf_proto_name(enum conf_proto p)
 {
-	return (size_t)p < UTIL_ARRAY_LEN(conf_proto_names) ?
-	    conf_proto_names[p] : "?";
+	return CONF_NAME_OF(conf_proto_names, p);
 }
 
 const char *
 conf_persist_name(enum conf_persist p)
 {
-	return (size_t)p < UTIL_ARRAY_LEN(conf_persist_names) ?
-	    conf_persist_names[p] : "?";
+	return CONF_NAME_OF(conf_persist_names, p);
 }
 
 const char *
 conf_cipher_name(enum conf_cipher c)
 {
-	return (size_t)c < UTIL_ARRAY_LEN(conf_cipher_names) ?
-	    conf_cipher_names[c] : "?";
+	return CONF_NAME_OF(conf_cipher_names, c);
 }
 
 const char *
 conf_multi_name(enum conf_multi m)
 {
-	return (size_t)m < UTIL_ARRAY_LEN(conf_multi_names) ?
-	    conf_multi_names[m] : "?";
+	return CONF_NAME_OF(conf_multi_names, m);
 }
 
 const char *
 conf_legacy_name(enum conf_legacy l)
 {
+	/* Its name in the file is "", which says nothing in a summary. */
 	if (l == CONF_LEGACY_NONE)
 		return "none";
-	return (size_t)l < UTIL_ARRAY_LEN(conf_legacy_names) ?
-	    conf_legacy_names[l] : "?";
+	return CONF_NAME_OF(conf_legacy_names, l);
 }
 
 /* Print a string in double quotes, escaped as in messages. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,9 +22,11 @@
 #include <zlib.h>
 
 #include "cli.h"
+#include "client.h"
 #include "conf.h"
 #include "key.h"
 #include "log.h"
+#include "server.h"
 #include "util.h"
 
 #define EXIT_USAGE 2
@@ -42,14 +45,13 @@ main_print_diag(const struct conf_diag *d)
 
 /* Load the config or explain why not; NULL means exit 2. */
 static struct conf *
-main_load_conf(const struct cli *c, bool quiet_ok)
+main_load_conf(const struct cli *c)
 {
 	struct conf_diag diag = { 0 };
 	struct conf *conf;
 
 	conf = conf_load(c->config, &diag);
-	if (conf == NULL || !quiet_ok || diag.nwarnings > 0)
-		main_print_diag(&diag);
+	main_print_diag(&diag);
 	if (conf == NULL)
 		fprintf(stderr, "tapline: %s: %zu error%s, nothing started\n",
 		    c->config, diag.nerrors, diag.nerrors == 1 ? "" : "s");
@@ -60,7 +62,7 @@ main_load_conf(const struct cli *c, bool quiet_ok)
 static int
 main_check(const struct cli *c)
 {
-	struct conf *conf = main_load_conf(c, true);
+	struct conf *conf = main_load_conf(c);
 
 	if (conf == NULL)
 		return EXIT_USAGE;
@@ -88,7 +90,7 @@ main_genkey(const struct cli *c)
 		goto out;
 	}
 	if (key_write_file(c->keyfile, key, err, sizeof(err)) != 0) {
-		fprintf(stderr, "tapline: genkey: %s\n", err);
+		fprintf(stderr, "tapline: genkey: %s: %s\n", c->keyfile, err);
 		goto out;
 	}
 	fprintf(stderr, "tapline: wrote a new key to %s (mode 0600)\n",
@@ -106,10 +108,19 @@ out:
 static int
 main_status(const struct cli *c)
 {
-	const char *path = "/run/tapline/tapline.sock";
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct conf_diag diag = { 0 };
+	struct conf *conf;
+	char path[sizeof(sun.sun_path)];
 	int fd, rc = 1;
 
+	/* The socket path is a config setting; fall back to its default
+	 * when the file cannot be read (status should still work). */
+	conf = conf_load(c->config, &diag);
+	util_strlcpy(path, conf != NULL ? conf->options.control :
+	    CONF_DEFAULT_CONTROL, sizeof(path));
+	conf_free(conf);
+	conf_diag_free(&diag);
 	util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1 ||
@@ -150,28 +161,46 @@ main_harden(void)
 static int
 main_daemon(const struct cli *c)
 {
+	const struct conf_session *cs = NULL;
+	const char *server = NULL;
 	struct conf *conf;
-	const struct conf_session *s;
+	int rc;
 
 	main_harden();
-	log_init("tapline", c->foreground, LOG_DAEMON);
+	if ((conf = main_load_conf(c)) == NULL)
+		return EXIT_USAGE;
+	if (c->mode == CLI_CLIENT) {
+		if ((cs = conf_session_find(conf, c->session)) == NULL) {
+			fprintf(stderr, "tapline: %s: no session '%s'\n",
+			    c->config, c->session);
+			conf_free(conf);
+			return EXIT_USAGE;
+		}
+		server = c->server != NULL ? c->server : cs->server;
+		if (server == NULL) {
+			fprintf(stderr, "tapline: %s: no server to connect to: "
+			    "give it as 'tapline %s SERVER' or set server in "
+			    "the session\n", c->config, cs->name);
+			conf_free(conf);
+			return EXIT_USAGE;
+		}
+	}
+	log_init("tapline", c->foreground, conf->options.syslog_facility);
 	log_set_level(LOG_NOTICE + c->verbosity);
 	log_route_libevent();
-
-	if ((conf = main_load_conf(c, false)) == NULL)
-		return EXIT_USAGE;
-	if (c->mode == CLI_CLIENT &&
-	    (s = conf_session_find(conf, c->session)) == NULL) {
-		fprintf(stderr, "tapline: %s: no session '%s'\n", c->config,
-		    c->session);
+	if (!c->foreground && daemon(0, 0) == -1) {
+		log_err("cannot become a daemon: %s", strerror(errno));
 		conf_free(conf);
-		return EXIT_USAGE;
+		return 1;
 	}
-	log_err("%s mode is not available in this build yet: the tunnel "
-	    "arrives with the TCP transport", c->mode == CLI_SERVER ?
-	    "server" : "client");
+	if (c->mlock && mlockall(MCL_CURRENT | MCL_FUTURE) == -1)
+		log_warnx("mlockall: %s", strerror(errno));
+	if (c->mode == CLI_SERVER)
+		rc = server_run(conf, c);
+	else
+		rc = client_run(conf, cs, server, c);
 	conf_free(conf);
-	return 1;
+	return rc;
 }
 
 int

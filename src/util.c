@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +75,46 @@ util_escape(const void *buf, size_t len, char *out, size_t outlen)
 		o += 3;
 	}
 	out[o] = '\0';
+}
+
+void
+util_sockaddr_parts(const struct sockaddr *sa, char *host, size_t hostlen,
+    char *port, size_t portlen)
+{
+	const void *a = NULL;
+	unsigned int p = 0;
+	int family = sa->sa_family;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		a = &in->sin_addr;
+		p = ntohs(in->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		a = &in6->sin6_addr;
+		p = ntohs(in6->sin6_port);
+		/* A dual-stack socket's IPv4 peer reads best as IPv4. */
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			a = &in6->sin6_addr.s6_addr[12];
+			family = AF_INET;
+		}
+	}
+	if (a == NULL || inet_ntop(family, a, host,
+	    (socklen_t)hostlen) == NULL)
+		util_strlcpy(host, "?", hostlen);
+	snprintf(port, portlen, "%u", p);
+}
+
+void
+util_sockaddr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN], port[8];
+
+	util_sockaddr_parts(sa, host, sizeof(host), port, sizeof(port));
+	snprintf(buf, len, strchr(host, ':') != NULL ? "[%s]:%s" : "%s:%s",
+	    host, port);
 }
 
 uint64_t

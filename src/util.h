@@ -19,6 +19,14 @@ size_t util_strlcpy(char *dst, const char *src, size_t size);
  */
 void util_escape(const void *buf, size_t len, char *out, size_t outlen);
 
+struct sockaddr;
+
+/* Host and port of an AF_INET/AF_INET6 address as text ("?" otherwise). */
+void util_sockaddr_parts(const struct sockaddr *sa, char *host, size_t hostlen,
+    char *port, size_t portlen);
+/* "198.51.100.2:5000" or "[2001:db8:1::2]:5000"; len >= 56 fits all. */
+void util_sockaddr_str(const struct sockaddr *sa, char *buf, size_t len);
+
 /* Monotonic clock in milliseconds. */
 uint64_t util_now_ms(void);
 

@@ -37,6 +37,44 @@ enum wire_frame_type {
 };
 #define WIRE_FRAME_TYPE_MAX WIRE_CLOSE
 
+/* Frame flags. */
+#define WIRE_FLAG_ZLIB 0x01 /* DATA: the body is a raw-deflate stream */
+
+/*
+ * HELLO (client to server) and HELLO_ACK (server to client) bodies, fixed
+ * layout, all big-endian:
+ *   version(1) | transport(1) | type(1) | compress(1) | cipher(1) |
+ *   reserved(1) = 0 | mtu(2) | udp_receiver_id(4) | udp_port(2)
+ * HELLO says what the client's file asks for; HELLO_ACK says what the
+ * session will use (the server decides, as vtund's server did).
+ */
+#define WIRE_HELLO_LEN 14
+enum wire_transport { WIRE_TRANSPORT_UDP = 0, WIRE_TRANSPORT_TCP = 1 };
+enum wire_devtype { WIRE_DEV_TUN = 0, WIRE_DEV_TAP = 1 };
+/* compress: 0 = off, 1..9 = zlib level. */
+#define WIRE_COMPRESS_MAX 9
+enum wire_cipher {
+	WIRE_CIPHER_AUTO = 0,
+	WIRE_CIPHER_AES_256_GCM = 1,
+	WIRE_CIPHER_CHACHA20_POLY1305 = 2,
+};
+
+/*
+ * CLOSE body: reason(1) | message (0..WIRE_CLOSE_MSG_MAX bytes of text,
+ * escaped before it is logged).
+ */
+#define WIRE_CLOSE_MSG_MAX 200
+enum wire_close_reason {
+	WIRE_CLOSE_SHUTDOWN = 0, /* the peer is stopping */
+	WIRE_CLOSE_REPLACED = 1, /* a newer connection took the session */
+	WIRE_CLOSE_BUSY = 2,	 /* multi = deny and the session is up */
+	WIRE_CLOSE_PROTOCOL = 3, /* the peer sent something invalid */
+	WIRE_CLOSE_REFUSED = 4,	 /* HELLO asks for what the server won't do */
+	WIRE_CLOSE_TIMEOUT = 5,	 /* nothing heard for `timeout` seconds */
+	WIRE_CLOSE_ERROR = 6,	 /* a local failure (device, command, ...) */
+};
+#define WIRE_CLOSE_REASON_MAX WIRE_CLOSE_ERROR
+
 /* Largest IP packet (IPv4 total length / IPv6 payload length field). */
 #define WIRE_IP_MAX 65535
 /* Ethernet header with one VLAN tag, for tap frames. */
@@ -114,6 +152,9 @@ _Static_assert(WIRE_HEADROOM >= WIRE_UDP_HDR_LEN + WIRE_INNER_HDR_LEN,
     "headroom fits a datagram header");
 _Static_assert(WIRE_TAILROOM >= WIRE_UDP_TAG_LEN, "tailroom fits a tag");
 _Static_assert(WIRE_CTRL_MAX_BODY < WIRE_DATA_MAX_BODY, "control is small");
+_Static_assert(WIRE_HELLO_LEN == 1 + 1 + 1 + 1 + 1 + 1 + 2 + 4 + 2,
+    "hello layout");
+_Static_assert(1 + WIRE_CLOSE_MSG_MAX <= WIRE_CTRL_MAX_BODY, "close fits");
 _Static_assert(WIRE_FRAME_MAX <= 0xffffffffu, "length fits 32 bits");
 _Static_assert(WIRE_REKEY_AFTER_PACKETS < WIRE_REJECT_AFTER_PACKETS,
     "rekey before reject");

@@ -69,10 +69,22 @@ lib_log() {
 	echo "# $LIB_NAME: $*"
 }
 
-# Fail the test now; the EXIT trap cleans up.
+# Fail the test now; the EXIT trap cleans up.  The daemons' logs go to
+# the test log first, since they usually say why.
 lib_fail() {
 	echo "FAIL: $LIB_NAME: $*" >&2
+	lib_dump_logs >&2
 	exit 1
+}
+
+# Print every daemon log of this test (files $LIB_TMP/*.log).
+lib_dump_logs() {
+	local f
+	for f in "${LIB_TMP:-/nonexistent}"/*.log; do
+		[ -f "$f" ] || continue
+		echo "----- $(basename "$f")"
+		cat "$f"
+	done
 }
 
 # Skip the test (missing privilege or tool).
@@ -354,6 +366,63 @@ lib_require_bin() {
 	[ -x "$path" ] || lib_hard_error "$var: $path is not an executable" \
 	    "(run the test through make check)"
 	printf -v "$var" '%s' "$path"
+}
+
+# ----- tapline daemons -----
+
+# lib_key NAME: a fresh key file $LIB_TMP/NAME.key (mode 0600).
+lib_key() {
+	"$TAPLINE" genkey "$LIB_TMP/$1.key" 2>/dev/null ||
+		lib_fail "tapline genkey $LIB_TMP/$1.key failed"
+}
+
+# lib_server SHORT CONF [ARGS...]: start "tapline -n -v -s -f CONF" in the
+# namespace, log in $LIB_TMP/server-SHORT.log, PID in $LIB_BG_PID, and
+# wait (10 s) until it listens.
+lib_server() {
+	local ns=$1 conf=$2 log
+	shift 2
+	log="$LIB_TMP/server-$ns.log"
+	lib_bg_ns "$ns" "$TAPLINE" -n -v -s -f "$conf" "$@" >>"$log" 2>&1
+	lib_wait_for 10 grep -q "listening on" "$log" ||
+		lib_fail "the server in $(lib_ns "$ns") did not start listening"
+}
+
+# lib_client SHORT CONF SESSION SERVER [ARGS...]: start a client in the
+# namespace, log in $LIB_TMP/client-SHORT-SESSION.log, PID in $LIB_BG_PID.
+lib_client() {
+	local ns=$1 conf=$2 session=$3 server=$4
+	shift 4
+	lib_bg_ns "$ns" "$TAPLINE" -n -v -f "$conf" "$@" "$session" \
+	    "$server" >>"$LIB_TMP/client-$ns-$session.log" 2>&1
+}
+
+# Is device DEV in namespace SHORT up (and, if given, has address ADDR)?
+lib_dev_up() {
+	local out
+	out=$(lib_nsexec "$1" ip -o addr show dev "$2" 2>/dev/null) || return 1
+	lib_nsexec "$1" ip -o link show dev "$2" | grep -q "[<,]UP[,>]" ||
+		return 1
+	[ -z "${3:-}" ] || grep -qF " $3/" <<<"$out"
+}
+
+# lib_wait_up SHORT DEV SECONDS [ADDR]: wait until the tunnel device is up.
+lib_wait_up() {
+	lib_wait_for "$3" lib_dev_up "$1" "$2" "${4:-}" ||
+		lib_fail "$2 did not come up in $(lib_ns "$1") within $3 s"
+}
+
+# lib_wait_log FILE SECONDS PATTERN: wait until a log line matches
+# (grep -E).
+lib_wait_log() {
+	lib_wait_for "$2" grep -qE -- "$3" "$1"
+}
+
+# lib_ping SHORT ADDR [COUNT]: ping from the namespace; every echo must
+# come back (bounded: at most 2 s per echo).
+lib_ping() {
+	local n=${3:-3}
+	lib_nsexec "$1" ping -n -q -c "$n" -i 0.2 -W 2 "$2" >/dev/null 2>&1
 }
 
 # Skip unless this is root with CAP_NET_ADMIN, ip netns works and

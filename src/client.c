@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "client.h"
+#include "handshake.h"
+#include "log.h"
+#include "script.h"
+#include "session.h"
+#include "timers.h"
+#include "util.h"
+#include "wire.h"
+
+/* How long a stop waits for CLOSE to go out and down commands to end. */
+#define CLIENT_STOP_GRACE_S 35
+#define CLIENT_SCRIPT_TIMEOUT_MS 30000
+
+struct client {
+	struct event_base *base;
+	const struct conf *conf;
+	const struct conf_session *cs;
+	const struct cli *cli;
+	const char *server;
+	char port[8];
+	bool persist;
+	bool keep;
+
+	struct handshake_client *hc;
+	struct evdns_base *dns;
+	struct evdns_getaddrinfo_request *req;
+	struct session *s;
+	struct dev kept;	/* persist = "keep": the device between sessions */
+	struct script_run *down;
+
+	unsigned int attempt;
+	uint64_t up_since_ms;
+	bool ever_up;
+	bool stopping;
+	int exit_code;
+	struct event *retry;
+	struct event *sig[3];
+	struct event *stop_deadline;
+};
+
+static void client_attempt(struct client *cl);
+
+/* The client's exit: run the kept device's down commands first. */
+static void
+client_finish_downcb(int result, void *arg)
+{
+	struct client *cl = arg;
+
+	cl->down = NULL;
+	dev_close(&cl->kept);
+	event_base_loopexit(cl->base, NULL);
+}
+
+static void
+client_finish(struct client *cl)
+{
+	struct script_env env = { .device = cl->kept.name,
+		.session = cl->cs->name, .raddr = "", .rport = "",
+		.laddr = "", .lport = "" };
+
+	if (cl->kept.nqueues > 0 && cl->cs->ndown > 0) {
+		cl->down = script_run_start(cl->base, "down", cl->cs->down,
+		    cl->cs->ndown, &env, CLIENT_SCRIPT_TIMEOUT_MS,
+		    client_finish_downcb, cl);
+		if (cl->down != NULL)
+			return;
+	}
+	client_finish_downcb(0, cl);
+}
+
+static void
+client_schedule_retry(struct client *cl)
+{
+	uint32_t rnd = 0, ms;
+
+	/* A session that stayed up a while was a success: start over. */
+	if (cl->up_since_ms != 0 &&
+	    util_now_ms() - cl->up_since_ms >= TIMERS_BACKOFF_RESET_MS)
+		cl->attempt = 0;
+	cl->up_since_ms = 0;
+	(void)getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
+	ms = timers_backoff_ms(cl->attempt, rnd);
+	if (cl->attempt < 16)
+		cl->attempt++;
+	log_notice("%s: reconnecting in %.1f s", cl->cs->name, ms / 1000.0);
+	event_add(cl->retry, &(struct timeval){ .tv_sec = ms / 1000,
+	    .tv_usec = (ms % 1000) * 1000 });
+}
+
+static void
+client_upcb(struct session *s, void *arg)
+{
+	struct client *cl = arg;
+
+	cl->up_since_ms = util_now_ms();
+	cl->ever_up = true;
+}
+
+static void
+client_gonecb(struct session *s, void *arg)
+{
+	struct client *cl = arg;
+	bool was_up = session_was_up(s);
+
+	session_free(s);
+	cl->s = NULL;
+	if (cl->stopping) {
+		client_finish(cl);
+		return;
+	}
+	if (cl->persist) {
+		client_schedule_retry(cl);
+		return;
+	}
+	/* Without persist one session is the whole job, as with vtund. */
+	cl->exit_code = was_up ? 0 : 1;
+	client_finish(cl);
+}
+
+static const struct session_cbs client_session_cbs = {
+	.up = client_upcb,
+	.gone = client_gonecb,
+};
+
+/*
+ * A non-blocking socket, bound to -L's address if one was given, with
+ * its connect under way: TLS starts when it completes, and a refused or
+ * unreachable connect ends the session like any broken stream.
+ */
+static int
+client_socket(struct client *cl, const struct addrinfo *ai, const char *where)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_PASSIVE,
+		.ai_family = ai->ai_family, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *local = NULL;
+	int fd, rc;
+
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		log_err("%s: socket: %s", cl->cs->name, strerror(errno));
+		return -1;
+	}
+	if (cl->cli->local != NULL) {
+		rc = getaddrinfo(cl->cli->local, NULL, &hints, &local);
+		if (rc != 0) {
+			log_err("%s: source address %s: %s", cl->cs->name,
+			    cl->cli->local, gai_strerror(rc));
+			goto fail;
+		}
+		if (bind(fd, local->ai_addr, local->ai_addrlen) == -1) {
+			log_err("%s: cannot bind to %s: %s", cl->cs->name,
+			    cl->cli->local, strerror(errno));
+			goto fail;
+		}
+		freeaddrinfo(local);
+		local = NULL;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
+	    errno != EINPROGRESS) {
+		log_warnx("%s: cannot connect to %s: %s", cl->cs->name, where,
+		    strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	if (local != NULL)
+		freeaddrinfo(local);
+	close(fd);
+	return -1;
+}
+
+/* The server's name is resolved again for every attempt. */
+static void
+client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct client *cl = arg;
+	char where[INET6_ADDRSTRLEN + 16];
+	struct bufferevent *bev;
+	SSL *ssl;
+	int fd;
+
+	cl->req = NULL;
+	if (result != 0 || res == NULL) {
+		log_warnx("%s: cannot resolve %s: %s", cl->cs->name,
+		    cl->server, evutil_gai_strerror(result));
+		goto failed;
+	}
+	util_sockaddr_str(res->ai_addr, where, sizeof(where));
+	log_info("%s: connecting to %s", cl->cs->name, where);
+	if ((fd = client_socket(cl, res, where)) == -1)
+		goto failed;
+	ssl = handshake_client_ssl_new(cl->hc);
+	bev = ssl == NULL ? NULL : bufferevent_openssl_socket_new(cl->base,
+	    fd, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		close(fd);
+		goto failed;
+	}
+	cl->s = session_new(cl->base, SESSION_CLIENT, bev, res->ai_addr,
+	    (socklen_t)res->ai_addrlen, cl->cs, cl->keep ? &cl->kept : NULL,
+	    &client_session_cbs, cl);
+	if (cl->s == NULL)
+		goto failed;
+	evutil_freeaddrinfo(res);
+	return;
+failed:
+	if (res != NULL)
+		evutil_freeaddrinfo(res);
+	if (cl->persist && !cl->stopping) {
+		client_schedule_retry(cl);
+	} else {
+		cl->exit_code = 1;
+		client_finish(cl);
+	}
+}
+
+static void
+client_attempt(struct client *cl)
+{
+	struct evutil_addrinfo hints = { .ai_family = cl->cli->family,
+		.ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP,
+		.ai_flags = EVUTIL_AI_ADDRCONFIG };
+
+	if (cl->stopping)
+		return;
+	cl->req = evdns_getaddrinfo(cl->dns, cl->server, cl->port, &hints,
+	    client_resolvedcb, cl);
+}
+
+static void
+client_retrycb(evutil_socket_t fd, short what, void *arg)
+{
+	client_attempt(arg);
+}
+
+static void
+client_stop_deadlinecb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+
+	log_warnx("%s: the session did not close within %d s; exiting "
+	    "anyway", cl->cs->name, CLIENT_STOP_GRACE_S);
+	event_base_loopexit(cl->base, NULL);
+}
+
+/* SIGTERM/SIGINT: send CLOSE, let down commands run, exit 0. */
+static void
+client_signalcb(evutil_socket_t sig, short what, void *arg)
+{
+	struct client *cl = arg;
+
+	if (sig == SIGHUP) {
+		log_notice("SIGHUP: reloading is not available in this "
+		    "build; restart tapline to apply a changed config");
+		return;
+	}
+	if (cl->stopping)
+		return;
+	log_notice("%s: %s, closing", cl->cs->name, strsignal((int)sig));
+	cl->stopping = true;
+	cl->exit_code = 0;
+	event_add(cl->stop_deadline,
+	    &(struct timeval){ .tv_sec = CLIENT_STOP_GRACE_S });
+	evtimer_del(cl->retry);
+	if (cl->req != NULL) {
+		evdns_getaddrinfo_cancel(cl->req);
+		cl->req = NULL;
+	}
+	if (cl->s != NULL)
+		session_close(cl->s, WIRE_CLOSE_SHUTDOWN, "client stopping");
+	else
+		client_finish(cl);
+}
+
+int
+client_run(const struct conf *conf, const struct conf_session *cs,
+    const char *server, const struct cli *cli)
+{
+	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct client cl = { .conf = conf, .cs = cs, .cli = cli,
+		.server = server, .exit_code = 1 };
+	char err[256];
+	int i;
+
+	cl.persist = cli->persist || cs->persist != CONF_PERSIST_NO;
+	cl.keep = cs->persist == CONF_PERSIST_KEEP;
+	snprintf(cl.port, sizeof(cl.port), "%d",
+	    cli->port != 0 ? cli->port : conf->options.port);
+	if ((cl.base = event_base_new()) == NULL) {
+		log_err("cannot create the event loop");
+		return 1;
+	}
+	if (cs->compress > 0)
+		log_warnx("%s: compression is on: packet sizes can reveal what "
+		    "the tunnel carries (VORACLE); see tapline.conf(5)",
+		    cs->name);
+	if ((cl.hc = handshake_client_new(cs, err, sizeof(err))) == NULL) {
+		log_err("%s: %s", cs->name, err);
+		goto out;
+	}
+	cl.dns = evdns_base_new(cl.base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (cl.dns == NULL)
+		cl.dns = evdns_base_new(cl.base, 0);
+	cl.retry = evtimer_new(cl.base, client_retrycb, &cl);
+	cl.stop_deadline = evtimer_new(cl.base, client_stop_deadlinecb, &cl);
+	if (cl.dns == NULL || cl.retry == NULL || cl.stop_deadline == NULL)
+		goto out;
+	for (i = 0; i < 3; i++) {
+		cl.sig[i] = evsignal_new(cl.base, sigs[i], client_signalcb,
+		    &cl);
+		if (cl.sig[i] == NULL || evsignal_add(cl.sig[i], NULL) != 0)
+			goto out;
+	}
+	client_attempt(&cl);
+	if (event_base_dispatch(cl.base) == -1)
+		log_err("event loop failed");
+out:
+	if (cl.req != NULL)
+		evdns_getaddrinfo_cancel(cl.req);
+	if (cl.s != NULL)
+		session_free(cl.s);
+	if (cl.down != NULL)
+		script_run_cancel(cl.down);
+	dev_close(&cl.kept);
+	for (i = 0; i < 3; i++)
+		if (cl.sig[i] != NULL)
+			event_free(cl.sig[i]);
+	if (cl.retry != NULL)
+		event_free(cl.retry);
+	if (cl.stop_deadline != NULL)
+		event_free(cl.stop_deadline);
+	if (cl.dns != NULL)
+		evdns_base_free(cl.dns, 1);
+	handshake_client_free(cl.hc);
+	event_base_free(cl.base);
+	return cl.exit_code;
+}

@@ -1,0 +1,1005 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * TLS 1.3 external-PSK handshake: key derivation, the SSL_CTX of each role
+ * with its PSK callback, the checks after the handshake, and error
+ * classification for logs.  See handshake.h for the key schedule.
+ *
+ * State: a server or client object is stored as ex_data of its own
+ * SSL_CTX, whose reference count then decides when the keys are wiped and
+ * freed; each SSL carries a small handshake_conn (matched session, offered
+ * identity, callback count) as its own ex_data.  The ex_data indexes are
+ * the only module-wide state, created once and thread-safely.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include "conf.h"
+#include "handshake.h"
+#include "key.h"
+#include "util.h"
+
+_Static_assert(KEY_LEN == HANDSHAKE_KEY_LEN, "a session key is the PSK base");
+
+/* The labels of the key schedule (DESIGN.md section 4). */
+#define HANDSHAKE_SALT_PREFIX "tapline v1"
+#define HANDSHAKE_PSK_LABEL "tapline tls13 psk v1"
+#define HANDSHAKE_PSK_DIRECTION "c->s"
+#define HANDSHAKE_ID_LABEL "tapline psk identity v1"
+
+/* The only suite, group and protocol version. */
+#define HANDSHAKE_SUITE TLS1_3_RFC_AES_256_GCM_SHA384
+#define HANDSHAKE_SUITE_ID TLS1_3_CK_AES_256_GCM_SHA384
+#define HANDSHAKE_GROUPS "X25519"
+/* The handshake digest of that suite, as EVP_MD_is_a names it. */
+#define HANDSHAKE_SUITE_MD "SHA2-384"
+/* Its two-byte code point, for SSL_CIPHER_find. */
+static const unsigned char handshake_suite_bytes[2] = { 0x13, 0x02 };
+
+/* One configured session as the server sees it. */
+struct handshake_entry {
+	struct handshake_keys keys;
+	const struct conf_session *s;	/* points into the server's conf */
+};
+
+struct handshake_server {
+	SSL_CTX *ctx;	/* owns this object through its ex_data */
+	struct handshake_entry *entries;
+	size_t nentries;
+	size_t reused;
+};
+
+struct handshake_client {
+	SSL_CTX *ctx;	/* owns this object through its ex_data */
+	struct handshake_keys keys;
+};
+
+/* Per-SSL state, freed with the SSL. */
+struct handshake_conn {
+	const struct conf_session *matched;	/* server: NULL = none */
+	char matched_name[CONF_NAME_MAX + 1];
+	char peer_id[HANDSHAKE_PEER_ID_STRLEN];
+	unsigned psk_calls;
+};
+
+static CRYPTO_ONCE handshake_once = CRYPTO_ONCE_STATIC_INIT;
+static int handshake_idx_ssl = -1;
+static int handshake_idx_server = -1;
+static int handshake_idx_client = -1;
+
+/* Wipe and free a server object once its SSL_CTX goes away. */
+static void
+handshake_server_destroy(struct handshake_server *hs)
+{
+	size_t i;
+
+	if (hs == NULL)
+		return;
+	for (i = 0; i < hs->nentries; i++)
+		handshake_keys_wipe(&hs->entries[i].keys);
+	free(hs->entries);
+	OPENSSL_cleanse(hs, sizeof(*hs));
+	free(hs);
+}
+
+/* Wipe and free a client object once its SSL_CTX goes away. */
+static void
+handshake_client_destroy(struct handshake_client *hc)
+{
+	if (hc == NULL)
+		return;
+	OPENSSL_cleanse(hc, sizeof(*hc));
+	free(hc);
+}
+
+/* ex_data free hook of the SSL index (called for every SSL, ptr or not). */
+static void
+handshake_conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	free(ptr);
+}
+
+/*
+ * ex_data dup hook of the SSL index: an SSL_dup copy must not share (and
+ * later double-free) the per-connection state, so the copy gets none.
+ */
+static int
+handshake_conn_dup_cb(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from,
+    void **from_d, int idx, long argl, void *argp)
+{
+	*from_d = NULL;
+	return 1;
+}
+
+/* ex_data free hook of the server SSL_CTX index. */
+static void
+handshake_server_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	handshake_server_destroy(ptr);
+}
+
+/* ex_data free hook of the client SSL_CTX index. */
+static void
+handshake_client_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	handshake_client_destroy(ptr);
+}
+
+/* Create the three ex_data indexes (run once per process). */
+static void
+handshake_init_once(void)
+{
+	handshake_idx_ssl = SSL_get_ex_new_index(0, NULL, NULL,
+	    handshake_conn_dup_cb, handshake_conn_free_cb);
+	handshake_idx_server = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+	    handshake_server_free_cb);
+	handshake_idx_client = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+	    handshake_client_free_cb);
+}
+
+/* Make sure the ex_data indexes exist. */
+static int
+handshake_init(char *err, size_t errlen)
+{
+	if (!CRYPTO_THREAD_run_once(&handshake_once, handshake_init_once) ||
+	    handshake_idx_ssl < 0 || handshake_idx_server < 0 ||
+	    handshake_idx_client < 0)
+		return util_err(err, errlen, "cannot allocate OpenSSL ex_data "
+		    "indexes");
+	return 0;
+}
+
+/*
+ * Format "what: <first queued OpenSSL reason>" into err and drain the rest
+ * of the queue.  Returns -1.
+ */
+static int
+handshake_ossl_err(char *err, size_t errlen, const char *what)
+{
+	unsigned long e = ERR_peek_error();
+	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	if (e == 0)
+		util_err(err, errlen, "%s failed", what);
+	else if (reason != NULL)
+		util_err(err, errlen, "%s: %s", what, reason);
+	else
+		util_err(err, errlen, "%s: OpenSSL error %lx", what, e);
+	ERR_clear_error();
+	return -1;
+}
+
+/* HKDF-Expand with SHA-256 through EVP_KDF, mode EXPAND_ONLY. */
+int
+handshake_hkdf_expand(const uint8_t *prk, size_t prklen, const void *info,
+    size_t infolen, uint8_t *out, size_t outlen, char *err, size_t errlen)
+{
+	EVP_KDF *kdf = NULL;
+	EVP_KDF_CTX *kctx = NULL;
+	OSSL_PARAM params[5], *p = params;
+	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+	int r = -1;
+
+	if (prk == NULL || prklen == 0 || out == NULL || outlen == 0 ||
+	    (info == NULL && infolen > 0))
+		return util_err(err, errlen, "HKDF-Expand: bad arguments");
+	/* RFC 5869: at most 255 blocks of output. */
+	if (outlen > 255 * 32)
+		return util_err(err, errlen, "HKDF-Expand: %zu bytes asked, "
+		    "at most %d possible", outlen, 255 * 32);
+	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL) {
+		handshake_ossl_err(err, errlen, "HKDF unavailable");
+		goto out;
+	}
+	if ((kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
+		handshake_ossl_err(err, errlen, "EVP_KDF_CTX_new (HKDF)");
+		goto out;
+	}
+	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+	    (void *)prk, prklen);
+	/* An empty info is simply left out. */
+	if (infolen > 0)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+		    (void *)info, infolen);
+	*p = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(kctx, out, outlen, params) <= 0) {
+		OPENSSL_cleanse(out, outlen);
+		handshake_ossl_err(err, errlen, "HKDF-Expand");
+		goto out;
+	}
+	r = 0;
+out:
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	return r;
+}
+
+/* scrypt through EVP_KDF, with the memory cap raised for N=2^17. */
+int
+handshake_scrypt(const void *pass, size_t passlen, const void *salt,
+    size_t saltlen, uint64_t n, uint32_t r, uint32_t p, uint8_t *out,
+    size_t outlen, char *err, size_t errlen)
+{
+	EVP_KDF *kdf = NULL;
+	EVP_KDF_CTX *kctx = NULL;
+	OSSL_PARAM params[7], *pp = params;
+	uint64_t maxmem = HANDSHAKE_SCRYPT_MAXMEM;
+	/* OSSL_PARAM wants a pointer even for an empty string. */
+	static const unsigned char empty[1];
+	int rc = -1;
+
+	if ((pass == NULL && passlen > 0) || (salt == NULL && saltlen > 0) ||
+	    out == NULL || outlen == 0)
+		return util_err(err, errlen, "scrypt: bad arguments");
+	if ((kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL)) == NULL) {
+		handshake_ossl_err(err, errlen, "scrypt unavailable");
+		goto out;
+	}
+	if ((kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
+		handshake_ossl_err(err, errlen, "EVP_KDF_CTX_new (scrypt)");
+		goto out;
+	}
+	*pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
+	    (void *)(passlen > 0 ? pass : empty), passlen);
+	*pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+	    (void *)(saltlen > 0 ? salt : empty), saltlen);
+	*pp++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
+	*pp++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r);
+	*pp++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p);
+	*pp++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM,
+	    &maxmem);
+	*pp = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(kctx, out, outlen, params) <= 0) {
+		OPENSSL_cleanse(out, outlen);
+		handshake_ossl_err(err, errlen, "scrypt");
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	return rc;
+}
+
+/* Length of a session name, or 0 if it is empty or too long. */
+static size_t
+handshake_name_len(const char *name)
+{
+	size_t len;
+
+	if (name == NULL)
+		return 0;
+	len = strnlen(name, CONF_NAME_MAX + 1);
+	return len > CONF_NAME_MAX ? 0 : len;
+}
+
+/* The PSK base: the key as is, or scrypt over the passphrase. */
+int
+handshake_base(const struct conf_session *s, uint8_t base[HANDSHAKE_KEY_LEN],
+    char *err, size_t errlen)
+{
+	uint8_t salt[sizeof(HANDSHAKE_SALT_PREFIX) - 1 + CONF_NAME_MAX];
+	size_t prefix = sizeof(HANDSHAKE_SALT_PREFIX) - 1;
+	size_t namelen = handshake_name_len(s->name);
+
+	if (namelen == 0)
+		return util_err(err, errlen, "session name is empty or longer "
+		    "than %d characters", CONF_NAME_MAX);
+	switch (s->auth) {
+	case CONF_AUTH_KEY:
+		memcpy(base, s->key, HANDSHAKE_KEY_LEN);
+		return 0;
+	case CONF_AUTH_PASSWD:
+		if (s->passwd == NULL)
+			return util_err(err, errlen, "session %s: no "
+			    "passphrase", s->name);
+		memcpy(salt, HANDSHAKE_SALT_PREFIX, prefix);
+		memcpy(salt + prefix, s->name, namelen);
+		return handshake_scrypt(s->passwd, strlen(s->passwd), salt,
+		    prefix + namelen, HANDSHAKE_SCRYPT_N, HANDSHAKE_SCRYPT_R,
+		    HANDSHAKE_SCRYPT_P, base, HANDSHAKE_KEY_LEN, err, errlen);
+	}
+	return util_err(err, errlen, "session %s: unknown authentication "
+	    "kind %d", s->name, (int)s->auth);
+}
+
+/* The TLS PSK and the hex identity, both expanded from the base. */
+int
+handshake_keys_from_base(const uint8_t base[HANDSHAKE_KEY_LEN],
+    const char *name, struct handshake_keys *out, char *err, size_t errlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t info[sizeof(HANDSHAKE_PSK_LABEL) - 1 + CONF_NAME_MAX +
+	    sizeof(HANDSHAKE_PSK_DIRECTION) - 1];
+	uint8_t raw[HANDSHAKE_ID_RAW_LEN];
+	size_t namelen = handshake_name_len(name), o = 0, i;
+	int r = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (namelen == 0)
+		return util_err(err, errlen, "session name is empty or longer "
+		    "than %d characters", CONF_NAME_MAX);
+	memcpy(info, HANDSHAKE_PSK_LABEL, sizeof(HANDSHAKE_PSK_LABEL) - 1);
+	o += sizeof(HANDSHAKE_PSK_LABEL) - 1;
+	memcpy(info + o, name, namelen);
+	o += namelen;
+	memcpy(info + o, HANDSHAKE_PSK_DIRECTION,
+	    sizeof(HANDSHAKE_PSK_DIRECTION) - 1);
+	o += sizeof(HANDSHAKE_PSK_DIRECTION) - 1;
+	if (handshake_hkdf_expand(base, HANDSHAKE_KEY_LEN, info, o, out->psk,
+	    sizeof(out->psk), err, errlen) < 0)
+		goto out;
+	if (handshake_hkdf_expand(base, HANDSHAKE_KEY_LEN, HANDSHAKE_ID_LABEL,
+	    sizeof(HANDSHAKE_ID_LABEL) - 1, raw, sizeof(raw), err,
+	    errlen) < 0)
+		goto out;
+	for (i = 0; i < sizeof(raw); i++) {
+		out->identity[2 * i] = hex[raw[i] >> 4];
+		out->identity[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	out->identity[HANDSHAKE_ID_HEX_LEN] = '\0';
+	r = 0;
+out:
+	if (r < 0)
+		handshake_keys_wipe(out);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return r;
+}
+
+/* Base, then PSK and identity; the base never leaves this function. */
+int
+handshake_derive(const struct conf_session *s, struct handshake_keys *out,
+    char *err, size_t errlen)
+{
+	uint8_t base[HANDSHAKE_KEY_LEN];
+	int r = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (handshake_base(s, base, err, errlen) < 0)
+		goto out;
+	if (handshake_keys_from_base(base, s->name, out, err, errlen) < 0)
+		goto out;
+	r = 0;
+out:
+	OPENSSL_cleanse(base, sizeof(base));
+	return r;
+}
+
+void
+handshake_keys_wipe(struct handshake_keys *k)
+{
+	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+/*
+ * A new SSL_SESSION carrying one PSK for TLS_AES_256_GCM_SHA384.  Built
+ * afresh for every callback call: OpenSSL takes ownership and frees it
+ * (cleansing the key).
+ */
+static SSL_SESSION *
+handshake_session_new(SSL *ssl, const uint8_t key[HANDSHAKE_KEY_LEN])
+{
+	const SSL_CIPHER *c;
+	SSL_SESSION *sess;
+
+	if ((c = SSL_CIPHER_find(ssl, handshake_suite_bytes)) == NULL)
+		return NULL;
+	if ((sess = SSL_SESSION_new()) == NULL)
+		return NULL;
+	if (!SSL_SESSION_set1_master_key(sess, key, HANDSHAKE_KEY_LEN) ||
+	    !SSL_SESSION_set_cipher(sess, c) ||
+	    !SSL_SESSION_set_protocol_version(sess, TLS1_3_VERSION)) {
+		SSL_SESSION_free(sess);
+		return NULL;
+	}
+	return sess;
+}
+
+/* The per-SSL state, or NULL if the SSL was not made here. */
+static struct handshake_conn *
+handshake_conn_get(const SSL *ssl)
+{
+	if (ssl == NULL || handshake_idx_ssl < 0)
+		return NULL;
+	return SSL_get_ex_data(ssl, handshake_idx_ssl);
+}
+
+/* Keep the offered identity, escaped and bounded, for log lines. */
+static void
+handshake_conn_set_peer_id(struct handshake_conn *conn,
+    const unsigned char *id, size_t idlen)
+{
+	size_t shown = idlen < HANDSHAKE_PEER_ID_MAX ? idlen :
+	    HANDSHAKE_PEER_ID_MAX;
+	size_t o;
+
+	conn->peer_id[0] = '\0';
+	if (id == NULL || idlen == 0)
+		return;
+	/* 4 output bytes per input byte at most, so this never truncates. */
+	util_escape(id, shown, conn->peer_id, 4 * HANDSHAKE_PEER_ID_MAX + 1);
+	if (idlen > shown) {
+		o = strlen(conn->peer_id);
+		snprintf(conn->peer_id + o, sizeof(conn->peer_id) - o,
+		    "... (%zu bytes)", idlen);
+	}
+}
+
+/*
+ * The entry whose identity equals id, or NULL.  Every entry is compared,
+ * with CRYPTO_memcmp, so the time taken does not depend on which one (if
+ * any) matches.
+ */
+static const struct handshake_entry *
+handshake_server_lookup(const struct handshake_server *hs,
+    const unsigned char *id, size_t idlen)
+{
+	const struct handshake_entry *found = NULL;
+	size_t i;
+
+	if (id == NULL || idlen != HANDSHAKE_ID_HEX_LEN)
+		return NULL;
+	for (i = 0; i < hs->nentries; i++)
+		if (CRYPTO_memcmp(id, hs->entries[i].keys.identity,
+		    HANDSHAKE_ID_HEX_LEN) == 0)
+			found = &hs->entries[i];
+	return found;
+}
+
+/*
+ * Server PSK callback, once per ClientHello: a session for the known
+ * identity, else one with a random key (DESIGN.md section 4: an unknown
+ * identity must fail exactly like a wrong key, with "binder does not
+ * verify", and not with the different error of *sess = NULL).
+ */
+int
+handshake_server_psk_find(SSL *ssl, const unsigned char *id, size_t idlen,
+    SSL_SESSION **sess)
+{
+	struct handshake_server *hs;
+	struct handshake_conn *conn = handshake_conn_get(ssl);
+	const struct handshake_entry *e;
+	uint8_t dummy[HANDSHAKE_KEY_LEN];
+	int r = 0;
+
+	*sess = NULL;
+	hs = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), handshake_idx_server);
+	if (hs == NULL)
+		return 0;
+	e = handshake_server_lookup(hs, id, idlen);
+	if (conn != NULL) {
+		conn->psk_calls++;
+		conn->matched = NULL;
+		conn->matched_name[0] = '\0';
+		handshake_conn_set_peer_id(conn, id, idlen);
+	}
+	if (e != NULL) {
+		*sess = handshake_session_new(ssl, e->keys.psk);
+	} else {
+		if (RAND_priv_bytes(dummy, sizeof(dummy)) != 1)
+			goto out;
+		*sess = handshake_session_new(ssl, dummy);
+	}
+	if (*sess == NULL)
+		goto out;
+	if (conn != NULL && e != NULL) {
+		conn->matched = e->s;
+		util_strlcpy(conn->matched_name, e->s->name,
+		    sizeof(conn->matched_name));
+	}
+	r = 1;
+out:
+	OPENSSL_cleanse(dummy, sizeof(dummy));
+	return r;
+}
+
+/*
+ * Client PSK callback, once per ClientHello.  After a HelloRetryRequest md
+ * is the digest of the chosen suite, a fetched object: compare by name
+ * (EVP_MD_is_a), never by pointer.
+ */
+static int
+handshake_client_psk_use(SSL *ssl, const EVP_MD *md, const unsigned char **id,
+    size_t *idlen, SSL_SESSION **sess)
+{
+	struct handshake_client *hc;
+	struct handshake_conn *conn = handshake_conn_get(ssl);
+
+	*sess = NULL;
+	if (conn != NULL)
+		conn->psk_calls++;
+	hc = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), handshake_idx_client);
+	if (hc == NULL)
+		return 0;
+	if (md != NULL && !EVP_MD_is_a(md, HANDSHAKE_SUITE_MD))
+		return 0;
+	if ((*sess = handshake_session_new(ssl, hc->keys.psk)) == NULL)
+		return 0;
+	/* The identity lives in hc, which outlives every SSL of its ctx. */
+	*id = (const unsigned char *)hc->keys.identity;
+	*idlen = HANDSHAKE_ID_HEX_LEN;
+	return 1;
+}
+
+/*
+ * Client certificate check: a server that answers with a certificate did
+ * not take our PSK, and no certificate is trusted (DESIGN.md section 4).
+ */
+static int
+handshake_client_verify_cert(int preverify_ok, X509_STORE_CTX *x)
+{
+	return 0;
+}
+
+/* A context with the settings both roles share (LIBFACTS.md section 2). */
+static SSL_CTX *
+handshake_ctx_new(bool server, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+	if (ctx == NULL) {
+		handshake_ossl_err(err, errlen, "SSL_CTX_new");
+		return NULL;
+	}
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
+		handshake_ossl_err(err, errlen, "setting TLS 1.3 only");
+		goto fail;
+	}
+	if (SSL_CTX_set_ciphersuites(ctx, HANDSHAKE_SUITE) != 1) {
+		handshake_ossl_err(err, errlen, "SSL_CTX_set_ciphersuites");
+		goto fail;
+	}
+	if (SSL_CTX_set1_groups_list(ctx, HANDSHAKE_GROUPS) != 1) {
+		handshake_ossl_err(err, errlen, "SSL_CTX_set1_groups_list");
+		goto fail;
+	}
+	/*
+	 * No tickets: without SSL_OP_NO_TICKET and 0 tickets the server sends
+	 * one after an external-PSK handshake.  PSK-only key exchange
+	 * (SSL_OP_ALLOW_NO_DHE_KEX) would lose forward secrecy.
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_clear_options(ctx, SSL_OP_ALLOW_NO_DHE_KEX);
+	if (SSL_CTX_set_num_tickets(ctx, 0) != 1) {
+		handshake_ossl_err(err, errlen, "SSL_CTX_set_num_tickets");
+		goto fail;
+	}
+	/* No 0-RTT. */
+	if (SSL_CTX_set_max_early_data(ctx, 0) != 1) {
+		handshake_ossl_err(err, errlen, "SSL_CTX_set_max_early_data");
+		goto fail;
+	}
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (server) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+		SSL_CTX_set_psk_find_session_callback(ctx,
+		    handshake_server_psk_find);
+	} else {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER,
+		    handshake_client_verify_cert);
+		SSL_CTX_set_psk_use_session_callback(ctx,
+		    handshake_client_psk_use);
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* Same authentication input, so the derived keys are the same. */
+static bool
+handshake_same_secret(const struct conf_session *a,
+    const struct conf_session *b)
+{
+	if (strcmp(a->name, b->name) != 0 || a->auth != b->auth)
+		return false;
+	switch (a->auth) {
+	case CONF_AUTH_KEY:
+		return CRYPTO_memcmp(a->key, b->key, KEY_LEN) == 0;
+	case CONF_AUTH_PASSWD:
+		return a->passwd != NULL && b->passwd != NULL &&
+		    strcmp(a->passwd, b->passwd) == 0;
+	}
+	return false;
+}
+
+/* Keys of session s: copied from prev when unchanged, else derived. */
+static int
+handshake_entry_fill(struct handshake_server *hs, struct handshake_entry *e,
+    const struct conf_session *s, const struct handshake_server *prev,
+    char *err, size_t errlen)
+{
+	size_t i;
+
+	e->s = s;
+	for (i = 0; prev != NULL && i < prev->nentries; i++) {
+		if (handshake_same_secret(prev->entries[i].s, s)) {
+			e->keys = prev->entries[i].keys;
+			hs->reused++;
+			return 0;
+		}
+	}
+	return handshake_derive(s, &e->keys, err, errlen);
+}
+
+/* The server context with every session's keys and identities. */
+struct handshake_server *
+handshake_server_reload(const struct conf *c,
+    const struct handshake_server *prev, char *err, size_t errlen)
+{
+	struct handshake_server *hs = NULL;
+	SSL_CTX *ctx = NULL;
+	char e2[256];
+	size_t i, j;
+
+	if (handshake_init(err, errlen) < 0)
+		return NULL;
+	if ((ctx = handshake_ctx_new(true, err, errlen)) == NULL)
+		return NULL;
+	if ((hs = calloc(1, sizeof(*hs))) == NULL) {
+		util_err(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (!SSL_CTX_set_ex_data(ctx, handshake_idx_server, hs)) {
+		handshake_server_destroy(hs);
+		handshake_ossl_err(err, errlen, "SSL_CTX_set_ex_data");
+		goto fail;
+	}
+	/* From here on the context owns hs and frees it with itself. */
+	hs->ctx = ctx;
+	if (c->nsessions > 0) {
+		hs->entries = calloc(c->nsessions, sizeof(*hs->entries));
+		if (hs->entries == NULL) {
+			util_err(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	for (i = 0; i < c->nsessions; i++) {
+		if (handshake_entry_fill(hs, &hs->entries[i], &c->sessions[i],
+		    prev, e2, sizeof(e2)) < 0) {
+			util_err(err, errlen, "session %s: %s",
+			    c->sessions[i].name, e2);
+			goto fail;
+		}
+		hs->nentries = i + 1;
+		/* The identity must tell sessions apart. */
+		for (j = 0; j < i; j++) {
+			if (CRYPTO_memcmp(hs->entries[j].keys.identity,
+			    hs->entries[i].keys.identity,
+			    HANDSHAKE_ID_HEX_LEN) != 0)
+				continue;
+			util_err(err, errlen, "sessions %s and %s have the "
+			    "same key, so the server cannot tell them apart; "
+			    "give each session its own key",
+			    c->sessions[j].name, c->sessions[i].name);
+			goto fail;
+		}
+	}
+	return hs;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+struct handshake_server *
+handshake_server_new(const struct conf *c, char *err, size_t errlen)
+{
+	return handshake_server_reload(c, NULL, err, errlen);
+}
+
+void
+handshake_server_free(struct handshake_server *hs)
+{
+	if (hs != NULL)
+		SSL_CTX_free(hs->ctx);
+}
+
+/*
+ * A new SSL with its per-connection state attached; on failure the reason
+ * is left in OpenSSL's error queue for the caller to log.
+ */
+static SSL *
+handshake_ssl_new(SSL_CTX *ctx, bool server)
+{
+	struct handshake_conn *conn;
+	SSL *ssl;
+
+	if ((ssl = SSL_new(ctx)) == NULL)
+		return NULL;
+	if ((conn = calloc(1, sizeof(*conn))) == NULL) {
+		ERR_raise(ERR_LIB_SSL, ERR_R_MALLOC_FAILURE);
+		SSL_free(ssl);
+		return NULL;
+	}
+	if (!SSL_set_ex_data(ssl, handshake_idx_ssl, conn)) {
+		free(conn);
+		SSL_free(ssl);
+		return NULL;
+	}
+	if (server)
+		SSL_set_accept_state(ssl);
+	else
+		SSL_set_connect_state(ssl);
+	return ssl;
+}
+
+SSL *
+handshake_server_ssl_new(struct handshake_server *hs)
+{
+	return handshake_ssl_new(hs->ctx, true);
+}
+
+SSL_CTX *
+handshake_server_ctx(struct handshake_server *hs)
+{
+	return hs->ctx;
+}
+
+size_t
+handshake_server_reused(const struct handshake_server *hs)
+{
+	return hs->reused;
+}
+
+const struct conf_session *
+handshake_matched_session(const SSL *ssl)
+{
+	struct handshake_conn *conn = handshake_conn_get(ssl);
+
+	return conn != NULL ? conn->matched : NULL;
+}
+
+const char *
+handshake_matched_name(const SSL *ssl)
+{
+	struct handshake_conn *conn = handshake_conn_get(ssl);
+
+	return conn != NULL ? conn->matched_name : "";
+}
+
+const char *
+handshake_peer_identity(const SSL *ssl)
+{
+	struct handshake_conn *conn = handshake_conn_get(ssl);
+
+	return conn != NULL ? conn->peer_id : "";
+}
+
+unsigned
+handshake_psk_calls(const SSL *ssl)
+{
+	struct handshake_conn *conn = handshake_conn_get(ssl);
+
+	return conn != NULL ? conn->psk_calls : 0;
+}
+
+/* A client context owning a copy of k. */
+struct handshake_client *
+handshake_client_new_keys(const struct handshake_keys *k, char *err,
+    size_t errlen)
+{
+	struct handshake_client *hc;
+	SSL_CTX *ctx;
+
+	if (strnlen(k->identity, sizeof(k->identity)) != HANDSHAKE_ID_HEX_LEN) {
+		util_err(err, errlen, "malformed PSK identity");
+		return NULL;
+	}
+	if (handshake_init(err, errlen) < 0)
+		return NULL;
+	if ((ctx = handshake_ctx_new(false, err, errlen)) == NULL)
+		return NULL;
+	if ((hc = calloc(1, sizeof(*hc))) == NULL) {
+		util_err(err, errlen, "out of memory");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	hc->ctx = ctx;
+	hc->keys = *k;
+	if (!SSL_CTX_set_ex_data(ctx, handshake_idx_client, hc)) {
+		handshake_client_destroy(hc);
+		handshake_ossl_err(err, errlen, "SSL_CTX_set_ex_data");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return hc;
+}
+
+/* Derive the session's keys (scrypt for passphrases), then the context. */
+struct handshake_client *
+handshake_client_new(const struct conf_session *s, char *err, size_t errlen)
+{
+	struct handshake_client *hc = NULL;
+	struct handshake_keys k;
+
+	if (handshake_derive(s, &k, err, errlen) == 0)
+		hc = handshake_client_new_keys(&k, err, errlen);
+	handshake_keys_wipe(&k);
+	return hc;
+}
+
+void
+handshake_client_free(struct handshake_client *hc)
+{
+	if (hc != NULL)
+		SSL_CTX_free(hc->ctx);
+}
+
+SSL *
+handshake_client_ssl_new(struct handshake_client *hc)
+{
+	return handshake_ssl_new(hc->ctx, false);
+}
+
+SSL_CTX *
+handshake_client_ctx(struct handshake_client *hc)
+{
+	return hc->ctx;
+}
+
+/* The contract's checks on a finished handshake (DESIGN.md section 4). */
+int
+handshake_verify(SSL *ssl, char *err, size_t errlen)
+{
+	const SSL_CIPHER *c;
+	int group;
+
+	if (!SSL_is_init_finished(ssl))
+		return util_err(err, errlen, "handshake not finished");
+	if (SSL_version(ssl) != TLS1_3_VERSION)
+		return util_err(err, errlen, "negotiated %s, only TLSv1.3 "
+		    "is allowed", SSL_get_version(ssl));
+	c = SSL_get_current_cipher(ssl);
+	if (c == NULL || SSL_CIPHER_get_id(c) != HANDSHAKE_SUITE_ID)
+		return util_err(err, errlen, "negotiated cipher suite %s, "
+		    "only %s is allowed", c != NULL ? SSL_CIPHER_get_name(c) :
+		    "(none)", HANDSHAKE_SUITE);
+	group = SSL_get_negotiated_group(ssl);
+	if (group == 0)
+		return util_err(err, errlen, "no (EC)DHE group negotiated: "
+		    "PSK-only key exchange has no forward secrecy and is "
+		    "refused");
+	if (SSL_session_reused(ssl) != 1)
+		return util_err(err, errlen, "the pre-shared key was not "
+		    "used");
+	if (SSL_is_server(ssl) && handshake_matched_session(ssl) == NULL)
+		return util_err(err, errlen, "no configured session matched "
+		    "the client's PSK identity");
+	if (handshake_psk_calls(ssl) == 0)
+		return util_err(err, errlen, "the PSK callback never ran");
+	return 0;
+}
+
+/* Reason codes of the SSL library and the class each one means. */
+static const struct {
+	int reason;
+	enum handshake_fail f;
+} handshake_reasons[] = {
+	/* Server: the binder made with the offered PSK does not verify. */
+	{ SSL_R_BINDER_DOES_NOT_VERIFY, HANDSHAKE_FAIL_AUTH },
+	/* Client: the server's alert for exactly that. */
+	{ SSL_R_SSLV3_ALERT_ILLEGAL_PARAMETER, HANDSHAKE_FAIL_AUTH },
+	{ SSL_R_TLSV1_ALERT_DECRYPT_ERROR, HANDSHAKE_FAIL_AUTH },
+	{ SSL_R_BAD_PSK, HANDSHAKE_FAIL_AUTH },
+	{ SSL_R_BAD_PSK_IDENTITY, HANDSHAKE_FAIL_AUTH },
+	/* Client: a server answered with a certificate instead. */
+	{ SSL_R_CERTIFICATE_VERIFY_FAILED, HANDSHAKE_FAIL_AUTH },
+	/* Server: no PSK at all, so it would need a certificate. */
+	{ SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM, HANDSHAKE_FAIL_NO_PSK },
+	{ SSL_R_NO_SHARED_SIGNATURE_ALGORITHMS, HANDSHAKE_FAIL_NO_PSK },
+	{ SSL_R_NO_SHARED_CIPHER, HANDSHAKE_FAIL_MISMATCH },
+	{ SSL_R_NO_CIPHERS_AVAILABLE, HANDSHAKE_FAIL_MISMATCH },
+	{ SSL_R_NO_SUITABLE_KEY_SHARE, HANDSHAKE_FAIL_MISMATCH },
+	{ SSL_R_NO_SHARED_GROUPS, HANDSHAKE_FAIL_MISMATCH },
+	{ SSL_R_BAD_KEY_SHARE, HANDSHAKE_FAIL_MISMATCH },
+	{ SSL_R_MISSING_PSK_KEX_MODES_EXTENSION, HANDSHAKE_FAIL_MISMATCH },
+	{ SSL_R_TLSV13_ALERT_MISSING_EXTENSION, HANDSHAKE_FAIL_MISMATCH },
+	{ SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE, HANDSHAKE_FAIL_MISMATCH },
+	{ SSL_R_TLSV1_ALERT_INSUFFICIENT_SECURITY, HANDSHAKE_FAIL_MISMATCH },
+	{ SSL_R_UNSUPPORTED_PROTOCOL, HANDSHAKE_FAIL_VERSION },
+	{ SSL_R_TLSV1_ALERT_PROTOCOL_VERSION, HANDSHAKE_FAIL_VERSION },
+	{ SSL_R_NO_PROTOCOLS_AVAILABLE, HANDSHAKE_FAIL_VERSION },
+	{ SSL_R_VERSION_TOO_LOW, HANDSHAKE_FAIL_VERSION },
+	{ SSL_R_TLSV1_ALERT_INAPPROPRIATE_FALLBACK, HANDSHAKE_FAIL_VERSION },
+	{ SSL_R_HTTP_REQUEST, HANDSHAKE_FAIL_NOT_TLS },
+	{ SSL_R_HTTPS_PROXY_REQUEST, HANDSHAKE_FAIL_NOT_TLS },
+	{ SSL_R_WRONG_VERSION_NUMBER, HANDSHAKE_FAIL_NOT_TLS },
+	{ SSL_R_WRONG_SSL_VERSION, HANDSHAKE_FAIL_NOT_TLS },
+	{ SSL_R_UNKNOWN_PROTOCOL, HANDSHAKE_FAIL_NOT_TLS },
+	{ SSL_R_PACKET_LENGTH_TOO_LONG, HANDSHAKE_FAIL_NOT_TLS },
+	{ SSL_R_RECORD_LENGTH_MISMATCH, HANDSHAKE_FAIL_NOT_TLS },
+	{ SSL_R_UNEXPECTED_EOF_WHILE_READING, HANDSHAKE_FAIL_EOF },
+};
+
+/* Look the reason up in the table above; other libraries are OTHER. */
+enum handshake_fail
+handshake_error_class(unsigned long e)
+{
+	size_t i;
+
+	if (e < 0x100)
+		return HANDSHAKE_FAIL_NONE;
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+		return HANDSHAKE_FAIL_OTHER;
+	for (i = 0; i < UTIL_ARRAY_LEN(handshake_reasons); i++)
+		if (ERR_GET_REASON(e) == handshake_reasons[i].reason)
+			return handshake_reasons[i].f;
+	return HANDSHAKE_FAIL_OTHER;
+}
+
+/* Words for log lines: "authentication failed for alpha from ...". */
+const char *
+handshake_fail_str(enum handshake_fail f)
+{
+	switch (f) {
+	case HANDSHAKE_FAIL_NONE:
+		return "no error";
+	case HANDSHAKE_FAIL_OTHER:
+		return "TLS error";
+	case HANDSHAKE_FAIL_EOF:
+		return "unexpected eof (peer closed during the handshake)";
+	case HANDSHAKE_FAIL_NOT_TLS:
+		return "not TLS (http request, wrong version number or "
+		    "garbage)";
+	case HANDSHAKE_FAIL_VERSION:
+		return "TLS version refused (TLS 1.3 only)";
+	case HANDSHAKE_FAIL_MISMATCH:
+		return "no common TLS parameters (cipher suite, group or key "
+		    "exchange mode)";
+	case HANDSHAKE_FAIL_NO_PSK:
+		return "no pre-shared key offered (not a tapline client?)";
+	case HANDSHAKE_FAIL_AUTH:
+		return "authentication failed";
+	}
+	return "unknown failure";
+}
+
+/* Empty the error queue into one line, earliest error first. */
+enum handshake_fail
+handshake_errors_drain(char *detail, size_t len)
+{
+	enum handshake_fail worst = HANDSHAKE_FAIL_NONE, f;
+	const char *reason;
+	unsigned long e;
+	size_t o = 0;
+	int n;
+
+	if (detail != NULL && len > 0)
+		detail[0] = '\0';
+	while ((e = ERR_get_error()) != 0) {
+		f = handshake_error_class(e);
+		if (f > worst)
+			worst = f;
+		if (detail == NULL || o >= len)
+			continue;
+		reason = ERR_reason_error_string(e);
+		if (reason != NULL)
+			n = snprintf(detail + o, len - o, "%s%s",
+			    o > 0 ? "; " : "", reason);
+		else
+			n = snprintf(detail + o, len - o, "%serror %lx",
+			    o > 0 ? "; " : "", e);
+		o = n < 0 ? len : o + (size_t)n;
+	}
+	return worst;
+}

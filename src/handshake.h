@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The control channel's TLS 1.3 handshake (DESIGN.md section 4): external
+ * PSK with X25519 (psk_dhe_ke), TLS_AES_256_GCM_SHA384, no certificates,
+ * no tickets, no 0-RTT.  This module derives the PSKs and identities, sets
+ * up the SSL_CTX of each role with its PSK callback, and checks a finished
+ * handshake.  It does no I/O: the caller wraps the SSL objects it hands out
+ * in bufferevent_openssl (or drives them any other way).
+ *
+ * Key schedule (a contract: changing a label or parameter breaks interop):
+ *   base     = the session's 32-byte key, or
+ *              scrypt(passwd, "tapline v1" || name, N=2^17, r=8, p=1, 32)
+ *   psk      = HKDF-Expand-SHA256(base, "tapline tls13 psk v1" || name ||
+ *              "c->s", 32)
+ *   identity = lowercase hex(HKDF-Expand-SHA256(base,
+ *              "tapline psk identity v1", 16)), 32 characters
+ * The identity does not depend on the session name, so the name is never
+ * sent in clear; two key sessions with the same key therefore collide, and
+ * handshake_server_new refuses them.
+ *
+ * Lifetimes: a server or client object owns its SSL_CTX and its keys.  Each
+ * SSL made from it holds a reference, so handshake_*_free may be called
+ * while SSLs are still alive; the keys are wiped and freed when the last
+ * one is gone.  Functions returning int give 0, or -1 with a message in err
+ * (which may be NULL).  Nothing here logs, and no message holds a secret.
+ */
+#ifndef TAPLINE_HANDSHAKE_H
+#define TAPLINE_HANDSHAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "conf.h"
+
+/* The PSK base and the TLS PSK are 32 bytes. */
+#define HANDSHAKE_KEY_LEN 32
+/* The identity: 16 bytes, sent as 32 lowercase hex digits. */
+#define HANDSHAKE_ID_RAW_LEN 16
+#define HANDSHAKE_ID_HEX_LEN (2 * HANDSHAKE_ID_RAW_LEN)
+
+/* scrypt parameters for passphrase sessions (about 0.5 s, 128 MiB). */
+#define HANDSHAKE_SCRYPT_N ((uint64_t)1 << 17)
+#define HANDSHAKE_SCRYPT_R 8
+#define HANDSHAKE_SCRYPT_P 1
+/* OpenSSL's memory cap for scrypt; N=2^17, r=8 needs 128 MiB and a bit. */
+#define HANDSHAKE_SCRYPT_MAXMEM ((uint64_t)256 << 20)
+
+/* At most this many bytes of a peer's offered identity are kept for logs. */
+#define HANDSHAKE_PEER_ID_MAX 64
+/* Room for those bytes escaped (\xNN each) plus a "... (N bytes)" tail. */
+#define HANDSHAKE_PEER_ID_STRLEN (4 * HANDSHAKE_PEER_ID_MAX + 32)
+
+/* What one session needs for the handshake; wipe with handshake_keys_wipe. */
+struct handshake_keys {
+	uint8_t psk[HANDSHAKE_KEY_LEN];
+	char identity[HANDSHAKE_ID_HEX_LEN + 1];	/* NUL-terminated */
+};
+
+/* --- Key derivation ---------------------------------------------------- */
+
+/* HKDF-Expand (RFC 5869) with SHA-256; prk is used as is (no Extract). */
+int handshake_hkdf_expand(const uint8_t *prk, size_t prklen, const void *info,
+    size_t infolen, uint8_t *out, size_t outlen, char *err, size_t errlen);
+
+/*
+ * scrypt (RFC 7914) with explicit parameters, so that tests can use small
+ * ones; memory is capped at HANDSHAKE_SCRYPT_MAXMEM.
+ */
+int handshake_scrypt(const void *pass, size_t passlen, const void *salt,
+    size_t saltlen, uint64_t n, uint32_t r, uint32_t p, uint8_t *out,
+    size_t outlen, char *err, size_t errlen);
+
+/* The PSK base of a session: its key, or scrypt of its passphrase. */
+int handshake_base(const struct conf_session *s,
+    uint8_t base[HANDSHAKE_KEY_LEN], char *err, size_t errlen);
+
+/* PSK and identity from a base and a session name. */
+int handshake_keys_from_base(const uint8_t base[HANDSHAKE_KEY_LEN],
+    const char *name, struct handshake_keys *out, char *err, size_t errlen);
+
+/*
+ * handshake_base then handshake_keys_from_base, wiping the base.  Slow for
+ * passphrase sessions (scrypt): do it once per session and keep the result.
+ */
+int handshake_derive(const struct conf_session *s, struct handshake_keys *out,
+    char *err, size_t errlen);
+
+/* Wipe a handshake_keys (OPENSSL_cleanse). */
+void handshake_keys_wipe(struct handshake_keys *k);
+
+/* --- Server ------------------------------------------------------------ */
+
+struct handshake_server;
+
+/*
+ * One server context for every session of c: derives the keys of each
+ * session (scrypt for passphrase sessions, about 0.5 s each) and
+ * precomputes identity -> session.  The server keeps its own copies of
+ * the keys, but handshake_matched_session returns pointers into c: keep c
+ * alive while those are used.
+ */
+struct handshake_server *handshake_server_new(const struct conf *c,
+    char *err, size_t errlen);
+
+/*
+ * The same for a reload: sessions whose name and key or passphrase are
+ * unchanged take their keys from prev instead of running scrypt again.
+ * prev and the conf it was built from must still be alive during the call;
+ * prev stays valid and is freed separately.
+ */
+struct handshake_server *handshake_server_reload(const struct conf *c,
+    const struct handshake_server *prev, char *err, size_t errlen);
+
+/* Drop the caller's reference; live SSLs keep the keys until freed. */
+void handshake_server_free(struct handshake_server *hs);
+
+/*
+ * A new server-side SSL in accept state, or NULL with the reason in
+ * OpenSSL's error queue (log_ssl_errors).
+ */
+SSL *handshake_server_ssl_new(struct handshake_server *hs);
+
+/* The server's SSL_CTX (tests change its groups). */
+SSL_CTX *handshake_server_ctx(struct handshake_server *hs);
+
+/* How many sessions took their keys from prev in handshake_server_reload. */
+size_t handshake_server_reused(const struct handshake_server *hs);
+
+/*
+ * The psk_find_session callback installed on the server context, public so
+ * that tests can feed it identities no ClientHello can carry (0 or 65535
+ * bytes).  Returns 1 with a fresh session in *sess for any identity; for
+ * an unknown one the session has a random key, so that it fails exactly
+ * like a wrong key.  0 (the handshake aborts) only if ssl does not come
+ * from handshake_server_ssl_new's context or memory or randomness fails.
+ */
+int handshake_server_psk_find(SSL *ssl, const unsigned char *id, size_t idlen,
+    SSL_SESSION **sess);
+
+/*
+ * Server side: the session whose identity the client offered last, or NULL
+ * (unknown identity, client side, or no PSK seen).  A match is not proof:
+ * only handshake_verify says the client knew the key.  Points into the
+ * struct conf the server was built from.
+ */
+const struct conf_session *handshake_matched_session(const SSL *ssl);
+
+/* The same session's name, owned by the SSL: "" when none matched. */
+const char *handshake_matched_name(const SSL *ssl);
+
+/*
+ * Server side: the identity the client offered last, for logs: at most
+ * HANDSHAKE_PEER_ID_MAX bytes escaped with util_escape, followed by
+ * "... (N bytes)" when longer.  "" if none was offered.  Never NULL.
+ */
+const char *handshake_peer_identity(const SSL *ssl);
+
+/*
+ * How many times the PSK callback ran for this SSL: 1 per ClientHello,
+ * so 2 after a HelloRetryRequest.
+ */
+unsigned handshake_psk_calls(const SSL *ssl);
+
+/* --- Client ------------------------------------------------------------ */
+
+struct handshake_client;
+
+/* A client context for session s, deriving its keys (scrypt if passwd). */
+struct handshake_client *handshake_client_new(const struct conf_session *s,
+    char *err, size_t errlen);
+
+/* The same from keys derived earlier (copied). */
+struct handshake_client *handshake_client_new_keys(
+    const struct handshake_keys *k, char *err, size_t errlen);
+
+/* Drop the caller's reference; live SSLs keep the keys until freed. */
+void handshake_client_free(struct handshake_client *hc);
+
+/*
+ * A new client-side SSL in connect state, or NULL with the reason in
+ * OpenSSL's error queue (log_ssl_errors).
+ */
+SSL *handshake_client_ssl_new(struct handshake_client *hc);
+
+/* The client's SSL_CTX (tests change its groups and options). */
+SSL_CTX *handshake_client_ctx(struct handshake_client *hc);
+
+/* --- After the handshake ----------------------------------------------- */
+
+/*
+ * Check a finished handshake on either side: TLS 1.3, the one cipher suite,
+ * an (EC)DHE group (never PSK-only key exchange), the PSK was used, and on
+ * the server a configured session matched.  0, or -1 with the reason.
+ * The connection must be closed on -1.
+ */
+int handshake_verify(SSL *ssl, char *err, size_t errlen);
+
+/*
+ * Why a handshake failed, from OpenSSL error codes, for "authentication
+ * failed for <session> from <ip>"-style logs.  Ordered: when several codes
+ * are seen, the largest class is the most telling one.
+ */
+enum handshake_fail {
+	HANDSHAKE_FAIL_NONE,	/* not an error code */
+	HANDSHAKE_FAIL_OTHER,	/* any other TLS or library error */
+	HANDSHAKE_FAIL_EOF,	/* peer closed in the middle */
+	HANDSHAKE_FAIL_NOT_TLS,	/* HTTP, garbage, wrong record version */
+	HANDSHAKE_FAIL_VERSION,	/* TLS < 1.3 offered or required */
+	HANDSHAKE_FAIL_MISMATCH,	/* no common suite, group, kex mode */
+	HANDSHAKE_FAIL_NO_PSK,	/* the client offered no usable PSK */
+	HANDSHAKE_FAIL_AUTH,	/* wrong key or passphrase, unknown id */
+};
+
+/*
+ * Class of one code from ERR_get_error or bufferevent_get_openssl_error.
+ * Values below 0x100 (the SSL_get_error codes libevent mixes in) are NONE.
+ */
+enum handshake_fail handshake_error_class(unsigned long e);
+
+/* "authentication failed", "unexpected eof", ... for log lines. */
+const char *handshake_fail_str(enum handshake_fail f);
+
+/*
+ * Drain this thread's OpenSSL error queue: the reasons, joined by "; ", go
+ * into detail (may be NULL); returns the largest class seen.
+ */
+enum handshake_fail handshake_errors_drain(char *detail, size_t len);
+
+#endif

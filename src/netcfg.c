@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * rtnetlink without a library.  A request is one message built in a small
+ * fixed buffer and sent on a fresh socket; answers are read until the
+ * kernel's acknowledgement of exactly that request (its sequence number,
+ * our port id, sent by the kernel) arrives, or a deadline passes.
+ *
+ * The calls block, but only for as long as the kernel takes to process
+ * one request: rtnetlink handles it synchronously in sendto(), so the
+ * answer is already queued when recv() is called.  The receive timeout
+ * only bounds a kernel that misbehaves.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "netcfg.h"
+#include "util.h"
+
+/* A request is a header and a few attributes of at most 16 bytes. */
+#define NETCFG_REQ_SIZE 256
+/* One answer datagram; a link description is a few KiB. */
+#define NETCFG_RECV_SIZE 32768
+#define NETCFG_TIMEOUT_MS 5000
+/* Datagrams read for one request before giving up on its ACK. */
+#define NETCFG_RECV_MAX 16
+#define NETCFG_REASON_LEN 256
+/* An interface name as it appears in messages, escaped. */
+#define NETCFG_QNAME_LEN (4 * IFNAMSIZ + 4)
+#define NETCFG_KIND_LEN 32
+
+/* A request being built, aligned for the netlink header. */
+struct netcfg_req {
+	union {
+		struct nlmsghdr nh;
+		char bytes[NETCFG_REQ_SIZE];
+	} u;
+};
+
+/* Called for every answer to the request other than the ACK itself. */
+typedef void (*netcfg_reply_fn)(const struct nlmsghdr *nh, void *arg);
+
+/* What RTM_GETLINK told us about a would-be bridge. */
+struct netcfg_link {
+	bool found;
+	int index;
+	char kind[NETCFG_KIND_LEN]; /* "bridge", "veth", "" for hardware */
+};
+
+/* Names come from the config, but a message must stay one clean line. */
+static const char *
+netcfg_quote(const char *name, char *buf, size_t len)
+{
+	util_escape(name, strlen(name), buf, len);
+	return buf;
+}
+
+/* Start a request of `type` whose fixed header is `hdrlen` zero bytes. */
+static void *
+netcfg_req_init(struct netcfg_req *req, uint16_t type, uint16_t flags,
+    size_t hdrlen)
+{
+	memset(req, 0, sizeof(*req));
+	req->u.nh.nlmsg_len = NLMSG_LENGTH(hdrlen);
+	req->u.nh.nlmsg_type = type;
+	req->u.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	return NLMSG_DATA(&req->u.nh);
+}
+
+/*
+ * Append one attribute.  Every request here has a fixed, small set of
+ * attributes, so running out of room is a programming error.
+ */
+static void
+netcfg_attr(struct netcfg_req *req, uint16_t type, const void *data,
+    size_t len)
+{
+	size_t off = NLMSG_ALIGN(req->u.nh.nlmsg_len);
+	struct rtattr *rta;
+
+	if (off + RTA_SPACE(len) > sizeof(req->u.bytes))
+		fatalx("netcfg: attribute %u does not fit the request", type);
+	rta = (void *)(req->u.bytes + off);
+	rta->rta_type = type;
+	rta->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(rta), data, len);
+	req->u.nh.nlmsg_len = (uint32_t)(off + RTA_SPACE(len));
+}
+
+/*
+ * The kernel's own explanation from an extended ACK, escaped into buf, or
+ * NULL.  The attributes follow the error header and, unless the ACK is
+ * capped, a copy of our request.
+ */
+static const char *
+netcfg_extack(const struct nlmsghdr *nh, const struct nlmsgerr *ne,
+    char *buf, size_t buflen)
+{
+	size_t off, end = nh->nlmsg_len;
+
+	if (!(nh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NULL;
+	off = NLMSG_HDRLEN + sizeof(*ne);
+	if (!(nh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (ne->msg.nlmsg_len < NLMSG_HDRLEN)
+			return NULL;
+		off += NLMSG_ALIGN(ne->msg.nlmsg_len - NLMSG_HDRLEN);
+	}
+	off = NLMSG_ALIGN(off);
+	while (off + sizeof(struct rtattr) <= end) {
+		const void *p = (const char *)nh + off;
+		const struct rtattr *rta = p;
+
+		if (rta->rta_len < sizeof(*rta) || rta->rta_len > end - off)
+			return NULL;
+		if ((rta->rta_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
+			const char *s = RTA_DATA(rta);
+			size_t n = strnlen(s, rta->rta_len - RTA_LENGTH(0));
+
+			if (n == 0)
+				return NULL;
+			util_escape(s, n, buf, buflen);
+			return buf;
+		}
+		off += RTA_ALIGN(rta->rta_len);
+	}
+	return NULL;
+}
+
+/* Turn NLMSG_ERROR into 0 (an ACK) or -1 with errno and a reason. */
+static int
+netcfg_ack(const struct nlmsghdr *nh, char *reason, size_t reasonlen)
+{
+	const struct nlmsgerr *ne;
+	char ext[NETCFG_REASON_LEN / 2];
+	int e;
+
+	if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ne))) {
+		util_err(reason, reasonlen, "short netlink error message");
+		errno = EPROTO;
+		return -1;
+	}
+	ne = NLMSG_DATA(nh);
+	if (ne->error == 0)
+		return 0;
+	e = ne->error < 0 ? -ne->error : EPROTO;
+	if (netcfg_extack(nh, ne, ext, sizeof(ext)) != NULL)
+		util_err(reason, reasonlen, "%s (%s)", strerror(e), ext);
+	else
+		util_err(reason, reasonlen, "%s", strerror(e));
+	errno = e;
+	return -1;
+}
+
+/*
+ * Read one datagram and look for the answer to request `seq`.  Returns 0
+ * on its ACK, -1 on its error (errno, reason), 1 to keep reading.
+ */
+static int
+netcfg_recv_one(int s, char *buf, uint32_t seq, uint32_t portid,
+    netcfg_reply_fn reply, void *arg, char *reason, size_t reasonlen)
+{
+	struct sockaddr_nl from;
+	socklen_t fromlen = sizeof(from);
+	size_t off, len;
+	ssize_t n;
+	int e;
+
+	memset(&from, 0, sizeof(from));
+	n = recvfrom(s, buf, NETCFG_RECV_SIZE, MSG_TRUNC,
+	    (struct sockaddr *)&from, &fromlen);
+	if (n == -1) {
+		if (errno == EINTR)
+			return 1;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			util_err(reason, reasonlen, "no answer from the kernel "
+			    "within %d ms", NETCFG_TIMEOUT_MS);
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		e = errno;
+		util_err(reason, reasonlen, "netlink receive: %s",
+		    strerror(e));
+		errno = e;
+		return -1;
+	}
+	/* Only the kernel (port 0) may answer; anything else is noise. */
+	if (fromlen < sizeof(from) || from.nl_pid != 0)
+		return 1;
+	if ((size_t)n > NETCFG_RECV_SIZE) {
+		util_err(reason, reasonlen, "netlink answer of %zd bytes is "
+		    "too large", n);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	len = (size_t)n;
+	for (off = 0; off + NLMSG_HDRLEN <= len;) {
+		const void *p = buf + off;
+		const struct nlmsghdr *nh = p;
+
+		if (nh->nlmsg_len < NLMSG_HDRLEN || nh->nlmsg_len > len - off)
+			break;
+		if (nh->nlmsg_seq == seq && nh->nlmsg_pid == portid) {
+			if (nh->nlmsg_type == NLMSG_ERROR)
+				return netcfg_ack(nh, reason, reasonlen);
+			if (reply != NULL && nh->nlmsg_type >= RTM_BASE)
+				reply(nh, arg);
+		}
+		off += NLMSG_ALIGN(nh->nlmsg_len);
+	}
+	return 1;
+}
+
+/*
+ * Send one request on a fresh socket and wait for the kernel's answer.
+ * Returns 0 on its ACK; -1 with errno and a reason ("File exists", with
+ * the kernel's extended message if it gave one) otherwise.  Answers other
+ * than the ACK (the reply to a GET) go to `reply`.
+ */
+static int
+netcfg_talk(struct netcfg_req *req, netcfg_reply_fn reply, void *arg,
+    char *reason, size_t reasonlen)
+{
+	struct sockaddr_nl sa;
+	struct timeval tv = {
+		.tv_sec = NETCFG_TIMEOUT_MS / 1000,
+		.tv_usec = (NETCFG_TIMEOUT_MS % 1000) * 1000,
+	};
+	socklen_t salen = sizeof(sa);
+	uint32_t seq, portid;
+	char *buf = NULL;
+	int s, one = 1, r = -1, e = 0, i;
+
+	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (s == -1) {
+		e = errno;
+		util_err(reason, reasonlen, "no netlink socket: %s",
+		    strerror(e));
+		goto out;
+	}
+	/*
+	 * Extended ACKs carry the kernel's explanation ("Nexthop device is
+	 * not up"); capped ACKs leave our request out of error messages.
+	 * Both only improve messages, so a kernel without them is fine.
+	 */
+	(void)setsockopt(s, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	(void)setsockopt(s, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    bind(s, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    getsockname(s, (struct sockaddr *)&sa, &salen) == -1) {
+		e = errno;
+		util_err(reason, reasonlen, "netlink socket setup: %s",
+		    strerror(e));
+		goto out;
+	}
+	portid = sa.nl_pid;
+	/* Any value will do on a fresh socket; the clock varies it. */
+	seq = (uint32_t)util_now_ms();
+	req->u.nh.nlmsg_seq = seq;
+	req->u.nh.nlmsg_pid = portid;
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (sendto(s, req->u.bytes, req->u.nh.nlmsg_len, 0,
+	    (struct sockaddr *)&sa, sizeof(sa)) !=
+	    (ssize_t)req->u.nh.nlmsg_len) {
+		e = errno != 0 ? errno : EIO;
+		util_err(reason, reasonlen, "netlink send: %s", strerror(e));
+		goto out;
+	}
+	buf = malloc(NETCFG_RECV_SIZE);
+	if (buf == NULL) {
+		e = ENOMEM;
+		util_err(reason, reasonlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < NETCFG_RECV_MAX; i++) {
+		int st = netcfg_recv_one(s, buf, seq, portid, reply, arg,
+		    reason, reasonlen);
+
+		if (st == 0) {
+			r = 0;
+			goto out;
+		}
+		if (st == -1) {
+			e = errno;
+			goto out;
+		}
+	}
+	e = EPROTO;
+	util_err(reason, reasonlen, "no acknowledgement from the kernel");
+out:
+	free(buf);
+	if (s != -1)
+		close(s);
+	if (r == -1)
+		errno = e;
+	return r;
+}
+
+/* Address length of a family; -1 with errno for anything else. */
+static int
+netcfg_addr_len(const struct conf_cidr *c, size_t *len, char *reason,
+    size_t reasonlen)
+{
+	int max;
+
+	switch (c->family) {
+	case AF_INET:
+		*len = 4;
+		max = 32;
+		break;
+	case AF_INET6:
+		*len = 16;
+		max = 128;
+		break;
+	default:
+		util_err(reason, reasonlen, "unknown address family %d",
+		    c->family);
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	if (c->prefix < 0 || c->prefix > max) {
+		util_err(reason, reasonlen, "prefix length out of range");
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The index of `ifname`, or 0 with a reason. */
+static unsigned int
+netcfg_index(const char *ifname, char *reason, size_t reasonlen)
+{
+	unsigned int idx = if_nametoindex(ifname);
+
+	if (idx == 0) {
+		int e = errno != 0 ? errno : ENODEV;
+
+		util_err(reason, reasonlen, "%s", strerror(e));
+		errno = e;
+	}
+	return idx;
+}
+
+int
+netcfg_addr_add(const char *ifname, const struct conf_cidr *a, char *err,
+    size_t errlen)
+{
+	char qname[NETCFG_QNAME_LEN], cidr[CONF_CIDR_STRLEN];
+	char reason[NETCFG_REASON_LEN];
+	struct netcfg_req req;
+	struct ifaddrmsg *ifa;
+	unsigned int idx;
+	size_t alen;
+	int r = -1, e;
+
+	if (netcfg_addr_len(a, &alen, reason, sizeof(reason)) == -1)
+		goto out;
+	if ((idx = netcfg_index(ifname, reason, sizeof(reason))) == 0)
+		goto out;
+	ifa = netcfg_req_init(&req, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
+	    sizeof(*ifa));
+	ifa->ifa_family = (uint8_t)a->family;
+	ifa->ifa_prefixlen = (uint8_t)a->prefix;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = idx;
+	/* Duplicate address detection would hold the address back ~1 s. */
+	if (a->family == AF_INET6)
+		ifa->ifa_flags = IFA_F_NODAD;
+	/*
+	 * IFA_ADDRESS equal to IFA_LOCAL means "no peer address", which is
+	 * what `ip addr add` sends: then the kernel installs the prefix
+	 * route even on a point-to-point tun device, where IFA_ADDRESS
+	 * would otherwise name the peer.
+	 */
+	netcfg_attr(&req, IFA_LOCAL, a->addr, alen);
+	netcfg_attr(&req, IFA_ADDRESS, a->addr, alen);
+	r = netcfg_talk(&req, NULL, NULL, reason, sizeof(reason));
+out:
+	if (r == -1) {
+		e = errno;
+		conf_cidr_format(a, cidr, sizeof(cidr));
+		util_err(err, errlen, "%s: cannot add address %s: %s",
+		    netcfg_quote(ifname, qname, sizeof(qname)), cidr, reason);
+		errno = e;
+	}
+	return r;
+}
+
+int
+netcfg_route_add(const char *ifname, const struct conf_cidr *rt, char *err,
+    size_t errlen)
+{
+	char qname[NETCFG_QNAME_LEN], cidr[CONF_CIDR_STRLEN];
+	char reason[NETCFG_REASON_LEN];
+	struct netcfg_req req;
+	struct rtmsg *rtm;
+	unsigned int idx;
+	uint32_t oif;
+	size_t alen;
+	int r = -1, e;
+
+	if (netcfg_addr_len(rt, &alen, reason, sizeof(reason)) == -1)
+		goto out;
+	if ((idx = netcfg_index(ifname, reason, sizeof(reason))) == 0)
+		goto out;
+	/* Replace: a restarted session finds its old route in place. */
+	rtm = netcfg_req_init(&req, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
+	    sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)rt->family;
+	rtm->rtm_dst_len = (uint8_t)rt->prefix;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	/* A default route has no destination attribute, as with ip(8). */
+	if (rt->prefix > 0)
+		netcfg_attr(&req, RTA_DST, rt->addr, alen);
+	oif = idx;
+	netcfg_attr(&req, RTA_OIF, &oif, sizeof(oif));
+	r = netcfg_talk(&req, NULL, NULL, reason, sizeof(reason));
+out:
+	if (r == -1) {
+		e = errno;
+		conf_cidr_format(rt, cidr, sizeof(cidr));
+		util_err(err, errlen, "%s: cannot add route %s: %s",
+		    netcfg_quote(ifname, qname, sizeof(qname)), cidr, reason);
+		errno = e;
+	}
+	return r;
+}
+
+/* Collect index and IFLA_INFO_KIND from an RTM_NEWLINK answer. */
+static void
+netcfg_link_reply(const struct nlmsghdr *nh, void *arg)
+{
+	struct netcfg_link *l = arg;
+	const struct ifinfomsg *ifi;
+	size_t off, end = nh->nlmsg_len;
+
+	if (nh->nlmsg_type != RTM_NEWLINK ||
+	    nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return;
+	ifi = NLMSG_DATA(nh);
+	l->found = true;
+	l->index = ifi->ifi_index;
+	for (off = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*ifi)));
+	    off + sizeof(struct rtattr) <= end;) {
+		const void *p = (const char *)nh + off;
+		const struct rtattr *rta = p;
+		size_t noff, nend;
+
+		if (rta->rta_len < sizeof(*rta) || rta->rta_len > end - off)
+			return;
+		off += RTA_ALIGN(rta->rta_len);
+		if ((rta->rta_type & NLA_TYPE_MASK) != IFLA_LINKINFO)
+			continue;
+		/* IFLA_LINKINFO nests IFLA_INFO_KIND, a string. */
+		nend = RTA_PAYLOAD(rta);
+		for (noff = 0; noff + sizeof(struct rtattr) <= nend;) {
+			const void *np = (const char *)RTA_DATA(rta) + noff;
+			const struct rtattr *n = np;
+
+			if (n->rta_len < sizeof(*n) || n->rta_len > nend - noff)
+				return;
+			if ((n->rta_type & NLA_TYPE_MASK) == IFLA_INFO_KIND) {
+				size_t len = strnlen(RTA_DATA(n),
+				    RTA_PAYLOAD(n));
+
+				if (len >= sizeof(l->kind))
+					len = sizeof(l->kind) - 1;
+				memcpy(l->kind, RTA_DATA(n), len);
+				l->kind[len] = '\0';
+				return;
+			}
+			noff += RTA_ALIGN(n->rta_len);
+		}
+	}
+}
+
+/*
+ * Look `bridge` up by name.  Returns 0 with its index if it is a bridge;
+ * -1 with errno ENODEV, ENOTSUP or the kernel's error and a reason.
+ */
+static int
+netcfg_bridge_lookup(const char *bridge, int *index, char *reason,
+    size_t reasonlen)
+{
+	char qbr[NETCFG_QNAME_LEN], qkind[2 * NETCFG_KIND_LEN];
+	struct netcfg_link link;
+	struct netcfg_req req;
+	struct ifinfomsg *ifi;
+
+	netcfg_quote(bridge, qbr, sizeof(qbr));
+	ifi = netcfg_req_init(&req, RTM_GETLINK, 0, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	if (strlen(bridge) >= IFNAMSIZ) {
+		util_err(reason, reasonlen, "%s does not exist", qbr);
+		errno = ENODEV;
+		return -1;
+	}
+	netcfg_attr(&req, IFLA_IFNAME, bridge, strlen(bridge) + 1);
+	memset(&link, 0, sizeof(link));
+	if (netcfg_talk(&req, netcfg_link_reply, &link, reason,
+	    reasonlen) == -1) {
+		int e = errno;
+
+		if (e == ENODEV)
+			util_err(reason, reasonlen, "%s does not exist", qbr);
+		errno = e;
+		return -1;
+	}
+	if (!link.found) {
+		util_err(reason, reasonlen, "the kernel did not describe %s",
+		    qbr);
+		errno = EPROTO;
+		return -1;
+	}
+	if (strcmp(link.kind, "bridge") != 0) {
+		if (link.kind[0] != '\0')
+			util_err(reason, reasonlen, "%s is not a bridge but a "
+			    "%s device", qbr, netcfg_quote(link.kind, qkind,
+			    sizeof(qkind)));
+		else
+			util_err(reason, reasonlen, "%s is not a bridge", qbr);
+		errno = ENOTSUP;
+		return -1;
+	}
+	*index = link.index;
+	return 0;
+}
+
+/*
+ * The bridge is checked first because the kernel's answer to enslaving a
+ * device to a non-bridge ("Operation not supported") would not say what
+ * is actually wrong.
+ */
+int
+netcfg_bridge_attach(const char *ifname, const char *bridge, char *err,
+    size_t errlen)
+{
+	char qname[NETCFG_QNAME_LEN], qbr[NETCFG_QNAME_LEN];
+	char reason[NETCFG_REASON_LEN];
+	struct netcfg_req req;
+	struct ifinfomsg *ifi;
+	unsigned int idx;
+	uint32_t master;
+	int r = -1, e, bridx;
+
+	if ((idx = netcfg_index(ifname, reason, sizeof(reason))) == 0)
+		goto out;
+	if (netcfg_bridge_lookup(bridge, &bridx, reason, sizeof(reason)) == -1)
+		goto out;
+	ifi = netcfg_req_init(&req, RTM_SETLINK, 0, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)idx;
+	master = (uint32_t)bridx;
+	netcfg_attr(&req, IFLA_MASTER, &master, sizeof(master));
+	r = netcfg_talk(&req, NULL, NULL, reason, sizeof(reason));
+out:
+	if (r == -1) {
+		e = errno;
+		util_err(err, errlen, "%s: cannot attach to bridge %s: %s",
+		    netcfg_quote(ifname, qname, sizeof(qname)),
+		    netcfg_quote(bridge, qbr, sizeof(qbr)), reason);
+		errno = e;
+	}
+	return r;
+}

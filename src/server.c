@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include "handshake.h"
+#include "log.h"
+#include "server.h"
+#include "session.h"
+#include "util.h"
+#include "wire.h"
+
+/* How long a shutdown waits for sessions to close and down commands. */
+#define SERVER_STOP_GRACE_S 35
+/* After EMFILE/ENFILE, accepting pauses this long. */
+#define SERVER_ACCEPT_PAUSE_MS 1000
+
+struct server_conn {
+	TAILQ_ENTRY(server_conn) entry;
+	struct server *srv;
+	struct session *s;
+};
+
+struct server {
+	struct event_base *base;
+	const struct conf *conf;
+	const struct cli *cli;
+	struct handshake_server *hs;
+	struct evconnlistener *listener;
+	struct event *accept_pause;
+	struct event *sig[3];
+	struct event *stop_deadline;
+	TAILQ_HEAD(, server_conn) conns;
+	bool stopping;
+	struct log_ratelimit rl_cap;
+};
+
+static void server_gonecb(struct session *s, void *arg);
+
+/* Same address (ignoring the port) as another peer? */
+static bool
+server_same_addr(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return false;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)a)->
+		    sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)(const void *)b)->
+		    sin_addr.s_addr;
+	if (a->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->
+		    sin6_addr, &((const struct sockaddr_in6 *)(const void *)b)->
+		    sin6_addr, sizeof(struct in6_addr)) == 0;
+	return false;
+}
+
+/*
+ * Count connections that have not authenticated yet, in all and from
+ * this address, so that strangers cannot hold every slot.
+ */
+static void
+server_preauth_count(const struct server *srv, const struct sockaddr *sa,
+    int *all, int *same)
+{
+	const struct server_conn *c;
+	const struct sockaddr *pa;
+	socklen_t len;
+
+	*all = *same = 0;
+	TAILQ_FOREACH(c, &srv->conns, entry) {
+		if (session_authenticated(c->s) ||
+		    session_state(c->s) == SESSION_CLOSING)
+			continue;
+		(*all)++;
+		pa = session_peer_addr(c->s, &len);
+		if (server_same_addr(pa, sa))
+			(*same)++;
+	}
+}
+
+/* multi = allow | deny | killold for a second connection to a session. */
+static int
+server_authenticatedcb(struct session *s, const struct conf_session *cs,
+    uint8_t *reason, const char **msg, void *arg)
+{
+	struct server_conn *self = arg, *c, *next;
+	struct server *srv = self->srv;
+
+	if (srv->stopping) {
+		*reason = WIRE_CLOSE_SHUTDOWN;
+		*msg = "server is stopping";
+		return -1;
+	}
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->s == s || session_conf(c->s) != cs ||
+		    !session_authenticated(c->s) ||
+		    session_state(c->s) == SESSION_CLOSING)
+			continue;
+		switch (cs->multi) {
+		case CONF_MULTI_ALLOW:
+			break;
+		case CONF_MULTI_DENY:
+			log_notice("%s: refusing %s: the session is already "
+			    "up with %s (multi = deny)", cs->name,
+			    session_peer(s), session_peer(c->s));
+			*reason = WIRE_CLOSE_BUSY;
+			*msg = "session already connected";
+			return -1;
+		case CONF_MULTI_KILLOLD:
+			log_notice("%s: %s replaces %s (multi = killold)",
+			    cs->name, session_peer(s), session_peer(c->s));
+			session_close(c->s, WIRE_CLOSE_REPLACED,
+			    "replaced by a newer connection");
+			break;
+		}
+	}
+	return 0;
+}
+
+static const struct session_cbs server_session_cbs = {
+	.authenticated = server_authenticatedcb,
+	.gone = server_gonecb,
+};
+
+static void
+server_maybe_exit(struct server *srv)
+{
+	if (srv->stopping && TAILQ_EMPTY(&srv->conns))
+		event_base_loopexit(srv->base, NULL);
+}
+
+static void
+server_gonecb(struct session *s, void *arg)
+{
+	struct server_conn *c = arg;
+	struct server *srv = c->srv;
+
+	TAILQ_REMOVE(&srv->conns, c, entry);
+	session_free(s);
+	free(c);
+	server_maybe_exit(srv);
+}
+
+static void
+server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server *srv = arg;
+	struct bufferevent *bev;
+	struct server_conn *c;
+	char host[INET6_ADDRSTRLEN + 16];
+	int all, same;
+	SSL *ssl;
+
+	server_preauth_count(srv, sa, &all, &same);
+	if (srv->stopping || all >= SERVER_PREAUTH_MAX ||
+	    same >= SERVER_PREAUTH_PER_ADDR) {
+		util_sockaddr_str(sa, host, sizeof(host));
+		log_rl(&srv->rl_cap, LOG_WARNING, "refusing a connection from "
+		    "%s: %d unauthenticated connections (%d from there)",
+		    host, all, same);
+		evutil_closesocket(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	ssl = handshake_server_ssl_new(srv->hs);
+	bev = ssl == NULL ? NULL : bufferevent_openssl_socket_new(srv->base,
+	    fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c == NULL || bev == NULL) {
+		log_warnx("out of memory for a new connection");
+		if (bev == NULL) {
+			SSL_free(ssl);
+			evutil_closesocket(fd);
+		} else {
+			bufferevent_free(bev);
+		}
+		free(c);
+		return;
+	}
+	c->srv = srv;
+	c->s = session_new(srv->base, SESSION_SERVER, bev, sa,
+	    (socklen_t)salen, NULL, NULL, &server_session_cbs, c);
+	if (c->s == NULL) {
+		log_warnx("out of memory for a new session");
+		free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+}
+
+static void
+server_accept_resumecb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	if (!srv->stopping)
+		evconnlistener_enable(srv->listener);
+}
+
+/* Out of descriptors: pause accepting instead of spinning on EMFILE. */
+static void
+server_accept_errorcb(struct evconnlistener *l, void *arg)
+{
+	struct server *srv = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+
+	log_rl(&srv->rl_cap, LOG_WARNING, "accept: %s; pausing for %d ms",
+	    strerror(err), SERVER_ACCEPT_PAUSE_MS);
+	evconnlistener_disable(l);
+	event_add(srv->accept_pause, &(struct timeval){
+	    .tv_usec = SERVER_ACCEPT_PAUSE_MS * 1000 });
+}
+
+/*
+ * One socket for the listen address: "::" takes IPv4 too (dual stack)
+ * unless -6 asks for IPv6 only; with -4, "::" means 0.0.0.0.
+ */
+static int
+server_listen(struct server *srv)
+{
+	const char *addr = srv->cli->local != NULL ? srv->cli->local :
+	    srv->conf->options.listen;
+	int port = srv->cli->port != 0 ? srv->cli->port :
+	    srv->conf->options.port;
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICHOST |
+	    AI_NUMERICSERV, .ai_socktype = SOCK_STREAM,
+	    .ai_family = srv->cli->family };
+	struct addrinfo *ai = NULL;
+	char portstr[8], where[INET6_ADDRSTRLEN + 16];
+	int fd = -1, one = 1, v6only, rc;
+
+	if (srv->cli->family == AF_INET && strcmp(addr, "::") == 0)
+		addr = "0.0.0.0";
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	if ((rc = getaddrinfo(addr, portstr, &hints, &ai)) != 0) {
+		log_err("cannot listen on %s port %d: %s", addr, port,
+		    gai_strerror(rc));
+		return -1;
+	}
+	util_sockaddr_str(ai->ai_addr, where, sizeof(where));
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		goto fail;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6) {
+		v6only = srv->cli->family == AF_INET6;
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+		    sizeof(v6only));
+	}
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    listen(fd, 128) == -1)
+		goto fail;
+	srv->listener = evconnlistener_new(srv->base, server_acceptcb, srv,
+	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (srv->listener == NULL)
+		goto fail;
+	evconnlistener_set_error_cb(srv->listener, server_accept_errorcb);
+	log_notice("listening on %s (tcp)", where);
+	freeaddrinfo(ai);
+	return 0;
+fail:
+	log_err("cannot listen on %s: %s", where, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(ai);
+	return -1;
+}
+
+static void
+server_stop_deadlinecb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	log_warnx("sessions did not close within %d s; exiting anyway",
+	    SERVER_STOP_GRACE_S);
+	event_base_loopexit(srv->base, NULL);
+}
+
+/* SIGTERM/SIGINT: CLOSE every session, run down commands, exit 0. */
+static void
+server_signalcb(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct server_conn *c, *next;
+
+	if (sig == SIGHUP) {
+		log_notice("SIGHUP: reloading is not available in this "
+		    "build; restart tapline to apply a changed config");
+		return;
+	}
+	if (srv->stopping)
+		return;
+	log_notice("%s: closing %s and exiting", strsignal((int)sig),
+	    TAILQ_EMPTY(&srv->conns) ? "nothing" : "all sessions");
+	srv->stopping = true;
+	evconnlistener_disable(srv->listener);
+	event_add(srv->stop_deadline,
+	    &(struct timeval){ .tv_sec = SERVER_STOP_GRACE_S });
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		session_close(c->s, WIRE_CLOSE_SHUTDOWN, "server stopping");
+	}
+	server_maybe_exit(srv);
+}
+
+/* Say at start what this build will refuse, and what leaks (VORACLE). */
+static void
+server_warn_sessions(const struct conf *conf)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nsessions; i++) {
+		const struct conf_session *cs = &conf->sessions[i];
+
+		if (cs->proto != CONF_PROTO_TCP)
+			log_warnx("%s: proto \"udp\" is not available in this "
+			    "build yet; clients of this session will be "
+			    "refused (set proto = \"tcp\")", cs->name);
+		if (cs->compress > 0)
+			log_warnx("%s: compression is on: packet sizes can "
+			    "reveal what the tunnel carries (VORACLE); see "
+			    "tapline.conf(5)", cs->name);
+	}
+}
+
+int
+server_run(const struct conf *conf, const struct cli *cli)
+{
+	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct server srv = { .conf = conf, .cli = cli };
+	struct server_conn *c;
+	char err[256];
+	int i, rc = 1;
+
+	TAILQ_INIT(&srv.conns);
+	srv.rl_cap = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	if (conf->nsessions == 0) {
+		log_err("%s defines no session; nothing to serve", conf->path);
+		return 2;
+	}
+	if ((srv.base = event_base_new()) == NULL) {
+		log_err("cannot create the event loop");
+		return 1;
+	}
+	server_warn_sessions(conf);
+	log_info("deriving keys for %zu session%s", conf->nsessions,
+	    conf->nsessions == 1 ? "" : "s");
+	if ((srv.hs = handshake_server_new(conf, err, sizeof(err))) == NULL) {
+		log_err("%s", err);
+		goto out;
+	}
+	srv.accept_pause = evtimer_new(srv.base, server_accept_resumecb, &srv);
+	srv.stop_deadline = evtimer_new(srv.base, server_stop_deadlinecb,
+	    &srv);
+	for (i = 0; i < 3; i++) {
+		srv.sig[i] = evsignal_new(srv.base, sigs[i], server_signalcb,
+		    &srv);
+		if (srv.sig[i] == NULL || evsignal_add(srv.sig[i], NULL) != 0)
+			goto out;
+	}
+	if (srv.accept_pause == NULL || srv.stop_deadline == NULL ||
+	    server_listen(&srv) != 0)
+		goto out;
+	if (event_base_dispatch(srv.base) == -1)
+		log_err("event loop failed");
+	else
+		rc = 0;
+out:
+	while ((c = TAILQ_FIRST(&srv.conns)) != NULL) {
+		TAILQ_REMOVE(&srv.conns, c, entry);
+		session_free(c->s);
+		free(c);
+	}
+	if (srv.listener != NULL)
+		evconnlistener_free(srv.listener);
+	for (i = 0; i < 3; i++)
+		if (srv.sig[i] != NULL)
+			event_free(srv.sig[i]);
+	if (srv.accept_pause != NULL)
+		event_free(srv.accept_pause);
+	if (srv.stop_deadline != NULL)
+		event_free(srv.stop_deadline);
+	handshake_server_free(srv.hs);
+	event_base_free(srv.base);
+	return rc;
+}

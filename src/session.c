@@ -1,0 +1,852 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "compress.h"
+#include "frame.h"
+#include "handshake.h"
+#include "log.h"
+#include "netcfg.h"
+#include "script.h"
+#include "session.h"
+#include "timers.h"
+#include "transport.h"
+#include "util.h"
+#include "wire.h"
+
+/* Packets one device wakeup may read before yielding to the loop. */
+#define SESSION_BATCH 64
+/* MTU of a TCP-mode device when the config leaves it at 0. */
+#define SESSION_TCP_MTU 1500
+/* Ethernet header plus one VLAN tag on top of the MTU for tap frames. */
+#define SESSION_TAP_EXTRA 18
+/* Each up/down command gets this long before it is killed. */
+#define SESSION_SCRIPT_TIMEOUT_MS 30000
+
+struct session_queue {
+	struct session *s;
+	int fd;
+	struct event *ev;
+};
+
+struct session {
+	struct event_base *base;
+	enum session_role role;
+	enum session_state state;
+	const struct session_cbs *cbs;
+	void *arg;
+	const struct conf_session *cs;
+	struct transport *t;
+	bool transport_done;
+	bool authenticated;
+	bool was_up;
+
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	char peer_str[INET6_ADDRSTRLEN + 16];
+	char peer_host[INET6_ADDRSTRLEN];
+	char peer_port[8];
+	char local_host[INET6_ADDRSTRLEN];
+	char local_port[8];
+
+	/* What both ends agreed on (the server's settings). */
+	enum dev_type type;
+	int compress_level;
+	int mtu;
+
+	struct dev own_dev;	/* the device, unless kept by the client */
+	struct dev *dev;	/* &own_dev or the client's kept device */
+	bool dev_ready;		/* open and configured by us or kept */
+	bool dev_fresh;		/* configured by this session: run up/down */
+	struct session_queue *queues;
+	bool reading;
+
+	struct compress *cz;
+	struct script_run *script;
+	bool down_running;
+	struct timers timers;
+	struct event *tick;
+	struct event *reap;
+
+	struct session_counters c;
+	struct log_ratelimit rl_drop;
+	uint8_t pkt[WIRE_PACKET_MAX];
+};
+
+static void session_teardown(struct session *s);
+
+static uint64_t
+session_now(void)
+{
+	return util_now_ms();
+}
+
+/* The name for log lines: the session's, or "?" before it is known. */
+static const char *
+session_name(const struct session *s)
+{
+	return s->cs != NULL ? s->cs->name : "?";
+}
+
+/* Remember both ends' addresses as the kernel sees them (for %a %A). */
+static void
+session_note_addrs(struct session *s)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	int fd = transport_fd(s->t);
+
+	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&local, &len) == 0)
+		util_sockaddr_parts((struct sockaddr *)&local, s->local_host,
+		    sizeof(s->local_host), s->local_port,
+		    sizeof(s->local_port));
+}
+
+/* Run the owner's gone callback from the loop, never from inside ours. */
+static void
+session_reapcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	s->cbs->gone(s, s->arg);
+}
+
+/* Gone once the stream has ended and no down command is running. */
+static void
+session_maybe_gone(struct session *s)
+{
+	if (s->state == SESSION_CLOSING && s->transport_done &&
+	    !s->down_running && s->script == NULL)
+		event_active(s->reap, 0, 0);
+}
+
+static void
+session_pause_reads(struct session *s)
+{
+	int i;
+
+	if (!s->reading)
+		return;
+	for (i = 0; i < s->dev->nqueues; i++)
+		event_del(s->queues[i].ev);
+	s->reading = false;
+}
+
+static void
+session_resume_reads(struct session *s)
+{
+	int i;
+
+	if (s->reading || s->state != SESSION_UP)
+		return;
+	for (i = 0; i < s->dev->nqueues; i++)
+		event_add(s->queues[i].ev, NULL);
+	s->reading = true;
+}
+
+/*
+ * Drain up to SESSION_BATCH packets from one queue into the stream:
+ * straight into the staging extent when uncompressed, through the zlib
+ * stage otherwise.  Errors are counted; the session never ends here.
+ */
+static void
+session_dev_readcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session_queue *q = arg;
+	struct session *s = q->s;
+	int i;
+
+	for (i = 0; i < SESSION_BATCH && s->state == SESSION_UP; i++) {
+		uint8_t *dst = transport_data_reserve(s->t,
+		    WIRE_DATA_MAX_BODY);
+		size_t clen;
+		ssize_t n;
+
+		if (dst == NULL)
+			break;
+		n = read(fd, s->cz != NULL ? s->pkt : dst,
+		    s->cz != NULL ? sizeof(s->pkt) : WIRE_DATA_MAX_BODY);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				s->c.dev_read_errors++;
+				log_rl(&s->rl_drop, LOG_WARNING,
+				    "%s: reading %s: %s", session_name(s),
+				    s->dev->name, strerror(errno));
+			}
+			break;
+		}
+		s->c.tx_packets++;
+		s->c.tx_bytes += (uint64_t)n;
+		if (s->cz == NULL) {
+			transport_data_commit(s->t, (size_t)n, 0);
+			s->c.tx_bytes_wire += (uint64_t)n;
+		} else if (compress_packet(s->cz, s->pkt, (size_t)n, dst,
+		    (size_t)n, &clen) == 1) {
+			transport_data_commit(s->t, clen, WIRE_FLAG_ZLIB);
+			s->c.tx_compressed++;
+			s->c.tx_bytes_wire += clen;
+		} else {
+			memcpy(dst, s->pkt, (size_t)n);
+			transport_data_commit(s->t, (size_t)n, 0);
+			s->c.tx_raw++;
+			s->c.tx_bytes_wire += (uint64_t)n;
+		}
+		if (transport_congested(s->t))
+			break;
+	}
+	transport_flush(s->t);
+	timers_on_tx(&s->timers, session_now());
+	/* Backpressure: stop reading the device until TLS drains. */
+	if (transport_congested(s->t))
+		session_pause_reads(s);
+}
+
+/* One DATA frame from the peer into the device, or counted and dropped. */
+static void
+session_rx_data(struct session *s, const struct frame_hdr *h,
+    const uint8_t *body)
+{
+	size_t limit = (size_t)s->mtu +
+	    (s->type == DEV_TAP ? SESSION_TAP_EXTRA : 0);
+	const uint8_t *p = body;
+	size_t len = h->len;
+	const char *why;
+
+	if (s->state != SESSION_UP) {
+		s->c.drop_not_ready++;
+		return;
+	}
+	if (h->flags & WIRE_FLAG_ZLIB) {
+		if (s->cz == NULL || compress_inflate(s->cz, body, h->len,
+		    s->pkt, limit, &len) != 0) {
+			s->c.drop_inflate++;
+			log_rl(&s->rl_drop, LOG_WARNING, "%s: dropped a "
+			    "packet that does not inflate within %zu bytes",
+			    session_name(s), limit);
+			return;
+		}
+		p = s->pkt;
+	}
+	if (frame_packet_check(s->type == DEV_TAP, p, len, (size_t)s->mtu,
+	    &why) != 0) {
+		s->c.drop_bad_packet++;
+		log_rl(&s->rl_drop, LOG_WARNING, "%s: dropped a packet from "
+		    "%s: %s", session_name(s), s->peer_str, why);
+		return;
+	}
+	if (write(s->dev->fds[0], p, len) < 0) {
+		/* EIO while the link is down, EINVAL, a full queue: drop. */
+		s->c.drop_dev_write++;
+		log_rl(&s->rl_drop, LOG_WARNING, "%s: writing %s: %s",
+		    session_name(s), s->dev->name, strerror(errno));
+		return;
+	}
+	s->c.rx_packets++;
+	s->c.rx_bytes += len;
+}
+
+/* Our settings as HELLO / HELLO_ACK carry them. */
+static void
+session_hello_fill(const struct session *s, struct frame_hello *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = WIRE_VERSION;
+	h->transport = s->cs->proto == CONF_PROTO_TCP ? WIRE_TRANSPORT_TCP :
+	    WIRE_TRANSPORT_UDP;
+	h->type = s->type == DEV_TAP ? WIRE_DEV_TAP : WIRE_DEV_TUN;
+	h->compress = (uint8_t)s->compress_level;
+	h->cipher = (uint8_t)s->cs->cipher;
+	h->mtu = (uint16_t)s->mtu;
+}
+
+static int
+session_send_hello(struct session *s, uint8_t type)
+{
+	uint8_t body[WIRE_HELLO_LEN];
+	struct frame_hello h;
+
+	session_hello_fill(s, &h);
+	frame_hello_encode(&h, body);
+	return transport_send(s->t, type, 0, body, sizeof(body));
+}
+
+static void
+session_up_done(int result, void *arg)
+{
+	struct session *s = arg;
+
+	s->script = NULL;
+	if (result != 0) {
+		session_close(s, WIRE_CLOSE_ERROR, "up command failed");
+		return;
+	}
+	if (s->role == SESSION_SERVER &&
+	    session_send_hello(s, WIRE_HELLO_ACK) != 0) {
+		session_close(s, WIRE_CLOSE_ERROR, "cannot send HELLO_ACK");
+		return;
+	}
+	s->state = SESSION_UP;
+	s->was_up = true;
+	timers_set_liveness(&s->timers, s->cs->keepalive, s->cs->timeout);
+	timers_set_phase(&s->timers, TIMERS_UP, session_now());
+	session_resume_reads(s);
+	log_notice("%s: up with %s (tcp, %s %s, mtu %d, %s)", session_name(s),
+	    s->peer_str, dev_type_name(s->type), s->dev->name, s->mtu,
+	    s->compress_level > 0 ? "zlib on" : "compression off");
+	if (s->cbs->up != NULL)
+		s->cbs->up(s, s->arg);
+}
+
+/* Addresses, bridge, link up, routes: in the order the kernel needs. */
+static int
+session_configure_dev(struct session *s, char *err, size_t errlen)
+{
+	const struct conf_session *cs = s->cs;
+	size_t i;
+
+	if (dev_set_mtu(s->dev, s->mtu, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < cs->naddress; i++)
+		if (netcfg_addr_add(s->dev->name, &cs->address[i], err,
+		    errlen) != 0)
+			return -1;
+	if (s->type == DEV_TAP && cs->bridge[0] != '\0' &&
+	    netcfg_bridge_attach(s->dev->name, cs->bridge, err, errlen) != 0)
+		return -1;
+	if (dev_set_up(s->dev, true, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < cs->nroutes; i++)
+		if (netcfg_route_add(s->dev->name, &cs->routes[i], err,
+		    errlen) != 0)
+			return -1;
+	return 0;
+}
+
+static void
+session_script_env(const struct session *s, struct script_env *env)
+{
+	env->device = s->dev->name;
+	env->session = s->cs->name;
+	env->raddr = s->peer_host;
+	env->rport = s->peer_port;
+	env->laddr = s->local_host;
+	env->lport = s->local_port;
+}
+
+/*
+ * Create (or take over the kept) device, configure it, then run the up
+ * commands; forwarding starts when they have all succeeded.
+ */
+static void
+session_setup(struct session *s)
+{
+	struct script_env env;
+	char err[256];
+	int i;
+
+	s->state = SESSION_SETUP;
+	timers_set_phase(&s->timers, TIMERS_SETUP, session_now());
+	if (s->dev->nqueues > 0 && s->dev->type != s->type)
+		dev_close(s->dev);	/* the kept device has the wrong type */
+	if (s->dev->nqueues == 0) {
+		if (dev_open(s->dev, s->type, s->cs->device, s->cs->queues,
+		    err, sizeof(err)) != 0 ||
+		    session_configure_dev(s, err, sizeof(err)) != 0) {
+			log_err("%s: device setup failed: %s", session_name(s),
+			    err);
+			/* Half-configured: never keep it for a retry. */
+			dev_close(s->dev);
+			session_close(s, WIRE_CLOSE_ERROR,
+			    "device setup failed");
+			return;
+		}
+		s->dev_fresh = true;
+	} else if (dev_set_mtu(s->dev, s->mtu, err, sizeof(err)) != 0) {
+		log_warnx("%s: %s", session_name(s), err);
+	}
+	s->dev_ready = true;
+	s->queues = calloc((size_t)s->dev->nqueues, sizeof(*s->queues));
+	if (s->queues == NULL) {
+		session_close(s, WIRE_CLOSE_ERROR, "out of memory");
+		return;
+	}
+	for (i = 0; i < s->dev->nqueues; i++) {
+		s->queues[i].s = s;
+		s->queues[i].fd = s->dev->fds[i];
+		s->queues[i].ev = event_new(s->base, s->dev->fds[i],
+		    EV_READ | EV_PERSIST, session_dev_readcb, &s->queues[i]);
+		if (s->queues[i].ev == NULL) {
+			session_close(s, WIRE_CLOSE_ERROR, "out of memory");
+			return;
+		}
+	}
+	if (!s->dev_fresh || s->cs->nup == 0) {
+		session_up_done(0, s);
+		return;
+	}
+	session_script_env(s, &env);
+	s->script = script_run_start(s->base, "up", s->cs->up, s->cs->nup,
+	    &env, SESSION_SCRIPT_TIMEOUT_MS, session_up_done, s);
+	if (s->script == NULL)
+		session_close(s, WIRE_CLOSE_ERROR, "cannot run up commands");
+}
+
+/* Server: the client's HELLO; our session settings decide. */
+static int
+session_rx_hello(struct session *s, const uint8_t *body, size_t len)
+{
+	struct frame_hello h;
+	char err[160];
+
+	if (frame_hello_decode(body, len, &h, err, sizeof(err)) != 0) {
+		log_warnx("%s: bad HELLO from %s: %s", session_name(s),
+		    s->peer_str, err);
+		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO");
+		return -1;
+	}
+	if (s->cs->proto != CONF_PROTO_TCP) {
+		log_err("%s: proto \"udp\" is not available in this build; "
+		    "set proto = \"tcp\" for this session", session_name(s));
+		session_close(s, WIRE_CLOSE_REFUSED,
+		    "the server's session uses proto udp, which this server "
+		    "cannot run yet");
+		return -1;
+	}
+	session_setup(s);
+	return s->state == SESSION_CLOSING ? -1 : 0;
+}
+
+/*
+ * Client: the server's decision.  As with vtund, the server's settings
+ * win; a notice names each one our own file has otherwise.
+ */
+static int
+session_rx_hello_ack(struct session *s, const uint8_t *body, size_t len)
+{
+	struct frame_hello h, mine;
+	char err[160];
+
+	if (frame_hello_decode(body, len, &h, err, sizeof(err)) != 0) {
+		log_warnx("%s: bad HELLO_ACK from %s: %s", session_name(s),
+		    s->peer_str, err);
+		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO_ACK");
+		return -1;
+	}
+	session_hello_fill(s, &mine);
+	if (h.transport != WIRE_TRANSPORT_TCP) {
+		log_err("%s: the server wants proto udp, which this client "
+		    "cannot run yet", session_name(s));
+		session_close(s, WIRE_CLOSE_REFUSED, "udp not available");
+		return -1;
+	}
+	if (h.transport != mine.transport)
+		log_notice("%s: using proto tcp as the server says (this "
+		    "file: udp)", session_name(s));
+	if (h.type != mine.type)
+		log_notice("%s: using type %s as the server says (this file: "
+		    "%s)", session_name(s), h.type == WIRE_DEV_TAP ? "tap" :
+		    "tun", mine.type == WIRE_DEV_TAP ? "tap" : "tun");
+	if (h.compress != mine.compress)
+		log_notice("%s: using compress %s%.0d as the server says "
+		    "(this file: %s%.0d)", session_name(s),
+		    h.compress ? "zlib:" : "no", h.compress,
+		    mine.compress ? "zlib:" : "no", mine.compress);
+	if (h.mtu != mine.mtu)
+		log_notice("%s: using mtu %u as the server says (this file: "
+		    "%u)", session_name(s), h.mtu, mine.mtu);
+	s->type = h.type == WIRE_DEV_TAP ? DEV_TAP : DEV_TUN;
+	s->mtu = h.mtu;
+	s->compress_level = h.compress;
+	if (s->compress_level > 0 && (s->cz = compress_new(s->compress_level,
+	    err, sizeof(err))) == NULL) {
+		log_err("%s: %s", session_name(s), err);
+		session_close(s, WIRE_CLOSE_ERROR, "compression unavailable");
+		return -1;
+	}
+	session_setup(s);
+	return s->state == SESSION_CLOSING ? -1 : 0;
+}
+
+static int
+session_rx_close(struct session *s, const uint8_t *body, size_t len)
+{
+	char msg[WIRE_CLOSE_MSG_MAX * 4 + 1], err[160];
+	uint8_t reason;
+
+	if (frame_close_decode(body, len, &reason, msg, sizeof(msg), err,
+	    sizeof(err)) != 0)
+		log_notice("%s: %s closed the session (unreadable reason: "
+		    "%s)", session_name(s), s->peer_str, err);
+	else
+		log_notice("%s: %s closed the session: %s%s%s",
+		    session_name(s), s->peer_str,
+		    frame_close_reason_name(reason), msg[0] ? ": " : "", msg);
+	s->state = SESSION_CLOSING;
+	session_teardown(s);
+	transport_close(s->t);
+	return -1;
+}
+
+static int
+session_framecb(void *arg, const struct frame_hdr *h, const uint8_t *body)
+{
+	struct session *s = arg;
+
+	timers_on_rx(&s->timers, session_now());
+	switch (h->type) {
+	case WIRE_DATA:
+		session_rx_data(s, h, body);
+		return 0;
+	case WIRE_KEEPALIVE:
+		return 0;
+	case WIRE_CLOSE:
+		return session_rx_close(s, body, h->len);
+	case WIRE_HELLO:
+		if (s->role == SESSION_SERVER && s->state == SESSION_HELLO)
+			return session_rx_hello(s, body, h->len);
+		break;
+	case WIRE_HELLO_ACK:
+		if (s->role == SESSION_CLIENT && s->state == SESSION_HELLO)
+			return session_rx_hello_ack(s, body, h->len);
+		break;
+	default:
+		break;
+	}
+	log_warnx("%s: protocol error from %s: unexpected %s frame",
+	    session_name(s), s->peer_str, frame_type_name(h->type));
+	session_close(s, WIRE_CLOSE_PROTOCOL, "unexpected frame");
+	return -1;
+}
+
+/* TLS is up: check what was negotiated and who the peer is. */
+static void
+session_connectedcb(void *arg)
+{
+	struct session *s = arg;
+	SSL *ssl = transport_ssl(s->t);
+	const char *msg = NULL;
+	uint8_t reason = WIRE_CLOSE_REFUSED;
+	char err[160];
+
+	if (handshake_verify(ssl, err, sizeof(err)) != 0) {
+		log_warnx("%s: refusing %s: %s", session_name(s), s->peer_str,
+		    err);
+		session_close(s, WIRE_CLOSE_PROTOCOL, "handshake check failed");
+		return;
+	}
+	if (s->role == SESSION_SERVER) {
+		s->cs = handshake_matched_session(ssl);
+		if (s->cs == NULL) {
+			session_close(s, WIRE_CLOSE_REFUSED, NULL);
+			return;
+		}
+	}
+	s->authenticated = true;
+	/* From here on a refusal reaches the peer as a CLOSE frame. */
+	s->state = SESSION_HELLO;
+	timers_set_phase(&s->timers, TIMERS_HELLO, session_now());
+	session_note_addrs(s);
+	log_info("%s: authenticated %s", session_name(s), s->peer_str);
+	if (s->role == SESSION_SERVER) {
+		if (s->cbs->authenticated(s, s->cs, &reason, &msg,
+		    s->arg) != 0) {
+			session_close(s, reason, msg);
+			return;
+		}
+		s->type = s->cs->type;
+		s->mtu = s->cs->mtu != 0 ? s->cs->mtu : SESSION_TCP_MTU;
+		s->compress_level = s->cs->compress;
+		if (s->compress_level > 0 && (s->cz = compress_new(
+		    s->compress_level, err, sizeof(err))) == NULL) {
+			log_err("%s: %s", session_name(s), err);
+			session_close(s, WIRE_CLOSE_ERROR, "no compression");
+			return;
+		}
+	}
+	if (s->role == SESSION_CLIENT &&
+	    session_send_hello(s, WIRE_HELLO) != 0)
+		session_close(s, WIRE_CLOSE_ERROR, "cannot send HELLO");
+}
+
+static void
+session_drainedcb(void *arg)
+{
+	session_resume_reads(arg);
+}
+
+/* Words for a failed handshake that an operator can act on. */
+static void
+session_log_end(struct session *s, enum transport_end end, const char *why)
+{
+	SSL *ssl;
+
+	if (s->state == SESSION_CLOSING || end == TRANSPORT_CLOSED)
+		return;
+	if (s->state != SESSION_TLS) {
+		log_notice("%s: connection with %s lost: %s", session_name(s),
+		    s->peer_str, why);
+		return;
+	}
+	if (end != TRANSPORT_TLS) {
+		log_info("%s: %s went away during the handshake: %s",
+		    session_name(s), s->peer_str, why);
+		return;
+	}
+	ssl = transport_ssl(s->t);
+	if (s->role == SESSION_SERVER)
+		log_warnx("authentication failed for %s from %s: %s",
+		    handshake_peer_identity(ssl), s->peer_str, why);
+	else
+		log_warnx("%s: authentication with %s failed: %s (wrong key "
+		    "or passphrase?)", session_name(s), s->peer_str, why);
+}
+
+static void
+session_endedcb(void *arg, enum transport_end end, const char *why)
+{
+	struct session *s = arg;
+
+	session_log_end(s, end, why);
+	s->transport_done = true;
+	if (s->state != SESSION_CLOSING) {
+		s->state = SESSION_CLOSING;
+		session_teardown(s);
+	}
+	session_maybe_gone(s);
+}
+
+static const struct transport_cbs session_transport_cbs = {
+	.connected = session_connectedcb,
+	.frame = session_framecb,
+	.drained = session_drainedcb,
+	.ended = session_endedcb,
+};
+
+static void
+session_tickcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->state == SESSION_CLOSING)
+		return;
+	switch (timers_due(&s->timers, session_now())) {
+	case TIMERS_NONE:
+		break;
+	case TIMERS_SEND_KEEPALIVE:
+		if (transport_send(s->t, WIRE_KEEPALIVE, 0, NULL, 0) == 0) {
+			s->c.keepalives_sent++;
+			timers_on_tx(&s->timers, session_now());
+		}
+		break;
+	case TIMERS_HANDSHAKE_EXPIRED:
+		log_info("%s: %s did not finish the handshake in %d s",
+		    session_name(s), s->peer_str,
+		    WIRE_HANDSHAKE_DEADLINE_SECONDS);
+		session_close(s, WIRE_CLOSE_TIMEOUT, NULL);
+		break;
+	case TIMERS_HELLO_EXPIRED:
+		log_warnx("%s: %s sent no %s within %d s", session_name(s),
+		    s->peer_str, s->role == SESSION_SERVER ? "HELLO" :
+		    "HELLO_ACK", WIRE_HELLO_DEADLINE_SECONDS);
+		session_close(s, WIRE_CLOSE_TIMEOUT, "no HELLO");
+		break;
+	case TIMERS_PEER_DEAD:
+		log_notice("%s: nothing heard from %s for %d s, closing",
+		    session_name(s), s->peer_str, s->cs->timeout);
+		session_close(s, WIRE_CLOSE_TIMEOUT, "peer silent");
+		break;
+	}
+}
+
+static void
+session_down_done(int result, void *arg)
+{
+	struct session *s = arg;
+
+	s->script = NULL;
+	s->down_running = false;
+	session_maybe_gone(s);
+}
+
+/*
+ * Stop forwarding and give the device back: the device disappears with
+ * its fds (unless the client keeps it), then the down commands run.
+ */
+static void
+session_teardown(struct session *s)
+{
+	struct script_env env;
+	int i;
+
+	if (s->script != NULL) {
+		script_run_cancel(s->script);
+		s->script = NULL;
+	}
+	session_pause_reads(s);
+	if (s->queues != NULL) {
+		for (i = 0; i < s->dev->nqueues; i++)
+			if (s->queues[i].ev != NULL)
+				event_free(s->queues[i].ev);
+		free(s->queues);
+		s->queues = NULL;
+	}
+	if (!s->dev_ready)
+		return;
+	s->dev_ready = false;
+	if (s->dev != &s->own_dev)
+		return;
+	session_script_env(s, &env);
+	dev_close(s->dev);
+	if (s->dev_fresh && s->cs->ndown > 0) {
+		s->down_running = true;
+		s->script = script_run_start(s->base, "down", s->cs->down,
+		    s->cs->ndown, &env, SESSION_SCRIPT_TIMEOUT_MS,
+		    session_down_done, s);
+		if (s->script == NULL)
+			s->down_running = false;
+	}
+}
+
+void
+session_close(struct session *s, uint8_t reason, const char *msg)
+{
+	uint8_t body[1 + WIRE_CLOSE_MSG_MAX];
+	size_t len;
+
+	if (s->state == SESSION_CLOSING)
+		return;
+	if (s->state != SESSION_TLS && frame_close_encode(reason,
+	    msg != NULL ? msg : "", body, sizeof(body), &len) == 0)
+		(void)transport_send(s->t, WIRE_CLOSE, 0, body, len);
+	log_msg(s->was_up ? LOG_NOTICE : LOG_INFO, "%s: closing the session "
+	    "with %s: %s", session_name(s), s->peer_str,
+	    msg != NULL ? msg : frame_close_reason_name(reason));
+	s->state = SESSION_CLOSING;
+	session_teardown(s);
+	transport_close(s->t);
+}
+
+struct session *
+session_new(struct event_base *base, enum session_role role,
+    struct bufferevent *bev, const struct sockaddr *peer, socklen_t peerlen,
+    const struct conf_session *cs, struct dev *keep,
+    const struct session_cbs *cbs, void *arg)
+{
+	struct session *s;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	s->base = base;
+	s->role = role;
+	s->state = SESSION_TLS;
+	s->cbs = cbs;
+	s->arg = arg;
+	s->cs = cs;
+	s->dev = keep != NULL ? keep : &s->own_dev;
+	s->rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	if (peerlen > sizeof(s->peer))
+		peerlen = sizeof(s->peer);
+	memcpy(&s->peer, peer, peerlen);
+	s->peerlen = peerlen;
+	util_sockaddr_parts(peer, s->peer_host, sizeof(s->peer_host),
+	    s->peer_port, sizeof(s->peer_port));
+	util_sockaddr_str(peer, s->peer_str, sizeof(s->peer_str));
+	if (cs != NULL) {
+		s->type = cs->type;
+		s->mtu = cs->mtu != 0 ? cs->mtu : SESSION_TCP_MTU;
+		s->compress_level = cs->compress;
+	}
+	timers_init(&s->timers, session_now());
+	s->tick = event_new(base, -1, EV_PERSIST, session_tickcb, s);
+	s->reap = event_new(base, -1, 0, session_reapcb, s);
+	s->t = transport_new(bev, &session_transport_cbs, s);
+	if (s->tick == NULL || s->reap == NULL || s->t == NULL) {
+		if (s->t == NULL)
+			bufferevent_free(bev);
+		session_free(s);
+		return NULL;
+	}
+	event_add(s->tick, &(struct timeval){ .tv_sec = 1 });
+	return s;
+}
+
+void
+session_free(struct session *s)
+{
+	if (s == NULL)
+		return;
+	/* Normally the session is closed and gone by now; when the owner
+	 * frees it early (out of memory, exit) nothing more may run. */
+	if (s->state != SESSION_CLOSING) {
+		s->state = SESSION_CLOSING;
+		session_teardown(s);
+	}
+	if (s->script != NULL)
+		script_run_cancel(s->script);
+	if (s->tick != NULL)
+		event_free(s->tick);
+	if (s->reap != NULL)
+		event_free(s->reap);
+	transport_free(s->t);
+	compress_free(s->cz);
+	if (s->dev == &s->own_dev)
+		dev_close(&s->own_dev);
+	OPENSSL_cleanse(s->pkt, sizeof(s->pkt));
+	free(s);
+}
+
+enum session_state
+session_state(const struct session *s)
+{
+	return s->state;
+}
+
+const struct conf_session *
+session_conf(const struct session *s)
+{
+	return s->cs;
+}
+
+const char *
+session_peer(const struct session *s)
+{
+	return s->peer_str;
+}
+
+const struct sockaddr *
+session_peer_addr(const struct session *s, socklen_t *len)
+{
+	*len = s->peerlen;
+	return (const struct sockaddr *)&s->peer;
+}
+
+bool
+session_authenticated(const struct session *s)
+{
+	return s->authenticated;
+}
+
+bool
+session_was_up(const struct session *s)
+{
+	return s->was_up;
+}
+
+const struct session_counters *
+session_counters(const struct session *s)
+{
+	return &s->c;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One tunnel between two peers: the TLS stream, the device, the pipeline
+ * between them (compression, framing) and the session's timers.  The
+ * server and the client make sessions; both sides then run the same code,
+ * apart from who sends HELLO and who answers with HELLO_ACK.
+ *
+ * Life of a session:
+ *   TLS      TCP connected, TLS 1.3 PSK handshake running
+ *   HELLO    authenticated; client sent HELLO, waits for HELLO_ACK;
+ *            server waits for HELLO
+ *   SETUP    device created and configured, `up` commands running; no
+ *            packet is forwarded yet
+ *   UP       forwarding
+ *   CLOSING  ended: device removed, `down` commands running, TLS closing
+ * The owner is told when the session is up and when it is gone; it frees
+ * the session from the gone callback.
+ */
+#ifndef TAPLINE_SESSION_H
+#define TAPLINE_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <event2/bufferevent.h>
+
+#include "conf.h"
+#include "dev.h"
+
+enum session_role { SESSION_SERVER, SESSION_CLIENT };
+
+enum session_state {
+	SESSION_TLS,
+	SESSION_HELLO,
+	SESSION_SETUP,
+	SESSION_UP,
+	SESSION_CLOSING,
+};
+
+/* Per-session counters (the status command shows them later). */
+struct session_counters {
+	uint64_t rx_packets, rx_bytes;	/* written to the device */
+	uint64_t tx_packets, tx_bytes;	/* read from the device */
+	uint64_t tx_compressed, tx_raw;	/* compression on: packets each way */
+	uint64_t tx_bytes_wire;		/* DATA bodies sent */
+	uint64_t drop_not_ready;	/* DATA before the device was ready */
+	uint64_t drop_bad_packet;	/* failed the inner packet check */
+	uint64_t drop_inflate;		/* bomb, corrupt, or zlib flag unasked */
+	uint64_t drop_dev_write;	/* the device refused the write */
+	uint64_t dev_read_errors;
+	uint64_t keepalives_sent;
+};
+
+struct session;
+
+struct session_cbs {
+	/*
+	 * Server: the peer proved it holds the key of session cs.  Return 0
+	 * to go on, or -1 with a CLOSE reason (multi = deny, ...).
+	 */
+	int (*authenticated)(struct session *s, const struct conf_session *cs,
+	    uint8_t *reason, const char **msg, void *arg);
+	/* The tunnel is up: device ready, up commands done. */
+	void (*up)(struct session *s, void *arg);
+	/* Everything is over (down commands finished); free it now. */
+	void (*gone)(struct session *s, void *arg);
+};
+
+/*
+ * Make a session over bev (an SSL bufferevent in CONNECTING or ACCEPTING
+ * state, BEV_OPT_CLOSE_ON_FREE).  Client sessions know their settings
+ * from the start (cs); server sessions learn them from the handshake.
+ * keep: a client's device kept across reconnects (persist = "keep"), or
+ * NULL; the session uses it if it is open, fills it otherwise, and never
+ * closes it.
+ */
+struct session *session_new(struct event_base *base, enum session_role role,
+    struct bufferevent *bev, const struct sockaddr *peer, socklen_t peerlen,
+    const struct conf_session *cs, struct dev *keep,
+    const struct session_cbs *cbs, void *arg);
+void session_free(struct session *s);
+
+/* End the session: tell the peer why (CLOSE), then tear down. */
+void session_close(struct session *s, uint8_t reason, const char *msg);
+
+enum session_state session_state(const struct session *s);
+/* The configured session, once known (server: after the handshake). */
+const struct conf_session *session_conf(const struct session *s);
+/* "198.51.100.2:40312" or "[2001:db8:1::2]:40312". */
+const char *session_peer(const struct session *s);
+const struct sockaddr *session_peer_addr(const struct session *s,
+    socklen_t *len);
+/* True once the peer has authenticated. */
+bool session_authenticated(const struct session *s);
+/* True if the tunnel ever came up (for a client's exit status). */
+bool session_was_up(const struct session *s);
+const struct session_counters *session_counters(const struct session *s);
+
+#endif

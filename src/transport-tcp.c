@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The TLS stream over TCP with bufferevent_openssl: frame reader, packed
+ * DATA writer with backpressure, and the clean close that libevent 2.1
+ * does not do by itself (LIBFACTS P1, P2, P10).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "log.h"
+#include "transport.h"
+#include "util.h"
+#include "wire.h"
+
+enum transport_state {
+	TRANSPORT_HANDSHAKING,
+	TRANSPORT_OPEN,
+	TRANSPORT_DRAINING,	/* close requested: waiting for output to empty */
+	TRANSPORT_LINGERING,	/* close_notify sent: waiting for the peer's */
+	TRANSPORT_DONE,
+};
+
+struct transport {
+	struct bufferevent *bev;
+	const struct transport_cbs *cbs;
+	void *arg;
+	enum transport_state state;
+	bool congested;
+	struct event *linger;
+	struct transport_stats stats;
+
+	/* DATA frames waiting to go to TLS as one extent. */
+	size_t staged;
+	size_t reserved_at;	/* offset of the header of the open frame */
+	uint8_t stage[TRANSPORT_EXTENT + WIRE_FRAME_MAX];
+};
+
+/* Report the end once; the owner frees the transport from there. */
+static void
+transport_end(struct transport *t, enum transport_end end, const char *why)
+{
+	if (t->state == TRANSPORT_DONE)
+		return;
+	t->state = TRANSPORT_DONE;
+	bufferevent_disable(t->bev, EV_READ | EV_WRITE);
+	t->cbs->ended(t->arg, end, why);
+}
+
+/*
+ * Turn libevent's error report into one line.  Its OpenSSL error list
+ * mixes real error codes with the SSL_get_error() value it pushed last
+ * (a small number, LIBFACTS P3); only the real ones are worth naming.
+ */
+static void
+transport_describe(struct transport *t, short what, char *buf, size_t len,
+    enum transport_end *end)
+{
+	unsigned long e, first = 0;
+	int sockerr = EVUTIL_SOCKET_ERROR();
+
+	while ((e = bufferevent_get_openssl_error(t->bev)) != 0)
+		if (e >= 0x100 && first == 0)
+			first = e;
+	ERR_clear_error();
+	if (first != 0) {
+		char ebuf[160];
+
+		ERR_error_string_n(first, ebuf, sizeof(ebuf));
+		*end = ERR_GET_REASON(first) ==
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING ? TRANSPORT_RESET :
+		    TRANSPORT_TLS;
+		snprintf(buf, len, "%s", *end == TRANSPORT_RESET ?
+		    "connection closed without TLS close_notify" : ebuf);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		*end = TRANSPORT_EOF;
+		snprintf(buf, len, "peer closed the connection");
+		return;
+	}
+	*end = TRANSPORT_RESET;
+	snprintf(buf, len, "%s", sockerr != 0 ? strerror(sockerr) :
+	    "connection lost");
+}
+
+/* Parse every complete frame in the input; keep a partial one. */
+static void
+transport_readcb(struct bufferevent *bev, void *arg)
+{
+	struct transport *t = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint8_t hdr[WIRE_FRAME_HDR_LEN];
+	struct frame_hdr h;
+	char err[160];
+
+	while (t->state == TRANSPORT_OPEN) {
+		size_t avail = evbuffer_get_length(in);
+		const uint8_t *body;
+
+		if (avail < WIRE_FRAME_HDR_LEN)
+			break;
+		evbuffer_copyout(in, hdr, sizeof(hdr));
+		/* The length is judged before any of the body is awaited. */
+		if (frame_parse_hdr(hdr, &h, err, sizeof(err)) != 0) {
+			char why[200];
+
+			snprintf(why, sizeof(why), "protocol error: %s", err);
+			transport_end(t, TRANSPORT_TLS, why);
+			return;
+		}
+		if (avail < WIRE_FRAME_HDR_LEN + (size_t)h.len) {
+			/* Wake up only when the whole frame is here. */
+			bufferevent_setwatermark(bev, EV_READ,
+			    WIRE_FRAME_HDR_LEN + (size_t)h.len,
+			    TRANSPORT_RX_HIGH);
+			return;
+		}
+		body = evbuffer_pullup(in, WIRE_FRAME_HDR_LEN + (ssize_t)h.len);
+		if (body == NULL) {
+			transport_end(t, TRANSPORT_RESET, "out of memory");
+			return;
+		}
+		t->stats.rx_frames++;
+		t->stats.rx_bytes += h.len;
+		if (t->cbs->frame(t->arg, &h, body + WIRE_FRAME_HDR_LEN) != 0)
+			return;
+		evbuffer_drain(in, WIRE_FRAME_HDR_LEN + (size_t)h.len);
+	}
+	if (t->state == TRANSPORT_OPEN)
+		bufferevent_setwatermark(bev, EV_READ, 0, TRANSPORT_RX_HIGH);
+	else if (t->state == TRANSPORT_LINGERING)
+		/* Nothing more is wanted from the peer but its close. */
+		evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/* Send close_notify once everything before it has gone out. */
+static void
+transport_shutdown(struct transport *t)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(t->bev);
+
+	t->state = TRANSPORT_LINGERING;
+	ERR_clear_error();
+	(void)SSL_shutdown(ssl);
+	ERR_clear_error();
+	(void)shutdown(bufferevent_getfd(t->bev), SHUT_WR);
+	event_add(t->linger, &(struct timeval){
+	    .tv_sec = TRANSPORT_LINGER_MS / 1000,
+	    .tv_usec = (TRANSPORT_LINGER_MS % 1000) * 1000 });
+}
+
+static void
+transport_writecb(struct bufferevent *bev, void *arg)
+{
+	struct transport *t = arg;
+	size_t out = evbuffer_get_length(bufferevent_get_output(bev));
+
+	if (t->state == TRANSPORT_DRAINING && out == 0) {
+		transport_shutdown(t);
+		return;
+	}
+	if (t->congested && out <= TRANSPORT_TX_LOW) {
+		t->congested = false;
+		if (t->state == TRANSPORT_OPEN)
+			t->cbs->drained(t->arg);
+	}
+}
+
+static void
+transport_lingercb(evutil_socket_t fd, short what, void *arg)
+{
+	transport_end(arg, TRANSPORT_CLOSED, "closed");
+}
+
+static void
+transport_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct transport *t = arg;
+	enum transport_end end;
+	char why[200];
+	int fd, one = 1;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		if (t->state != TRANSPORT_HANDSHAKING)
+			return;
+		t->state = TRANSPORT_OPEN;
+		/* Small records must not wait for Nagle (LIBFACTS P8). */
+		fd = bufferevent_getfd(bev);
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+		t->cbs->connected(t->arg);
+		/* The client's first frames may already be buffered (P11). */
+		if (t->state == TRANSPORT_OPEN &&
+		    evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+			transport_readcb(bev, t);
+		return;
+	}
+	if (t->state == TRANSPORT_LINGERING) {
+		transport_end(t, TRANSPORT_CLOSED, "closed");
+		return;
+	}
+	transport_describe(t, what, why, sizeof(why), &end);
+	/* Frames that arrived with the EOF still count (LIBFACTS P10). */
+	if (t->state == TRANSPORT_OPEN)
+		transport_readcb(bev, t);
+	transport_end(t, end, why);
+}
+
+struct transport *
+transport_new(struct bufferevent *bev, const struct transport_cbs *cbs,
+    void *arg)
+{
+	struct transport *t;
+
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->linger = evtimer_new(bufferevent_get_base(bev), transport_lingercb,
+	    t);
+	if (t->linger == NULL) {
+		free(t);
+		return NULL;
+	}
+	t->bev = bev;
+	t->cbs = cbs;
+	t->arg = arg;
+	t->state = TRANSPORT_HANDSHAKING;
+	bufferevent_setcb(bev, transport_readcb, transport_writecb,
+	    transport_eventcb, t);
+	bufferevent_setwatermark(bev, EV_READ, 0, TRANSPORT_RX_HIGH);
+	bufferevent_setwatermark(bev, EV_WRITE, TRANSPORT_TX_LOW, 0);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return t;
+}
+
+void
+transport_free(struct transport *t)
+{
+	if (t == NULL)
+		return;
+	event_free(t->linger);
+	bufferevent_free(t->bev);
+	OPENSSL_cleanse(t->stage, t->staged);
+	free(t);
+}
+
+/* Move staged DATA frames into the TLS output as one extent. */
+void
+transport_flush(struct transport *t)
+{
+	struct evbuffer *out;
+
+	if (t->staged == 0)
+		return;
+	out = bufferevent_get_output(t->bev);
+	if (evbuffer_add(out, t->stage, t->staged) != 0)
+		log_warnx("transport: out of memory, %zu bytes dropped",
+		    t->staged);
+	t->staged = 0;
+	if (evbuffer_get_length(out) > TRANSPORT_TX_HIGH)
+		t->congested = true;
+}
+
+int
+transport_send(struct transport *t, uint8_t type, uint8_t flags,
+    const void *body, size_t len)
+{
+	struct evbuffer *out;
+	uint8_t hdr[WIRE_FRAME_HDR_LEN];
+
+	if (t->state != TRANSPORT_OPEN)
+		return -1;
+	transport_flush(t);
+	out = bufferevent_get_output(t->bev);
+	frame_put_hdr(hdr, type, flags, (uint32_t)len);
+	if (evbuffer_add(out, hdr, sizeof(hdr)) != 0 ||
+	    (len > 0 && evbuffer_add(out, body, len) != 0))
+		return -1;
+	t->stats.tx_frames++;
+	t->stats.tx_bytes += len;
+	return 0;
+}
+
+uint8_t *
+transport_data_reserve(struct transport *t, size_t maxlen)
+{
+	if (t->state != TRANSPORT_OPEN || maxlen > WIRE_DATA_MAX_BODY)
+		return NULL;
+	/* The extent may overrun TRANSPORT_EXTENT by one frame at most. */
+	if (t->staged >= TRANSPORT_EXTENT)
+		transport_flush(t);
+	t->reserved_at = t->staged;
+	return t->stage + t->staged + WIRE_FRAME_HDR_LEN;
+}
+
+void
+transport_data_commit(struct transport *t, size_t len, uint8_t flags)
+{
+	frame_put_hdr(t->stage + t->reserved_at, WIRE_DATA, flags,
+	    (uint32_t)len);
+	t->staged = t->reserved_at + WIRE_FRAME_HDR_LEN + len;
+	t->stats.tx_frames++;
+	t->stats.tx_bytes += len;
+}
+
+bool
+transport_congested(const struct transport *t)
+{
+	return t->congested;
+}
+
+void
+transport_close(struct transport *t)
+{
+	if (t->state == TRANSPORT_HANDSHAKING) {
+		transport_end(t, TRANSPORT_CLOSED, "closed before TLS");
+		return;
+	}
+	if (t->state != TRANSPORT_OPEN)
+		return;
+	transport_flush(t);
+	t->state = TRANSPORT_DRAINING;
+	/* The write callback must fire at an empty buffer now. */
+	bufferevent_setwatermark(t->bev, EV_WRITE, 0, 0);
+	if (evbuffer_get_length(bufferevent_get_output(t->bev)) == 0)
+		transport_shutdown(t);
+	else
+		event_add(t->linger, &(struct timeval){
+		    .tv_sec = TRANSPORT_LINGER_MS / 1000,
+		    .tv_usec = (TRANSPORT_LINGER_MS % 1000) * 1000 });
+}
+
+const struct transport_stats *
+transport_stats(const struct transport *t)
+{
+	return &t->stats;
+}
+
+struct ssl_st *
+transport_ssl(const struct transport *t)
+{
+	return bufferevent_openssl_get_ssl(t->bev);
+}
+
+int
+transport_fd(const struct transport *t)
+{
+	return bufferevent_getfd(t->bev);
+}

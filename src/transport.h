@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The TLS stream between two tapline peers (DESIGN.md §4, §5 TCP mode):
+ * frames in, frames out, over one bufferevent_openssl.
+ *
+ * In TCP mode DATA frames share the stream with control frames; several
+ * of them are packed into one staging extent so that a TLS record (and a
+ * write(2)) carries many packets.  When the output backs up above a
+ * high-water mark the owner is told to stop reading its device, and told
+ * again when it has drained.  In UDP mode (later) the same stream carries
+ * only control frames.
+ */
+#ifndef TAPLINE_TRANSPORT_H
+#define TAPLINE_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/bufferevent.h>
+
+#include "frame.h"
+
+/* Output above this pauses device reads; below the low mark resumes. */
+#define TRANSPORT_TX_HIGH (512 * 1024)
+#define TRANSPORT_TX_LOW (128 * 1024)
+/* Let one wakeup read this much (LIBFACTS P9). */
+#define TRANSPORT_RX_HIGH (1024 * 1024)
+/* DATA frames are packed into extents of this size (LIBFACTS P8). */
+#define TRANSPORT_EXTENT (16 * 1024)
+/* How long a clean close waits for the peer's close_notify. */
+#define TRANSPORT_LINGER_MS 2000
+
+enum transport_end {
+	TRANSPORT_EOF,	  /* the peer closed the stream cleanly */
+	TRANSPORT_RESET,  /* the connection broke (reset, EOF without TLS close) */
+	TRANSPORT_TLS,	  /* TLS failed (handshake or record) */
+	TRANSPORT_CLOSED, /* our own close finished */
+};
+
+struct transport_cbs {
+	/* The TLS handshake finished. */
+	void (*connected)(void *arg);
+	/*
+	 * One complete, header-checked frame; `body` is valid only during
+	 * the call.  Return -1 after closing the transport (stop parsing).
+	 */
+	int (*frame)(void *arg, const struct frame_hdr *h, const uint8_t *body);
+	/* The output drained below the low mark after being congested. */
+	void (*drained)(void *arg);
+	/* The stream is over; `why` explains it for the log. */
+	void (*ended)(void *arg, enum transport_end end, const char *why);
+};
+
+struct transport;
+
+/* Take over bev (with BEV_OPT_CLOSE_ON_FREE); callbacks start at once. */
+struct transport *transport_new(struct bufferevent *bev,
+    const struct transport_cbs *cbs, void *arg);
+/* Free at once, without a TLS close: for a stream that failed. */
+void transport_free(struct transport *t);
+
+/* A control frame, written at once (after any staged data). */
+int transport_send(struct transport *t, uint8_t type, uint8_t flags,
+    const void *body, size_t len);
+
+/*
+ * Room for one DATA body of up to maxlen bytes in the staging extent
+ * (flushing it first if needed); write the body there, then commit its
+ * real length.  NULL if the transport is closing.
+ */
+uint8_t *transport_data_reserve(struct transport *t, size_t maxlen);
+void transport_data_commit(struct transport *t, size_t len, uint8_t flags);
+/* Hand the staged DATA frames to TLS (end of a batch). */
+void transport_flush(struct transport *t);
+/* True while output is above the high mark and reads should pause. */
+bool transport_congested(const struct transport *t);
+
+/*
+ * Close cleanly: flush what is queued, send TLS close_notify, wait a
+ * bounded time for the peer's, then report TRANSPORT_CLOSED via ended()
+ * (which must free the transport).
+ */
+void transport_close(struct transport *t);
+
+/* Bytes and frames both ways, for counters. */
+struct transport_stats {
+	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+};
+const struct transport_stats *transport_stats(const struct transport *t);
+
+/* The underlying SSL (for checks after the handshake) and socket. */
+struct ssl_st *transport_ssl(const struct transport *t);
+int transport_fd(const struct transport *t);
+
+#endif
