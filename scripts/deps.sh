@@ -9,7 +9,7 @@ packages=(
 	gcc make autoconf automake pkg-config
 	libevent-dev libssl-dev zlib1g-dev libconfig-dev
 	# tests
-	libcmocka-dev iproute2 iputils-ping procps
+	libcmocka-dev iproute2 iputils-ping procps netcat-openbsd
 	# demo
 	iperf3
 )

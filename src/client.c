@@ -28,7 +28,6 @@
 
 /* How long a stop waits for CLOSE to go out and down commands to end. */
 #define CLIENT_STOP_GRACE_S 35
-#define CLIENT_SCRIPT_TIMEOUT_MS 30000
 
 struct client {
 	struct event_base *base;
@@ -79,7 +78,7 @@ client_finish(struct client *cl)
 
 	if (cl->kept.nqueues > 0 && cl->cs->ndown > 0) {
 		cl->down = script_run_start(cl->base, "down", cl->cs->down,
-		    cl->cs->ndown, &env, CLIENT_SCRIPT_TIMEOUT_MS,
+		    cl->cs->ndown, &env, SCRIPT_TIMEOUT_MS,
 		    client_finish_downcb, cl);
 		if (cl->down != NULL)
 			return;

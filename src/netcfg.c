@@ -420,8 +420,12 @@ netcfg_route_add(const char *ifname, const struct conf_cidr *rt, char *err,
 		goto out;
 	if ((idx = netcfg_index(ifname, reason, sizeof(reason))) == 0)
 		goto out;
-	/* Replace: a restarted session finds its old route in place. */
-	rtm = netcfg_req_init(&req, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
+	/*
+	 * Never replace: a route that already exists belongs to someone
+	 * else (often the route to the peer itself, which replacing would
+	 * cut).  A fresh device cannot have routes of its own yet.
+	 */
+	rtm = netcfg_req_init(&req, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
 	    sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)rt->family;
 	rtm->rtm_dst_len = (uint8_t)rt->prefix;

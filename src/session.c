@@ -30,8 +30,6 @@
 #define SESSION_TCP_MTU 1500
 /* Ethernet header plus one VLAN tag on top of the MTU for tap frames. */
 #define SESSION_TAP_EXTRA 18
-/* Each up/down command gets this long before it is killed. */
-#define SESSION_SCRIPT_TIMEOUT_MS 30000
 
 struct session_queue {
 	struct session *s;
@@ -50,6 +48,7 @@ struct session {
 	bool transport_done;
 	bool authenticated;
 	bool was_up;
+	uint64_t up_since_ms;
 
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
@@ -193,12 +192,10 @@ session_dev_readcb(evutil_socket_t fd, short what, void *arg)
 		} else if (compress_packet(s->cz, s->pkt, (size_t)n, dst,
 		    (size_t)n, &clen) == 1) {
 			transport_data_commit(s->t, clen, WIRE_FLAG_ZLIB);
-			s->c.tx_compressed++;
 			s->c.tx_bytes_wire += clen;
 		} else {
 			memcpy(dst, s->pkt, (size_t)n);
 			transport_data_commit(s->t, (size_t)n, 0);
-			s->c.tx_raw++;
 			s->c.tx_bytes_wire += (uint64_t)n;
 		}
 		if (transport_congested(s->t))
@@ -297,6 +294,7 @@ session_up_done(int result, void *arg)
 	}
 	s->state = SESSION_UP;
 	s->was_up = true;
+	s->up_since_ms = session_now();
 	timers_set_liveness(&s->timers, s->cs->keepalive, s->cs->timeout);
 	timers_set_phase(&s->timers, TIMERS_UP, session_now());
 	session_resume_reads(s);
@@ -396,7 +394,7 @@ session_setup(struct session *s)
 	}
 	session_script_env(s, &env);
 	s->script = script_run_start(s->base, "up", s->cs->up, s->cs->nup,
-	    &env, SESSION_SCRIPT_TIMEOUT_MS, session_up_done, s);
+	    &env, SCRIPT_TIMEOUT_MS, session_up_done, s);
 	if (s->script == NULL)
 		session_close(s, WIRE_CLOSE_ERROR, "cannot run up commands");
 }
@@ -678,6 +676,39 @@ session_down_done(int result, void *arg)
 	session_maybe_gone(s);
 }
 
+/* One line with what the session moved, for the operator's log. */
+static void
+session_log_summary(const struct session *s)
+{
+	const struct compress_stats *z = s->cz != NULL ?
+	    compress_stats(s->cz) : NULL;
+	char zline[160] = "compression off";
+
+	if (z != NULL)
+		snprintf(zline, sizeof(zline), "zlib: %llu of %llu packets "
+		    "compressed, %llu -> %llu bytes",
+		    (unsigned long long)z->compressed,
+		    (unsigned long long)(z->compressed + z->raw),
+		    (unsigned long long)z->bytes_in,
+		    (unsigned long long)z->bytes_out);
+	log_notice("%s: session with %s lasted %llu s: sent %llu packets "
+	    "(%llu bytes, %llu on the wire), received %llu packets (%llu "
+	    "bytes); %s; dropped %llu (not ready %llu, bad %llu, inflate "
+	    "%llu, device %llu)", session_name(s), s->peer_str,
+	    (unsigned long long)((session_now() - s->up_since_ms) / 1000),
+	    (unsigned long long)s->c.tx_packets,
+	    (unsigned long long)s->c.tx_bytes,
+	    (unsigned long long)s->c.tx_bytes_wire,
+	    (unsigned long long)s->c.rx_packets,
+	    (unsigned long long)s->c.rx_bytes, zline,
+	    (unsigned long long)(s->c.drop_not_ready + s->c.drop_bad_packet +
+	    s->c.drop_inflate + s->c.drop_dev_write),
+	    (unsigned long long)s->c.drop_not_ready,
+	    (unsigned long long)s->c.drop_bad_packet,
+	    (unsigned long long)s->c.drop_inflate,
+	    (unsigned long long)s->c.drop_dev_write);
+}
+
 /*
  * Stop forwarding and give the device back: the device disappears with
  * its fds (unless the client keeps it), then the down commands run.
@@ -692,6 +723,8 @@ session_teardown(struct session *s)
 		script_run_cancel(s->script);
 		s->script = NULL;
 	}
+	if (s->was_up)
+		session_log_summary(s);
 	session_pause_reads(s);
 	if (s->queues != NULL) {
 		for (i = 0; i < s->dev->nqueues; i++)
@@ -710,7 +743,7 @@ session_teardown(struct session *s)
 	if (s->dev_fresh && s->cs->ndown > 0) {
 		s->down_running = true;
 		s->script = script_run_start(s->base, "down", s->cs->down,
-		    s->cs->ndown, &env, SESSION_SCRIPT_TIMEOUT_MS,
+		    s->cs->ndown, &env, SCRIPT_TIMEOUT_MS,
 		    session_down_done, s);
 		if (s->script == NULL)
 			s->down_running = false;

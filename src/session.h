@@ -42,8 +42,7 @@ enum session_state {
 struct session_counters {
 	uint64_t rx_packets, rx_bytes;	/* written to the device */
 	uint64_t tx_packets, tx_bytes;	/* read from the device */
-	uint64_t tx_compressed, tx_raw;	/* compression on: packets each way */
-	uint64_t tx_bytes_wire;		/* DATA bodies sent */
+	uint64_t tx_bytes_wire;		/* DATA bodies sent (compressed or not) */
 	uint64_t drop_not_ready;	/* DATA before the device was ready */
 	uint64_t drop_bad_packet;	/* failed the inner packet check */
 	uint64_t drop_inflate;		/* bomb, corrupt, or zlib flag unasked */

@@ -309,7 +309,7 @@ test_default_group(void **state)
 	    "  cipher = \"aes-256-gcm\";\n"
 	    "  server = \"vpn.example.net\"; device = \"tl%d\"; queues = 4;\n"
 	    "  mtu = 1400; speed = 1000; multi = \"allow\"; bridge = \"br0\";\n"
-	    "  address = [ \"10.0.0.1/24\" ]; routes = ( \"10.1.0.0/16\" );\n"
+	    "  address = [ \"192.0.2.1/24\" ]; routes = ( \"203.0.113.0/24\" );\n"
 	    "  up = [ \"echo up %d\", \"echo two\" ]; down = \"echo down\";\n"
 	    "};\n"
 	    "cobra = { key = \"a.key\"; proto = \"udp\"; up = [ ];\n"
@@ -365,7 +365,7 @@ test_default_group(void **state)
 	assert_int_equal(b->address[0].family, AF_INET);
 	assert_int_equal(b->address[0].prefix, 24);
 	assert_int_equal(b->nroutes, 1);
-	assert_int_equal(b->routes[0].prefix, 16);
+	assert_int_equal(b->routes[0].prefix, 24);
 	assert_int_equal(b->nup, 2);
 	assert_int_equal(b->up[0].argc, 3);
 	assert_string_equal(b->up[0].argv[0], "echo");
@@ -384,7 +384,7 @@ test_session_equal(void **state)
 {
 	struct fixture *f = *state;
 	static const char text[] = "cobra = { key = \"a.key\"; up = \"x %d\"; "
-	    "address = [ \"10.0.0.1/30\" ]; };\n"
+	    "address = [ \"192.0.2.1/30\" ]; };\n"
 	    "viper = { " PASSWD " };\n";
 	struct conf *first;
 
@@ -401,7 +401,7 @@ test_session_equal(void **state)
 	assert_false(conf_session_equal(&first->sessions[0],
 	    &f->c->sessions[1]));
 	load(f, "cobra = { key = \"a.key\"; up = \"x %h\"; "
-	    "address = [ \"10.0.0.1/30\" ]; };\n"
+	    "address = [ \"192.0.2.1/30\" ]; };\n"
 	    "viper = { passwd = \"" PASS "!\"; };\n");
 	expect_ok(f);
 	assert_false(conf_session_equal(&first->sessions[0],
@@ -666,7 +666,7 @@ static const struct err_case err_cases[] = {
 	    "cobra = { " PASSWD "\n address = [ \"192.0.2.1\" ]; };\n",
 	    "2: cobra.address[0]: \"192.0.2.1\" has no prefix length" },
 	{ "address prefix too long",
-	    "cobra = { " PASSWD "\n address = [ \"10.0.0.1/24\",\n"
+	    "cobra = { " PASSWD "\n address = [ \"192.0.2.1/24\",\n"
 	    "\"2001:db8::1/129\" ]; };\n",
 	    "3: cobra.address[1]: \"2001:db8::1/129\": prefix length must be "
 	    "0..128" },
@@ -679,8 +679,8 @@ static const struct err_case err_cases[] = {
 	    "2: cobra.routes[0]: \"198.51.100.7/24\" has host bits set; did "
 	    "you mean \"198.51.100.0/24\"?" },
 	{ "route with a bad prefix",
-	    "cobra = { " PASSWD "\n routes = [ \"10.0.0.0/+8\" ]; };\n",
-	    "2: cobra.routes[0]: \"10.0.0.0/+8\": prefix length must be "
+	    "cobra = { " PASSWD "\n routes = [ \"192.0.2.0/+8\" ]; };\n",
+	    "2: cobra.routes[0]: \"192.0.2.0/+8\": prefix length must be "
 	    "0..32" },
 	{ "legacy with a key",
 	    "cobra = { key = \"a.key\";\n legacy = \"vtun\"; };\n",
@@ -844,7 +844,7 @@ test_all_errors_reported(void **state)
 	    "c = { " PASSWD "\n"
 	    "  up = [ \"echo '\", \"ok\",\n"
 	    "    \"echo %z\" ];\n"
-	    "  routes = [ \"10.0.0.1/8\" ];\n"
+	    "  routes = [ \"192.0.2.1/8\" ];\n"
 	    "};\n"
 	    "d*d = 1;\n");
 	assert_null(f->c);
@@ -852,7 +852,7 @@ test_all_errors_reported(void **state)
 	expect_error(f, "2: b.passwd: must be a string, got an integer");
 	expect_error(f, "4: c.up[0]: unbalanced quote");
 	expect_error(f, "5: c.up[2]: unknown substitution \"%z\"");
-	expect_error(f, "6: c.routes[0]: \"10.0.0.1/8\" has host bits set");
+	expect_error(f, "6: c.routes[0]: \"192.0.2.1/8\" has host bits set");
 	expect_error(f, "8: d*d: bad session name");
 	assert_int_equal(f->d.nerrors, 6);
 }
