@@ -602,8 +602,10 @@ session_log_end(struct session *s, enum transport_end end, const char *why)
 	}
 	ssl = transport_ssl(s->t);
 	if (s->role == SESSION_SERVER)
-		log_warnx("authentication failed for %s from %s: %s",
-		    handshake_peer_identity(ssl), s->peer_str, why);
+		log_warnx("authentication failed for %s from %s: %s "
+		    "(identity %s)", handshake_matched_name(ssl)[0] != '\0' ?
+		    handshake_matched_name(ssl) : "unknown session",
+		    s->peer_str, why, handshake_peer_identity(ssl));
 	else
 		log_warnx("%s: authentication with %s failed: %s (wrong key "
 		    "or passphrase?)", session_name(s), s->peer_str, why);
@@ -657,6 +659,15 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 		    s->peer_str, s->role == SESSION_SERVER ? "HELLO" :
 		    "HELLO_ACK", WIRE_HELLO_DEADLINE_SECONDS);
 		session_close(s, WIRE_CLOSE_TIMEOUT, "no HELLO");
+		break;
+	case TIMERS_KEY_UPDATE:
+		/* TCP mode renews its keys with TLS 1.3 KeyUpdate; asking the
+		 * peer to update too renews both directions. */
+		if (SSL_key_update(transport_ssl(s->t),
+		    SSL_KEY_UPDATE_REQUESTED) != 1)
+			log_ssl_errors(LOG_WARNING, session_name(s));
+		timers_on_key_update(&s->timers, session_now());
+		log_debug("%s: TLS key update", session_name(s));
 		break;
 	case TIMERS_PEER_DEAD:
 		log_notice("%s: nothing heard from %s for %d s, closing",

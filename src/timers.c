@@ -11,6 +11,7 @@ timers_init(struct timers *t, uint64_t now_ms)
 	t->phase_start_ms = now_ms;
 	t->last_rx_ms = now_ms;
 	t->last_tx_ms = now_ms;
+	t->last_key_update_ms = now_ms;
 	t->keepalive_ms = 0;
 	t->timeout_ms = 0;
 }
@@ -22,7 +23,7 @@ timers_set_phase(struct timers *t, enum timers_phase phase, uint64_t now_ms)
 	t->phase_start_ms = now_ms;
 	/* Silence before the tunnel was up does not count against it. */
 	if (phase == TIMERS_UP)
-		t->last_rx_ms = t->last_tx_ms = now_ms;
+		t->last_rx_ms = t->last_tx_ms = t->last_key_update_ms = now_ms;
 }
 
 void
@@ -42,6 +43,12 @@ void
 timers_on_tx(struct timers *t, uint64_t now_ms)
 {
 	t->last_tx_ms = now_ms;
+}
+
+void
+timers_on_key_update(struct timers *t, uint64_t now_ms)
+{
+	t->last_key_update_ms = now_ms;
 }
 
 enum timers_action
@@ -67,6 +74,8 @@ timers_due(const struct timers *t, uint64_t now_ms)
 		return TIMERS_PEER_DEAD;
 	if (t->keepalive_ms != 0 && now_ms - t->last_tx_ms >= t->keepalive_ms)
 		return TIMERS_SEND_KEEPALIVE;
+	if (now_ms - t->last_key_update_ms >= WIRE_REKEY_AFTER_SECONDS * 1000)
+		return TIMERS_KEY_UPDATE;
 	return TIMERS_NONE;
 }
 

@@ -17,6 +17,8 @@
  *              in which nothing was sent (0 = never).
  *   dead       While up: the peer is dead after `timeout` seconds in
  *              which nothing was received.
+ *   keyupdate  While up: TLS 1.3 KeyUpdate every WIRE_REKEY_AFTER_SECONDS
+ *              (TCP mode's rekeying; UDP mode has its own epochs).
  *   backoff    A persistent client waits 1, 2, 4 ... 60 s (plus up to
  *              25 % jitter) between attempts; a session that stayed up
  *              for a minute resets it to 1 s.
@@ -39,6 +41,7 @@ enum timers_action {
 	TIMERS_HANDSHAKE_EXPIRED,
 	TIMERS_HELLO_EXPIRED,
 	TIMERS_PEER_DEAD,
+	TIMERS_KEY_UPDATE,
 };
 
 struct timers {
@@ -46,6 +49,7 @@ struct timers {
 	uint64_t phase_start_ms;
 	uint64_t last_rx_ms;
 	uint64_t last_tx_ms;
+	uint64_t last_key_update_ms;
 	uint32_t keepalive_ms;	/* 0 = off */
 	uint32_t timeout_ms;
 };
@@ -57,6 +61,7 @@ void timers_set_phase(struct timers *t, enum timers_phase phase,
 void timers_set_liveness(struct timers *t, int keepalive_s, int timeout_s);
 void timers_on_rx(struct timers *t, uint64_t now_ms);
 void timers_on_tx(struct timers *t, uint64_t now_ms);
+void timers_on_key_update(struct timers *t, uint64_t now_ms);
 /* What is due now; the caller acts and the next tick asks again. */
 enum timers_action timers_due(const struct timers *t, uint64_t now_ms);
 

@@ -77,6 +77,28 @@ test_keepalive_off(void **state)
 	assert_int_equal(timers_due(&t, T0 + 110000), TIMERS_PEER_DEAD);
 }
 
+/* TCP mode's TLS KeyUpdate comes due every rekey interval while up. */
+static void
+test_key_update(void **state)
+{
+	struct timers t;
+	uint64_t up = T0 + 5000, due = up + WIRE_REKEY_AFTER_SECONDS * 1000;
+
+	(void)state;
+	timers_init(&t, T0);
+	timers_set_liveness(&t, 0, 0);
+	timers_set_phase(&t, TIMERS_UP, up);
+	assert_int_equal(timers_due(&t, due - 1), TIMERS_NONE);
+	assert_int_equal(timers_due(&t, due), TIMERS_KEY_UPDATE);
+	timers_on_key_update(&t, due);
+	assert_int_equal(timers_due(&t, due + 1000), TIMERS_NONE);
+	/* Liveness comes first: a dead peer is not rekeyed. */
+	timers_set_liveness(&t, 10, 60);
+	timers_on_rx(&t, due);
+	timers_on_tx(&t, 2 * due);
+	assert_int_equal(timers_due(&t, 2 * due), TIMERS_PEER_DEAD);
+}
+
 static void
 test_backoff(void **state)
 {
@@ -103,6 +125,7 @@ main(void)
 		cmocka_unit_test(test_hello_deadline),
 		cmocka_unit_test(test_keepalive_and_dead),
 		cmocka_unit_test(test_keepalive_off),
+		cmocka_unit_test(test_key_update),
 		cmocka_unit_test(test_backoff),
 	};
 
