@@ -310,10 +310,6 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 		log_err("cannot create the event loop");
 		return 1;
 	}
-	if (cs->compress > 0)
-		log_warnx("%s: compression is on: packet sizes can reveal what "
-		    "the tunnel carries (VORACLE); see tapline.conf(5)",
-		    cs->name);
 	if ((cl.hc = handshake_client_new(cs, err, sizeof(err))) == NULL) {
 		log_err("%s: %s", cs->name, err);
 		goto out;

@@ -1822,6 +1822,7 @@ conf_build_session(struct conf_ctx *ctx, const config_setting_t *g,
 	memcpy(b->src, def->src, sizeof(b->src));
 	b->group = g;
 	util_strlcpy(b->s.name, config_setting_name(g), sizeof(b->s.name));
+	snprintf(b->s.tag, sizeof(b->s.tag), "%s: ", b->s.name);
 	conf_file_of(ctx, g, file, sizeof(file));
 	b->s.file = strdup(file);
 	if (b->s.file == NULL)

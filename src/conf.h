@@ -69,6 +69,7 @@ struct conf_options {
 
 struct conf_session {
 	char name[CONF_NAME_MAX + 1];
+	char tag[CONF_NAME_MAX + 3];	/* "name: ", to start log lines */
 	char *file;	/* where the session group starts, for messages */
 	int line;
 

@@ -206,17 +206,24 @@ log_rl_allow(struct log_ratelimit *rl, uint64_t now_ms, uint64_t *suppressed)
 void
 log_rl(struct log_ratelimit *rl, int level, const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vrl(rl, level, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_vrl(struct log_ratelimit *rl, int level, const char *fmt, va_list ap)
+{
 	char line[LOG_LINE_MAX];
 	uint64_t suppressed;
-	va_list ap;
 
 	if (level > log_state.level)
 		return;
 	if (!log_rl_allow(rl, util_now_ms(), &suppressed))
 		return;
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	if (suppressed > 0)
 		log_msg(level, "%s (%llu similar messages suppressed)", line,
 		    (unsigned long long)suppressed);

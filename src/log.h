@@ -53,6 +53,8 @@ struct log_ratelimit {
 
 void log_rl(struct log_ratelimit *rl, int level, const char *fmt, ...)
     LOG_PRINTF(3, 4);
+void log_vrl(struct log_ratelimit *rl, int level, const char *fmt,
+    va_list ap) LOG_PRINTF(3, 0);
 /* The same with an explicit clock, so that tests can drive it. */
 bool log_rl_allow(struct log_ratelimit *rl, uint64_t now_ms,
     uint64_t *suppressed);

@@ -47,6 +47,7 @@ struct server {
 	TAILQ_HEAD(, server_conn) conns;
 	bool stopping;
 	struct log_ratelimit rl_cap;
+	struct log_ratelimit rl_preauth;
 };
 
 static void server_gonecb(struct session *s, void *arg);
@@ -201,6 +202,7 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 		free(c);
 		return;
 	}
+	session_set_preauth_ratelimit(c->s, &srv->rl_preauth);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 }
 
@@ -224,7 +226,8 @@ server_accept_errorcb(struct evconnlistener *l, void *arg)
 	    strerror(err), SERVER_ACCEPT_PAUSE_MS);
 	evconnlistener_disable(l);
 	event_add(srv->accept_pause, &(struct timeval){
-	    .tv_usec = SERVER_ACCEPT_PAUSE_MS * 1000 });
+	    .tv_sec = SERVER_ACCEPT_PAUSE_MS / 1000,
+	    .tv_usec = (SERVER_ACCEPT_PAUSE_MS % 1000) * 1000 });
 }
 
 /*
@@ -351,6 +354,7 @@ server_run(const struct conf *conf, const struct cli *cli)
 
 	TAILQ_INIT(&srv.conns);
 	srv.rl_cap = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	srv.rl_preauth = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	if (conf->nsessions == 0) {
 		log_err("%s defines no session; nothing to serve", conf->path);
 		return 2;

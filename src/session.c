@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,10 +80,31 @@ struct session {
 
 	struct session_counters c;
 	struct log_ratelimit rl_drop;
+	struct log_ratelimit *rl_preauth;
 	uint8_t pkt[WIRE_PACKET_MAX];
 };
 
 static void session_teardown(struct session *s);
+
+/* A line about a connection before authentication: rate-limited. */
+static void LOG_PRINTF(3, 4)
+session_preauth_log(const struct session *s, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (s->rl_preauth != NULL)
+		log_vrl(s->rl_preauth, level, fmt, ap);
+	else
+		log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+void
+session_set_preauth_ratelimit(struct session *s, struct log_ratelimit *rl)
+{
+	s->rl_preauth = rl;
+}
 
 static uint64_t
 session_now(void)
@@ -90,11 +112,14 @@ session_now(void)
 	return util_now_ms();
 }
 
-/* The name for log lines: the session's, or "?" before it is known. */
+/*
+ * "cobra: ", the start of every log line about a session; empty before
+ * the peer has said which session it is (then the line names the peer).
+ */
 static const char *
-session_name(const struct session *s)
+session_tag(const struct session *s)
 {
-	return s->cs != NULL ? s->cs->name : "?";
+	return s->cs != NULL ? s->cs->tag : "";
 }
 
 /* Remember both ends' addresses as the kernel sees them (for %a %A). */
@@ -179,7 +204,7 @@ session_dev_readcb(evutil_socket_t fd, short what, void *arg)
 			if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				s->c.dev_read_errors++;
 				log_rl(&s->rl_drop, LOG_WARNING,
-				    "%s: reading %s: %s", session_name(s),
+				    "%sreading %s: %s", session_tag(s),
 				    s->dev->name, strerror(errno));
 			}
 			break;
@@ -227,9 +252,9 @@ session_rx_data(struct session *s, const struct frame_hdr *h,
 		if (s->cz == NULL || compress_inflate(s->cz, body, h->len,
 		    s->pkt, limit, &len) != 0) {
 			s->c.drop_inflate++;
-			log_rl(&s->rl_drop, LOG_WARNING, "%s: dropped a "
+			log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a "
 			    "packet that does not inflate within %zu bytes",
-			    session_name(s), limit);
+			    session_tag(s), limit);
 			return;
 		}
 		p = s->pkt;
@@ -237,15 +262,15 @@ session_rx_data(struct session *s, const struct frame_hdr *h,
 	if (frame_packet_check(s->type == DEV_TAP, p, len, (size_t)s->mtu,
 	    &why) != 0) {
 		s->c.drop_bad_packet++;
-		log_rl(&s->rl_drop, LOG_WARNING, "%s: dropped a packet from "
-		    "%s: %s", session_name(s), s->peer_str, why);
+		log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a packet from "
+		    "%s: %s", session_tag(s), s->peer_str, why);
 		return;
 	}
 	if (write(s->dev->fds[0], p, len) < 0) {
 		/* EIO while the link is down, EINVAL, a full queue: drop. */
 		s->c.drop_dev_write++;
-		log_rl(&s->rl_drop, LOG_WARNING, "%s: writing %s: %s",
-		    session_name(s), s->dev->name, strerror(errno));
+		log_rl(&s->rl_drop, LOG_WARNING, "%swriting %s: %s",
+		    session_tag(s), s->dev->name, strerror(errno));
 		return;
 	}
 	s->c.rx_packets++;
@@ -298,7 +323,7 @@ session_up_done(int result, void *arg)
 	timers_set_liveness(&s->timers, s->cs->keepalive, s->cs->timeout);
 	timers_set_phase(&s->timers, TIMERS_UP, session_now());
 	session_resume_reads(s);
-	log_notice("%s: up with %s (tcp, %s %s, mtu %d, %s)", session_name(s),
+	log_notice("%sup with %s (tcp, %s %s, mtu %d, %s)", session_tag(s),
 	    s->peer_str, dev_type_name(s->type), s->dev->name, s->mtu,
 	    s->compress_level > 0 ? "zlib on" : "compression off");
 	if (s->cbs->up != NULL)
@@ -360,7 +385,7 @@ session_setup(struct session *s)
 		if (dev_open(s->dev, s->type, s->cs->device, s->cs->queues,
 		    err, sizeof(err)) != 0 ||
 		    session_configure_dev(s, err, sizeof(err)) != 0) {
-			log_err("%s: device setup failed: %s", session_name(s),
+			log_err("%sdevice setup failed: %s", session_tag(s),
 			    err);
 			/* Half-configured: never keep it for a retry. */
 			dev_close(s->dev);
@@ -370,7 +395,7 @@ session_setup(struct session *s)
 		}
 		s->dev_fresh = true;
 	} else if (dev_set_mtu(s->dev, s->mtu, err, sizeof(err)) != 0) {
-		log_warnx("%s: %s", session_name(s), err);
+		log_warnx("%s%s", session_tag(s), err);
 	}
 	s->dev_ready = true;
 	s->queues = calloc((size_t)s->dev->nqueues, sizeof(*s->queues));
@@ -407,14 +432,14 @@ session_rx_hello(struct session *s, const uint8_t *body, size_t len)
 	char err[160];
 
 	if (frame_hello_decode(body, len, &h, err, sizeof(err)) != 0) {
-		log_warnx("%s: bad HELLO from %s: %s", session_name(s),
+		log_warnx("%sbad HELLO from %s: %s", session_tag(s),
 		    s->peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO");
 		return -1;
 	}
 	if (s->cs->proto != CONF_PROTO_TCP) {
-		log_err("%s: proto \"udp\" is not available in this build; "
-		    "set proto = \"tcp\" for this session", session_name(s));
+		log_err("%sproto \"udp\" is not available in this build; "
+		    "set proto = \"tcp\" for this session", session_tag(s));
 		session_close(s, WIRE_CLOSE_REFUSED,
 		    "the server's session uses proto udp, which this server "
 		    "cannot run yet");
@@ -435,39 +460,44 @@ session_rx_hello_ack(struct session *s, const uint8_t *body, size_t len)
 	char err[160];
 
 	if (frame_hello_decode(body, len, &h, err, sizeof(err)) != 0) {
-		log_warnx("%s: bad HELLO_ACK from %s: %s", session_name(s),
+		log_warnx("%sbad HELLO_ACK from %s: %s", session_tag(s),
 		    s->peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO_ACK");
 		return -1;
 	}
 	session_hello_fill(s, &mine);
 	if (h.transport != WIRE_TRANSPORT_TCP) {
-		log_err("%s: the server wants proto udp, which this client "
-		    "cannot run yet", session_name(s));
+		log_err("%sthe server wants proto udp, which this client "
+		    "cannot run yet", session_tag(s));
 		session_close(s, WIRE_CLOSE_REFUSED, "udp not available");
 		return -1;
 	}
 	if (h.transport != mine.transport)
-		log_notice("%s: using proto tcp as the server says (this "
-		    "file: udp)", session_name(s));
+		log_notice("%susing proto tcp as the server says (this "
+		    "file: udp)", session_tag(s));
 	if (h.type != mine.type)
-		log_notice("%s: using type %s as the server says (this file: "
-		    "%s)", session_name(s), h.type == WIRE_DEV_TAP ? "tap" :
+		log_notice("%susing type %s as the server says (this file: "
+		    "%s)", session_tag(s), h.type == WIRE_DEV_TAP ? "tap" :
 		    "tun", mine.type == WIRE_DEV_TAP ? "tap" : "tun");
 	if (h.compress != mine.compress)
-		log_notice("%s: using compress %s%.0d as the server says "
-		    "(this file: %s%.0d)", session_name(s),
+		log_notice("%susing compress %s%.0d as the server says "
+		    "(this file: %s%.0d)", session_tag(s),
 		    h.compress ? "zlib:" : "no", h.compress,
 		    mine.compress ? "zlib:" : "no", mine.compress);
 	if (h.mtu != mine.mtu)
-		log_notice("%s: using mtu %u as the server says (this file: "
-		    "%u)", session_name(s), h.mtu, mine.mtu);
+		log_notice("%susing mtu %u as the server says (this file: "
+		    "%u)", session_tag(s), h.mtu, mine.mtu);
 	s->type = h.type == WIRE_DEV_TAP ? DEV_TAP : DEV_TUN;
 	s->mtu = h.mtu;
 	s->compress_level = h.compress;
+	/* The server decides, so the warning belongs here, not at start. */
+	if (s->compress_level > 0)
+		log_warnx("%scompression is on: packet sizes can reveal what "
+		    "the tunnel carries (VORACLE); see tapline.conf(5)",
+		    session_tag(s));
 	if (s->compress_level > 0 && (s->cz = compress_new(s->compress_level,
 	    err, sizeof(err))) == NULL) {
-		log_err("%s: %s", session_name(s), err);
+		log_err("%s%s", session_tag(s), err);
 		session_close(s, WIRE_CLOSE_ERROR, "compression unavailable");
 		return -1;
 	}
@@ -483,11 +513,11 @@ session_rx_close(struct session *s, const uint8_t *body, size_t len)
 
 	if (frame_close_decode(body, len, &reason, msg, sizeof(msg), err,
 	    sizeof(err)) != 0)
-		log_notice("%s: %s closed the session (unreadable reason: "
-		    "%s)", session_name(s), s->peer_str, err);
+		log_notice("%s%s closed the session (unreadable reason: "
+		    "%s)", session_tag(s), s->peer_str, err);
 	else
-		log_notice("%s: %s closed the session: %s%s%s",
-		    session_name(s), s->peer_str,
+		log_notice("%s%s closed the session: %s%s%s",
+		    session_tag(s), s->peer_str,
 		    frame_close_reason_name(reason), msg[0] ? ": " : "", msg);
 	s->state = SESSION_CLOSING;
 	session_teardown(s);
@@ -520,8 +550,8 @@ session_framecb(void *arg, const struct frame_hdr *h, const uint8_t *body)
 	default:
 		break;
 	}
-	log_warnx("%s: protocol error from %s: unexpected %s frame",
-	    session_name(s), s->peer_str, frame_type_name(h->type));
+	log_warnx("%sprotocol error from %s: unexpected %s frame",
+	    session_tag(s), s->peer_str, frame_type_name(h->type));
 	session_close(s, WIRE_CLOSE_PROTOCOL, "unexpected frame");
 	return -1;
 }
@@ -537,7 +567,7 @@ session_connectedcb(void *arg)
 	char err[160];
 
 	if (handshake_verify(ssl, err, sizeof(err)) != 0) {
-		log_warnx("%s: refusing %s: %s", session_name(s), s->peer_str,
+		log_warnx("%srefusing %s: %s", session_tag(s), s->peer_str,
 		    err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "handshake check failed");
 		return;
@@ -554,7 +584,7 @@ session_connectedcb(void *arg)
 	s->state = SESSION_HELLO;
 	timers_set_phase(&s->timers, TIMERS_HELLO, session_now());
 	session_note_addrs(s);
-	log_info("%s: authenticated %s", session_name(s), s->peer_str);
+	log_info("%sauthenticated %s", session_tag(s), s->peer_str);
 	if (s->role == SESSION_SERVER) {
 		if (s->cbs->authenticated(s, s->cs, &reason, &msg,
 		    s->arg) != 0) {
@@ -566,7 +596,7 @@ session_connectedcb(void *arg)
 		s->compress_level = s->cs->compress;
 		if (s->compress_level > 0 && (s->cz = compress_new(
 		    s->compress_level, err, sizeof(err))) == NULL) {
-			log_err("%s: %s", session_name(s), err);
+			log_err("%s%s", session_tag(s), err);
 			session_close(s, WIRE_CLOSE_ERROR, "no compression");
 			return;
 		}
@@ -591,24 +621,26 @@ session_log_end(struct session *s, enum transport_end end, const char *why)
 	if (s->state == SESSION_CLOSING || end == TRANSPORT_CLOSED)
 		return;
 	if (s->state != SESSION_TLS) {
-		log_notice("%s: connection with %s lost: %s", session_name(s),
+		log_notice("%sconnection with %s lost: %s", session_tag(s),
 		    s->peer_str, why);
 		return;
 	}
 	if (end != TRANSPORT_TLS) {
-		log_info("%s: %s went away during the handshake: %s",
-		    session_name(s), s->peer_str, why);
+		session_preauth_log(s, LOG_INFO,
+		    "%s%s went away during the handshake: %s",
+		    session_tag(s), s->peer_str, why);
 		return;
 	}
 	ssl = transport_ssl(s->t);
 	if (s->role == SESSION_SERVER)
-		log_warnx("authentication failed for %s from %s: %s "
+		session_preauth_log(s, LOG_WARNING,
+		    "authentication failed for %s from %s: %s "
 		    "(identity %s)", handshake_matched_name(ssl)[0] != '\0' ?
 		    handshake_matched_name(ssl) : "unknown session",
 		    s->peer_str, why, handshake_peer_identity(ssl));
 	else
-		log_warnx("%s: authentication with %s failed: %s (wrong key "
-		    "or passphrase?)", session_name(s), s->peer_str, why);
+		log_warnx("%sauthentication with %s failed: %s (wrong key "
+		    "or passphrase?)", session_tag(s), s->peer_str, why);
 }
 
 static void
@@ -649,13 +681,14 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 		}
 		break;
 	case TIMERS_HANDSHAKE_EXPIRED:
-		log_info("%s: %s did not finish the handshake in %d s",
-		    session_name(s), s->peer_str,
+		session_preauth_log(s, LOG_INFO,
+		    "%s%s did not finish the handshake in %d s",
+		    session_tag(s), s->peer_str,
 		    WIRE_HANDSHAKE_DEADLINE_SECONDS);
 		session_close(s, WIRE_CLOSE_TIMEOUT, NULL);
 		break;
 	case TIMERS_HELLO_EXPIRED:
-		log_warnx("%s: %s sent no %s within %d s", session_name(s),
+		log_warnx("%s%s sent no %s within %d s", session_tag(s),
 		    s->peer_str, s->role == SESSION_SERVER ? "HELLO" :
 		    "HELLO_ACK", WIRE_HELLO_DEADLINE_SECONDS);
 		session_close(s, WIRE_CLOSE_TIMEOUT, "no HELLO");
@@ -665,13 +698,13 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 		 * peer to update too renews both directions. */
 		if (SSL_key_update(transport_ssl(s->t),
 		    SSL_KEY_UPDATE_REQUESTED) != 1)
-			log_ssl_errors(LOG_WARNING, session_name(s));
+			log_ssl_errors(LOG_WARNING, s->cs->name);
 		timers_on_key_update(&s->timers, session_now());
-		log_debug("%s: TLS key update", session_name(s));
+		log_debug("%sTLS key update", session_tag(s));
 		break;
 	case TIMERS_PEER_DEAD:
-		log_notice("%s: nothing heard from %s for %d s, closing",
-		    session_name(s), s->peer_str, s->cs->timeout);
+		log_notice("%snothing heard from %s for %d s, closing",
+		    session_tag(s), s->peer_str, s->cs->timeout);
 		session_close(s, WIRE_CLOSE_TIMEOUT, "peer silent");
 		break;
 	}
@@ -702,10 +735,10 @@ session_log_summary(const struct session *s)
 		    (unsigned long long)(z->compressed + z->raw),
 		    (unsigned long long)z->bytes_in,
 		    (unsigned long long)z->bytes_out);
-	log_notice("%s: session with %s lasted %llu s: sent %llu packets "
+	log_notice("%ssession with %s lasted %llu s: sent %llu packets "
 	    "(%llu bytes, %llu on the wire), received %llu packets (%llu "
 	    "bytes); %s; dropped %llu (not ready %llu, bad %llu, inflate "
-	    "%llu, device %llu)", session_name(s), s->peer_str,
+	    "%llu, device %llu)", session_tag(s), s->peer_str,
 	    (unsigned long long)((session_now() - s->up_since_ms) / 1000),
 	    (unsigned long long)s->c.tx_packets,
 	    (unsigned long long)s->c.tx_bytes,
@@ -772,9 +805,14 @@ session_close(struct session *s, uint8_t reason, const char *msg)
 	if (s->state != SESSION_TLS && frame_close_encode(reason,
 	    msg != NULL ? msg : "", body, sizeof(body), &len) == 0)
 		(void)transport_send(s->t, WIRE_CLOSE, 0, body, len);
-	log_msg(s->was_up ? LOG_NOTICE : LOG_INFO, "%s: closing the session "
-	    "with %s: %s", session_name(s), s->peer_str,
-	    msg != NULL ? msg : frame_close_reason_name(reason));
+	if (s->was_up)
+		log_notice("%sclosing the session with %s: %s", session_tag(s),
+		    s->peer_str, msg != NULL ? msg :
+		    frame_close_reason_name(reason));
+	else if (s->authenticated)
+		log_info("%sclosing the session with %s: %s",
+		    session_tag(s), s->peer_str, msg != NULL ? msg :
+		    frame_close_reason_name(reason));
 	s->state = SESSION_CLOSING;
 	session_teardown(s);
 	transport_close(s->t);

@@ -27,6 +27,7 @@
 
 #include "conf.h"
 #include "dev.h"
+#include "log.h"
 
 enum session_role { SESSION_SERVER, SESSION_CLIENT };
 
@@ -79,6 +80,14 @@ struct session *session_new(struct event_base *base, enum session_role role,
     const struct conf_session *cs, struct dev *keep,
     const struct session_cbs *cbs, void *arg);
 void session_free(struct session *s);
+
+/*
+ * Lines about connections that have not authenticated (handshake
+ * failures, deadlines) go through rl, which the server shares between
+ * all of them, so that a flood cannot flood the log.
+ */
+void session_set_preauth_ratelimit(struct session *s,
+    struct log_ratelimit *rl);
 
 /* End the session: tell the peer why (CLOSE), then tear down. */
 void session_close(struct session *s, uint8_t reason, const char *msg);
