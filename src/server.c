@@ -18,9 +18,11 @@
 #include <openssl/ssl.h>
 
 #include "handshake.h"
+#include "pkt.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
+#include "udp.h"
 #include "util.h"
 #include "wire.h"
 
@@ -41,6 +43,8 @@ struct server {
 	const struct cli *cli;
 	struct handshake_server *hs;
 	struct evconnlistener *listener;
+	struct udp_sock *usock;
+	uint64_t udp_unknown;	/* datagrams for no session (or too short) */
 	struct event *accept_pause;
 	struct event *sig[3];
 	struct event *stop_deadline;
@@ -203,6 +207,7 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	session_set_preauth_ratelimit(c->s, &srv->rl_preauth);
+	session_set_udp(c->s, srv->usock);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 }
 
@@ -231,6 +236,33 @@ server_accept_errorcb(struct evconnlistener *l, void *arg)
 }
 
 /*
+ * A datagram on the server's port: the receiver id says which session it
+ * is for; that session checks everything else.  Nothing is ever sent in
+ * answer to a datagram that no session claims.
+ */
+static void
+server_udp_recvcb(void *arg, uint8_t *dgram, size_t len,
+    const struct sockaddr *from, socklen_t fromlen)
+{
+	struct server *srv = arg;
+	struct server_conn *c;
+	uint32_t rid;
+
+	if (len >= WIRE_UDP_HDR_LEN) {
+		rid = pkt_load32(dgram + WIRE_UDP_OFF_RECEIVER);
+		TAILQ_FOREACH(c, &srv->conns, entry) {
+			if (rid != 0 && session_udp_rid(c->s) == rid &&
+			    session_authenticated(c->s)) {
+				session_udp_input(c->s, dgram, len, from,
+				    fromlen);
+				return;
+			}
+		}
+	}
+	srv->udp_unknown++;
+}
+
+/*
  * One socket for the listen address: "::" takes IPv4 too (dual stack)
  * unless -6 asks for IPv6 only; with -4, "::" means 0.0.0.0.
  */
@@ -245,7 +277,7 @@ server_listen(struct server *srv)
 	    AI_NUMERICSERV, .ai_socktype = SOCK_STREAM,
 	    .ai_family = srv->cli->family };
 	struct addrinfo *ai = NULL;
-	char portstr[8], where[INET6_ADDRSTRLEN + 16];
+	char portstr[8], where[INET6_ADDRSTRLEN + 16], err[256];
 	int fd = -1, one = 1, v6only, rc;
 
 	if (srv->cli->family == AF_INET && strcmp(addr, "::") == 0)
@@ -275,7 +307,16 @@ server_listen(struct server *srv)
 	if (srv->listener == NULL)
 		goto fail;
 	evconnlistener_set_error_cb(srv->listener, server_accept_errorcb);
-	log_notice("listening on %s (tcp)", where);
+	/* UDP datagrams come to the same address and port number. */
+	srv->usock = udp_sock_new(srv->base, ai->ai_addr, ai->ai_addrlen,
+	    srv->cli->family == AF_INET6, server_udp_recvcb, srv, err,
+	    sizeof(err));
+	if (srv->usock == NULL) {
+		log_err("%s", err);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	log_notice("listening on %s (tcp and udp)", where);
 	freeaddrinfo(ai);
 	return 0;
 fail:
@@ -332,10 +373,6 @@ server_warn_sessions(const struct conf *conf)
 	for (i = 0; i < conf->nsessions; i++) {
 		const struct conf_session *cs = &conf->sessions[i];
 
-		if (cs->proto != CONF_PROTO_TCP)
-			log_warnx("%s: proto \"udp\" is not available in this "
-			    "build yet; clients of this session will be "
-			    "refused (set proto = \"tcp\")", cs->name);
 		if (cs->compress > 0)
 			log_warnx("%s: compression is on: packet sizes can "
 			    "reveal what the tunnel carries (VORACLE); see "
@@ -394,6 +431,7 @@ out:
 	}
 	if (srv.listener != NULL)
 		evconnlistener_free(srv.listener);
+	udp_sock_free(srv.usock);
 	for (i = 0; i < 3; i++)
 		if (srv.sig[i] != NULL)
 			event_free(srv.sig[i]);

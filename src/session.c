@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -22,6 +23,8 @@
 #include "session.h"
 #include "timers.h"
 #include "transport.h"
+#include "transport-udp.h"
+#include "udp.h"
 #include "util.h"
 #include "wire.h"
 
@@ -63,6 +66,20 @@ struct session {
 	enum dev_type type;
 	int compress_level;
 	int mtu;
+	bool udp;		/* packets in UDP datagrams, not in TLS */
+	enum wire_cipher cipher;
+
+	/* UDP mode: the data channel, the socket (the server's shared one
+	 * or the client's own), and where the peer's datagrams come from. */
+	struct udp_chan *chan;
+	struct udp_sock *usock;
+	struct udp_sock *usock_own;
+	uint32_t my_rid, peer_rid;
+	struct sockaddr_storage udp_peer;
+	socklen_t udp_peerlen;
+	bool udp_peer_known;
+	uint64_t udp_rx;	/* datagrams that authenticated */
+	struct seal_limits lim;
 
 	struct dev own_dev;	/* the device, unless kept by the client */
 	struct dev *dev;	/* &own_dev or the client's kept device */
@@ -82,9 +99,11 @@ struct session {
 	struct log_ratelimit rl_drop;
 	struct log_ratelimit *rl_preauth;
 	uint8_t pkt[WIRE_PACKET_MAX];
+	uint8_t dgram[WIRE_UDP_MAX_LEN + WIRE_TAILROOM];
 };
 
 static void session_teardown(struct session *s);
+static void session_dev_read_udp(struct session *s, int fd);
 
 /* A line about a connection before authentication: rate-limited. */
 static void LOG_PRINTF(3, 4)
@@ -190,6 +209,10 @@ session_dev_readcb(evutil_socket_t fd, short what, void *arg)
 	struct session *s = q->s;
 	int i;
 
+	if (s->udp) {
+		session_dev_read_udp(s, fd);
+		return;
+	}
 	for (i = 0; i < SESSION_BATCH && s->state == SESSION_UP; i++) {
 		uint8_t *dst = transport_data_reserve(s->t,
 		    WIRE_DATA_MAX_BODY);
@@ -233,23 +256,26 @@ session_dev_readcb(evutil_socket_t fd, short what, void *arg)
 		session_pause_reads(s);
 }
 
-/* One DATA frame from the peer into the device, or counted and dropped. */
+/*
+ * One packet from the peer (a DATA body or an opened datagram) into the
+ * device, or counted and dropped.
+ */
 static void
-session_rx_data(struct session *s, const struct frame_hdr *h,
-    const uint8_t *body)
+session_deliver(struct session *s, const uint8_t *body, size_t blen,
+    bool zlib)
 {
 	size_t limit = (size_t)s->mtu +
 	    (s->type == DEV_TAP ? SESSION_TAP_EXTRA : 0);
 	const uint8_t *p = body;
-	size_t len = h->len;
+	size_t len = blen;
 	const char *why;
 
 	if (s->state != SESSION_UP) {
 		s->c.drop_not_ready++;
 		return;
 	}
-	if (h->flags & WIRE_FLAG_ZLIB) {
-		if (s->cz == NULL || compress_inflate(s->cz, body, h->len,
+	if (zlib) {
+		if (s->cz == NULL || compress_inflate(s->cz, body, blen,
 		    s->pkt, limit, &len) != 0) {
 			s->c.drop_inflate++;
 			log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a "
@@ -277,18 +303,153 @@ session_rx_data(struct session *s, const struct frame_hdr *h,
 	s->c.rx_bytes += len;
 }
 
+/*
+ * Client: start a rekey when the packet or time limit of either
+ * direction is near.  Checked after every batch, not only once a second,
+ * because at high rates an epoch can be used up within a second.
+ */
+static void
+session_udp_maybe_rekey(struct session *s)
+{
+	uint8_t body[UDP_REKEY_LEN];
+	char err[200];
+
+	if (s->role != SESSION_CLIENT || s->chan == NULL ||
+	    !udp_chan_rekey_wanted(s->chan, session_now()))
+		return;
+	if (udp_chan_rekey_start(s->chan, body, err, sizeof(err)) != 0)
+		log_warnx("%srekey: %s", session_tag(s), err);
+	else
+		(void)transport_send(s->t, WIRE_REKEY, 0, body, sizeof(body));
+}
+
+/* Seal and send one datagram whose payload is at s->dgram + 17. */
+static void
+session_udp_send(struct session *s, uint8_t kind, size_t len)
+{
+	size_t outlen;
+	int r;
+
+	if (!s->udp_peer_known) {
+		s->c.drop_no_addr++;
+		return;
+	}
+	r = udp_chan_seal(s->chan, kind, s->dgram, sizeof(s->dgram), len,
+	    &outlen, session_now());
+	if (r != 0) {
+		s->c.drop_tx_limit++;
+		log_rl(&s->rl_drop, LOG_WARNING, "%scannot send: the key "
+		    "epoch is used up and no new one is ready yet",
+		    session_tag(s));
+		return;
+	}
+	if (udp_sock_send(s->usock, s->dgram, outlen,
+	    (struct sockaddr *)&s->udp_peer, s->udp_peerlen) != 0) {
+		s->c.drop_udp_send++;
+		log_rl(&s->rl_drop, LOG_WARNING, "%ssending to %s: %s",
+		    session_tag(s), s->peer_str, strerror(errno));
+		return;
+	}
+	s->c.tx_bytes_wire += len;
+	timers_on_tx(&s->timers, session_now());
+}
+
+/*
+ * UDP mode's device reader: each packet becomes one datagram, read (or
+ * compressed) straight into place behind the datagram header.
+ */
+static void
+session_dev_read_udp(struct session *s, int fd)
+{
+	uint8_t *payload = s->dgram + WIRE_UDP_PAYLOAD_OFF;
+	size_t room = sizeof(s->dgram) - WIRE_UDP_PAYLOAD_OFF -
+	    WIRE_UDP_TAG_LEN, clen;
+	uint8_t kind;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < SESSION_BATCH && s->state == SESSION_UP; i++) {
+		n = read(fd, s->cz != NULL ? s->pkt : payload,
+		    s->cz != NULL ? sizeof(s->pkt) : room);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				s->c.dev_read_errors++;
+			break;
+		}
+		s->c.tx_packets++;
+		s->c.tx_bytes += (uint64_t)n;
+		kind = WIRE_INNER_RAW;
+		if (s->cz != NULL) {
+			if (compress_packet(s->cz, s->pkt, (size_t)n, payload,
+			    (size_t)n, &clen) == 1) {
+				kind = WIRE_INNER_ZLIB;
+				n = (ssize_t)clen;
+			} else {
+				memcpy(payload, s->pkt, (size_t)n);
+			}
+		}
+		session_udp_send(s, kind, (size_t)n);
+	}
+	session_udp_maybe_rekey(s);
+}
+
 /* Our settings as HELLO / HELLO_ACK carry them. */
 static void
 session_hello_fill(const struct session *s, struct frame_hello *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->version = WIRE_VERSION;
-	h->transport = s->cs->proto == CONF_PROTO_TCP ? WIRE_TRANSPORT_TCP :
-	    WIRE_TRANSPORT_UDP;
+	h->transport = s->udp ? WIRE_TRANSPORT_UDP : WIRE_TRANSPORT_TCP;
 	h->type = s->type == DEV_TAP ? WIRE_DEV_TAP : WIRE_DEV_TUN;
 	h->compress = (uint8_t)s->compress_level;
-	h->cipher = (uint8_t)s->cs->cipher;
+	h->cipher = (uint8_t)s->cipher;
 	h->mtu = (uint16_t)s->mtu;
+	h->udp_receiver_id = s->my_rid;
+	if (s->role == SESSION_SERVER && s->udp)
+		h->udp_port = (uint16_t)atoi(s->local_port);
+}
+
+/* A random, non-zero receiver id for the peer to address us by. */
+static uint32_t
+session_new_rid(void)
+{
+	uint32_t rid = 0;
+
+	while (rid == 0)
+		if (getrandom(&rid, sizeof(rid), 0) != sizeof(rid))
+			rid = (uint32_t)util_now_ms() | 1;
+	return rid;
+}
+
+/* Is this address IPv4, or IPv4 carried in IPv6 (a dual-stack peer)? */
+static bool
+session_addr_is_v4(const struct sockaddr *sa)
+{
+	const struct sockaddr_in6 *in6 = (const void *)sa;
+
+	return sa->sa_family == AF_INET || (sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr));
+}
+
+/*
+ * MTU when the config says 0: TCP mode carries Ethernet-size packets;
+ * UDP mode keeps every datagram within a 1500-byte underlay packet:
+ * 33 bytes of datagram overhead (16 header, 1 inner kind, 16 tag) and the
+ * IP and UDP headers (28 for IPv4, 48 for IPv6), and for tap the
+ * Ethernet header too.
+ */
+static int
+session_derive_mtu(const struct session *s)
+{
+	int mtu = SESSION_TCP_MTU;
+
+	if (!s->udp)
+		return mtu;
+	mtu -= WIRE_UDP_MIN_LEN;
+	mtu -= session_addr_is_v4((const struct sockaddr *)&s->peer) ? 28 : 48;
+	if (s->type == DEV_TAP)
+		mtu -= 14;
+	return mtu;
 }
 
 static int
@@ -306,10 +467,19 @@ static void
 session_up_done(int result, void *arg)
 {
 	struct session *s = arg;
+	char err[200];
 
 	s->script = NULL;
 	if (result != 0) {
 		session_close(s, WIRE_CLOSE_ERROR, "up command failed");
+		return;
+	}
+	if (s->role == SESSION_SERVER && s->udp && s->chan == NULL &&
+	    (s->chan = udp_chan_new(transport_ssl(s->t), SEAL_ROLE_SERVER,
+	    s->cipher, s->my_rid, s->peer_rid, &s->lim, err,
+	    sizeof(err))) == NULL) {
+		log_err("%s%s", session_tag(s), err);
+		session_close(s, WIRE_CLOSE_ERROR, "udp setup failed");
 		return;
 	}
 	if (s->role == SESSION_SERVER &&
@@ -323,8 +493,9 @@ session_up_done(int result, void *arg)
 	timers_set_liveness(&s->timers, s->cs->keepalive, s->cs->timeout);
 	timers_set_phase(&s->timers, TIMERS_UP, session_now());
 	session_resume_reads(s);
-	log_notice("%sup with %s (tcp, %s %s, mtu %d, %s)", session_tag(s),
-	    s->peer_str, dev_type_name(s->type), s->dev->name, s->mtu,
+	log_notice("%sup with %s (%s, %s %s, mtu %d, %s)", session_tag(s),
+	    s->peer_str, s->udp ? seal_cipher_name(s->cipher) : "tcp",
+	    dev_type_name(s->type), s->dev->name, s->mtu,
 	    s->compress_level > 0 ? "zlib on" : "compression off");
 	if (s->cbs->up != NULL)
 		s->cbs->up(s, s->arg);
@@ -424,6 +595,107 @@ session_setup(struct session *s)
 		session_close(s, WIRE_CLOSE_ERROR, "cannot run up commands");
 }
 
+static void
+session_udp_recvcb(void *arg, uint8_t *dgram, size_t len,
+    const struct sockaddr *from, socklen_t fromlen)
+{
+	session_udp_input(arg, dgram, len, from, fromlen);
+}
+
+/*
+ * Client, UDP mode: a socket of our own from the TCP connection's source
+ * address, the data channel's first keys, and a keepalive at once so
+ * that the server learns where we are.
+ */
+static int
+session_udp_client_start(struct session *s, const struct frame_hello *h)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	char err[200];
+
+	if (h->udp_receiver_id == 0 || h->cipher == WIRE_CIPHER_AUTO) {
+		session_close(s, WIRE_CLOSE_PROTOCOL, "bad udp parameters");
+		return -1;
+	}
+	s->peer_rid = h->udp_receiver_id;
+	s->cipher = h->cipher;
+	if (getsockname(transport_fd(s->t), (struct sockaddr *)&local,
+	    &len) != 0) {
+		session_close(s, WIRE_CLOSE_ERROR, "no local address");
+		return -1;
+	}
+	((struct sockaddr_in *)&local)->sin_port = 0;	/* same offset in v6 */
+	s->usock_own = udp_sock_new(s->base, (struct sockaddr *)&local, len,
+	    0, session_udp_recvcb, s, err, sizeof(err));
+	s->usock = s->usock_own;
+	memcpy(&s->udp_peer, &s->peer, s->peerlen);
+	s->udp_peerlen = s->peerlen;
+	if (h->udp_port != 0)
+		((struct sockaddr_in *)&s->udp_peer)->sin_port =
+		    htons(h->udp_port);
+	s->udp_peer_known = true;
+	if (s->usock != NULL)
+		s->chan = udp_chan_new(transport_ssl(s->t), SEAL_ROLE_CLIENT,
+		    s->cipher, s->my_rid, s->peer_rid, &s->lim, err,
+		    sizeof(err));
+	if (s->usock == NULL || s->chan == NULL) {
+		log_err("%s%s", session_tag(s), err);
+		session_close(s, WIRE_CLOSE_ERROR, "udp setup failed");
+		return -1;
+	}
+	session_udp_send(s, WIRE_INNER_KEEPALIVE, 0);
+	return 0;
+}
+
+void
+session_udp_input(struct session *s, uint8_t *dgram, size_t len,
+    const struct sockaddr *from, socklen_t fromlen)
+{
+	size_t max = WIRE_UDP_MIN_LEN + (size_t)s->mtu +
+	    (s->type == DEV_TAP ? SESSION_TAP_EXTRA : 0);
+	char was[INET6_ADDRSTRLEN + 16], now[INET6_ADDRSTRLEN + 16];
+	struct seal_opened op;
+	enum seal_drop d;
+
+	if (s->chan == NULL || s->state == SESSION_CLOSING)
+		return;
+	d = udp_chan_open(s->chan, dgram, len, max, &op, session_now());
+	if (d != SEAL_OK) {
+		log_rl(&s->rl_drop, LOG_INFO, "%sdropped a datagram from %s: "
+		    "%s", session_tag(s), s->peer_str, seal_drop_name(d));
+		return;
+	}
+	s->udp_rx++;
+	timers_on_rx(&s->timers, session_now());
+	/* The server's counter shows here; it cannot ask for a rekey. */
+	if ((op.counter & 63) == 0)
+		session_udp_maybe_rekey(s);
+	/*
+	 * The server follows the client to a new address (roaming, NAT
+	 * rebinding), but only for an authenticated datagram newer than any
+	 * before it: a replayed one from elsewhere moves nothing.
+	 */
+	if (s->role == SESSION_SERVER && (!s->udp_peer_known ||
+	    (op.newest && (fromlen != s->udp_peerlen ||
+	    memcmp(from, &s->udp_peer, fromlen) != 0)))) {
+		if (s->udp_peer_known) {
+			util_sockaddr_str((struct sockaddr *)&s->udp_peer, was,
+			    sizeof(was));
+			util_sockaddr_str(from, now, sizeof(now));
+			log_notice("%speer moved from %s to %s", session_tag(s),
+			    was, now);
+		}
+		memcpy(&s->udp_peer, from, fromlen);
+		s->udp_peerlen = fromlen;
+		s->udp_peer_known = true;
+	}
+	if (op.kind == WIRE_INNER_KEEPALIVE)
+		return;
+	session_deliver(s, op.payload, op.payload_len,
+	    op.kind == WIRE_INNER_ZLIB);
+}
+
 /* Server: the client's HELLO; our session settings decide. */
 static int
 session_rx_hello(struct session *s, const uint8_t *body, size_t len)
@@ -437,13 +709,19 @@ session_rx_hello(struct session *s, const uint8_t *body, size_t len)
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO");
 		return -1;
 	}
-	if (s->cs->proto != CONF_PROTO_TCP) {
-		log_err("%sproto \"udp\" is not available in this build; "
-		    "set proto = \"tcp\" for this session", session_tag(s));
-		session_close(s, WIRE_CLOSE_REFUSED,
-		    "the server's session uses proto udp, which this server "
-		    "cannot run yet");
-		return -1;
+	if (s->udp) {
+		if (s->usock == NULL || h.udp_receiver_id == 0) {
+			log_err("%scannot serve %s over udp: %s",
+			    session_tag(s), s->peer_str, s->usock == NULL ?
+			    "no udp socket" : "the client gave no receiver id");
+			session_close(s, WIRE_CLOSE_REFUSED, "udp unavailable");
+			return -1;
+		}
+		s->peer_rid = h.udp_receiver_id;
+		/* Offers matter only where this side left the choice open. */
+		if (s->cs->cipher == CONF_CIPHER_AUTO &&
+		    h.cipher != WIRE_CIPHER_AUTO)
+			s->cipher = h.cipher;
 	}
 	session_setup(s);
 	return s->state == SESSION_CLOSING ? -1 : 0;
@@ -466,15 +744,16 @@ session_rx_hello_ack(struct session *s, const uint8_t *body, size_t len)
 		return -1;
 	}
 	session_hello_fill(s, &mine);
-	if (h.transport != WIRE_TRANSPORT_TCP) {
-		log_err("%sthe server wants proto udp, which this client "
-		    "cannot run yet", session_tag(s));
-		session_close(s, WIRE_CLOSE_REFUSED, "udp not available");
-		return -1;
-	}
 	if (h.transport != mine.transport)
-		log_notice("%susing proto tcp as the server says (this "
-		    "file: udp)", session_tag(s));
+		log_notice("%susing proto %s as the server says (this file: "
+		    "%s)", session_tag(s), h.transport == WIRE_TRANSPORT_UDP ?
+		    "udp" : "tcp", mine.transport == WIRE_TRANSPORT_UDP ?
+		    "udp" : "tcp");
+	if (h.transport == WIRE_TRANSPORT_UDP && mine.cipher !=
+	    WIRE_CIPHER_AUTO && h.cipher != mine.cipher)
+		log_notice("%susing cipher %s as the server says (this file: "
+		    "%s)", session_tag(s), seal_cipher_name(h.cipher),
+		    seal_cipher_name(mine.cipher));
 	if (h.type != mine.type)
 		log_notice("%susing type %s as the server says (this file: "
 		    "%s)", session_tag(s), h.type == WIRE_DEV_TAP ? "tap" :
@@ -501,6 +780,9 @@ session_rx_hello_ack(struct session *s, const uint8_t *body, size_t len)
 		session_close(s, WIRE_CLOSE_ERROR, "compression unavailable");
 		return -1;
 	}
+	s->udp = h.transport == WIRE_TRANSPORT_UDP;
+	if (s->udp && session_udp_client_start(s, &h) != 0)
+		return -1;
 	session_setup(s);
 	return s->state == SESSION_CLOSING ? -1 : 0;
 }
@@ -525,15 +807,60 @@ session_rx_close(struct session *s, const uint8_t *body, size_t len)
 	return -1;
 }
 
+/* Server: the client asks for a new epoch (ATTACKS.md row 21). */
+static int
+session_rx_rekey(struct session *s, const uint8_t *body, size_t len)
+{
+	uint8_t ack[UDP_REKEY_LEN];
+	char err[200];
+
+	if (udp_chan_rekey_answer(s->chan, body, len, ack, session_now(), err,
+	    sizeof(err)) != 0) {
+		log_warnx("%sprotocol error from %s: %s", session_tag(s),
+		    s->peer_str, err);
+		session_close(s, WIRE_CLOSE_PROTOCOL, "bad REKEY");
+		return -1;
+	}
+	(void)transport_send(s->t, WIRE_REKEY_ACK, 0, ack, sizeof(ack));
+	log_info("%srekey: epoch %llu keys ready", session_tag(s),
+	    (unsigned long long)pkt_load64(ack));
+	return 0;
+}
+
+/* Client: the server's share; send under the new epoch at once. */
+static int
+session_rx_rekey_ack(struct session *s, const uint8_t *body, size_t len)
+{
+	char err[200];
+
+	if (udp_chan_rekey_finish(s->chan, body, len, session_now(), err,
+	    sizeof(err)) != 0) {
+		log_warnx("%sprotocol error from %s: %s", session_tag(s),
+		    s->peer_str, err);
+		session_close(s, WIRE_CLOSE_PROTOCOL, "bad REKEY_ACK");
+		return -1;
+	}
+	session_udp_send(s, WIRE_INNER_KEEPALIVE, 0);
+	log_info("%srekey: sending under epoch %llu", session_tag(s),
+	    (unsigned long long)pkt_load64(body));
+	return 0;
+}
+
 static int
 session_framecb(void *arg, const struct frame_hdr *h, const uint8_t *body)
 {
 	struct session *s = arg;
 
-	timers_on_rx(&s->timers, session_now());
+	/* In UDP mode liveness is the datagrams' business alone. */
+	if (!s->udp || s->chan == NULL)
+		timers_on_rx(&s->timers, session_now());
 	switch (h->type) {
 	case WIRE_DATA:
-		session_rx_data(s, h, body);
+		if (s->udp) {
+			/* Packets come in datagrams in UDP mode, never here. */
+			break;
+		}
+		session_deliver(s, body, h->len, h->flags & WIRE_FLAG_ZLIB);
 		return 0;
 	case WIRE_KEEPALIVE:
 		return 0;
@@ -546,6 +873,14 @@ session_framecb(void *arg, const struct frame_hdr *h, const uint8_t *body)
 	case WIRE_HELLO_ACK:
 		if (s->role == SESSION_CLIENT && s->state == SESSION_HELLO)
 			return session_rx_hello_ack(s, body, h->len);
+		break;
+	case WIRE_REKEY:
+		if (s->role == SESSION_SERVER && s->chan != NULL)
+			return session_rx_rekey(s, body, h->len);
+		break;
+	case WIRE_REKEY_ACK:
+		if (s->role == SESSION_CLIENT && s->chan != NULL)
+			return session_rx_rekey_ack(s, body, h->len);
 		break;
 	default:
 		break;
@@ -592,7 +927,10 @@ session_connectedcb(void *arg)
 			return;
 		}
 		s->type = s->cs->type;
-		s->mtu = s->cs->mtu != 0 ? s->cs->mtu : SESSION_TCP_MTU;
+		s->udp = s->cs->proto == CONF_PROTO_UDP;
+		s->cipher = s->cs->cipher != CONF_CIPHER_AUTO ?
+		    (enum wire_cipher)s->cs->cipher : udp_cipher_auto();
+		s->mtu = s->cs->mtu != 0 ? s->cs->mtu : session_derive_mtu(s);
 		s->compress_level = s->cs->compress;
 		if (s->compress_level > 0 && (s->cz = compress_new(
 		    s->compress_level, err, sizeof(err))) == NULL) {
@@ -664,6 +1002,14 @@ static const struct transport_cbs session_transport_cbs = {
 	.ended = session_endedcb,
 };
 
+/* UDP mode, once a second: rekey when due, expire old keys. */
+static void
+session_udp_tick(struct session *s)
+{
+	session_udp_maybe_rekey(s);
+	udp_chan_expire(s->chan, session_now());
+}
+
 static void
 session_tickcb(evutil_socket_t fd, short what, void *arg)
 {
@@ -671,11 +1017,17 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 
 	if (s->state == SESSION_CLOSING)
 		return;
+	if (s->chan != NULL && s->state == SESSION_UP)
+		session_udp_tick(s);
 	switch (timers_due(&s->timers, session_now())) {
 	case TIMERS_NONE:
 		break;
 	case TIMERS_SEND_KEEPALIVE:
-		if (transport_send(s->t, WIRE_KEEPALIVE, 0, NULL, 0) == 0) {
+		if (s->chan != NULL) {
+			session_udp_send(s, WIRE_INNER_KEEPALIVE, 0);
+			s->c.keepalives_sent++;
+		} else if (transport_send(s->t, WIRE_KEEPALIVE, 0, NULL,
+		    0) == 0) {
 			s->c.keepalives_sent++;
 			timers_on_tx(&s->timers, session_now());
 		}
@@ -703,8 +1055,13 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 		log_debug("%sTLS key update", session_tag(s));
 		break;
 	case TIMERS_PEER_DEAD:
-		log_notice("%snothing heard from %s for %d s, closing",
-		    session_tag(s), s->peer_str, s->cs->timeout);
+		if (s->chan != NULL && s->udp_rx == 0)
+			log_warnx("%sno UDP datagram from %s in %d s: UDP "
+			    "blocked? try proto = \"tcp\"", session_tag(s),
+			    s->peer_str, s->cs->timeout);
+		else
+			log_notice("%snothing heard from %s for %d s, closing",
+			    session_tag(s), s->peer_str, s->cs->timeout);
 		session_close(s, WIRE_CLOSE_TIMEOUT, "peer silent");
 		break;
 	}
@@ -720,13 +1077,40 @@ session_down_done(int result, void *arg)
 	session_maybe_gone(s);
 }
 
+/* "; udp: 5 rekeys, 1234 datagrams in, dropped: auth 3 replay 2". */
+static void
+session_udp_summary(const struct session *s, char *buf, size_t len)
+{
+	const struct seal_stats *st = udp_chan_stats(s->chan);
+	size_t off;
+	int d, n;
+
+	n = snprintf(buf, len, "; udp: %llu rekeys, %llu datagrams in, "
+	    "dropped:", (unsigned long long)udp_chan_rekeys(s->chan),
+	    (unsigned long long)st->opened);
+	off = n > 0 ? (size_t)n : 0;
+	for (d = SEAL_OK + 1; d < SEAL_DROP_COUNT && off < len; d++) {
+		if (st->drop[d] == 0)
+			continue;
+		n = snprintf(buf + off, len - off, " %s %llu",
+		    seal_drop_name((enum seal_drop)d),
+		    (unsigned long long)st->drop[d]);
+		off += n > 0 ? (size_t)n : 0;
+	}
+	if (off < len)
+		snprintf(buf + off, len - off, " no-address %llu send %llu "
+		    "limit %llu", (unsigned long long)s->c.drop_no_addr,
+		    (unsigned long long)s->c.drop_udp_send,
+		    (unsigned long long)s->c.drop_tx_limit);
+}
+
 /* One line with what the session moved, for the operator's log. */
 static void
 session_log_summary(const struct session *s)
 {
 	const struct compress_stats *z = s->cz != NULL ?
 	    compress_stats(s->cz) : NULL;
-	char zline[160] = "compression off";
+	char zline[160] = "compression off", uline[400] = "";
 
 	if (z != NULL)
 		snprintf(zline, sizeof(zline), "zlib: %llu of %llu packets "
@@ -735,10 +1119,12 @@ session_log_summary(const struct session *s)
 		    (unsigned long long)(z->compressed + z->raw),
 		    (unsigned long long)z->bytes_in,
 		    (unsigned long long)z->bytes_out);
+	if (s->chan != NULL)
+		session_udp_summary(s, uline, sizeof(uline));
 	log_notice("%ssession with %s lasted %llu s: sent %llu packets "
 	    "(%llu bytes, %llu on the wire), received %llu packets (%llu "
 	    "bytes); %s; dropped %llu (not ready %llu, bad %llu, inflate "
-	    "%llu, device %llu)", session_tag(s), s->peer_str,
+	    "%llu, device %llu)%s", session_tag(s), s->peer_str,
 	    (unsigned long long)((session_now() - s->up_since_ms) / 1000),
 	    (unsigned long long)s->c.tx_packets,
 	    (unsigned long long)s->c.tx_bytes,
@@ -750,7 +1136,7 @@ session_log_summary(const struct session *s)
 	    (unsigned long long)s->c.drop_not_ready,
 	    (unsigned long long)s->c.drop_bad_packet,
 	    (unsigned long long)s->c.drop_inflate,
-	    (unsigned long long)s->c.drop_dev_write);
+	    (unsigned long long)s->c.drop_dev_write, uline);
 }
 
 /*
@@ -770,6 +1156,11 @@ session_teardown(struct session *s)
 	if (s->was_up)
 		session_log_summary(s);
 	session_pause_reads(s);
+	/* No datagram is sent or opened after the session ends. */
+	udp_chan_free(s->chan);
+	s->chan = NULL;
+	udp_sock_free(s->usock_own);
+	s->usock_own = s->usock = NULL;
 	if (s->queues != NULL) {
 		for (i = 0; i < s->dev->nqueues; i++)
 			if (s->queues[i].ev != NULL)
@@ -846,10 +1237,14 @@ session_new(struct event_base *base, enum session_role role,
 	util_sockaddr_parts(peer, s->peer_host, sizeof(s->peer_host),
 	    s->peer_port, sizeof(s->peer_port));
 	util_sockaddr_str(peer, s->peer_str, sizeof(s->peer_str));
+	s->my_rid = session_new_rid();
+	udp_chan_limits(&s->lim);
 	if (cs != NULL) {
 		s->type = cs->type;
-		s->mtu = cs->mtu != 0 ? cs->mtu : SESSION_TCP_MTU;
+		s->udp = cs->proto == CONF_PROTO_UDP;
+		s->cipher = (enum wire_cipher)cs->cipher;
 		s->compress_level = cs->compress;
+		s->mtu = cs->mtu != 0 ? cs->mtu : session_derive_mtu(s);
 	}
 	timers_init(&s->timers, session_now());
 	s->tick = event_new(base, -1, EV_PERSIST, session_tickcb, s);
@@ -931,4 +1326,16 @@ const struct session_counters *
 session_counters(const struct session *s)
 {
 	return &s->c;
+}
+
+void
+session_set_udp(struct session *s, struct udp_sock *u)
+{
+	s->usock = u;
+}
+
+uint32_t
+session_udp_rid(const struct session *s)
+{
+	return s->chan != NULL || s->udp ? s->my_rid : 0;
 }

@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "dev.h"
 #include "log.h"
+#include "udp.h"
 
 enum session_role { SESSION_SERVER, SESSION_CLIENT };
 
@@ -49,6 +50,9 @@ struct session_counters {
 	uint64_t drop_inflate;		/* bomb, corrupt, or zlib flag unasked */
 	uint64_t drop_dev_write;	/* the device refused the write */
 	uint64_t dev_read_errors;
+	uint64_t drop_no_addr;		/* UDP: peer's address not known yet */
+	uint64_t drop_udp_send;		/* UDP: sendto failed (EMSGSIZE, ...) */
+	uint64_t drop_tx_limit;		/* UDP: epoch used up, rekey pending */
 	uint64_t keepalives_sent;
 };
 
@@ -104,5 +108,16 @@ bool session_authenticated(const struct session *s);
 /* True if the tunnel ever came up (for a client's exit status). */
 bool session_was_up(const struct session *s);
 const struct session_counters *session_counters(const struct session *s);
+
+/*
+ * UDP mode: the socket datagrams go out of (the server's shared one);
+ * a client's session makes its own.
+ */
+void session_set_udp(struct session *s, struct udp_sock *u);
+/* The receiver id datagrams to this session carry (0 if none). */
+uint32_t session_udp_rid(const struct session *s);
+/* A datagram for this session (opened in place). */
+void session_udp_input(struct session *s, uint8_t *dgram, size_t len,
+    const struct sockaddr *from, socklen_t fromlen);
 
 #endif

@@ -119,6 +119,19 @@ enum wire_inner_kind {
 };
 #define WIRE_INNER_HDR_LEN 1
 
+/*
+ * The kind byte is encrypted with the payload, so the plaintext payload of
+ * a datagram starts WIRE_UDP_PAYLOAD_OFF bytes in and the smallest valid
+ * datagram (a keepalive) is WIRE_UDP_MIN_LEN bytes.  WIRE_UDP_MAX_LEN caps
+ * what is ever built or opened (the largest UDP payload, rounded up).
+ */
+#define WIRE_UDP_PAYLOAD_OFF (WIRE_UDP_HDR_LEN + WIRE_INNER_HDR_LEN)
+#define WIRE_UDP_MIN_LEN (WIRE_UDP_OVERHEAD + WIRE_INNER_HDR_LEN)
+#define WIRE_UDP_MAX_LEN 65535
+/* AEAD key and nonce; nonce = iv XOR (4 zero bytes || counter, BE). */
+#define WIRE_UDP_KEY_LEN 32
+#define WIRE_UDP_NONCE_LEN 12
+
 /* Data channel key schedule and replay limits (DESIGN.md §5). */
 #define WIRE_REKEY_AFTER_PACKETS (UINT64_C(1) << 26)
 #define WIRE_REJECT_AFTER_PACKETS (UINT64_C(1) << 27)
