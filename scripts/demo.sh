@@ -132,11 +132,25 @@ wait_for 5 ina sh -c "ss -ltn | grep -q 192.0.2.1:5201" || die "iperf3 server di
 inb iperf3 -c 192.0.2.1 -t 5 -f m >"$tmp/iperf3.out" 2>&1 || { cat "$tmp/iperf3.out"; die "iperf3 failed"; }
 grep -E "sender|receiver" "$tmp/iperf3.out"
 rate=$(awk '/receiver/ { print $(NF-2), $(NF-1) }' "$tmp/iperf3.out")
-echo "tapline over TCP: $rate through the tunnel"
+echo "tapline over UDP (AES-256-GCM): $rate through the tunnel"
 
 stop_all
 step "the session counters each side logged when it closed"
 grep -h "lasted" "$tmp/server.log" "$tmp/client.log"
+
+step "the same over TCP (proto = \"tcp\" on the server's session; the client follows)"
+sed -i 's|^\(  proto = \)"udp";|\1"tcp";|' "$tmp/server.conf"
+grep -q 'proto = "tcp"' "$tmp/server.conf" || die "could not switch to tcp"
+: >"$tmp/server.log"
+: >"$tmp/client.log"
+run_tunnel
+ip netns exec "$nsa" iperf3 -s -1 -B 192.0.2.1 >"$tmp/iperf3-server.out" 2>&1 &
+pids+=($!)
+wait_for 5 ina sh -c "ss -ltn | grep -q 192.0.2.1:5201" || die "iperf3 server did not start"
+inb iperf3 -c 192.0.2.1 -t 3 -f m >"$tmp/iperf3.out" 2>&1 || { cat "$tmp/iperf3.out"; die "iperf3 over tcp failed"; }
+tcprate=$(awk '/receiver/ { print $(NF-2), $(NF-1) }' "$tmp/iperf3.out")
+echo "tapline over TCP: $tcprate through the tunnel"
+stop_all
 
 step "again with compression on the server's session (compress = \"zlib:1\"; the client follows)"
 sed -i 's|^\(  compress = \)"no";|\1"zlib:1";|' "$tmp/server.conf"
@@ -150,4 +164,4 @@ inb ping -q -c 20 -i 0.05 -s 1200 192.0.2.1 || die "no ping with compression on"
 stop_all
 grep -h "lasted" "$tmp/server.log" "$tmp/client.log"
 
-step "demo done: a tunnel between two namespaces, pinged, measured (${rate:-?}), compressed, closed cleanly"
+step "demo done: a tunnel between two namespaces, pinged, measured (udp ${rate:-?}, tcp ${tcprate:-?}), compressed, closed cleanly"

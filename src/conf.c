@@ -29,6 +29,7 @@
 #include <openssl/crypto.h>
 
 #include "conf.h"
+#include "transport-udp.h"
 #include "log.h"
 #include "util.h"
 
@@ -2358,7 +2359,15 @@ conf_print_session(const struct conf_session *s, FILE *out)
 		fprintf(out, "  compress: no\n");
 	else
 		fprintf(out, "  compress: zlib:%d\n", s->compress);
-	fprintf(out, "  cipher: %s\n", conf_cipher_name(s->cipher));
+	if (s->cipher == CONF_CIPHER_AUTO)
+		fprintf(out, "  cipher: auto (here: %s%s)\n",
+		    udp_cipher_auto() == WIRE_CIPHER_AES_256_GCM ?
+		    "aes-256-gcm" : "chacha20-poly1305",
+		    udp_cipher_auto() == WIRE_CIPHER_AES_256_GCM ?
+		    ", the CPU has AES instructions" :
+		    ", no AES instructions");
+	else
+		fprintf(out, "  cipher: %s\n", conf_cipher_name(s->cipher));
 	fprintf(out, "  device: %s\n", s->device[0] != '\0' ? s->device :
 	    s->type == DEV_TAP ? "(kernel chooses tap%d)" :
 	    "(kernel chooses tun%d)");
