@@ -1055,13 +1055,8 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 		log_debug("%sTLS key update", session_tag(s));
 		break;
 	case TIMERS_PEER_DEAD:
-		if (s->chan != NULL && s->udp_rx == 0)
-			log_warnx("%sno UDP datagram from %s in %d s: UDP "
-			    "blocked? try proto = \"tcp\"", session_tag(s),
-			    s->peer_str, s->cs->timeout);
-		else
-			log_notice("%snothing heard from %s for %d s, closing",
-			    session_tag(s), s->peer_str, s->cs->timeout);
+		log_notice("%snothing heard from %s for %d s, closing",
+		    session_tag(s), s->peer_str, s->cs->timeout);
 		session_close(s, WIRE_CLOSE_TIMEOUT, "peer silent");
 		break;
 	}
@@ -1155,6 +1150,13 @@ session_teardown(struct session *s)
 	}
 	if (s->was_up)
 		session_log_summary(s);
+	/* Whichever side ends it, a session that never got one datagram
+	 * through most likely ran over a path that drops UDP. */
+	if (s->was_up && s->chan != NULL && s->udp_rx == 0)
+		log_warnx("%sno UDP datagram from %s arrived in %llu s: UDP "
+		    "blocked? try proto = \"tcp\"", session_tag(s),
+		    s->peer_str, (unsigned long long)((session_now() -
+		    s->up_since_ms) / 1000));
 	session_pause_reads(s);
 	/* No datagram is sent or opened after the session ends. */
 	udp_chan_free(s->chan);
