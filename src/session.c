@@ -21,6 +21,7 @@
 #include "netcfg.h"
 #include "script.h"
 #include "session.h"
+#include "shaper.h"
 #include "timers.h"
 #include "transport.h"
 #include "transport-udp.h"
@@ -53,6 +54,10 @@ struct session {
 	bool authenticated;
 	bool was_up;
 	uint64_t up_since_ms;
+	/* For status: when TLS finished and when keys were last renewed. */
+	uint64_t handshake_ms;
+	uint64_t rekey_ms;
+	uint64_t key_updates;	/* TCP mode's KeyUpdates sent */
 
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
@@ -80,6 +85,10 @@ struct session {
 	bool udp_peer_known;
 	uint64_t udp_rx;	/* datagrams that authenticated */
 	struct seal_limits lim;
+
+	/* speed: UDP mode's buckets (TCP mode uses libevent's). */
+	struct shaper shape_in, shape_out;
+	struct event *shape_ev;
 
 	struct dev own_dev;	/* the device, unless kept by the client */
 	struct dev *dev;	/* &own_dev or the client's kept device */
@@ -389,6 +398,22 @@ session_dev_read_udp(struct session *s, int fd)
 			}
 		}
 		session_udp_send(s, kind, (size_t)n);
+		/* speed: when the bucket is in debt, stop reading the device
+		 * until it is paid; the tun queue holds what comes. */
+		if (shaper_on(&s->shape_out)) {
+			uint64_t now = session_now();
+			uint32_t wait;
+
+			(void)shaper_take(&s->shape_out,
+			    (uint32_t)n + WIRE_UDP_MIN_LEN, now);
+			if ((wait = shaper_wait_ms(&s->shape_out, now)) > 0) {
+				session_pause_reads(s);
+				event_add(s->shape_ev, &(struct timeval){
+				    .tv_sec = wait / 1000,
+				    .tv_usec = (wait % 1000) * 1000 });
+				break;
+			}
+		}
 	}
 	session_udp_maybe_rekey(s);
 }
@@ -464,6 +489,30 @@ session_send_hello(struct session *s, uint8_t type)
 }
 
 static void
+session_shape_resumecb(evutil_socket_t fd, short what, void *arg)
+{
+	session_resume_reads(arg);
+}
+
+/* speed = "IN:OUT" in kbit/s, each side by its own file (as vtund). */
+static void
+session_start_shaping(struct session *s)
+{
+	uint64_t now = session_now();
+
+	if (s->cs->speed_in == 0 && s->cs->speed_out == 0)
+		return;
+	if (!s->udp) {
+		if (transport_set_rate(s->t, s->cs->speed_in,
+		    s->cs->speed_out) != 0)
+			log_warnx("%scannot limit the speed", session_tag(s));
+		return;
+	}
+	shaper_init(&s->shape_in, s->cs->speed_in, now);
+	shaper_init(&s->shape_out, s->cs->speed_out, now);
+}
+
+static void
 session_up_done(int result, void *arg)
 {
 	struct session *s = arg;
@@ -490,6 +539,7 @@ session_up_done(int result, void *arg)
 	s->state = SESSION_UP;
 	s->was_up = true;
 	s->up_since_ms = session_now();
+	session_start_shaping(s);
 	timers_set_liveness(&s->timers, s->cs->keepalive, s->cs->timeout);
 	timers_set_phase(&s->timers, TIMERS_UP, session_now());
 	session_resume_reads(s);
@@ -692,6 +742,12 @@ session_udp_input(struct session *s, uint8_t *dgram, size_t len,
 	}
 	if (op.kind == WIRE_INNER_KEEPALIVE)
 		return;
+	/* speed, incoming: a datagram over the rate is dropped (the inner
+	 * flows slow down as they would on a slower link). */
+	if (!shaper_take(&s->shape_in, (uint32_t)len, session_now())) {
+		s->c.drop_shaped++;
+		return;
+	}
 	session_deliver(s, op.payload, op.payload_len,
 	    op.kind == WIRE_INNER_ZLIB);
 }
@@ -822,6 +878,7 @@ session_rx_rekey(struct session *s, const uint8_t *body, size_t len)
 		return -1;
 	}
 	(void)transport_send(s->t, WIRE_REKEY_ACK, 0, ack, sizeof(ack));
+	s->rekey_ms = session_now();
 	log_info("%srekey: epoch %llu keys ready", session_tag(s),
 	    (unsigned long long)pkt_load64(ack));
 	return 0;
@@ -841,6 +898,7 @@ session_rx_rekey_ack(struct session *s, const uint8_t *body, size_t len)
 		return -1;
 	}
 	session_udp_send(s, WIRE_INNER_KEEPALIVE, 0);
+	s->rekey_ms = session_now();
 	log_info("%srekey: sending under epoch %llu", session_tag(s),
 	    (unsigned long long)pkt_load64(body));
 	return 0;
@@ -915,6 +973,7 @@ session_connectedcb(void *arg)
 		}
 	}
 	s->authenticated = true;
+	s->handshake_ms = session_now();
 	/* From here on a refusal reaches the peer as a CLOSE frame. */
 	s->state = SESSION_HELLO;
 	timers_set_phase(&s->timers, TIMERS_HELLO, session_now());
@@ -1052,6 +1111,8 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 		    SSL_KEY_UPDATE_REQUESTED) != 1)
 			log_ssl_errors(LOG_WARNING, s->cs->name);
 		timers_on_key_update(&s->timers, session_now());
+		s->rekey_ms = session_now();
+		s->key_updates++;
 		log_debug("%sTLS key update", session_tag(s));
 		break;
 	case TIMERS_PEER_DEAD:
@@ -1158,6 +1219,8 @@ session_teardown(struct session *s)
 		    s->peer_str, (unsigned long long)((session_now() -
 		    s->up_since_ms) / 1000));
 	session_pause_reads(s);
+	if (s->shape_ev != NULL)
+		evtimer_del(s->shape_ev);
 	/* No datagram is sent or opened after the session ends. */
 	udp_chan_free(s->chan);
 	s->chan = NULL;
@@ -1251,8 +1314,10 @@ session_new(struct event_base *base, enum session_role role,
 	timers_init(&s->timers, session_now());
 	s->tick = event_new(base, -1, EV_PERSIST, session_tickcb, s);
 	s->reap = event_new(base, -1, 0, session_reapcb, s);
+	s->shape_ev = evtimer_new(base, session_shape_resumecb, s);
 	s->t = transport_new(bev, &session_transport_cbs, s);
-	if (s->tick == NULL || s->reap == NULL || s->t == NULL) {
+	if (s->tick == NULL || s->reap == NULL || s->shape_ev == NULL ||
+	    s->t == NULL) {
 		if (s->t == NULL)
 			bufferevent_free(bev);
 		session_free(s);
@@ -1279,6 +1344,8 @@ session_free(struct session *s)
 		event_free(s->tick);
 	if (s->reap != NULL)
 		event_free(s->reap);
+	if (s->shape_ev != NULL)
+		event_free(s->shape_ev);
 	transport_free(s->t);
 	compress_free(s->cz);
 	if (s->dev == &s->own_dev)
@@ -1340,4 +1407,31 @@ uint32_t
 session_udp_rid(const struct session *s)
 {
 	return s->chan != NULL || s->udp ? s->my_rid : 0;
+}
+
+void
+session_info(const struct session *s, struct session_info *info)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = transport_fd(s->t);
+
+	memset(info, 0, sizeof(*info));
+	/* A client's connect(2) may still be under way in the TLS state. */
+	info->connected = s->role == SESSION_SERVER || (fd >= 0 &&
+	    getpeername(fd, (struct sockaddr *)&ss, &len) == 0);
+	info->udp = s->udp;
+	if (s->udp && (s->chan != NULL || s->was_up))
+		info->cipher = seal_cipher_name(s->cipher);
+	if (s->dev_ready)
+		info->device = s->dev->name;
+	if (s->state == SESSION_UP)
+		info->up_since_ms = s->up_since_ms;
+	info->handshake_ms = s->handshake_ms;
+	info->rekey_ms = s->rekey_ms;
+	info->rekeys = s->chan != NULL ? udp_chan_rekeys(s->chan) :
+	    s->key_updates;
+	info->compress_level = s->cz != NULL ? s->compress_level : 0;
+	info->z = s->cz != NULL ? compress_stats(s->cz) : NULL;
+	info->seal = s->chan != NULL ? udp_chan_stats(s->chan) : NULL;
 }

@@ -53,6 +53,7 @@ struct session_counters {
 	uint64_t drop_no_addr;		/* UDP: peer's address not known yet */
 	uint64_t drop_udp_send;		/* UDP: sendto failed (EMSGSIZE, ...) */
 	uint64_t drop_tx_limit;		/* UDP: epoch used up, rekey pending */
+	uint64_t drop_shaped;		/* UDP: over the incoming speed limit */
 	uint64_t keepalives_sent;
 };
 
@@ -108,6 +109,26 @@ bool session_authenticated(const struct session *s);
 /* True if the tunnel ever came up (for a client's exit status). */
 bool session_was_up(const struct session *s);
 const struct session_counters *session_counters(const struct session *s);
+
+struct compress_stats;
+struct seal_stats;
+
+/* What the status command shows beyond the counters (control.c). */
+struct session_info {
+	bool connected;		/* the TCP connection is established */
+	bool udp;		/* packets in datagrams (as agreed so far) */
+	const char *cipher;	/* UDP mode's AEAD once agreed, else NULL */
+	const char *device;	/* NULL until the device is ready */
+	uint64_t up_since_ms;	/* util_now_ms() clock; 0 = not up */
+	uint64_t handshake_ms;	/* TLS handshake done; 0 = not yet */
+	uint64_t rekey_ms;	/* last UDP epoch or TLS KeyUpdate; 0 = none */
+	uint64_t rekeys;
+	int compress_level;	/* 0 = off */
+	const struct compress_stats *z;	/* NULL when off */
+	const struct seal_stats *seal;	/* NULL without a UDP channel */
+};
+/* Fill info; its pointers are valid until the loop runs again. */
+void session_info(const struct session *s, struct session_info *info);
 
 /*
  * UDP mode: the socket datagrams go out of (the server's shared one);

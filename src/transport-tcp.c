@@ -39,6 +39,7 @@ struct transport {
 	enum transport_state state;
 	bool congested;
 	struct event *linger;
+	struct ev_token_bucket_cfg *rate;
 	struct transport_stats stats;
 
 	/* DATA frames waiting to go to TLS as one extent. */
@@ -252,6 +253,8 @@ transport_free(struct transport *t)
 		return;
 	event_free(t->linger);
 	bufferevent_free(t->bev);
+	if (t->rate != NULL)
+		ev_token_bucket_cfg_free(t->rate);
 	OPENSSL_cleanse(t->stage, t->staged);
 	free(t);
 }
@@ -340,6 +343,33 @@ transport_close(struct transport *t)
 		event_add(t->linger, &(struct timeval){
 		    .tv_sec = TRANSPORT_LINGER_MS / 1000,
 		    .tv_usec = (TRANSPORT_LINGER_MS % 1000) * 1000 });
+}
+
+/* Refill every 50 ms, so that shaping is smooth rather than per second. */
+#define TRANSPORT_RATE_TICK_MS 50
+
+int
+transport_set_rate(struct transport *t, uint32_t in_kbit, uint32_t out_kbit)
+{
+	const struct timeval tick = { 0, TRANSPORT_RATE_TICK_MS * 1000 };
+	size_t rin = EV_RATE_LIMIT_MAX, rout = EV_RATE_LIMIT_MAX;
+
+	if (in_kbit == 0 && out_kbit == 0)
+		return 0;
+	/* kbit/s into bytes per tick. */
+	if (in_kbit != 0)
+		rin = (size_t)in_kbit * 1000 / 8 * TRANSPORT_RATE_TICK_MS /
+		    1000 + 1;
+	if (out_kbit != 0)
+		rout = (size_t)out_kbit * 1000 / 8 * TRANSPORT_RATE_TICK_MS /
+		    1000 + 1;
+	/* A burst of one TLS record more than a tick's worth. */
+	t->rate = ev_token_bucket_cfg_new(rin, in_kbit != 0 ? rin + 16384 :
+	    rin, rout, out_kbit != 0 ? rout + 16384 : rout, &tick);
+	if (t->rate == NULL || bufferevent_set_rate_limit(t->bev,
+	    t->rate) != 0)
+		return -1;
+	return 0;
 }
 
 const struct transport_stats *

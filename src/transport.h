@@ -83,6 +83,15 @@ bool transport_congested(const struct transport *t);
  */
 void transport_close(struct transport *t);
 
+/*
+ * Shape the stream with libevent's rate limiting (the `speed` setting):
+ * in_kbit limits what we read (the peer then backs off through TCP),
+ * out_kbit what we write (our device reads pause through backpressure).
+ * 0 = unlimited.  0, or -1 if libevent refused.
+ */
+int transport_set_rate(struct transport *t, uint32_t in_kbit,
+    uint32_t out_kbit);
+
 /* Bytes and frames both ways, for counters. */
 struct transport_stats {
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
