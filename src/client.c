@@ -32,6 +32,9 @@
 struct client {
 	struct event_base *base;
 	const struct conf *conf;
+	const struct conf *conf_first;	/* main's; later ones are ours */
+	struct conf **old_confs;	/* replaced by reloads, freed at exit */
+	size_t nold_confs;
 	const struct conf_session *cs;
 	const struct cli *cli;
 	const char *server;
@@ -263,6 +266,72 @@ client_stop_deadlinecb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(cl->base, NULL);
 }
 
+/*
+ * SIGHUP: re-read the file.  Unchanged settings: nothing happens.
+ * Changed: the session closes and reconnects at once with the new ones.
+ * A bad file, or one without our session, changes nothing.
+ */
+static void
+client_reload(struct client *cl)
+{
+	struct conf_diag diag = { 0 };
+	const struct conf_session *ncs;
+	struct handshake_client *hc;
+	struct conf *nc, **olds;
+	char err[256];
+	size_t i;
+
+	log_notice("SIGHUP: reloading %s", cl->conf->path);
+	nc = conf_load(cl->conf->path, &diag);
+	for (i = 0; i < diag.nwarnings; i++)
+		log_warnx("reload: %s", diag.warnings[i]);
+	for (i = 0; i < diag.nerrors; i++)
+		log_err("reload: %s", diag.errors[i]);
+	conf_diag_free(&diag);
+	if (nc == NULL) {
+		log_err("reload: %s has errors; the running configuration "
+		    "stays", cl->conf->path);
+		return;
+	}
+	ncs = conf_session_find(nc, cl->cs->name);
+	olds = realloc(cl->old_confs, (cl->nold_confs + 1) * sizeof(*olds));
+	if (ncs == NULL || olds == NULL) {
+		log_err("reload: %s; the running configuration stays",
+		    ncs == NULL ? "the session is no longer in the file" :
+		    "out of memory");
+		if (olds != NULL)
+			cl->old_confs = olds;
+		conf_free(nc);
+		return;
+	}
+	cl->old_confs = olds;
+	if (conf_session_equal(cl->cs, ncs)) {
+		if (cl->s != NULL)
+			session_set_conf(cl->s, ncs);
+		log_notice("reloaded: %s unchanged", ncs->name);
+	} else {
+		if ((hc = handshake_client_new(ncs, err, sizeof(err))) ==
+		    NULL) {
+			log_err("reload: %s; the running configuration stays",
+			    err);
+			conf_free(nc);
+			return;
+		}
+		handshake_client_free(cl->hc);
+		cl->hc = hc;
+		log_notice("reloaded: %s changed; reconnecting", ncs->name);
+		cl->attempt = 0;
+		if (cl->s != NULL)
+			session_close(cl->s, WIRE_CLOSE_SHUTDOWN,
+			    "configuration changed");
+	}
+	cl->cs = ncs;
+	cl->persist = cl->cli->persist || ncs->persist != CONF_PERSIST_NO;
+	if (cl->conf != cl->conf_first)
+		cl->old_confs[cl->nold_confs++] = (struct conf *)cl->conf;
+	cl->conf = nc;
+}
+
 /* SIGTERM/SIGINT: send CLOSE, let down commands run, exit 0. */
 static void
 client_signalcb(evutil_socket_t sig, short what, void *arg)
@@ -270,8 +339,8 @@ client_signalcb(evutil_socket_t sig, short what, void *arg)
 	struct client *cl = arg;
 
 	if (sig == SIGHUP) {
-		log_notice("SIGHUP: reloading is not available in this "
-		    "build; restart tapline to apply a changed config");
+		if (!cl->stopping)
+			client_reload(cl);
 		return;
 	}
 	if (cl->stopping)
@@ -297,7 +366,8 @@ client_run(const struct conf *conf, const struct conf_session *cs,
     const char *server, const struct cli *cli)
 {
 	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
-	struct client cl = { .conf = conf, .cs = cs, .cli = cli,
+	struct client cl = { .conf = conf, .conf_first = conf, .cs = cs,
+		.cli = cli,
 		.server = server, .exit_code = 1 };
 	char err[256];
 	int i;
@@ -350,5 +420,10 @@ out:
 		evdns_base_free(cl.dns, 1);
 	handshake_client_free(cl.hc);
 	event_base_free(cl.base);
+	if (cl.conf != cl.conf_first)
+		conf_free((struct conf *)cl.conf);
+	for (i = 0; i < (int)cl.nold_confs; i++)
+		conf_free(cl.old_confs[i]);
+	free(cl.old_confs);
 	return cl.exit_code;
 }

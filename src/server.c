@@ -40,6 +40,14 @@ struct server_conn {
 struct server {
 	struct event_base *base;
 	const struct conf *conf;
+	const struct conf *conf_first;	/* main's; the others are ours */
+	/*
+	 * Configs replaced by a reload stay allocated until exit: sessions
+	 * that were closing or handshaking may still point into them.  One
+	 * small struct per reload is cheap next to chasing those pointers.
+	 */
+	struct conf **old_confs;
+	size_t nold_confs;
 	const struct cli *cli;
 	struct handshake_server *hs;
 	struct evconnlistener *listener;
@@ -55,6 +63,7 @@ struct server {
 };
 
 static void server_gonecb(struct session *s, void *arg);
+static void server_warn_sessions(const struct conf *conf);
 
 /* Same address (ignoring the port) as another peer? */
 static bool
@@ -106,11 +115,23 @@ server_authenticatedcb(struct session *s, const struct conf_session *cs,
 	struct server_conn *self = arg, *c, *next;
 	struct server *srv = self->srv;
 
+	const struct conf_session *cur;
+
 	if (srv->stopping) {
 		*reason = WIRE_CLOSE_SHUTDOWN;
 		*msg = "server is stopping";
 		return -1;
 	}
+	/* A reload during the handshake: hold the peer to the new file. */
+	cur = conf_session_find(srv->conf, cs->name);
+	if (cur == NULL || !conf_session_equal(cur, cs)) {
+		*reason = WIRE_CLOSE_REFUSED;
+		*msg = "configuration changed; try again";
+		return -1;
+	}
+	if (cur != cs)
+		session_set_conf(s, cur);
+	cs = cur;
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->s == s || session_conf(c->s) != cs ||
@@ -337,6 +358,84 @@ server_stop_deadlinecb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(srv->base, NULL);
 }
 
+/*
+ * SIGHUP: read the file off to the side; if it is good, sessions whose
+ * settings did not change go on untouched (not a packet lost), changed
+ * ones are closed (their clients reconnect and get the new settings),
+ * removed ones are closed, added ones can connect.  A bad file changes
+ * nothing.  Listen address and port need a restart.
+ */
+static void
+server_reload(struct server *srv)
+{
+	struct conf_diag diag = { 0 };
+	struct server_conn *c, *next;
+	struct handshake_server *hs;
+	const struct conf_session *cs, *ncs;
+	struct conf *nc, **olds;
+	size_t i, kept = 0, closed = 0;
+	char err[256];
+
+	log_notice("SIGHUP: reloading %s", srv->conf->path);
+	nc = conf_load(srv->conf->path, &diag);
+	for (i = 0; i < diag.nwarnings; i++)
+		log_warnx("reload: %s", diag.warnings[i]);
+	for (i = 0; i < diag.nerrors; i++)
+		log_err("reload: %s", diag.errors[i]);
+	conf_diag_free(&diag);
+	if (nc == NULL) {
+		log_err("reload: %s has errors; the running configuration "
+		    "stays", srv->conf->path);
+		return;
+	}
+	hs = nc->nsessions > 0 ? handshake_server_reload(nc, srv->hs, err,
+	    sizeof(err)) : NULL;
+	olds = realloc(srv->old_confs, (srv->nold_confs + 1) *
+	    sizeof(*olds));
+	if (hs == NULL || olds == NULL) {
+		log_err("reload: %s; the running configuration stays",
+		    hs == NULL ? (nc->nsessions == 0 ? "no session left" :
+		    err) : "out of memory");
+		if (olds != NULL)
+			srv->old_confs = olds;
+		handshake_server_free(hs);
+		conf_free(nc);
+		return;
+	}
+	srv->old_confs = olds;
+	if (nc->options.port != srv->conf->options.port ||
+	    strcmp(nc->options.listen, srv->conf->options.listen) != 0)
+		log_warnx("reload: options.port and options.listen take "
+		    "effect at the next restart");
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		cs = session_conf(c->s);
+		if (cs == NULL || session_state(c->s) == SESSION_CLOSING)
+			continue;
+		ncs = conf_session_find(nc, cs->name);
+		if (ncs != NULL && conf_session_equal(cs, ncs)) {
+			session_set_conf(c->s, ncs);
+			kept++;
+			continue;
+		}
+		log_notice("%s: %s by the reload; closing it", cs->name,
+		    ncs == NULL ? "removed" : "changed");
+		session_close(c->s, WIRE_CLOSE_SHUTDOWN, ncs == NULL ?
+		    "session removed from the server's configuration" :
+		    "configuration changed");
+		closed++;
+	}
+	handshake_server_free(srv->hs);
+	srv->hs = hs;
+	if (srv->conf != srv->conf_first)
+		srv->old_confs[srv->nold_confs++] = (struct conf *)srv->conf;
+	srv->conf = nc;
+	server_warn_sessions(nc);
+	log_notice("reloaded: %zu session%s defined, %zu running unchanged, "
+	    "%zu closed", nc->nsessions, nc->nsessions == 1 ? "" : "s",
+	    kept, closed);
+}
+
 /* SIGTERM/SIGINT: CLOSE every session, run down commands, exit 0. */
 static void
 server_signalcb(evutil_socket_t sig, short what, void *arg)
@@ -345,8 +444,8 @@ server_signalcb(evutil_socket_t sig, short what, void *arg)
 	struct server_conn *c, *next;
 
 	if (sig == SIGHUP) {
-		log_notice("SIGHUP: reloading is not available in this "
-		    "build; restart tapline to apply a changed config");
+		if (!srv->stopping)
+			server_reload(srv);
 		return;
 	}
 	if (srv->stopping)
@@ -384,7 +483,7 @@ int
 server_run(const struct conf *conf, const struct cli *cli)
 {
 	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
-	struct server srv = { .conf = conf, .cli = cli };
+	struct server srv = { .conf = conf, .conf_first = conf, .cli = cli };
 	struct server_conn *c;
 	char err[256];
 	int i, rc = 1;
@@ -441,5 +540,10 @@ out:
 		event_free(srv.stop_deadline);
 	handshake_server_free(srv.hs);
 	event_base_free(srv.base);
+	if (srv.conf != srv.conf_first)
+		conf_free((struct conf *)srv.conf);
+	for (i = 0; i < (int)srv.nold_confs; i++)
+		conf_free(srv.old_confs[i]);
+	free(srv.old_confs);
 	return rc;
 }

@@ -1379,6 +1379,12 @@ session_peer_addr(const struct session *s, socklen_t *len)
 	return (const struct sockaddr *)&s->peer;
 }
 
+void
+session_set_conf(struct session *s, const struct conf_session *cs)
+{
+	s->cs = cs;
+}
+
 bool
 session_authenticated(const struct session *s)
 {

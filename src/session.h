@@ -100,6 +100,11 @@ void session_close(struct session *s, uint8_t reason, const char *msg);
 enum session_state session_state(const struct session *s);
 /* The configured session, once known (server: after the handshake). */
 const struct conf_session *session_conf(const struct session *s);
+/*
+ * A reload found this session's settings unchanged: from now on read
+ * them from the new config (cs must be equal by conf_session_equal).
+ */
+void session_set_conf(struct session *s, const struct conf_session *cs);
 /* "198.51.100.2:40312" or "[2001:db8:1::2]:40312". */
 const char *session_peer(const struct session *s);
 const struct sockaddr *session_peer_addr(const struct session *s,
