@@ -9,7 +9,9 @@ packages=(
 	gcc make autoconf automake pkg-config
 	libevent-dev libssl-dev zlib1g-dev libconfig-dev
 	# tests
-	libcmocka-dev iproute2 iputils-ping procps netcat-openbsd
+	libcmocka-dev iproute2 iputils-ping procps netcat-openbsd jq
+	# tests: systemd-analyze verify on the units; the Debian package build
+	systemd build-essential debhelper dpkg-dev
 	# demo
 	iperf3
 )

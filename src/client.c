@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -18,8 +19,10 @@
 #include <openssl/ssl.h>
 
 #include "client.h"
+#include "control.h"
 #include "handshake.h"
 #include "log.h"
+#include "notify.h"
 #include "script.h"
 #include "session.h"
 #include "timers.h"
@@ -57,6 +60,9 @@ struct client {
 	struct event *retry;
 	struct event *sig[3];
 	struct event *stop_deadline;
+	struct event *watchdog;	/* systemd's WatchdogSec, or NULL */
+	struct control *ctl;	/* the status socket and SIGUSR1 */
+	uint64_t retry_at_ms;	/* for status: when the retry timer fires */
 };
 
 static void client_attempt(struct client *cl);
@@ -104,6 +110,8 @@ client_schedule_retry(struct client *cl)
 	if (cl->attempt < 16)
 		cl->attempt++;
 	log_notice("%s: reconnecting in %.1f s", cl->cs->name, ms / 1000.0);
+	notify_status("reconnecting in %.1f s", ms / 1000.0);
+	cl->retry_at_ms = util_now_ms() + ms;
 	event_add(cl->retry, &(struct timeval){ .tv_sec = ms / 1000,
 	    .tv_usec = (ms % 1000) * 1000 });
 }
@@ -115,6 +123,7 @@ client_upcb(struct session *s, void *arg)
 
 	cl->up_since_ms = util_now_ms();
 	cl->ever_up = true;
+	notify_status("connected to %s", session_peer(s));
 }
 
 static void
@@ -209,6 +218,7 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 	}
 	util_sockaddr_str(res->ai_addr, where, sizeof(where));
 	log_info("%s: connecting to %s", cl->cs->name, where);
+	notify_status("connecting to %s", where);
 	if ((fd = client_socket(cl, res, where)) == -1)
 		goto failed;
 	ssl = handshake_client_ssl_new(cl->hc);
@@ -339,8 +349,11 @@ client_signalcb(evutil_socket_t sig, short what, void *arg)
 	struct client *cl = arg;
 
 	if (sig == SIGHUP) {
-		if (!cl->stopping)
+		if (!cl->stopping) {
+			notify_reloading();
 			client_reload(cl);
+			notify_ready();
+		}
 		return;
 	}
 	if (cl->stopping)
@@ -348,6 +361,7 @@ client_signalcb(evutil_socket_t sig, short what, void *arg)
 	log_notice("%s: %s, closing", cl->cs->name, strsignal((int)sig));
 	cl->stopping = true;
 	cl->exit_code = 0;
+	notify_stopping();
 	event_add(cl->stop_deadline,
 	    &(struct timeval){ .tv_sec = CLIENT_STOP_GRACE_S });
 	evtimer_del(cl->retry);
@@ -361,6 +375,34 @@ client_signalcb(evutil_socket_t sig, short what, void *arg)
 		client_finish(cl);
 }
 
+/* The status report: the one session, also between two attempts. */
+static void
+client_collect(struct control_report *r, void *arg)
+{
+	struct client *cl = arg;
+	struct control_session *e;
+	uint64_t now = util_now_ms();
+
+	if ((e = control_report_add(r)) == NULL)
+		return;
+	if (cl->s != NULL) {
+		control_session_fill(e, cl->s, now);
+		return;
+	}
+	e->name = cl->cs->name;
+	e->peer = cl->server;	/* no address yet: the name it resolves */
+	e->udp = cl->cs->proto == CONF_PROTO_UDP;
+	if (cl->stopping || cl->down != NULL) {
+		e->state = CONTROL_CLOSING;
+	} else if (evtimer_pending(cl->retry, NULL)) {
+		e->state = CONTROL_RECONNECTING;
+		e->retry_in_ms = cl->retry_at_ms > now ?
+		    cl->retry_at_ms - now : 0;
+	} else {
+		e->state = CONTROL_CONNECTING;
+	}
+}
+
 int
 client_run(const struct conf *conf, const struct conf_session *cs,
     const char *server, const struct cli *cli)
@@ -369,7 +411,7 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 	struct client cl = { .conf = conf, .conf_first = conf, .cs = cs,
 		.cli = cli,
 		.server = server, .exit_code = 1 };
-	char err[256];
+	char err[256], ctlpath[PATH_MAX];
 	int i;
 
 	cl.persist = cli->persist || cs->persist != CONF_PERSIST_NO;
@@ -398,7 +440,15 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 		if (cl.sig[i] == NULL || evsignal_add(cl.sig[i], NULL) != 0)
 			goto out;
 	}
+	control_client_path(conf->options.control, cs->name, ctlpath,
+	    sizeof(ctlpath));
+	cl.ctl = control_new(cl.base, ctlpath, client_collect,
+	    &cl);
+	/* A numeric server is tried at once: its news must come last. */
+	notify_status("connecting to %s", server);
 	client_attempt(&cl);
+	notify_ready();
+	cl.watchdog = notify_watchdog_new(cl.base);
 	if (event_base_dispatch(cl.base) == -1)
 		log_err("event loop failed");
 out:
@@ -416,8 +466,11 @@ out:
 		event_free(cl.retry);
 	if (cl.stop_deadline != NULL)
 		event_free(cl.stop_deadline);
+	if (cl.watchdog != NULL)
+		event_free(cl.watchdog);
 	if (cl.dns != NULL)
 		evdns_base_free(cl.dns, 1);
+	control_free(cl.ctl);
 	handshake_client_free(cl.hc);
 	event_base_free(cl.base);
 	if (cl.conf != cl.conf_first)

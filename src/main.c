@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "cli.h"
 #include "client.h"
 #include "conf.h"
+#include "control.h"
 #include "key.h"
 #include "log.h"
 #include "server.h"
@@ -102,38 +104,39 @@ out:
 }
 
 /*
- * The status socket arrives with the operations work; until then say
- * plainly that nothing answers rather than pretend.
+ * tapline status: ask the running daemon through its socket (control.c)
+ * and print its answer.
  */
 static int
 main_status(const struct cli *c)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct conf_diag diag = { 0 };
+	char base[PATH_MAX], path[PATH_MAX], err[512];
 	struct conf *conf;
-	char path[sizeof(sun.sun_path)];
-	int fd, rc = 1;
+	struct stat st;
+	int rc;
 
 	/* The socket path is a config setting; fall back to its default
 	 * when the file cannot be read (status should still work). */
 	conf = conf_load(c->config, &diag);
-	util_strlcpy(path, conf != NULL ? conf->options.control :
-	    CONF_DEFAULT_CONTROL, sizeof(path));
+	util_strlcpy(base, conf != NULL ? conf->options.control :
+	    CONF_DEFAULT_CONTROL, sizeof(base));
 	conf_free(conf);
 	conf_diag_free(&diag);
-	util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr,
-		    "tapline: status: cannot connect to %s: %s (is tapline "
-		    "running?)\n", path, strerror(errno));
-	} else {
-		fprintf(stderr, "tapline: status: this build cannot query "
-		    "%s yet\n", path);
+	/* A client daemon of that session has its own socket; else ask the
+	 * server (which serves every session of its file). */
+	util_strlcpy(path, base, sizeof(path));
+	if (c->session != NULL) {
+		control_client_path(base, c->session, path, sizeof(path));
+		if (stat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
+			util_strlcpy(path, base, sizeof(path));
 	}
-	if (fd != -1)
-		close(fd);
+	rc = control_query(path, c->session, c->json, stdout, err,
+	    sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "tapline: status: %s%s\n", err,
+		    c->session == NULL ? " (for a client daemon, name its "
+		    "session: tapline status SESSION)" : "");
 	return rc;
 }
 

@@ -17,9 +17,11 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "control.h"
 #include "handshake.h"
 #include "pkt.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 #include "session.h"
 #include "udp.h"
@@ -56,13 +58,17 @@ struct server {
 	struct event *accept_pause;
 	struct event *sig[3];
 	struct event *stop_deadline;
+	struct event *watchdog;	/* systemd's WatchdogSec, or NULL */
+	struct control *ctl;	/* the status socket and SIGUSR1 */
 	TAILQ_HEAD(, server_conn) conns;
+	int nup_told;		/* sessions up in the last STATUS= */
 	bool stopping;
 	struct log_ratelimit rl_cap;
 	struct log_ratelimit rl_preauth;
 };
 
 static void server_gonecb(struct session *s, void *arg);
+static void server_upcb(struct session *s, void *arg);
 static void server_warn_sessions(const struct conf *conf);
 
 /* Same address (ignoring the port) as another peer? */
@@ -161,8 +167,33 @@ server_authenticatedcb(struct session *s, const struct conf_session *cs,
 
 static const struct session_cbs server_session_cbs = {
 	.authenticated = server_authenticatedcb,
+	.up = server_upcb,
 	.gone = server_gonecb,
 };
+
+/* `systemctl status` shows how many tunnels are up; say when it changes. */
+static void
+server_notify_sessions(struct server *srv)
+{
+	const struct server_conn *c;
+	int n = 0;
+
+	TAILQ_FOREACH(c, &srv->conns, entry)
+		if (session_state(c->s) == SESSION_UP)
+			n++;
+	if (n == srv->nup_told)
+		return;
+	srv->nup_told = n;
+	notify_status("%d session%s up", n, n == 1 ? "" : "s");
+}
+
+static void
+server_upcb(struct session *s, void *arg)
+{
+	struct server_conn *c = arg;
+
+	server_notify_sessions(c->srv);
+}
 
 static void
 server_maybe_exit(struct server *srv)
@@ -180,6 +211,7 @@ server_gonecb(struct session *s, void *arg)
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	session_free(s);
 	free(c);
+	server_notify_sessions(srv);
 	server_maybe_exit(srv);
 }
 
@@ -444,8 +476,11 @@ server_signalcb(evutil_socket_t sig, short what, void *arg)
 	struct server_conn *c, *next;
 
 	if (sig == SIGHUP) {
-		if (!srv->stopping)
+		if (!srv->stopping) {
+			notify_reloading();
 			server_reload(srv);
+			notify_ready();
+		}
 		return;
 	}
 	if (srv->stopping)
@@ -453,6 +488,7 @@ server_signalcb(evutil_socket_t sig, short what, void *arg)
 	log_notice("%s: closing %s and exiting", strsignal((int)sig),
 	    TAILQ_EMPTY(&srv->conns) ? "nothing" : "all sessions");
 	srv->stopping = true;
+	notify_stopping();
 	evconnlistener_disable(srv->listener);
 	event_add(srv->stop_deadline,
 	    &(struct timeval){ .tv_sec = SERVER_STOP_GRACE_S });
@@ -476,6 +512,51 @@ server_warn_sessions(const struct conf *conf)
 			log_warnx("%s: compression is on: packet sizes can "
 			    "reveal what the tunnel carries (VORACLE); see "
 			    "tapline.conf(5)", cs->name);
+	}
+}
+
+/*
+ * The status report: every configured session with each of its
+ * connections (several with multi = allow), or alone as waiting; then
+ * connections of sessions a reload removed, still closing.
+ */
+static void
+server_collect(struct control_report *r, void *arg)
+{
+	struct server *srv = arg;
+	const struct conf_session *cs, *scs;
+	struct control_session *e;
+	struct server_conn *c;
+	uint64_t now = util_now_ms();
+	size_t i;
+	bool any;
+
+	r->server = true;
+	for (i = 0; i < srv->conf->nsessions; i++) {
+		cs = &srv->conf->sessions[i];
+		any = false;
+		TAILQ_FOREACH(c, &srv->conns, entry) {
+			scs = session_conf(c->s);
+			if (scs == NULL || strcmp(scs->name, cs->name) != 0)
+				continue;
+			if ((e = control_report_add(r)) == NULL)
+				return;
+			control_session_fill(e, c->s, now);
+			any = true;
+		}
+		if (!any && (e = control_report_add(r)) != NULL) {
+			e->name = cs->name;
+			e->state = CONTROL_WAITING;
+			e->udp = cs->proto == CONF_PROTO_UDP;
+		}
+	}
+	TAILQ_FOREACH(c, &srv->conns, entry) {
+		scs = session_conf(c->s);
+		if (scs == NULL && session_state(c->s) != SESSION_CLOSING)
+			r->unauthenticated++;
+		else if (scs != NULL && conf_session_find(srv->conf,
+		    scs->name) == NULL && (e = control_report_add(r)) != NULL)
+			control_session_fill(e, c->s, now);
 	}
 }
 
@@ -518,10 +599,19 @@ server_run(const struct conf *conf, const struct cli *cli)
 	if (srv.accept_pause == NULL || srv.stop_deadline == NULL ||
 	    server_listen(&srv) != 0)
 		goto out;
+	notify_ready();
+	notify_status("0 sessions up");
+	srv.watchdog = notify_watchdog_new(srv.base);
+	srv.ctl = control_new(srv.base, conf->options.control, server_collect,
+	    &srv);
 	if (event_base_dispatch(srv.base) == -1)
 		log_err("event loop failed");
 	else
 		rc = 0;
+	if (srv.udp_unknown > 0)
+		log_notice("%llu datagrams for no session (too short, or an "
+		    "unknown receiver id) were dropped",
+		    (unsigned long long)srv.udp_unknown);
 out:
 	while ((c = TAILQ_FIRST(&srv.conns)) != NULL) {
 		TAILQ_REMOVE(&srv.conns, c, entry);
@@ -538,6 +628,9 @@ out:
 		event_free(srv.accept_pause);
 	if (srv.stop_deadline != NULL)
 		event_free(srv.stop_deadline);
+	if (srv.watchdog != NULL)
+		event_free(srv.watchdog);
+	control_free(srv.ctl);
 	handshake_server_free(srv.hs);
 	event_base_free(srv.base);
 	if (srv.conf != srv.conf_first)

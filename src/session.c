@@ -106,6 +106,7 @@ struct session {
 
 	struct session_counters c;
 	struct log_ratelimit rl_drop;
+	struct log_ratelimit rl_tx;	/* own limiter: rarer, more telling */
 	struct log_ratelimit *rl_preauth;
 	uint8_t pkt[WIRE_PACKET_MAX];
 	uint8_t dgram[WIRE_UDP_MAX_LEN + WIRE_TAILROOM];
@@ -347,7 +348,7 @@ session_udp_send(struct session *s, uint8_t kind, size_t len)
 	    &outlen, session_now());
 	if (r != 0) {
 		s->c.drop_tx_limit++;
-		log_rl(&s->rl_drop, LOG_WARNING, "%scannot send: the key "
+		log_rl(&s->rl_tx, LOG_WARNING, "%scannot send: the key "
 		    "epoch is used up and no new one is ready yet",
 		    session_tag(s));
 		return;
@@ -712,8 +713,10 @@ session_udp_input(struct session *s, uint8_t *dgram, size_t len,
 		return;
 	d = udp_chan_open(s->chan, dgram, len, max, &op, session_now());
 	if (d != SEAL_OK) {
+		/* Name the datagram's own source: it may not be the peer. */
+		util_sockaddr_str(from, now, sizeof(now));
 		log_rl(&s->rl_drop, LOG_INFO, "%sdropped a datagram from %s: "
-		    "%s", session_tag(s), s->peer_str, seal_drop_name(d));
+		    "%s", session_tag(s), now, seal_drop_name(d));
 		return;
 	}
 	s->udp_rx++;
@@ -1155,7 +1158,7 @@ session_udp_summary(const struct session *s, char *buf, size_t len)
 	}
 	if (off < len)
 		snprintf(buf + off, len - off, " no-address %llu send %llu "
-		    "limit %llu", (unsigned long long)s->c.drop_no_addr,
+		    "tx-limit %llu", (unsigned long long)s->c.drop_no_addr,
 		    (unsigned long long)s->c.drop_udp_send,
 		    (unsigned long long)s->c.drop_tx_limit);
 }
@@ -1295,6 +1298,7 @@ session_new(struct event_base *base, enum session_role role,
 	s->cs = cs;
 	s->dev = keep != NULL ? keep : &s->own_dev;
 	s->rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	s->rl_tx = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	if (peerlen > sizeof(s->peer))
 		peerlen = sizeof(s->peer);
 	memcpy(&s->peer, peer, peerlen);

@@ -73,7 +73,10 @@ udp_chan_limits(struct seal_limits *lim)
 		return;
 	}
 	lim->rekey_after_packets = packets;
-	lim->reject_after_packets = packets * 2;
+	/* Keep the real limits' room for the rekey round trip, which at
+	 * high rates is worth tens of thousands of packets. */
+	lim->reject_after_packets = packets + (packets > 65536 ? packets :
+	    65536);
 	lim->rekey_after_ms = ms;
 	lim->reject_after_ms = ms * 3 / 2;
 	if (lim->grace_ms > ms / 2)
@@ -305,7 +308,9 @@ udp_chan_rekey_answer(struct udp_chan *ch, const uint8_t *body, size_t len,
 	min_gap = ch->lim.rekey_after_ms / 2 < 5000 ?
 	    ch->lim.rekey_after_ms / 2 : 5000;
 	w = seal_rx_window(&ch->rx, cur);
-	busy = ch->lim.rekey_after_packets / 2;	/* REKEY may overtake data */
+	/* A REKEY over TCP may overtake the datagrams queued in the UDP
+	 * socket, so our view of the packet count lags the client's. */
+	busy = ch->lim.rekey_after_packets / 4;
 	if (ch->rekeys > 0 && now_ms - ch->last_rekey_ms < min_gap &&
 	    ch->tx.counter < busy && (w == NULL || replay_highest(w) < busy))
 		return util_err(err, errlen, "REKEY too often");

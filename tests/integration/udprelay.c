@@ -9,6 +9,8 @@
  *	[--dup PCT] [--reorder PCT] [--reorder-depth N]
  *	[--reorder-timeout-ms N] [--corrupt PCT] [--delay-ms N]
  *	[--dir both|up|down] [--src ADDR]... [--max-clients N] [--tcp]
+ *	[--capture-every K] [--capture-max M] [--replay-after N]
+ *	[--replay-src ADDR] [--record FILE]
  *	[--stats FILE] [--ready FILE] [--max-seconds N]
  *	Relay datagrams from clients to --to ("up") and the answers back to
  *	the client they belong to ("down").  Each client address gets its
@@ -21,11 +23,42 @@
  *	new port, and the next --src address if several were given): a NAT
  *	rebinding on demand; SIGHUP resets every TCP connection (both
  *	sides get an RST).  SIGTERM/SIGINT: stats, exit 0.
+ *	Capture and replay (an on-path attacker): every K-th datagram up
+ *	(default 1), at most M of them (default 100), is captured as the
+ *	client sent it, before any fault.  With --replay-after N each
+ *	captured datagram is sent up again, byte for byte, once N further
+ *	datagrams from clients have arrived (0: right after the original;
+ *	counted, not applied: copies still waiting at exit are "pending");
+ *	the copy leaves from the client's upstream socket, or with
+ *	--replay-src from a socket of its own on ADDR (a new source address
+ *	and port, as a spoofer's), whose incoming datagrams are counted as
+ *	replay_answers.  With --record each captured datagram is appended
+ *	to FILE at once (a 2-byte big-endian length, then the bytes), for
+ *	--send --inject.  A copy may overtake an original that a fault
+ *	holds back; then the original is the replay.
  *   udprelay --send ADDR:PORT --count N --size S [--stream ID]
  *	[--interval-us N] [--echo-wait-ms N] [--bind ADDR:PORT] [--stats FILE]
  *	[--max-seconds N]
  *	Send N numbered datagrams of S bytes whose every byte is a function
  *	of (stream, number, size), and count the echoes that come back.
+ *   udprelay --send ADDR:PORT --inject FILE [--interval-us N]
+ *	[--echo-wait-ms N] [--bind ADDR:PORT] [--stats FILE] [--max-seconds N]
+ *	Send every datagram recorded in FILE (by --record) once, in order,
+ *	and count whatever the target sends back ("answers"; ICMP errors
+ *	as "answer_errors").
+ *   udprelay --send ADDR:PORT --flood garbage|header --count N [--seed S]
+ *	[--size MAX] [--rid HEX] [--epoch E] [--interval-us N]
+ *	[--echo-wait-ms N] [--bind ADDR:PORT] [--stats FILE] [--max-seconds N]
+ *	Send N seeded pseudo-random datagrams and count the answers.
+ *	garbage: random bytes, random length 0..MAX (default 1500).
+ *	header: tapline data datagrams (DESIGN.md §5) for receiver id HEX
+ *	in epoch E (default 0), each wrong in one way, drawn at random: half
+ *	"auth" (every header field right, a counter in [2^20, 2^26), a
+ *	random body and tag: only the AEAD can refuse it), and one in
+ *	sixteen each "epoch" (epoch E+128), "flags" and "reserved"
+ *	(nonzero), "type" (not 1), "zero" (counter 0), "limit" (counter >=
+ *	2^63), "short" (16..32 bytes) and "long" (1600..2000 bytes, sent
+ *	fragmented); the stats count each ("flood_auth" ...).
  *   udprelay --sink ADDR:PORT [--echo] [--tcp] [--idle-exit-ms N]
  *	[--stats FILE] [--ready FILE] [--max-seconds N]
  *	Count what arrives: intact, corrupt, duplicated, out of order,
@@ -49,9 +82,13 @@
  * DIR_stale (held for a client since evicted), DIR_send_errors; then
  * clients, clients_total, clients_evicted, client_errors, rebinds,
  * rebind_errors, held, kernel_rcvbuf_errors (UDP receive-queue overflows
- * in the relay's namespace), tcp_*, stats_serial (+1 per write).  The
- * sink's and the sender's ("echo_" prefix): received, intact, corrupt,
- * foreign, duplicates, unique, reordered, max_seq, ...
+ * in the relay's namespace), tcp_*, captured, recorded, replayed,
+ * replay_pending, replay_overflow, replay_stale, replay_errors,
+ * replay_answers, up_rid and up_epoch (receiver id in hex and epoch of
+ * the last datagram up that looked like a tapline one: 16+ bytes, type
+ * 1; "none" before), stats_serial (+1 per write).  The sink's and the
+ * sender's ("echo_" prefix): received, intact, corrupt, foreign,
+ * duplicates, unique, reordered, max_seq, ...
  *
  * Exit status: 0 when stopped by a signal, the time limit or the end of
  * the work; 1 on a socket or file error; 2 on usage.
@@ -109,8 +146,21 @@
 /* Datagram numbers the sink can tell apart (a bitmap of 128 KiB). */
 #define UR_MAX_SEQ (1u << 20)
 #define UR_MAX_SOURCES 16
+/* Captured datagrams waiting to be replayed, and captures in all. */
+#define UR_REPLAY_MAX 4096
+#define UR_CAPTURE_MAX 1000000
+/* The largest --inject file read, and its datagrams. */
+#define UR_INJECT_BYTES (64 << 20)
+/* Flood: the largest garbage datagram by default. */
+#define UR_FLOOD_SIZE 1500
+
+/* The tapline datagram header (DESIGN.md §5), for capture and flood. */
+#define TL_HDR_LEN 16
+#define TL_TYPE_DATA 0x01
 
 enum ur_mode { MODE_RELAY, MODE_SEND, MODE_SINK };
+/* What --send sends: numbered datagrams, a recording, or a flood. */
+enum ur_payload { PAY_NUMBERED, PAY_INJECT, PAY_GARBAGE, PAY_HEADER };
 enum ur_dir { DIR_UP, DIR_DOWN };
 static const char *const dir_name[] = { "up", "down" };
 
@@ -137,6 +187,13 @@ struct opts {
 	long count, size, interval_us, echo_wait_ms, idle_exit_ms;
 	uint32_t stream;
 	bool echo, tcp;
+	/* Capture and replay (relay); inject and flood (send). */
+	long capture_every, capture_max, replay_after;
+	struct endpoint replay_src;
+	const char *record, *inject;
+	enum ur_payload payload;
+	uint32_t rid;
+	long epoch;
 };
 
 /* One client of the relay and the upstream socket that stands for it. */
@@ -186,10 +243,30 @@ struct tcp_conn {
 	struct tcp_pipe up, down;
 };
 
+/* A captured datagram waiting for its replay; data is malloc'd. */
+struct capture {
+	uint8_t *data;
+	size_t len;
+	/* Sent once this many datagrams have come up from clients. */
+	uint64_t due;
+	uint64_t cid;
+	int cidx;
+};
+
 /* The relay: sockets, clients, held datagrams, counters. */
 struct relay {
 	const struct opts *o;
 	int lfd, sigfd, tfd;
+	/* --replay-src's socket (-1: none); --record's file. */
+	int rfd;
+	FILE *rec;
+	/* Captures in order of due (a FIFO, since due only grows). */
+	struct capture caps[UR_REPLAY_MAX];
+	int cap_head, cap_len;
+	uint64_t up_seen, captured, recorded, replayed, replay_overflow;
+	uint64_t replay_stale, replay_errors, replay_answers;
+	uint32_t up_rid;
+	int up_epoch;
 	struct client clients[UR_MAX_CLIENTS];
 	struct dir_state dirs[2];
 	struct slot slots[UR_SLOTS];
@@ -1037,6 +1114,116 @@ relay_next_due(const struct relay *r)
 	return due;
 }
 
+/* Remember the header of a datagram up that looks like tapline's. */
+static void
+relay_note(struct relay *r, const uint8_t *buf, size_t len)
+{
+	if (len < TL_HDR_LEN || buf[0] != TL_TYPE_DATA)
+		return;
+	r->up_epoch = buf[1];
+	r->up_rid = get32(buf + 4);
+}
+
+/* Append a datagram to --record: 2-byte length, then the bytes, flushed
+ * at once so that an injector can use the file while the relay runs. */
+static void
+relay_record(struct relay *r, const uint8_t *buf, size_t len)
+{
+	uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+
+	if (r->rec == NULL || len > 0xffff)
+		return;
+	if (fwrite(hdr, 1, 2, r->rec) != 2 ||
+	    fwrite(buf, 1, len, r->rec) != len || fflush(r->rec) != 0) {
+		fprintf(stderr, "udprelay: cannot write %s: %s\n",
+		    r->o->record, strerror(errno));
+		fclose(r->rec);
+		r->rec = NULL;
+		return;
+	}
+	r->recorded++;
+}
+
+/*
+ * A datagram came up from client cidx (r->up_seen counts it): capture it
+ * if it is the K-th, for --record and --replay-after.
+ */
+static void
+relay_capture(struct relay *r, int cidx, const uint8_t *buf, size_t len)
+{
+	const struct opts *o = r->o;
+	struct capture *c;
+
+	if (o->capture_every <= 0 ||
+	    r->up_seen % (uint64_t)o->capture_every != 0 ||
+	    r->captured >= (uint64_t)o->capture_max)
+		return;
+	r->captured++;
+	relay_record(r, buf, len);
+	if (o->replay_after < 0)
+		return;
+	if (r->cap_len == UR_REPLAY_MAX) {
+		r->replay_overflow++;
+		return;
+	}
+	c = &r->caps[(r->cap_head + r->cap_len) % UR_REPLAY_MAX];
+	c->data = malloc(len > 0 ? len : 1);
+	if (c->data == NULL) {
+		r->replay_overflow++;
+		return;
+	}
+	memcpy(c->data, buf, len);
+	c->len = len;
+	c->due = r->up_seen + (uint64_t)o->replay_after;
+	c->cidx = cidx;
+	c->cid = r->clients[cidx].id;
+	r->cap_len++;
+}
+
+/* Send the captured datagrams that are due, from the --replay-src
+ * socket or else the client's own (if it still has it). */
+static void
+relay_replay(struct relay *r)
+{
+	struct capture *c;
+	struct client *cl;
+	int fd;
+
+	while (r->cap_len > 0) {
+		c = &r->caps[r->cap_head];
+		if (c->due > r->up_seen)
+			break;
+		cl = &r->clients[c->cidx];
+		fd = r->rfd;
+		if (fd < 0 && cl->used && cl->id == c->cid)
+			fd = cl->fd;
+		if (fd < 0)
+			r->replay_stale++;
+		else if (send(fd, c->data, c->len, 0) == (ssize_t)c->len)
+			r->replayed++;
+		else
+			r->replay_errors++;
+		free(c->data);
+		c->data = NULL;
+		r->cap_head = (r->cap_head + 1) % UR_REPLAY_MAX;
+		r->cap_len--;
+	}
+}
+
+/* Count (and discard) what the target sends to the replay socket. */
+static void
+relay_read_replay(struct relay *r)
+{
+	int i;
+
+	for (i = 0; i < UR_BATCH; i++) {
+		if (recv(r->rfd, r->buf, sizeof(r->buf), MSG_DONTWAIT) >= 0)
+			r->replay_answers++;
+		else if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+	}
+}
+
 /* Read a batch of datagrams from clients and send them up. */
 static void
 relay_read_clients(struct relay *r, uint64_t now)
@@ -1053,9 +1240,14 @@ relay_read_clients(struct relay *r, uint64_t now)
 		if (n < 0)
 			break;
 		cidx = relay_client(r, &ss, len, now);
-		if (cidx >= 0)
-			relay_datagram(r, DIR_UP, cidx, r->buf, (size_t)n,
-			    now);
+		if (cidx < 0)
+			continue;
+		r->up_seen++;
+		relay_note(r, r->buf, (size_t)n);
+		/* As the client sent it: before a fault changes it. */
+		relay_capture(r, cidx, r->buf, (size_t)n);
+		relay_datagram(r, DIR_UP, cidx, r->buf, (size_t)n, now);
+		relay_replay(r);
 	}
 }
 
@@ -1383,6 +1575,23 @@ relay_stats(struct relay *r)
 	    (unsigned long long)r->tcp_up_bytes);
 	kv(buf, sizeof(buf), "tcp_down_bytes %llu\n",
 	    (unsigned long long)r->tcp_down_bytes);
+#define RELAY_KV(field) kv(buf, sizeof(buf), #field " %llu\n", \
+	(unsigned long long)r->field)
+	RELAY_KV(captured);
+	RELAY_KV(recorded);
+	RELAY_KV(replayed);
+	kv(buf, sizeof(buf), "replay_pending %d\n", r->cap_len);
+	RELAY_KV(replay_overflow);
+	RELAY_KV(replay_stale);
+	RELAY_KV(replay_errors);
+	RELAY_KV(replay_answers);
+#undef RELAY_KV
+	if (r->up_epoch >= 0) {
+		kv(buf, sizeof(buf), "up_rid %08lx\n",
+		    (unsigned long)r->up_rid);
+		kv(buf, sizeof(buf), "up_epoch %d\n", r->up_epoch);
+	} else
+		kv(buf, sizeof(buf), "up_rid none\nup_epoch none\n");
 	kv(buf, sizeof(buf), "stats_serial %llu\n",
 	    (unsigned long long)++r->stats_serial);
 	write_atomic(r->o->stats, buf);
@@ -1416,7 +1625,8 @@ relay_init(struct relay *r, const struct opts *o)
 
 	memset(r, 0, sizeof(*r));
 	r->o = o;
-	r->lfd = r->sigfd = r->tfd = -1;
+	r->lfd = r->sigfd = r->tfd = r->rfd = -1;
+	r->up_epoch = -1;
 	/* Distinct streams per direction, both fixed by the seed. */
 	r->dirs[DIR_UP].prng = o->seed ^ 0x7570757075707570ull;
 	r->dirs[DIR_DOWN].prng = o->seed ^ 0x646f776e646f776eull;
@@ -1440,6 +1650,23 @@ relay_init(struct relay *r, const struct opts *o)
 		if (r->tfd < 0)
 			return -1;
 	}
+	if (o->replay_src.set) {
+		r->rfd = sock_bound(&o->replay_src, "the replay socket");
+		if (r->rfd < 0 || connect(r->rfd,
+		    (const struct sockaddr *)&o->to.ss, o->to.len) != 0) {
+			fprintf(stderr, "udprelay: cannot set up the replay "
+			    "socket: %s\n", strerror(errno));
+			return -1;
+		}
+	}
+	if (o->record != NULL) {
+		r->rec = fopen(o->record, "we");
+		if (r->rec == NULL) {
+			fprintf(stderr, "udprelay: cannot create %s: %s\n",
+			    o->record, strerror(errno));
+			return -1;
+		}
+	}
 	return write_ready(o->ready, r->lfd);
 }
 
@@ -1454,6 +1681,12 @@ relay_done(struct relay *r)
 			close(r->clients[i].fd);
 	for (i = 0; i < UR_SLOTS; i++)
 		free(r->slots[i].data);
+	for (i = 0; i < UR_REPLAY_MAX; i++)
+		free(r->caps[i].data);
+	if (r->rec != NULL)
+		fclose(r->rec);
+	if (r->rfd >= 0)
+		close(r->rfd);
 	for (i = 0; i < UR_MAX_TCP; i++)
 		if (r->tcp[i].used)
 			relay_tcp_close(r, i, false);
@@ -1553,9 +1786,9 @@ relay_tcp_events(struct relay *r, const struct pollfd *pfd, int first)
 static int
 relay_main(const struct opts *o)
 {
-	struct pollfd pfd[3 + UR_MAX_CLIENTS + 2 * UR_MAX_TCP];
-	int owner[2 + UR_MAX_CLIENTS];
-	uint64_t ids[2 + UR_MAX_CLIENTS];
+	struct pollfd pfd[4 + UR_MAX_CLIENTS + 2 * UR_MAX_TCP];
+	int owner[3 + UR_MAX_CLIENTS];
+	uint64_t ids[3 + UR_MAX_CLIENTS];
 	struct relay *r;
 	uint64_t now, deadline, due;
 	int i, n, nudp, rc = 0;
@@ -1575,7 +1808,8 @@ relay_main(const struct opts *o)
 	for (;;) {
 		pfd[0] = (struct pollfd){ .fd = r->sigfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = r->lfd, .events = POLLIN };
-		for (i = 0, n = 2; i < o->max_clients; i++) {
+		pfd[2] = (struct pollfd){ .fd = r->rfd, .events = POLLIN };
+		for (i = 0, n = 3; i < o->max_clients; i++) {
 			if (!r->clients[i].used)
 				continue;
 			pfd[n] = (struct pollfd){ .fd = r->clients[i].fd,
@@ -1599,9 +1833,11 @@ relay_main(const struct opts *o)
 		now = util_now_ms();
 		if (pfd[1].revents)
 			relay_read_clients(r, now);
+		if (pfd[2].revents)
+			relay_read_replay(r);
 		/* A client evicted above may have left its fd number to a
 		 * new one: read only clients that are still the same. */
-		for (i = 2; i < nudp; i++)
+		for (i = 3; i < nudp; i++)
 			if (pfd[i].revents && r->clients[owner[i]].used &&
 			    r->clients[owner[i]].id == ids[i])
 				relay_read_upstream(r, owner[i], now);
@@ -1757,6 +1993,279 @@ out:
 		close(sigfd);
 	free(buf);
 	tally_free(&t);
+	return rc;
+}
+
+/* ---- inject and flood ---- */
+
+/* The kinds of a header flood, with their stats names. */
+enum flood_kind {
+	FK_AUTH, FK_EPOCH, FK_FLAGS, FK_RESERVED, FK_TYPE, FK_ZERO, FK_LIMIT,
+	FK_SHORT, FK_LONG, FK_GARBAGE, FK_COUNT
+};
+static const char *const flood_name[FK_COUNT] = {
+	"auth", "epoch", "flags", "reserved", "type", "zero", "limit",
+	"short", "long", "garbage",
+};
+
+/* What an injector or flooder sends from, and what it has seen. */
+struct blast {
+	const struct opts *o;
+	uint8_t *file;		/* --inject: the recording */
+	size_t file_len, file_off;
+	uint64_t prng;
+	uint64_t sent, send_errors, answers, answer_errors;
+	uint64_t kinds[FK_COUNT];
+	uint8_t buf[UR_BUFSIZE];
+};
+
+/* Put a 64-bit big-endian value. */
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+/* Fill len bytes with the flood's pseudo-random stream. */
+static void
+blast_random(struct blast *b, uint8_t *p, size_t len)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (i % 8 == 0)
+			x = splitmix64(&b->prng);
+		p[i] = (uint8_t)x;
+		x >>= 8;
+	}
+}
+
+/* Read a whole --inject file and check that its records parse. */
+static int
+blast_load(struct blast *b, const char *path)
+{
+	FILE *f;
+	size_t n, off, len;
+
+	f = fopen(path, "re");
+	if (f == NULL) {
+		fprintf(stderr, "udprelay: cannot open %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	b->file = malloc(UR_INJECT_BYTES + 1);
+	n = b->file != NULL ? fread(b->file, 1, UR_INJECT_BYTES + 1, f) : 0;
+	fclose(f);
+	if (b->file == NULL || n > UR_INJECT_BYTES) {
+		fprintf(stderr, "udprelay: %s: %s\n", path, b->file == NULL ?
+		    "out of memory" : "too large");
+		return -1;
+	}
+	for (off = 0; off < n; off += 2 + len) {
+		len = off + 2 <= n ? (size_t)b->file[off] << 8 |
+		    b->file[off + 1] : SIZE_MAX;
+		if (len == SIZE_MAX || len > n - off - 2) {
+			fprintf(stderr, "udprelay: %s: a truncated record at "
+			    "byte %zu\n", path, off);
+			return -1;
+		}
+	}
+	b->file_len = n;
+	return 0;
+}
+
+/*
+ * The next datagram to send into b->buf; its length, or -1 when a
+ * recording is used up.  A header flood draws the kind, then the fields.
+ */
+static ssize_t
+blast_next(struct blast *b)
+{
+	const struct opts *o = b->o;
+	uint8_t *p = b->buf;
+	uint64_t x, y;
+	size_t len;
+	int k;
+
+	if (o->payload == PAY_INJECT) {
+		if (b->file_off >= b->file_len)
+			return -1;
+		len = (size_t)b->file[b->file_off] << 8 |
+		    b->file[b->file_off + 1];
+		memcpy(p, b->file + b->file_off + 2, len);
+		b->file_off += 2 + len;
+		return (ssize_t)len;
+	}
+	x = splitmix64(&b->prng);
+	y = splitmix64(&b->prng);
+	if (o->payload == PAY_GARBAGE) {
+		len = (size_t)(x % ((uint64_t)o->size + 1));
+		blast_random(b, p, len);
+		b->kinds[FK_GARBAGE]++;
+		return (ssize_t)len;
+	}
+	k = (int)(x % 16);
+	k = k < 8 ? FK_AUTH : k - 7;
+	len = 33 + (size_t)((x >> 8) % 968);
+	if (k == FK_SHORT)
+		len = 16 + (size_t)((x >> 8) % 17);
+	else if (k == FK_LONG)
+		len = 1600 + (size_t)((x >> 8) % 401);
+	blast_random(b, p, len);
+	p[0] = TL_TYPE_DATA;
+	p[1] = (uint8_t)o->epoch;
+	p[2] = p[3] = 0;
+	put32(p + 4, o->rid);
+	/* A counter well above anything a short session has used. */
+	put64(p + 8, (1ull << 20) + y % ((1ull << 26) - (1ull << 20)));
+	switch (k) {
+	case FK_EPOCH:
+		p[1] = (uint8_t)(o->epoch + 128);
+		break;
+	case FK_FLAGS:
+		p[2] = (uint8_t)(1 + (x >> 40) % 255);
+		break;
+	case FK_RESERVED:
+		p[3] = (uint8_t)(1 + (x >> 40) % 255);
+		break;
+	case FK_TYPE:
+		p[0] = (uint8_t)(2 + (x >> 40) % 255);	/* 2..256: 0 too */
+		break;
+	case FK_ZERO:
+		put64(p + 8, 0);
+		break;
+	case FK_LIMIT:
+		put64(p + 8, y | 1ull << 63);
+		break;
+	}
+	b->kinds[k]++;
+	return (ssize_t)len;
+}
+
+/* Count what came back: datagrams, and ICMP errors reported on the
+ * connected socket. */
+static void
+blast_drain(struct blast *b, int fd)
+{
+	int i;
+
+	for (i = 0; i < UR_BATCH; i++) {
+		if (recv(fd, b->buf, sizeof(b->buf), MSG_DONTWAIT) >= 0)
+			b->answers++;
+		else if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		else
+			b->answer_errors++;
+	}
+}
+
+/* Write the injector's or flooder's counters to --stats (if given). */
+static void
+blast_stats(const struct blast *b)
+{
+	char buf[2048] = "";
+	int k;
+
+	if (b->o->stats == NULL)
+		return;
+	kv(buf, sizeof(buf), "sent %llu\n", (unsigned long long)b->sent);
+	kv(buf, sizeof(buf), "send_errors %llu\n",
+	    (unsigned long long)b->send_errors);
+	kv(buf, sizeof(buf), "answers %llu\n", (unsigned long long)b->answers);
+	kv(buf, sizeof(buf), "answer_errors %llu\n",
+	    (unsigned long long)b->answer_errors);
+	for (k = 0; k < FK_COUNT; k++)
+		kv(buf, sizeof(buf), "flood_%s %llu\n", flood_name[k],
+		    (unsigned long long)b->kinds[k]);
+	write_atomic(b->o->stats, buf);
+}
+
+/*
+ * --send with --inject or --flood: send the datagrams at the --interval-us
+ * pace from a socket connected to the target, then listen --echo-wait-ms
+ * longer for anything it sends back.
+ */
+static int
+blast_main(const struct opts *o)
+{
+	struct endpoint any;
+	struct blast *b;
+	uint64_t start, next, now, deadline, end;
+	int fd = -1, sigfd = -1, rc = 1, pmtu;
+	ssize_t len;
+	long i;
+	bool stop = false;
+
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return 1;
+	b->o = o;
+	b->prng = o->seed ^ 0x666c6f6f64666c6full;
+	if (o->payload == PAY_INJECT && blast_load(b, o->inject) != 0)
+		goto out;
+	sigfd = sig_open();
+	if (sigfd < 0)
+		goto out;
+	any = o->bind;
+	if (!any.set)
+		parse_host(o->send.ss.ss_family == AF_INET ? "0.0.0.0" : "::",
+		    0, &any);
+	fd = sock_bound(&any, "the sending socket");
+	if (fd < 0)
+		goto out;
+	/* Fragment what exceeds the MTU instead of refusing to send it. */
+	if (o->send.ss.ss_family == AF_INET) {
+		pmtu = IP_PMTUDISC_DONT;
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+		    sizeof(pmtu));
+	} else {
+		pmtu = IPV6_PMTUDISC_DONT;
+		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu,
+		    sizeof(pmtu));
+	}
+	if (connect(fd, (const struct sockaddr *)&o->send.ss,
+	    o->send.len) != 0) {
+		fprintf(stderr, "udprelay: connect: %s\n", strerror(errno));
+		goto out;
+	}
+	start = now_us();
+	deadline = start + (uint64_t)o->max_seconds * 1000000;
+	for (i = 0; !stop && (o->payload == PAY_INJECT || i < o->count);
+	    i++) {
+		len = blast_next(b);
+		if (len < 0)
+			break;
+		if (send(fd, b->buf, (size_t)len, 0) == len)
+			b->sent++;
+		else
+			b->send_errors++;
+		next = start + (uint64_t)(i + 1) * (uint64_t)o->interval_us;
+		do {
+			blast_drain(b, fd);
+			now = now_us();
+			if (now >= deadline)
+				stop = true;
+			else if (now < next)
+				stop = send_wait(fd, sigfd, next - now);
+		} while (!stop && now < next);
+	}
+	/* Answers may come late: listen a while longer. */
+	end = now_us() + (uint64_t)o->echo_wait_ms * 1000;
+	while (!stop && (now = now_us()) < end && now < deadline) {
+		stop = send_wait(fd, sigfd, end - now);
+		blast_drain(b, fd);
+	}
+	blast_stats(b);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (sigfd >= 0)
+		close(sigfd);
+	free(b->file);
+	free(b);
 	return rc;
 }
 
@@ -2011,7 +2520,9 @@ enum {
 	OPT_DEPTH, OPT_RTIMEOUT, OPT_CORRUPT, OPT_DELAY, OPT_DIR, OPT_SRC,
 	OPT_CLIENTS, OPT_STATS, OPT_READY, OPT_SECONDS, OPT_SEND, OPT_COUNT,
 	OPT_SIZE, OPT_STREAM, OPT_INTERVAL, OPT_ECHO_WAIT, OPT_BIND, OPT_SINK,
-	OPT_ECHO, OPT_IDLE, OPT_TCP, OPT_HELP, OPT_END
+	OPT_ECHO, OPT_IDLE, OPT_TCP, OPT_CAP_EVERY, OPT_CAP_MAX,
+	OPT_REPLAY_AFTER, OPT_REPLAY_SRC, OPT_RECORD, OPT_INJECT, OPT_FLOOD,
+	OPT_RID, OPT_EPOCH, OPT_HELP, OPT_END
 };
 
 #define M_RELAY (1u << MODE_RELAY)
@@ -2023,7 +2534,7 @@ enum {
 static const unsigned opt_modes[OPT_END - OPT_LISTEN] = {
 	[OPT_LISTEN - OPT_LISTEN] = M_RELAY,
 	[OPT_TO - OPT_LISTEN] = M_RELAY,
-	[OPT_SEED - OPT_LISTEN] = M_RELAY,
+	[OPT_SEED - OPT_LISTEN] = M_RELAY | M_SEND,
 	[OPT_DROP - OPT_LISTEN] = M_RELAY,
 	[OPT_DUP - OPT_LISTEN] = M_RELAY,
 	[OPT_REORDER - OPT_LISTEN] = M_RELAY,
@@ -2048,6 +2559,15 @@ static const unsigned opt_modes[OPT_END - OPT_LISTEN] = {
 	[OPT_ECHO - OPT_LISTEN] = M_SINK,
 	[OPT_IDLE - OPT_LISTEN] = M_SINK,
 	[OPT_TCP - OPT_LISTEN] = M_RELAY | M_SINK,
+	[OPT_CAP_EVERY - OPT_LISTEN] = M_RELAY,
+	[OPT_CAP_MAX - OPT_LISTEN] = M_RELAY,
+	[OPT_REPLAY_AFTER - OPT_LISTEN] = M_RELAY,
+	[OPT_REPLAY_SRC - OPT_LISTEN] = M_RELAY,
+	[OPT_RECORD - OPT_LISTEN] = M_RELAY,
+	[OPT_INJECT - OPT_LISTEN] = M_SEND,
+	[OPT_FLOOD - OPT_LISTEN] = M_SEND,
+	[OPT_RID - OPT_LISTEN] = M_SEND,
+	[OPT_EPOCH - OPT_LISTEN] = M_SEND,
 	[OPT_HELP - OPT_LISTEN] = M_RELAY | M_SEND | M_SINK,
 };
 
@@ -2079,6 +2599,15 @@ static const struct option long_opts[] = {
 	{ "echo", no_argument, NULL, OPT_ECHO },
 	{ "idle-exit-ms", required_argument, NULL, OPT_IDLE },
 	{ "tcp", no_argument, NULL, OPT_TCP },
+	{ "capture-every", required_argument, NULL, OPT_CAP_EVERY },
+	{ "capture-max", required_argument, NULL, OPT_CAP_MAX },
+	{ "replay-after", required_argument, NULL, OPT_REPLAY_AFTER },
+	{ "replay-src", required_argument, NULL, OPT_REPLAY_SRC },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "inject", required_argument, NULL, OPT_INJECT },
+	{ "flood", required_argument, NULL, OPT_FLOOD },
+	{ "rid", required_argument, NULL, OPT_RID },
+	{ "epoch", required_argument, NULL, OPT_EPOCH },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -2092,11 +2621,21 @@ usage(FILE *f)
 	    "\t[--reorder-timeout-ms N] [--corrupt PCT] [--delay-ms N]\n"
 	    "\t[--dir both|up|down] [--src ADDR]... [--max-clients N] "
 	    "[--tcp]\n"
+	    "\t[--capture-every K] [--capture-max M] [--replay-after N]\n"
+	    "\t[--replay-src ADDR] [--record FILE]\n"
 	    "\t[--stats FILE] [--ready FILE] [--max-seconds N]\n"
 	    "       udprelay --send ADDR:PORT --count N --size S "
 	    "[--stream ID]\n"
 	    "\t[--interval-us N] [--echo-wait-ms N] [--bind ADDR:PORT]\n"
 	    "\t[--stats FILE] [--max-seconds N]\n"
+	    "       udprelay --send ADDR:PORT --inject FILE [--interval-us N]"
+	    "\n\t[--echo-wait-ms N] [--bind ADDR:PORT] [--stats FILE] "
+	    "[--max-seconds N]\n"
+	    "       udprelay --send ADDR:PORT --flood garbage|header "
+	    "--count N [--seed S]\n"
+	    "\t[--size MAX] [--rid HEX] [--epoch E] [--interval-us N]\n"
+	    "\t[--echo-wait-ms N] [--bind ADDR:PORT] [--stats FILE] "
+	    "[--max-seconds N]\n"
 	    "       udprelay --sink ADDR:PORT [--echo] [--tcp] "
 	    "[--idle-exit-ms N]\n"
 	    "\t[--stats FILE] [--ready FILE] [--max-seconds N]\n"
@@ -2180,6 +2719,40 @@ opt_one(struct opts *o, int c, const char *arg)
 	case OPT_TCP:
 		o->tcp = true;
 		return true;
+	case OPT_CAP_EVERY:
+		return parse_long(arg, 1, UR_CAPTURE_MAX, &o->capture_every);
+	case OPT_CAP_MAX:
+		return parse_long(arg, 1, UR_CAPTURE_MAX, &o->capture_max);
+	case OPT_REPLAY_AFTER:
+		return parse_long(arg, 0, UR_CAPTURE_MAX, &o->replay_after);
+	case OPT_REPLAY_SRC:
+		return parse_src(arg, &o->replay_src);
+	case OPT_RECORD:
+		o->record = arg;
+		return true;
+	case OPT_INJECT:
+		o->inject = arg;
+		o->payload = PAY_INJECT;
+		return true;
+	case OPT_FLOOD:
+		o->payload = strcmp(arg, "garbage") == 0 ? PAY_GARBAGE :
+		    PAY_HEADER;
+		return strcmp(arg, "garbage") == 0 ||
+		    strcmp(arg, "header") == 0;
+	case OPT_RID: {
+		char *end;
+		unsigned long long hex;
+
+		errno = 0;
+		hex = strtoull(arg, &end, 16);
+		if (errno != 0 || end == arg || *end != '\0' || hex == 0 ||
+		    hex > UINT32_MAX || arg[0] == '-' || arg[0] == '+')
+			return false;
+		o->rid = (uint32_t)hex;
+		return true;
+	}
+	case OPT_EPOCH:
+		return parse_long(arg, 0, 255, &o->epoch);
 	}
 	return false;
 }
@@ -2200,6 +2773,8 @@ opts_parse(struct opts *o, int argc, char **argv)
 	o->max_seconds = UR_DEF_SECONDS;
 	o->interval_us = 100;
 	o->stream = 1;
+	o->capture_max = 100;
+	o->replay_after = -1;
 	while ((c = getopt_long(argc, argv, "", long_opts, &i)) != -1) {
 		if (c < OPT_LISTEN || c >= OPT_END) {
 			usage(stderr);
@@ -2237,11 +2812,52 @@ opts_parse(struct opts *o, int argc, char **argv)
 		fprintf(stderr, "udprelay: --to is required\n");
 		return 2;
 	}
-	if (o->mode == MODE_SEND && (!seen[OPT_COUNT - OPT_LISTEN] ||
-	    !seen[OPT_SIZE - OPT_LISTEN])) {
+#define SEEN(opt) seen[(opt) - OPT_LISTEN]
+	if (o->mode == MODE_SEND && o->payload == PAY_NUMBERED &&
+	    (!SEEN(OPT_COUNT) || !SEEN(OPT_SIZE))) {
 		fprintf(stderr, "udprelay: --send needs --count and --size\n");
 		return 2;
 	}
+	/* What each kind of --send takes, so that nothing is ignored. */
+	if (o->mode == MODE_SEND && (SEEN(OPT_INJECT) + SEEN(OPT_FLOOD) > 1 ||
+	    (o->payload == PAY_INJECT && (SEEN(OPT_COUNT) || SEEN(OPT_SIZE) ||
+	    SEEN(OPT_SEED))) ||
+	    (o->payload >= PAY_GARBAGE && !SEEN(OPT_COUNT)) ||
+	    (o->payload != PAY_NUMBERED && SEEN(OPT_STREAM)) ||
+	    (o->payload == PAY_NUMBERED && SEEN(OPT_SEED)) ||
+	    (o->payload == PAY_HEADER && SEEN(OPT_SIZE)) ||
+	    (o->payload == PAY_HEADER) != SEEN(OPT_RID) ||
+	    (o->payload != PAY_HEADER && SEEN(OPT_EPOCH)))) {
+		fprintf(stderr, "udprelay: --inject takes no --count, --size "
+		    "or --seed; --flood needs --count; --stream is for "
+		    "numbered datagrams, --seed for a flood, --size for "
+		    "garbage; --rid and --epoch go with --flood header\n");
+		return 2;
+	}
+	if (o->payload == PAY_GARBAGE && !SEEN(OPT_SIZE))
+		o->size = UR_FLOOD_SIZE;
+	if ((SEEN(OPT_CAP_EVERY) || SEEN(OPT_CAP_MAX) ||
+	    SEEN(OPT_REPLAY_SRC)) && !SEEN(OPT_REPLAY_AFTER) &&
+	    !SEEN(OPT_RECORD)) {
+		fprintf(stderr, "udprelay: capturing needs --replay-after or "
+		    "--record\n");
+		return 2;
+	}
+	if (SEEN(OPT_REPLAY_SRC) && !SEEN(OPT_REPLAY_AFTER)) {
+		fprintf(stderr, "udprelay: --replay-src needs --replay-after\n");
+		return 2;
+	}
+	if (SEEN(OPT_REPLAY_AFTER) || SEEN(OPT_RECORD))
+		o->capture_every = SEEN(OPT_CAP_EVERY) ? o->capture_every : 1;
+	else
+		o->capture_every = 0;
+	if (o->replay_src.set && o->replay_src.ss.ss_family !=
+	    o->to.ss.ss_family) {
+		fprintf(stderr, "udprelay: --replay-src and --to differ in "
+		    "address family\n");
+		return 2;
+	}
+#undef SEEN
 	if (o->mode == MODE_SEND && o->bind.set &&
 	    o->bind.ss.ss_family != o->send.ss.ss_family) {
 		fprintf(stderr, "udprelay: --bind and --send differ in "
@@ -2269,6 +2885,8 @@ main(int argc, char **argv)
 		return r;
 	switch (o.mode) {
 	case MODE_SEND:
+		if (o.payload != PAY_NUMBERED)
+			return blast_main(&o);
 		return send_main(&o);
 	case MODE_SINK:
 		return sink_main(&o);

@@ -8,8 +8,10 @@
 # reproducible, decisions: clean delivery in order (IPv4 and IPv6), drop,
 # duplicate, corrupt, reorder, delay, faults in one direction only, all at
 # once, a NAT rebinding on SIGUSR2, two clients, TCP passed through and
-# reset on SIGHUP, the sink's idle exit, the time limit and the refusal of
-# bad command lines.
+# reset on SIGHUP, the sink's idle exit, the time limit, capture and
+# replay (from the client's mapping and from another address), --record
+# and --inject, the garbage and header floods, and the refusal of bad
+# command lines.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 [ -r "${lib:-}" ] || lib=$(dirname "$0")/lib.sh
@@ -43,7 +45,16 @@ for args in "--listen 2001:db8:1::1:5000 --to 198.51.100.6:1" \
     "--listen 198.51.100.2:5000" \
     "--sink 198.51.100.2:5000 --send 198.51.100.6:1" \
     "--send 198.51.100.6:1 --count 3" \
-    "--listen 198.51.100.2:5000 --to [2001:db8:1::1]:1 --src 198.51.100.2"
+    "--listen 198.51.100.2:5000 --to [2001:db8:1::1]:1 --src 198.51.100.2" \
+    "--listen 198.51.100.2:5000 --to 198.51.100.6:1 --replay-src 198.51.100.2" \
+    "--listen 198.51.100.2:5000 --to 198.51.100.6:1 --capture-every 2" \
+    "--listen 198.51.100.2:5000 --to 198.51.100.6:1 --replay-after 1 --inject x" \
+    "--send 198.51.100.6:1 --count 3 --size 100 --seed 1" \
+    "--send 198.51.100.6:1 --inject x --count 3" \
+    "--send 198.51.100.6:1 --flood header --count 3" \
+    "--send 198.51.100.6:1 --flood garbage --count 3 --rid 1" \
+    "--send 198.51.100.6:1 --flood header --count 3 --rid 0" \
+    "--send 198.51.100.6:1 --flood noise --count 3"
 do
 	# Split on blanks without globbing the brackets.
 	read -r -a argv <<<"$args"
@@ -327,5 +338,86 @@ grep -qx "read: 1" "$LIB_TMP/limit-tcp" ||
 check "limit: the TCP client was reset" "$(st limit tcp_connect_errors) == 1"
 grep -q "max-seconds 1 reached" "$LIB_TMP/limit.log" ||
 	lib_fail "limit: no message about the time limit"
+
+# Capture and replay: every 10th datagram up, 30 at most, sent again 5
+# datagrams later: the sink sees those 30 twice and nothing else changes;
+# the recording holds the same 30.
+start_pair replay "$RELAY4" "$SINK4" --capture-every 10 --capture-max 30 \
+    --replay-after 5 --record "$LIB_TMP/replay.rec"
+lib_run 20 ip netns exec "$(lib_ns a)" "$UDPRELAY" --send "$RELAY4" \
+    --count "$N" --size "$SIZE" --interval-us 100 --echo-wait-ms 500 \
+    --max-seconds 20 --stats "$LIB_TMP/replay-send.stats" \
+    >>"$LIB_TMP/replay-send.log" 2>&1 || lib_fail "replay: the sender failed"
+finish_pair replay
+check "replay: 30 captured, recorded and replayed" \
+    "$(st replay-relay captured) == 30 && $(st replay-relay recorded) == 30 \
+    && $(st replay-relay replayed) == 30 && \
+    $(st replay-relay replay_pending) == 0"
+check "replay: the sink saw each capture twice" "$(st replay-sink unique) == \
+    $N && $(st replay-sink duplicates) == 30 && \
+    $(st replay-sink received) == $(st replay-relay up_forwarded) + 30"
+check "replay: the recording holds 30 datagrams" \
+    "$(stat -c %s "$LIB_TMP/replay.rec") == 30 * (2 + $SIZE)"
+
+# From another address: the copies come from a third source, and the
+# sink's echoes to it are counted as answers.
+start_pair rsrc "$RELAY4" "$SINK4" --src 198.51.100.17 --capture-every 10 \
+    --capture-max 30 --replay-after 0 --replay-src 198.51.100.18
+lib_run 20 ip netns exec "$(lib_ns a)" "$UDPRELAY" --send "$RELAY4" \
+    --count "$N" --size "$SIZE" --interval-us 100 --echo-wait-ms 500 \
+    --max-seconds 20 --stats "$LIB_TMP/rsrc-send.stats" \
+    >>"$LIB_TMP/rsrc-send.log" 2>&1 || lib_fail "rsrc: the sender failed"
+finish_pair rsrc
+check "rsrc: two sources, 30 copies" "$(st rsrc-sink sources) == 2 && \
+    $(st rsrc-sink duplicates) == 30 && $(st rsrc-relay replayed) == 30"
+[[ $(st rsrc-sink source_1) == 198.51.100.18:* ]] ||
+	lib_fail "rsrc: the copies came from $(st rsrc-sink source_1)"
+check "rsrc: the echoes of the copies counted" \
+    "$(st rsrc-relay replay_answers) == 30"
+check "rsrc: the sender's echoes are not doubled" \
+    "$(st rsrc-send echo_duplicates) == 0"
+
+# --inject sends the recording again, as it was, and counts the answers.
+udprelay_start b inject-sink --sink "$SINK4" --echo --max-seconds 30
+sink=$LIB_BG_PID
+lib_run 20 ip netns exec "$(lib_ns r)" "$UDPRELAY" --send "$SINK4" \
+    --inject "$LIB_TMP/replay.rec" --echo-wait-ms 500 --max-seconds 20 \
+    --stats "$LIB_TMP/inject.stats" >>"$LIB_TMP/inject.log" 2>&1 ||
+	lib_fail "inject: the injector failed"
+udprelay_stop "$sink" || lib_fail "inject: the sink failed"
+check "inject: 30 intact datagrams, each answered" \
+    "$(st inject sent) == 30 && $(st inject-sink intact) == 30 && \
+    $(st inject-sink unique) == 30 && $(st inject answers) == 30"
+
+# Floods: garbage of random length, and tapline headers for a receiver
+# id, one kind of damage each; the seed decides, the sink counts.
+for f in garbage header header-again; do
+	udprelay_start b "$f-sink" --sink "$SINK4" --echo --max-seconds 30
+	sink=$LIB_BG_PID
+	case $f in
+	garbage) args=(--flood garbage --size 300 --seed 1) ;;
+	*) args=(--flood header --rid 1a2b3c4d --epoch 7 --seed 2) ;;
+	esac
+	lib_run 20 ip netns exec "$(lib_ns r)" "$UDPRELAY" --send "$SINK4" \
+	    --count 400 "${args[@]}" --echo-wait-ms 500 --max-seconds 20 \
+	    --stats "$LIB_TMP/$f.stats" >>"$LIB_TMP/$f.log" 2>&1 ||
+		lib_fail "$f: the flooder failed"
+	udprelay_stop "$sink" || lib_fail "$f: the sink failed"
+	check "$f: 400 sent, arrived and answered" "$(st "$f" sent) == 400 && \
+	    $(st "$f-sink" received) == 400 && $(st "$f" answers) == 400"
+done
+check "garbage: all garbage, 0..300 bytes" \
+    "$(st garbage flood_garbage) == 400 && \
+    $(st garbage-sink bytes) <= 400 * 300 && $(st garbage-sink intact) == 0"
+kinds=0
+for k in auth epoch flags reserved type zero limit short long; do
+	check "header: some '$k', as with the same seed" \
+	    "$(st header "flood_$k") > 0 && \
+	    $(st header "flood_$k") == $(st header-again "flood_$k")"
+	kinds=$((kinds + $(st header "flood_$k")))
+done
+check "header: half 'auth', every one of a kind" \
+    "$kinds == 400 && $(st header flood_auth) >= 150 && \
+    $(st header flood_auth) <= 250"
 
 lib_pass

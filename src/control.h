@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The status socket (DESIGN.md §9): a unix stream socket at
+ * options.control, mode 0600, where `tapline status` asks the running
+ * daemon about its sessions.  One request per connection, one line:
+ *
+ *	status [SESSION] [json|text]\n
+ *
+ * answered with the whole report (text, or one JSON object) and EOF.  A
+ * request that cannot be answered gets one line "error: ...\n" instead.
+ * With one argument, "json" and "text" are formats, not session names;
+ * `tapline status` always sends the format after a session name, so a
+ * session called "json" can still be asked for.
+ *
+ * Parsing a request and formatting a report are sans-I/O
+ * (control_request_parse, control_format) so that unit tests drive them
+ * without sockets.  The socket itself (control_new) runs in the daemon's
+ * event loop and asks its owner for a fresh report on every request and
+ * on SIGUSR1 (control_log), which logs the same counters.
+ */
+#ifndef TAPLINE_CONTROL_H
+#define TAPLINE_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "seal.h"
+#include "session.h"
+
+struct compress_stats;
+
+/* Limits of the socket (ATTACKS: a local root-only socket, still bounded). */
+#define CONTROL_CLIENTS_MAX 8
+#define CONTROL_REQUEST_MAX 256		/* bytes, newline included */
+#define CONTROL_REQUEST_DEADLINE_MS 1000
+#define CONTROL_ANSWER_DEADLINE_MS 5000	/* to read the whole answer */
+/* `tapline status`: how long it waits for the daemon's answer. */
+#define CONTROL_QUERY_TIMEOUT_MS 5000
+/* What the client reads at most (thousands of sessions fit). */
+#define CONTROL_ANSWER_MAX (16 * 1024 * 1024)
+/* Ages and durations that never started. */
+#define CONTROL_NEVER UINT64_MAX
+
+enum control_state {
+	CONTROL_WAITING,	/* server: configured, nobody connected */
+	CONTROL_CONNECTING,	/* client: resolving or TCP connecting */
+	CONTROL_HANDSHAKE,	/* TLS handshake */
+	CONTROL_HELLO,		/* authenticated, HELLO exchange */
+	CONTROL_SETUP,		/* device and up commands */
+	CONTROL_UP,		/* forwarding */
+	CONTROL_CLOSING,	/* ending: down commands, TLS close */
+	CONTROL_RECONNECTING,	/* client: waiting before the next attempt */
+};
+
+/* One entry of a report: a connection of a session, or a session alone. */
+struct control_session {
+	const char *name;
+	enum control_state state;
+	uint64_t retry_in_ms;	/* CONTROL_RECONNECTING: to the next try */
+	const char *peer;	/* "198.51.100.2:40312"; NULL if none */
+	bool udp;
+	const char *cipher;	/* UDP mode's AEAD; NULL if none yet */
+	const char *device;	/* NULL before the device is ready */
+	/* Milliseconds; CONTROL_NEVER when it has not happened. */
+	uint64_t uptime_ms;
+	uint64_t handshake_age_ms;
+	uint64_t rekey_age_ms;
+	uint64_t rekeys;
+	struct session_counters c;
+	int compress_level;		/* 0 = off */
+	const struct compress_stats *z;	/* NULL when off */
+	const struct seal_stats *seal;	/* UDP mode's receive side, or NULL */
+};
+
+/* A whole answer: the daemon's mode and its entries. */
+struct control_report {
+	bool server;
+	size_t unauthenticated;	/* server: connections still in TLS */
+	struct control_session *sessions;
+	size_t nsessions;
+	size_t cap;
+};
+
+enum control_format {
+	CONTROL_TEXT,	/* a block per session, for people */
+	CONTROL_JSON,	/* one object, for programs */
+	CONTROL_LINE,	/* one line per session, for the log */
+};
+
+struct control_request {
+	char session[CONF_NAME_MAX + 1];	/* "" = all sessions */
+	bool json;
+};
+
+/*
+ * Parse one request of len bytes (the line, with or without its
+ * newline).  Returns 0, or -1 with a one-line reason in err.
+ */
+int control_request_parse(const char *buf, size_t len,
+    struct control_request *req, char *err, size_t errlen);
+
+/*
+ * Write a request line (with its newline) for session (NULL = all) into
+ * buf.  Returns its length, or -1 if the name cannot be a session name
+ * or buf is too small.
+ */
+int control_request_format(const char *session, bool json, char *buf,
+    size_t len);
+
+/* "up", "reconnecting", ...: the state's name in both formats. */
+const char *control_state_name(enum control_state st);
+
+/* A new zeroed entry at the end of the report; NULL if out of memory. */
+struct control_session *control_report_add(struct control_report *r);
+/* Keep only the entries of session `name`. */
+void control_report_filter(struct control_report *r, const char *name);
+void control_report_free(struct control_report *r);
+
+/*
+ * Format the report into buf as snprintf does: writes at most len bytes
+ * (terminated when len > 0) and returns the length the whole report
+ * needs, without the terminating NUL.
+ */
+size_t control_format(const struct control_report *r, enum control_format f,
+    char *buf, size_t len);
+
+/* An entry for a live session, ages measured from now_ms. */
+void control_session_fill(struct control_session *e,
+    const struct session *s, uint64_t now_ms);
+
+/* The daemon fills a report (control_report_add) for every request. */
+typedef void (*control_collect_fn)(struct control_report *r, void *arg);
+
+struct control;
+
+/*
+ * Serve the status socket at path in base's loop.  Problems with the
+ * socket are logged and leave status unavailable, not the daemon down;
+ * NULL only when out of memory.
+ */
+struct control *control_new(struct event_base *base, const char *path,
+    control_collect_fn collect, void *arg);
+/* Close every connection and remove the socket file if it is ours. */
+void control_free(struct control *c);
+/* SIGUSR1: log one line per session at notice level. */
+void control_log(struct control *c);
+
+/*
+ * `tapline status`: ask the daemon at path and print its answer on out.
+ * Returns 0, or 1 with one line in err (nothing listens, no such
+ * session, ...).
+ */
+int control_query(const char *path, const char *session, bool json,
+    FILE *out, char *err, size_t errlen);
+
+/*
+ * A client daemon's socket: options.control with "-SESSION" before its
+ * ".sock" (/run/tapline/tapline-cobra.sock), so that a server and any
+ * number of clients (tapline@cobra, tapline@viper) share a host.
+ */
+void control_client_path(const char *base, const char *session, char *out,
+    size_t len);
+
+#endif
