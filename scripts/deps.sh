@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
 	# build
 	gcc make autoconf automake pkg-config
-	libevent-dev libssl-dev zlib1g-dev libconfig-dev
+	libevent-dev libssl-dev zlib1g-dev libconfig-dev libcap-ng-dev
 	# tests
 	libcmocka-dev iproute2 iputils-ping procps netcat-openbsd jq
 	# tests: systemd-analyze verify on the units; the Debian package build

@@ -22,6 +22,7 @@
 #include "control.h"
 #include "handshake.h"
 #include "log.h"
+#include "priv.h"
 #include "notify.h"
 #include "script.h"
 #include "session.h"
@@ -444,6 +445,14 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 	    sizeof(ctlpath));
 	cl.ctl = control_new(cl.base, ctlpath, client_collect,
 	    &cl);
+	if (priv_drop(conf->options.user, conf->options.group, err,
+	    sizeof(err)) != 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (conf->options.user[0] != '\0')
+		log_notice("running as %s with CAP_NET_ADMIN only",
+		    conf->options.user);
 	/* A numeric server is tried at once: its news must come last. */
 	notify_status("connecting to %s", server);
 	client_attempt(&cl);

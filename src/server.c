@@ -20,6 +20,7 @@
 #include "control.h"
 #include "handshake.h"
 #include "pkt.h"
+#include "priv.h"
 #include "log.h"
 #include "notify.h"
 #include "server.h"
@@ -604,6 +605,15 @@ server_run(const struct conf *conf, const struct cli *cli)
 	srv.watchdog = notify_watchdog_new(srv.base);
 	srv.ctl = control_new(srv.base, conf->options.control, server_collect,
 	    &srv);
+	/* Sockets are open: from here on root is not needed. */
+	if (priv_drop(conf->options.user, conf->options.group, err,
+	    sizeof(err)) != 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (conf->options.user[0] != '\0')
+		log_notice("running as %s with CAP_NET_ADMIN only",
+		    conf->options.user);
 	if (event_base_dispatch(srv.base) == -1)
 		log_err("event loop failed");
 	else
