@@ -290,14 +290,10 @@ client_reload(struct client *cl)
 	struct handshake_client *hc;
 	struct conf *nc, **olds;
 	char err[256];
-	size_t i;
 
 	log_notice("SIGHUP: reloading %s", cl->conf->path);
 	nc = conf_load(cl->conf->path, &diag);
-	for (i = 0; i < diag.nwarnings; i++)
-		log_warnx("reload: %s", diag.warnings[i]);
-	for (i = 0; i < diag.nerrors; i++)
-		log_err("reload: %s", diag.errors[i]);
+	conf_diag_log(&diag, "reload: ");
 	conf_diag_free(&diag);
 	if (nc == NULL) {
 		log_err("reload: %s has errors; the running configuration "

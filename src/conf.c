@@ -187,6 +187,17 @@ conf_diag_add(struct conf_ctx *ctx, bool warning, char *line)
 }
 
 void
+conf_diag_log(const struct conf_diag *d, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < d->nwarnings; i++)
+		log_warnx("%s%s", prefix, d->warnings[i]);
+	for (i = 0; i < d->nerrors; i++)
+		log_err("%s%s", prefix, d->errors[i]);
+}
+
+void
 conf_diag_free(struct conf_diag *d)
 {
 	size_t i;

@@ -122,6 +122,12 @@ struct conf_diag {
 void conf_diag_free(struct conf_diag *d);
 
 /*
+ * Log every warning and error of d (a reload's findings), each line
+ * prefixed: "reload: x.conf:3: cobra.proto: ...".
+ */
+void conf_diag_log(const struct conf_diag *d, const char *prefix);
+
+/*
  * Read, parse and validate the file at `path`.  Returns NULL if there was
  * any error; every error found (not only the first) and every warning is
  * in diag, which conf_load initialises and the caller frees with

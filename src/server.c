@@ -406,15 +406,12 @@ server_reload(struct server *srv)
 	struct handshake_server *hs;
 	const struct conf_session *cs, *ncs;
 	struct conf *nc, **olds;
-	size_t i, kept = 0, closed = 0;
+	size_t kept = 0, closed = 0;
 	char err[256];
 
 	log_notice("SIGHUP: reloading %s", srv->conf->path);
 	nc = conf_load(srv->conf->path, &diag);
-	for (i = 0; i < diag.nwarnings; i++)
-		log_warnx("reload: %s", diag.warnings[i]);
-	for (i = 0; i < diag.nerrors; i++)
-		log_err("reload: %s", diag.errors[i]);
+	conf_diag_log(&diag, "reload: ");
 	conf_diag_free(&diag);
 	if (nc == NULL) {
 		log_err("reload: %s has errors; the running configuration "
