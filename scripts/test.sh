@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The README's test command: install what is missing, build, run every test
 # (unit and integration: `make check`), check the release tarball
-# (`make distcheck`), and end with one line "N passed, N failed".
+# (`make distcheck`), run the whole suite again under AddressSanitizer and
+# UndefinedBehaviorSanitizer, and end with one line "N passed, N failed".
 # Integration tests need root (network namespaces); without it they skip.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +53,44 @@ else
 	failed=$((failed + 1))
 	tail -n 40 distcheck.log
 	echo "distcheck: FAILED (see distcheck.log)"
+fi
+
+# The whole suite once more under ASan and UBSan, halting on the first
+# report, in a copy of the tree (tracked and new files as they are now) so
+# that the normal build stays as it is.  TAPLINE_NO_ASAN=1 skips it.
+if [[ -n ${TAPLINE_NO_ASAN:-} ]]; then
+	echo "test: sanitizer run skipped (TAPLINE_NO_ASAN is set)"
+elif ! git rev-parse --git-dir >/dev/null 2>&1; then
+	echo "test: sanitizer run skipped (not a git checkout)"
+else
+	echo "test: make check under AddressSanitizer and UBSan"
+	asan=$(mktemp -d /tmp/tapline-asan.XXXXXX)
+	git ls-files -z --cached --others --exclude-standard |
+		xargs -0 cp --parents -t "$asan" 2>/dev/null
+	(
+		cd "$asan" &&
+		autoreconf -fi >/dev/null 2>&1 &&
+		./configure -q --enable-asan ${TAPLINE_CONFIGURE_FLAGS:-} \
+		    --sysconfdir=/etc >/dev/null &&
+		make -j2 -s >/dev/null 2>&1 &&
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		    make -j2 check >asan-check.log 2>&1
+	)
+	status=$?
+	before=$failed
+	while IFS= read -r trs; do
+		count_log "$trs"
+	done < <(find "$asan/tests" -name '*.trs' | sort)
+	if [[ $status -ne 0 && $failed -eq $before ]]; then
+		failed=$((failed + 1))
+		tail -n 40 "$asan/asan-check.log" 2>/dev/null
+		echo "asan: the sanitizer build or run failed"
+	fi
+	[[ -f $asan/test-suite.log ]] && grep -q '^# \(FAIL\|ERROR\): *[1-9]' \
+	    "$asan/test-suite.log" && sed -n '/^=\+$/,$p' "$asan/test-suite.log" |
+	    head -n 200
+	rm -rf "$asan"
 fi
 
 echo "$skipped skipped"
