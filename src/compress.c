@@ -23,8 +23,19 @@ struct compress {
 	int level;
 	int def_ready;
 	int inf_ready;
+	/*
+	 * Adaptive skip: after COMPRESS_MISSES packets in a row that did not
+	 * shrink (encrypted or already compressed traffic), stop trying for
+	 * a while, doubling the pause each time a probe fails again, so that
+	 * a flow that does not compress costs almost nothing.
+	 */
+	unsigned int misses;
+	unsigned int skip;
 	struct compress_stats st;
 };
+
+#define COMPRESS_MISSES 8
+#define COMPRESS_SKIP_MAX 1024
 
 /*
  * zlib allocates through here so that the stats show how much memory a
@@ -172,6 +183,12 @@ compress_packet(struct compress *c, const uint8_t *in, size_t len,
 
 	if (len == 0)
 		return 0;
+	if (c->skip > 0) {
+		c->skip--;
+		c->st.raw++;
+		c->st.skipped++;
+		return 0;
+	}
 	if (len > UINT_MAX || deflateReset(&c->def) != Z_OK) {
 		c->st.errors++;
 		return -1;
@@ -198,6 +215,7 @@ compress_packet(struct compress *c, const uint8_t *in, size_t len,
 	}
 	if (zr == Z_STREAM_END) {
 		*outlen = produced;
+		c->misses = 0;
 		c->st.compressed++;
 		c->st.bytes_in += len;
 		c->st.bytes_out += produced;
@@ -206,6 +224,14 @@ compress_packet(struct compress *c, const uint8_t *in, size_t len,
 	/* Out of room (Z_OK, or Z_BUF_ERROR when there was none at all). */
 	if (zr == Z_OK || zr == Z_BUF_ERROR) {
 		c->st.raw++;
+		if (++c->misses >= COMPRESS_MISSES) {
+			unsigned int shift = c->misses - COMPRESS_MISSES;
+
+			c->skip = shift >= 10 ? COMPRESS_SKIP_MAX :
+			    COMPRESS_MISSES << shift;
+			if (c->skip > COMPRESS_SKIP_MAX)
+				c->skip = COMPRESS_SKIP_MAX;
+		}
 		return 0;
 	}
 	c->st.errors++;

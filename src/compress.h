@@ -23,6 +23,7 @@ struct compress_stats {
 	/* compress_packet() */
 	uint64_t compressed;	/* packets sent deflated */
 	uint64_t raw;		/* packets sent raw: deflate was not smaller */
+	uint64_t skipped;	/* of those, sent raw without trying (skip) */
 	uint64_t bytes_in;	/* bytes of the packets sent deflated */
 	uint64_t bytes_out;	/* bytes of their deflated forms */
 	/* compress_inflate() */

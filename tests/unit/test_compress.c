@@ -507,6 +507,52 @@ test_empty(void **state)
 	compress_free(c);
 }
 
+/*
+ * Traffic that does not shrink is soon sent raw without trying; a probe
+ * now and then notices when it compresses again.
+ */
+static void
+test_adaptive_skip(void **state)
+{
+	uint8_t noise[1400], text[1400], out[1400];
+	const struct compress_stats *st;
+	struct compress *c;
+	char err[128];
+	uint64_t x = 88172645463325252ull;
+	size_t n, i;
+	int tried;
+
+	(void)state;
+	/* xorshift64: bytes that deflate cannot shrink. */
+	for (i = 0; i < sizeof(noise); i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		noise[i] = (uint8_t)x;
+		text[i] = (uint8_t)("tapline "[i % 8]);
+	}
+	c = compress_new(1, err, sizeof(err));
+	assert_non_null(c);
+	st = compress_stats(c);
+	for (i = 0; i < 200; i++)
+		assert_int_equal(compress_packet(c, noise, sizeof(noise), out,
+		    sizeof(out), &n), 0);
+	/* Eight failed tries, then pauses of 8, 16, 32, 64 packets. */
+	assert_true(st->skipped > 100);
+	assert_int_equal(st->raw, 200);
+	tried = (int)(st->raw - st->skipped);
+	assert_true(tried < 20);
+	/* Compressible traffic returns: within the pause it goes raw, the
+	 * next probe compresses and ends the pause. */
+	for (i = 0; i < 200 && st->compressed == 0; i++)
+		(void)compress_packet(c, text, sizeof(text), out, sizeof(out),
+		    &n);
+	assert_int_equal(st->compressed, 1);
+	assert_int_equal(compress_packet(c, text, sizeof(text), out,
+	    sizeof(out), &n), 1);
+	compress_free(c);
+}
+
 int
 main(void)
 {
@@ -520,6 +566,7 @@ main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_random_input),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_adaptive_skip),
 	};
 
 	return cmocka_run_group_tests_name("compress", tests, NULL, NULL);
