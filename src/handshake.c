@@ -184,24 +184,21 @@ handshake_ossl_err(char *err, size_t errlen, const char *what)
 	return -1;
 }
 
-/* HKDF-Expand with SHA-256 through EVP_KDF, mode EXPAND_ONLY. */
-int
-handshake_hkdf_expand(const uint8_t *prk, size_t prklen, const void *info,
-    size_t infolen, uint8_t *out, size_t outlen, char *err, size_t errlen)
+/*
+ * One HKDF step with SHA-256 through EVP_KDF: mode EXTRACT_ONLY (key =
+ * IKM, salt) or EXPAND_ONLY (key = PRK, info).  Empty salt or info are
+ * left out, which RFC 5869 defines as zeros and empty respectively.
+ */
+static int
+handshake_hkdf(int mode, const uint8_t *key, size_t keylen,
+    const void *salt, size_t saltlen, const void *info, size_t infolen,
+    uint8_t *out, size_t outlen, const char *what, char *err, size_t errlen)
 {
 	EVP_KDF *kdf = NULL;
 	EVP_KDF_CTX *kctx = NULL;
-	OSSL_PARAM params[5], *p = params;
-	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+	OSSL_PARAM params[6], *p = params;
 	int r = -1;
 
-	if (prk == NULL || prklen == 0 || out == NULL || outlen == 0 ||
-	    (info == NULL && infolen > 0))
-		return util_err(err, errlen, "HKDF-Expand: bad arguments");
-	/* RFC 5869: at most 255 blocks of output. */
-	if (outlen > 255 * 32)
-		return util_err(err, errlen, "HKDF-Expand: %zu bytes asked, "
-		    "at most %d possible", outlen, 255 * 32);
 	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL) {
 		handshake_ossl_err(err, errlen, "HKDF unavailable");
 		goto out;
@@ -214,15 +211,17 @@ handshake_hkdf_expand(const uint8_t *prk, size_t prklen, const void *info,
 	    (char *)"SHA256", 0);
 	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-	    (void *)prk, prklen);
-	/* An empty info is simply left out. */
+	    (void *)key, keylen);
+	if (saltlen > 0)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+		    (void *)salt, saltlen);
 	if (infolen > 0)
 		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
 		    (void *)info, infolen);
 	*p = OSSL_PARAM_construct_end();
 	if (EVP_KDF_derive(kctx, out, outlen, params) <= 0) {
 		OPENSSL_cleanse(out, outlen);
-		handshake_ossl_err(err, errlen, "HKDF-Expand");
+		handshake_ossl_err(err, errlen, what);
 		goto out;
 	}
 	r = 0;
@@ -230,6 +229,33 @@ out:
 	EVP_KDF_CTX_free(kctx);
 	EVP_KDF_free(kdf);
 	return r;
+}
+
+int
+handshake_hkdf_expand(const uint8_t *prk, size_t prklen, const void *info,
+    size_t infolen, uint8_t *out, size_t outlen, char *err, size_t errlen)
+{
+	if (prk == NULL || prklen == 0 || out == NULL || outlen == 0 ||
+	    (info == NULL && infolen > 0))
+		return util_err(err, errlen, "HKDF-Expand: bad arguments");
+	/* RFC 5869: at most 255 blocks of output. */
+	if (outlen > 255 * 32)
+		return util_err(err, errlen, "HKDF-Expand: %zu bytes asked, "
+		    "at most %d possible", outlen, 255 * 32);
+	return handshake_hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, prk, prklen,
+	    NULL, 0, info, infolen, out, outlen, "HKDF-Expand", err, errlen);
+}
+
+int
+handshake_hkdf_extract(const void *salt, size_t saltlen, const uint8_t *ikm,
+    size_t ikmlen, uint8_t prk[32], char *err, size_t errlen)
+{
+	/* OpenSSL's HKDF insists on a key; an empty salt means zeros. */
+	if (ikm == NULL || ikmlen == 0 || prk == NULL ||
+	    (salt == NULL && saltlen > 0))
+		return util_err(err, errlen, "HKDF-Extract: bad arguments");
+	return handshake_hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, ikm, ikmlen,
+	    salt, saltlen, NULL, 0, prk, 32, "HKDF-Extract", err, errlen);
 }
 
 /* scrypt through EVP_KDF, with the memory cap raised for N=2^17. */

@@ -63,6 +63,10 @@ struct handshake_keys {
 /* HKDF-Expand (RFC 5869) with SHA-256; prk is used as is (no Extract). */
 int handshake_hkdf_expand(const uint8_t *prk, size_t prklen, const void *info,
     size_t infolen, uint8_t *out, size_t outlen, char *err, size_t errlen);
+/* HKDF-Extract (RFC 5869) with SHA-256: 32 bytes of PRK.  0 or -1. */
+int handshake_hkdf_extract(const void *salt, size_t saltlen,
+    const uint8_t *ikm, size_t ikmlen, uint8_t prk[32], char *err,
+    size_t errlen);
 
 /*
  * scrypt (RFC 7914) with explicit parameters, so that tests can use small

@@ -99,48 +99,14 @@ seal_elapsed(uint64_t now_ms, uint64_t then_ms)
 
 /* --- Key schedule ------------------------------------------------------ */
 
-/* HKDF-Extract through EVP_KDF "HKDF" in EXTRACT_ONLY mode. */
+/* HKDF-Extract: the same EVP_KDF glue as the handshake's key schedule. */
 int
 seal_hkdf_extract(const uint8_t *salt, size_t saltlen, const uint8_t *ikm,
     size_t ikmlen, uint8_t prk[SEAL_PRK_LEN], char *err, size_t errlen)
 {
-	EVP_KDF *kdf = NULL;
-	EVP_KDF_CTX *kctx = NULL;
-	OSSL_PARAM params[5], *p = params;
-	int mode = EVP_KDF_HKDF_MODE_EXTRACT_ONLY;
-	int r = -1;
-
-	/* OpenSSL's HKDF insists on a key; an empty salt means zeros. */
-	if (ikm == NULL || ikmlen == 0 || prk == NULL ||
-	    (salt == NULL && saltlen > 0))
-		return util_err(err, errlen, "HKDF-Extract: bad arguments");
-	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL) {
-		seal_ossl_err(err, errlen, "HKDF unavailable");
-		goto out;
-	}
-	if ((kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
-		seal_ossl_err(err, errlen, "EVP_KDF_CTX_new (HKDF)");
-		goto out;
-	}
-	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-	    (char *)"SHA256", 0);
-	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-	    (void *)ikm, ikmlen);
-	if (saltlen > 0)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-		    (void *)salt, saltlen);
-	*p = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, prk, SEAL_PRK_LEN, params) <= 0) {
-		OPENSSL_cleanse(prk, SEAL_PRK_LEN);
-		seal_ossl_err(err, errlen, "HKDF-Extract");
-		goto out;
-	}
-	r = 0;
-out:
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return r;
+	_Static_assert(SEAL_PRK_LEN == 32, "SHA-256 PRK");
+	return handshake_hkdf_extract(salt, saltlen, ikm, ikmlen, prk, err,
+	    errlen);
 }
 
 /* One HKDF-Expand of the schedule: label || direction, outlen bytes. */
