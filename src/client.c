@@ -285,21 +285,13 @@ client_stop_deadlinecb(evutil_socket_t fd, short what, void *arg)
 static void
 client_reload(struct client *cl)
 {
-	struct conf_diag diag = { 0 };
 	const struct conf_session *ncs;
 	struct handshake_client *hc;
 	struct conf *nc, **olds;
 	char err[256];
 
-	log_notice("SIGHUP: reloading %s", cl->conf->path);
-	nc = conf_load(cl->conf->path, &diag);
-	conf_diag_log(&diag, "reload: ");
-	conf_diag_free(&diag);
-	if (nc == NULL) {
-		log_err("reload: %s has errors; the running configuration "
-		    "stays", cl->conf->path);
+	if ((nc = conf_reload(cl->conf->path)) == NULL)
 		return;
-	}
 	ncs = conf_session_find(nc, cl->cs->name);
 	olds = realloc(cl->old_confs, (cl->nold_confs + 1) * sizeof(*olds));
 	if (ncs == NULL || olds == NULL) {

@@ -186,15 +186,24 @@ conf_diag_add(struct conf_ctx *ctx, bool warning, char *line)
 		ctx->oom = true;
 }
 
-void
-conf_diag_log(const struct conf_diag *d, const char *prefix)
+struct conf *
+conf_reload(const char *path)
 {
+	struct conf_diag d = { 0 };
+	struct conf *c;
 	size_t i;
 
-	for (i = 0; i < d->nwarnings; i++)
-		log_warnx("%s%s", prefix, d->warnings[i]);
-	for (i = 0; i < d->nerrors; i++)
-		log_err("%s%s", prefix, d->errors[i]);
+	log_notice("SIGHUP: reloading %s", path);
+	c = conf_load(path, &d);
+	for (i = 0; i < d.nwarnings; i++)
+		log_warnx("reload: %s", d.warnings[i]);
+	for (i = 0; i < d.nerrors; i++)
+		log_err("reload: %s", d.errors[i]);
+	conf_diag_free(&d);
+	if (c == NULL)
+		log_err("reload: %s has errors; the running configuration "
+		    "stays", path);
+	return c;
 }
 
 void

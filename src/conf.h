@@ -122,10 +122,11 @@ struct conf_diag {
 void conf_diag_free(struct conf_diag *d);
 
 /*
- * Log every warning and error of d (a reload's findings), each line
- * prefixed: "reload: x.conf:3: cobra.proto: ...".
+ * SIGHUP's load: read path off to the side, log every warning and error
+ * as "reload: x.conf:3: cobra.proto: ...", and say that the running
+ * configuration stays when the file is refused (then NULL).
  */
-void conf_diag_log(const struct conf_diag *d, const char *prefix);
+struct conf *conf_reload(const char *path);
 
 /*
  * Read, parse and validate the file at `path`.  Returns NULL if there was

@@ -401,7 +401,6 @@ server_stop_deadlinecb(evutil_socket_t fd, short what, void *arg)
 static void
 server_reload(struct server *srv)
 {
-	struct conf_diag diag = { 0 };
 	struct server_conn *c, *next;
 	struct handshake_server *hs;
 	const struct conf_session *cs, *ncs;
@@ -409,15 +408,8 @@ server_reload(struct server *srv)
 	size_t kept = 0, closed = 0;
 	char err[256];
 
-	log_notice("SIGHUP: reloading %s", srv->conf->path);
-	nc = conf_load(srv->conf->path, &diag);
-	conf_diag_log(&diag, "reload: ");
-	conf_diag_free(&diag);
-	if (nc == NULL) {
-		log_err("reload: %s has errors; the running configuration "
-		    "stays", srv->conf->path);
+	if ((nc = conf_reload(srv->conf->path)) == NULL)
 		return;
-	}
 	hs = nc->nsessions > 0 ? handshake_server_reload(nc, srv->hs, err,
 	    sizeof(err)) : NULL;
 	olds = realloc(srv->old_confs, (srv->nold_confs + 1) *
