@@ -1344,6 +1344,21 @@ conf_o_control(struct conf_ctx *ctx, const config_setting_t *s,
 	return conf_set_string(ctx, &o->control, v);
 }
 
+/* true or false: TUN offloads and UDP GSO/GRO where the kernel has them. */
+static int
+conf_o_offload(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	struct conf_options *o = obj;
+	int type = config_setting_type(s);
+
+	if (type != CONFIG_TYPE_BOOL)
+		return conf_error(ctx, s, label, "must be true or false, got "
+		    "%s", conf_type_name(type));
+	o->offload = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- */
 /* Settings tables */
 
@@ -1400,6 +1415,7 @@ static const struct conf_setting conf_option_settings[] = {
 	    IN_OPTIONS(user) },
 	{ "group", K_STRING(conf_user_valid, "is not a group name"),
 	    IN_OPTIONS(group) },
+	{ "offload", K_FUNC(conf_o_offload) },
 	{ .name = NULL },
 };
 
@@ -1795,6 +1811,7 @@ conf_options_defaults(struct conf_options *o)
 	o->control = strdup(CONF_DEFAULT_CONTROL);
 	o->user = strdup("");
 	o->group = strdup("");
+	o->offload = true;
 	if (o->listen == NULL || o->syslog == NULL || o->control == NULL ||
 	    o->user == NULL || o->group == NULL)
 		return -1;
@@ -1974,6 +1991,7 @@ conf_from_tree(struct conf_ctx *ctx, const config_setting_t *root)
 	}
 	for (i = 0; i < nbs; i++) {
 		c->sessions[i] = bs[i].s;
+		c->sessions[i].offload = c->options.offload;
 		memset(&bs[i].s, 0, sizeof(bs[i].s));
 	}
 	c->nsessions = nbs;
@@ -2267,7 +2285,7 @@ conf_session_equal(const struct conf_session *a, const struct conf_session *b)
 	    strcmp(a->bridge, b->bridge) == 0 &&
 	    conf_argvs_equal(a->up, a->nup, b->up, b->nup) &&
 	    conf_argvs_equal(a->down, a->ndown, b->down, b->ndown) &&
-	    a->legacy == b->legacy;
+	    a->legacy == b->legacy && a->offload == b->offload;
 }
 
 /* names[v], or "?" for a value that the table does not have. */
@@ -2428,6 +2446,7 @@ conf_print(const struct conf *c, FILE *out)
 	    "(unchanged)");
 	fprintf(out, "  group: %s\n", o->group[0] != '\0' ? o->group :
 	    "(unchanged)");
+	fprintf(out, "  offload: %s\n", o->offload ? "true" : "false");
 	for (i = 0; i < c->nsessions; i++)
 		conf_print_session(&c->sessions[i], out);
 }

@@ -65,6 +65,7 @@ struct conf_options {
 	char *control;	/* status socket path (absolute) */
 	char *user;	/* "" = do not change user */
 	char *group;	/* "" = do not change group */
+	bool offload;	/* TUN offloads, UDP GSO/GRO (default true) */
 };
 
 struct conf_session {
@@ -102,6 +103,7 @@ struct conf_session {
 	struct script_argv *down;
 	size_t ndown;
 	enum conf_legacy legacy;
+	bool offload;	/* options.offload, copied for the session's use */
 };
 
 struct conf {

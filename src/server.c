@@ -363,7 +363,8 @@ server_listen(struct server *srv)
 	evconnlistener_set_error_cb(srv->listener, server_accept_errorcb);
 	/* UDP datagrams come to the same address and port number. */
 	srv->usock = udp_sock_new(srv->base, ai->ai_addr, ai->ai_addrlen,
-	    srv->cli->family == AF_INET6, server_udp_recvcb, srv, err,
+	    srv->cli->family == AF_INET6, srv->conf->options.offload,
+	    server_udp_recvcb, srv, err,
 	    sizeof(err));
 	if (srv->usock == NULL) {
 		log_err("%s", err);

@@ -678,7 +678,7 @@ session_udp_client_start(struct session *s, const struct frame_hello *h)
 	}
 	((struct sockaddr_in *)&local)->sin_port = 0;	/* same offset in v6 */
 	s->usock_own = udp_sock_new(s->base, (struct sockaddr *)&local, len,
-	    0, session_udp_recvcb, s, err, sizeof(err));
+	    0, s->cs->offload, session_udp_recvcb, s, err, sizeof(err));
 	s->usock = s->usock_own;
 	memcpy(&s->udp_peer, &s->peer, s->peerlen);
 	s->udp_peerlen = s->peerlen;

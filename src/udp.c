@@ -62,8 +62,8 @@ udp_size_buffers(int fd)
 
 struct udp_sock *
 udp_sock_new(struct event_base *base, const struct sockaddr *local,
-    socklen_t locallen, int v6only, udp_recv_fn fn, void *arg, char *err,
-    size_t errlen)
+    socklen_t locallen, int v6only, bool offload, udp_recv_fn fn, void *arg,
+    char *err, size_t errlen)
 {
 	int pmtu = IP_PMTUDISC_DO, pmtu6 = IPV6_PMTUDISC_DO, one = 1;
 	char where[INET6_ADDRSTRLEN + 16];
@@ -75,6 +75,7 @@ udp_sock_new(struct event_base *base, const struct sockaddr *local,
 		util_err(err, errlen, "out of memory");
 		return NULL;
 	}
+	(void)offload;
 	u->fn = fn;
 	u->arg = arg;
 	u->fd = socket(local->sa_family, SOCK_DGRAM | SOCK_NONBLOCK |

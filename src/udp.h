@@ -8,6 +8,7 @@
 #ifndef TAPLINE_UDP_H
 #define TAPLINE_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -18,6 +19,9 @@
 #define UDP_BATCH 64
 /* Socket buffers: room for bursts at high rates. */
 #define UDP_SOCKBUF (4 * 1024 * 1024)
+/* Transmit batch: datagrams queued before sendmmsg, and each one's room. */
+#define UDP_TX_SLOTS 128
+#define UDP_TX_SLOT 2048
 
 /* The callback may modify dgram in place (it is opened in place). */
 typedef void (*udp_recv_fn)(void *arg, uint8_t *dgram, size_t len,
@@ -33,12 +37,49 @@ struct udp_sock;
  */
 struct udp_sock *udp_sock_new(struct event_base *base,
     const struct sockaddr *local, socklen_t locallen, int v6only,
-    udp_recv_fn fn, void *arg, char *err, size_t errlen);
+    bool offload, udp_recv_fn fn, void *arg, char *err, size_t errlen);
 void udp_sock_free(struct udp_sock *u);
+
+/*
+ * Offloads in use: with offload = true, udp_sock_new probes UDP_SEGMENT
+ * (GSO, send) and UDP_GRO (receive) and uses whichever the kernel
+ * accepts; GSO is switched off for good on the first EIO from a send
+ * (a device that cannot checksum) and the datagrams are sent again
+ * without it.  With offload = false neither is tried.
+ */
+bool udp_sock_gso(const struct udp_sock *u);
+bool udp_sock_gro(const struct udp_sock *u);
 
 /* 0, or -1 with errno (EAGAIN, EMSGSIZE, ...): the caller counts it. */
 int udp_sock_send(struct udp_sock *u, const void *buf, size_t len,
     const struct sockaddr *to, socklen_t tolen);
+
+/*
+ * Transmit batch.  udp_sock_tx_slot gives the next free slot (UDP_TX_SLOT
+ * bytes, the datagram is built in it in place); udp_sock_tx_commit queues
+ * it with its length and destination.  udp_sock_tx_flush sends the queue
+ * with sendmmsg: runs of datagrams to one address with one size (the last
+ * of a run may be shorter) go as one message with UDP_SEGMENT when GSO
+ * is on (at most 64 datagrams and 65507 bytes per message), everything
+ * else one datagram per message.  A full queue flushes itself in commit.
+ * udp_sock_tx_flush returns how many queued datagrams could not be sent
+ * (0 when all went), with the last errno in *err.  udp_sock_tx_commit
+ * returns the same for the flush it may have done.
+ */
+uint8_t *udp_sock_tx_slot(struct udp_sock *u);
+int udp_sock_tx_commit(struct udp_sock *u, size_t len,
+    const struct sockaddr *to, socklen_t tolen, int *err);
+int udp_sock_tx_flush(struct udp_sock *u, int *err);
+
+/* Counters for status and tests. */
+struct udp_sock_stats {
+	uint64_t tx_msgs;	/* messages given to sendmmsg */
+	uint64_t tx_dgrams;	/* datagrams in them */
+	uint64_t rx_reads;	/* messages from recvmmsg */
+	uint64_t rx_dgrams;	/* datagrams in them (GRO splits) */
+	uint64_t gso_eio;	/* EIO fallbacks */
+};
+const struct udp_sock_stats *udp_sock_stats(const struct udp_sock *u);
 
 /* The local address (for %A/%P and logs). */
 int udp_sock_name(const struct udp_sock *u, struct sockaddr_storage *ss,
