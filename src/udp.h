@@ -64,7 +64,12 @@ int udp_sock_send(struct udp_sock *u, const void *buf, size_t len,
  * else one datagram per message.  A full queue flushes itself in commit.
  * udp_sock_tx_flush returns how many queued datagrams could not be sent
  * (0 when all went), with the last errno in *err.  udp_sock_tx_commit
- * returns the same for the flush it may have done.
+ * returns the same for the flush it may have done.  Nothing may send or
+ * flush between udp_sock_tx_slot and the commit of that slot.  A
+ * datagram longer than UDP_TX_SLOT is refused by commit (1, EMSGSIZE).
+ * udp_sock_send flushes the queue before its own datagram, so that
+ * nothing is reordered; what that flush could not send shows only in
+ * the tx_failed counter (flush first to get it returned).
  */
 uint8_t *udp_sock_tx_slot(struct udp_sock *u);
 int udp_sock_tx_commit(struct udp_sock *u, size_t len,
@@ -73,11 +78,12 @@ int udp_sock_tx_flush(struct udp_sock *u, int *err);
 
 /* Counters for status and tests. */
 struct udp_sock_stats {
-	uint64_t tx_msgs;	/* messages given to sendmmsg */
+	uint64_t tx_msgs;	/* messages sent (sendmmsg, udp_sock_send) */
 	uint64_t tx_dgrams;	/* datagrams in them */
 	uint64_t rx_reads;	/* messages from recvmmsg */
 	uint64_t rx_dgrams;	/* datagrams in them (GRO splits) */
 	uint64_t gso_eio;	/* EIO fallbacks */
+	uint64_t tx_failed;	/* queued datagrams that could not be sent */
 };
 const struct udp_sock_stats *udp_sock_stats(const struct udp_sock *u);
 
