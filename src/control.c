@@ -295,10 +295,16 @@ control_text_session(struct control_out *o, const struct control_session *e,
 	control_printf(o, "%llu packets, %llu bytes",
 	    (unsigned long long)c->rx_packets,
 	    (unsigned long long)c->rx_bytes);
+	if (c->rx_super > 0)
+		control_printf(o, " (%llu offload super-packets)",
+		    (unsigned long long)c->rx_super);
 	control_field(o, f, "tx");
 	control_printf(o, "%llu packets, %llu bytes",
 	    (unsigned long long)c->tx_packets,
 	    (unsigned long long)c->tx_bytes);
+	if (c->tx_super > 0)
+		control_printf(o, " (%llu offload super-packets)",
+		    (unsigned long long)c->tx_super);
 	control_field(o, f, "compression");
 	if (e->z == NULL)
 		control_printf(o, "off");
@@ -351,12 +357,15 @@ control_json_session(struct control_out *o, const struct control_session *e)
 	control_printf(o, ",\"rekey_age_s\":");
 	control_json_secs(o, e->rekey_age_ms);
 	control_printf(o, ",\"rekeys\":%llu,\"rx\":{\"packets\":%llu,"
-	    "\"bytes\":%llu},\"tx\":{\"packets\":%llu,\"bytes\":%llu,"
-	    "\"wire_bytes\":%llu},\"keepalives_sent\":%llu,\"compression\":",
+	    "\"bytes\":%llu,\"super_packets\":%llu},\"tx\":{\"packets\":%llu,"
+	    "\"bytes\":%llu,\"wire_bytes\":%llu,\"super_packets\":%llu},"
+	    "\"keepalives_sent\":%llu,\"compression\":",
 	    (unsigned long long)e->rekeys, (unsigned long long)c->rx_packets,
-	    (unsigned long long)c->rx_bytes, (unsigned long long)c->tx_packets,
+	    (unsigned long long)c->rx_bytes, (unsigned long long)c->rx_super,
+	    (unsigned long long)c->tx_packets,
 	    (unsigned long long)c->tx_bytes,
 	    (unsigned long long)c->tx_bytes_wire,
+	    (unsigned long long)c->tx_super,
 	    (unsigned long long)c->keepalives_sent);
 	if (e->z == NULL) {
 		control_printf(o, "null");

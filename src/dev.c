@@ -208,9 +208,33 @@ dev_create_error(enum dev_type type, const char *name, int e, char *err,
  * name the kernel returned, so that a template such as "tl%d" gives one
  * device with all the queues rather than several devices.
  */
+/*
+ * Offloads on a queue fd opened with IFF_VNET_HDR: everything first, then
+ * without USO (older kernels), then checksum and TSO only.  USO4 and USO6
+ * go together and both need CSUM (LIBFACTS.md).  If even that fails the
+ * vnet header stays (it cannot be taken back) and simply says nothing.
+ */
+static unsigned int
+dev_set_offload(int fd)
+{
+	static const unsigned int tries[] = {
+		DEV_OFF_CSUM | DEV_OFF_TSO4 | DEV_OFF_TSO6 | DEV_OFF_USO4 |
+		    DEV_OFF_USO6,
+		DEV_OFF_CSUM | DEV_OFF_TSO4 | DEV_OFF_TSO6,
+		DEV_OFF_CSUM,
+	};
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(tries); i++)
+		if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tries[i]) == 0)
+			return tries[i];
+	(void)ioctl(fd, TUNSETOFFLOAD, 0UL);
+	return 0;
+}
+
 int
 dev_open(struct dev *d, enum dev_type type, const char *name, int queues,
-    char *err, size_t errlen)
+    bool offload, char *err, size_t errlen)
 {
 	const char *kind = dev_type_name(type);
 	char reason[256];
@@ -235,6 +259,12 @@ dev_open(struct dev *d, enum dev_type type, const char *name, int queues,
 		    "of queues must be 1 to %d", kind, name, queues,
 		    DEV_MAX_QUEUES);
 	util_strlcpy(d->name, name, sizeof(d->name));
+	/* The vnet header is in the host's order: little-endian hosts only. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	d->vnet = offload && type == DEV_TUN;
+#else
+	(void)offload;
+#endif
 
 	for (i = 0; i < queues; i++) {
 		struct ifreq ifr;
@@ -253,6 +283,8 @@ dev_open(struct dev *d, enum dev_type type, const char *name, int queues,
 		flags = (type == DEV_TUN ? IFF_TUN : IFF_TAP) | IFF_NO_PI;
 		if (queues > 1)
 			flags |= IFF_MULTI_QUEUE;
+		if (d->vnet)
+			flags |= IFF_VNET_HDR;
 		/*
 		 * Only ever create, never join: without IFF_TUN_EXCL the
 		 * first TUNSETIFF would silently attach to a multi-queue
@@ -276,6 +308,8 @@ dev_open(struct dev *d, enum dev_type type, const char *name, int queues,
 		}
 		if (i == 0)
 			util_strlcpy(d->name, ifr.ifr_name, sizeof(d->name));
+		if (d->vnet)
+			d->offload = dev_set_offload(fd);
 	}
 	return 0;
 }

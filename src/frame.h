@@ -29,7 +29,7 @@ struct frame_hdr {
  * Check the 8 header bytes alone, before any of the body has arrived, so
  * that the caller never buffers or allocates a length it would refuse:
  * reserved is 0; the type is known (1..WIRE_FRAME_TYPE_MAX); flags are 0
- * except WIRE_FLAG_ZLIB on DATA; the body length is 1..WIRE_DATA_MAX_BODY
+ * except WIRE_FLAG_ZLIB and WIRE_FLAG_GSO on DATA; the body length is 1..WIRE_DATA_MAX_BODY
  * for DATA, 0 for KEEPALIVE, WIRE_HELLO_LEN for HELLO and HELLO_ACK,
  * 1..1 + WIRE_CLOSE_MSG_MAX for CLOSE and 1..WIRE_CTRL_MAX_BODY for REKEY
  * and REKEY_ACK.  On success fills *h; on error leaves it untouched.

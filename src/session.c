@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -16,9 +17,11 @@
 
 #include "compress.h"
 #include "frame.h"
+#include "gso.h"
 #include "handshake.h"
 #include "log.h"
 #include "netcfg.h"
+#include "pkt.h"
 #include "script.h"
 #include "session.h"
 #include "shaper.h"
@@ -33,6 +36,8 @@
 #define SESSION_BATCH 64
 /* MTU of a TCP-mode device when the config leaves it at 0. */
 #define SESSION_TCP_MTU 1500
+/* TCP flows the receive coalescer keeps open at once. */
+#define SESSION_COAL_FLOWS 8
 /* Ethernet header plus one VLAN tag on top of the MTU for tap frames. */
 #define SESSION_TAP_EXTRA 18
 
@@ -97,6 +102,13 @@ struct session {
 	struct session_queue *queues;
 	bool reading;
 
+	/* With offloads on the tun: receive coalescing, flushed by coal_ev
+	 * once the batch that filled it is done. */
+	struct gso_coal *coal;
+	struct event *coal_ev;
+	bool coal_armed;
+	bool udp_slots;		/* datagrams fit the socket's batch slots */
+
 	struct compress *cz;
 	struct script_run *script;
 	bool down_running;
@@ -109,6 +121,7 @@ struct session {
 	struct log_ratelimit rl_tx;	/* own limiter: rarer, more telling */
 	struct log_ratelimit *rl_preauth;
 	uint8_t pkt[WIRE_PACKET_MAX];
+	uint8_t seg[WIRE_PACKET_MAX];	/* one segment of a super-packet */
 	uint8_t dgram[WIRE_UDP_MAX_LEN + WIRE_TAILROOM];
 };
 
@@ -208,15 +221,55 @@ session_resume_reads(struct session *s)
 }
 
 /*
+ * A packet read from a tun with a vnet header (at buf, n bytes in all,
+ * the packet at buf + GSO_VNET_LEN): the header into *h, and a checksum
+ * the kernel left to us finished on a plain packet.  Returns 1 for a
+ * super-packet, 0 for a plain packet, -1 when it is counted and dropped.
+ */
+static int
+session_vnet_read(struct session *s, uint8_t *buf, size_t n,
+    struct gso_vnet *h)
+{
+	if (n <= GSO_VNET_LEN) {
+		s->c.dev_read_errors++;
+		return -1;
+	}
+	memcpy(h, buf, sizeof(*h));
+	if (h->gso_type != GSO_NONE)
+		return 1;
+	if ((h->flags & GSO_F_NEEDS_CSUM) != 0 &&
+	    gso_finish_csum(buf + GSO_VNET_LEN, n - GSO_VNET_LEN, h) != 0) {
+		s->c.dev_read_errors++;
+		return -1;
+	}
+	return 0;
+}
+
+/* TCP mode: the vnet header in place becomes the wire's offload header. */
+static void
+session_gso_hdr_put(uint8_t *buf, const struct gso_vnet *h)
+{
+	buf[0] = h->flags;
+	buf[1] = h->gso_type;
+	pkt_store16(buf + 2, h->hdr_len);
+	pkt_store16(buf + 4, h->gso_size);
+	pkt_store16(buf + 6, h->csum_start);
+	pkt_store16(buf + 8, h->csum_offset);
+}
+
+/*
  * Drain up to SESSION_BATCH packets from one queue into the stream:
  * straight into the staging extent when uncompressed, through the zlib
- * stage otherwise.  Errors are counted; the session never ends here.
+ * stage otherwise.  A tun with offloads hands over super-packets of up
+ * to 64 KiB; they go whole, behind an offload header.  Errors are
+ * counted; the session never ends here.
  */
 static void
 session_dev_readcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session_queue *q = arg;
 	struct session *s = q->s;
+	size_t vh = s->dev->vnet ? GSO_VNET_LEN : 0;
 	int i;
 
 	if (s->udp) {
@@ -226,13 +279,17 @@ session_dev_readcb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < SESSION_BATCH && s->state == SESSION_UP; i++) {
 		uint8_t *dst = transport_data_reserve(s->t,
 		    WIRE_DATA_MAX_BODY);
-		size_t clen;
+		uint8_t *buf = s->cz != NULL ? s->pkt : dst;
+		size_t keep = 0, clen, plen;
+		struct gso_vnet h;
+		uint8_t flags = 0;
 		ssize_t n;
+		int r;
 
 		if (dst == NULL)
 			break;
-		n = read(fd, s->cz != NULL ? s->pkt : dst,
-		    s->cz != NULL ? sizeof(s->pkt) : WIRE_DATA_MAX_BODY);
+		n = read(fd, buf, s->cz != NULL ? sizeof(s->pkt) :
+		    WIRE_DATA_MAX_BODY);
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				s->c.dev_read_errors++;
@@ -242,20 +299,42 @@ session_dev_readcb(evutil_socket_t fd, short what, void *arg)
 			}
 			break;
 		}
-		s->c.tx_packets++;
-		s->c.tx_bytes += (uint64_t)n;
-		if (s->cz == NULL) {
-			transport_data_commit(s->t, (size_t)n, 0);
-			s->c.tx_bytes_wire += (uint64_t)n;
-		} else if (compress_packet(s->cz, s->pkt, (size_t)n, dst,
-		    (size_t)n, &clen) == 1) {
-			transport_data_commit(s->t, clen, WIRE_FLAG_ZLIB);
-			s->c.tx_bytes_wire += clen;
-		} else {
-			memcpy(dst, s->pkt, (size_t)n);
-			transport_data_commit(s->t, (size_t)n, 0);
-			s->c.tx_bytes_wire += (uint64_t)n;
+		if (vh > 0) {
+			if ((r = session_vnet_read(s, buf, (size_t)n, &h)) < 0)
+				continue;
+			if (r == 1) {
+				/* The offload header stays in front. */
+				session_gso_hdr_put(buf, &h);
+				keep = WIRE_GSO_HDR_LEN;
+				flags = WIRE_FLAG_GSO;
+				s->c.tx_super++;
+			} else if (s->cz == NULL) {
+				memmove(buf, buf + vh, (size_t)n - vh);
+				n -= (ssize_t)vh;
+			}
 		}
+		plen = (size_t)n - (keep > 0 || s->cz != NULL ? vh : 0);
+		s->c.tx_packets++;
+		s->c.tx_bytes += plen;
+		if (s->cz == NULL) {
+			transport_data_commit(s->t, (size_t)n, flags);
+			s->c.tx_bytes_wire += (uint64_t)n;
+			goto next;
+		}
+		/* From s->pkt: the header (if kept), then the packet. */
+		if (keep > 0)
+			memcpy(dst, s->pkt, keep);
+		if (compress_packet(s->cz, s->pkt + vh, plen, dst + keep,
+		    plen, &clen) == 1) {
+			transport_data_commit(s->t, keep + clen,
+			    flags | WIRE_FLAG_ZLIB);
+			s->c.tx_bytes_wire += keep + clen;
+		} else {
+			memcpy(dst + keep, s->pkt + vh, plen);
+			transport_data_commit(s->t, keep + plen, flags);
+			s->c.tx_bytes_wire += keep + plen;
+		}
+next:
 		if (transport_congested(s->t))
 			break;
 	}
@@ -266,13 +345,110 @@ session_dev_readcb(evutil_socket_t fd, short what, void *arg)
 		session_pause_reads(s);
 }
 
+/* Write iov (a packet, behind a vnet header when the tun has one). */
+static int
+session_dev_writev(struct session *s, const struct iovec *iov, int iovcnt)
+{
+	if (writev(s->dev->fds[0], iov, iovcnt) < 0) {
+		/* EIO while the link is down, EINVAL, a full queue: drop. */
+		s->c.drop_dev_write++;
+		log_rl(&s->rl_drop, LOG_WARNING, "%swriting %s: %s",
+		    session_tag(s), s->dev->name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The coalescer's writes (gso.h). */
+static int
+session_coal_write(void *arg, const struct iovec *iov, int iovcnt)
+{
+	struct session *s = arg;
+	size_t i, len = 0;
+
+	const struct gso_vnet *h = iov[0].iov_base;
+
+	if (session_dev_writev(s, iov, iovcnt) != 0)
+		return -1;
+	for (i = 1; i < (size_t)iovcnt; i++)
+		len += iov[i].iov_len;
+	if (h->gso_type != GSO_NONE)
+		s->c.rx_super++;
+	s->c.rx_packets++;
+	s->c.rx_bytes += len;
+	return 0;
+}
+
+/* After the batch that filled it: write what the coalescer holds. */
+static void
+session_coal_flushcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	s->coal_armed = false;
+	if (s->coal != NULL)
+		gso_coal_flush(s->coal);
+}
+
+/*
+ * TCP mode: a super-packet from the peer (behind its offload header).
+ * Into a tun with offloads it goes whole; otherwise it is split into
+ * segments here.  Either way no segment may exceed our MTU.
+ */
+static void
+session_deliver_gso(struct session *s, const uint8_t *hdr, uint8_t *p,
+    size_t len)
+{
+	uint8_t type = hdr[1] & (uint8_t)~GSO_ECN;
+	uint16_t size = pkt_load16(hdr + 4);
+	struct gso_split sp;
+	struct gso_vnet vh;
+	const char *why = "segments larger than the MTU";
+	size_t i, n;
+
+	if (gso_split_init(&sp, type, size, p, len, &why) != 0 ||
+	    sp.hlen + sp.mss > (size_t)s->mtu) {
+		s->c.drop_bad_packet++;
+		log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a super-packet "
+		    "from %s: %s", session_tag(s), s->peer_str, why);
+		return;
+	}
+	if (s->dev->vnet) {
+		if (s->coal != NULL)
+			gso_coal_flush(s->coal);	/* keep flows in order */
+		if (gso_prepare_write(type, size, p, len, &vh, &why) != 0) {
+			s->c.drop_bad_packet++;
+			return;
+		}
+		if (session_dev_writev(s, (struct iovec[]){
+		    { &vh, sizeof(vh) }, { p, len } }, 2) != 0)
+			return;
+		s->c.rx_super++;
+		s->c.rx_packets++;
+		s->c.rx_bytes += len;
+		return;
+	}
+	for (i = 0; i < sp.nsegs; i++) {
+		n = gso_split_seg(&sp, i, s->seg);
+		if (write(s->dev->fds[0], s->seg, n) < 0) {
+			s->c.drop_dev_write++;
+			log_rl(&s->rl_drop, LOG_WARNING, "%swriting %s: %s",
+			    session_tag(s), s->dev->name, strerror(errno));
+			continue;
+		}
+		s->c.rx_packets++;
+		s->c.rx_bytes += n;
+	}
+}
+
 /*
  * One packet from the peer (a DATA body or an opened datagram) into the
- * device, or counted and dropped.
+ * device, or counted and dropped.  With offloads on our tun, packets go
+ * through the coalescer, which merges the segments of a TCP flow.
  */
 static void
 session_deliver(struct session *s, const uint8_t *body, size_t blen,
-    bool zlib)
+    bool zlib, bool gso)
 {
 	size_t limit = (size_t)s->mtu +
 	    (s->type == DEV_TAP ? SESSION_TAP_EXTRA : 0);
@@ -284,8 +460,25 @@ session_deliver(struct session *s, const uint8_t *body, size_t blen,
 		s->c.drop_not_ready++;
 		return;
 	}
+	if (gso) {
+		/* A super-packet: its own, larger limit. */
+		if (blen <= WIRE_GSO_HDR_LEN || s->type != DEV_TUN) {
+			s->c.drop_bad_packet++;
+			return;
+		}
+		p += WIRE_GSO_HDR_LEN;
+		len -= WIRE_GSO_HDR_LEN;
+		limit = GSO_MAX_PACKET;
+		if (!zlib) {
+			if (len > sizeof(s->pkt)) {
+				s->c.drop_bad_packet++;
+				return;
+			}
+			memcpy(s->pkt, p, len);
+		}
+	}
 	if (zlib) {
-		if (s->cz == NULL || compress_inflate(s->cz, body, blen,
+		if (s->cz == NULL || compress_inflate(s->cz, p, len,
 		    s->pkt, limit, &len) != 0) {
 			s->c.drop_inflate++;
 			log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a "
@@ -295,6 +488,10 @@ session_deliver(struct session *s, const uint8_t *body, size_t blen,
 		}
 		p = s->pkt;
 	}
+	if (gso) {
+		session_deliver_gso(s, body, s->pkt, len);
+		return;
+	}
 	if (frame_packet_check(s->type == DEV_TAP, p, len, (size_t)s->mtu,
 	    &why) != 0) {
 		s->c.drop_bad_packet++;
@@ -302,7 +499,22 @@ session_deliver(struct session *s, const uint8_t *body, size_t blen,
 		    "%s: %s", session_tag(s), s->peer_str, why);
 		return;
 	}
-	if (write(s->dev->fds[0], p, len) < 0) {
+	if (s->coal != NULL) {
+		gso_coal_add(s->coal, p, len);
+		if (!s->coal_armed && gso_coal_pending(s->coal)) {
+			s->coal_armed = true;
+			event_active(s->coal_ev, EV_TIMEOUT, 0);
+		}
+		return;
+	}
+	if (s->dev->vnet) {
+		static const struct gso_vnet none;
+
+		if (session_dev_writev(s, (struct iovec[]){
+		    { (void *)&none, sizeof(none) }, { (void *)p, len } },
+		    2) != 0)
+			return;
+	} else if (write(s->dev->fds[0], p, len) < 0) {
 		/* EIO while the link is down, EINVAL, a full queue: drop. */
 		s->c.drop_dev_write++;
 		log_rl(&s->rl_drop, LOG_WARNING, "%swriting %s: %s",
@@ -333,19 +545,32 @@ session_udp_maybe_rekey(struct session *s)
 		(void)transport_send(s->t, WIRE_REKEY, 0, body, sizeof(body));
 }
 
-/* Seal and send one datagram whose payload is at s->dgram + 17. */
 static void
-session_udp_send(struct session *s, uint8_t kind, size_t len)
+session_udp_send_failed(struct session *s, int n, int e)
+{
+	s->c.drop_udp_send += (uint64_t)n;
+	log_rl(&s->rl_drop, LOG_WARNING, "%ssending to %s: %s",
+	    session_tag(s), s->peer_str, strerror(e));
+}
+
+/*
+ * Seal the datagram whose payload (len bytes) is at buf + 17, then queue
+ * it in the socket's batch when buf is its slot, or send it at once
+ * (s->dgram: keepalives, and packets too big for a slot).
+ */
+static void
+session_udp_emit(struct session *s, uint8_t *buf, size_t cap, uint8_t kind,
+    size_t len)
 {
 	size_t outlen;
-	int r;
+	int r, e = 0;
 
 	if (!s->udp_peer_known) {
 		s->c.drop_no_addr++;
 		return;
 	}
-	r = udp_chan_seal(s->chan, kind, s->dgram, sizeof(s->dgram), len,
-	    &outlen, session_now());
+	r = udp_chan_seal(s->chan, kind, buf, cap, len, &outlen,
+	    session_now());
 	if (r != 0) {
 		s->c.drop_tx_limit++;
 		log_rl(&s->rl_tx, LOG_WARNING, "%scannot send: the key "
@@ -353,52 +578,133 @@ session_udp_send(struct session *s, uint8_t kind, size_t len)
 		    session_tag(s));
 		return;
 	}
-	if (udp_sock_send(s->usock, s->dgram, outlen,
+	if (buf != s->dgram) {
+		if ((r = udp_sock_tx_commit(s->usock, outlen,
+		    (struct sockaddr *)&s->udp_peer, s->udp_peerlen, &e)) > 0)
+			session_udp_send_failed(s, r, e);
+	} else if (udp_sock_send(s->usock, s->dgram, outlen,
 	    (struct sockaddr *)&s->udp_peer, s->udp_peerlen) != 0) {
-		s->c.drop_udp_send++;
-		log_rl(&s->rl_drop, LOG_WARNING, "%ssending to %s: %s",
-		    session_tag(s), s->peer_str, strerror(errno));
+		session_udp_send_failed(s, 1, errno);
 		return;
 	}
 	s->c.tx_bytes_wire += len;
+}
+
+/* Seal and send one datagram whose payload is at s->dgram + 17. */
+static void
+session_udp_send(struct session *s, uint8_t kind, size_t len)
+{
+	session_udp_emit(s, s->dgram, sizeof(s->dgram), kind, len);
 	timers_on_tx(&s->timers, session_now());
+}
+
+/* Where the next datagram is built: a batch slot when it fits. */
+static uint8_t *
+session_udp_buf(struct session *s, size_t *cap)
+{
+	if (s->udp_slots) {
+		*cap = UDP_TX_SLOT;
+		return udp_sock_tx_slot(s->usock);
+	}
+	*cap = sizeof(s->dgram);
+	return s->dgram;
+}
+
+/* One packet (checksums complete) into a datagram, compressed if it pays. */
+static void
+session_udp_packet(struct session *s, const uint8_t *p, size_t len)
+{
+	size_t cap, clen;
+	uint8_t *buf = session_udp_buf(s, &cap);
+	uint8_t *payload = buf + WIRE_UDP_PAYLOAD_OFF;
+
+	if (s->cz != NULL && compress_packet(s->cz, p, len, payload, len,
+	    &clen) == 1) {
+		session_udp_emit(s, buf, cap, WIRE_INNER_ZLIB, clen);
+		return;
+	}
+	memcpy(payload, p, len);
+	session_udp_emit(s, buf, cap, WIRE_INNER_RAW, len);
+}
+
+/*
+ * UDP mode: a super-packet from the tun becomes MTU-size segments with
+ * their own headers and checksums, one datagram each, all queued in the
+ * batch (they leave in one or two UDP GSO messages).
+ */
+static void
+session_udp_super(struct session *s, const uint8_t *p, size_t len,
+    const struct gso_vnet *h)
+{
+	struct gso_split sp;
+	const char *why;
+	size_t i, cap, n;
+	uint8_t *buf;
+
+	if (gso_split_init(&sp, h->gso_type, h->gso_size, p, len, &why) != 0 ||
+	    sp.hlen + sp.mss > (size_t)s->mtu) {
+		s->c.dev_read_errors++;
+		log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a super-packet "
+		    "from %s: %s", session_tag(s), s->dev->name,
+		    sp.hlen + sp.mss > (size_t)s->mtu ? "segments larger "
+		    "than the MTU" : why);
+		return;
+	}
+	s->c.tx_super++;
+	for (i = 0; i < sp.nsegs; i++) {
+		if (s->cz != NULL) {
+			n = gso_split_seg(&sp, i, s->seg);
+			session_udp_packet(s, s->seg, n);
+			continue;
+		}
+		buf = session_udp_buf(s, &cap);
+		n = gso_split_seg(&sp, i, buf + WIRE_UDP_PAYLOAD_OFF);
+		session_udp_emit(s, buf, cap, WIRE_INNER_RAW, n);
+	}
 }
 
 /*
  * UDP mode's device reader: each packet becomes one datagram, read (or
- * compressed) straight into place behind the datagram header.
+ * compressed) straight into a batch slot behind the datagram header; a
+ * tun with offloads gives super-packets, split into many.  The batch
+ * leaves with sendmmsg at the end.
  */
 static void
 session_dev_read_udp(struct session *s, int fd)
 {
-	uint8_t *payload = s->dgram + WIRE_UDP_PAYLOAD_OFF;
-	size_t room = sizeof(s->dgram) - WIRE_UDP_PAYLOAD_OFF -
-	    WIRE_UDP_TAG_LEN, clen;
-	uint8_t kind;
+	bool direct = s->cz == NULL && !s->dev->vnet && s->udp_slots;
+	size_t vh = s->dev->vnet ? GSO_VNET_LEN : 0;
+	struct gso_vnet h;
+	uint8_t *buf;
 	ssize_t n;
-	int i;
+	int i, e = 0, r;
 
 	for (i = 0; i < SESSION_BATCH && s->state == SESSION_UP; i++) {
-		n = read(fd, s->cz != NULL ? s->pkt : payload,
-		    s->cz != NULL ? sizeof(s->pkt) : room);
+		if (direct) {
+			buf = udp_sock_tx_slot(s->usock);
+			n = read(fd, buf + WIRE_UDP_PAYLOAD_OFF, UDP_TX_SLOT -
+			    WIRE_UDP_PAYLOAD_OFF - WIRE_UDP_TAG_LEN);
+		} else {
+			n = read(fd, s->pkt, sizeof(s->pkt));
+		}
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
 				s->c.dev_read_errors++;
 			break;
 		}
 		s->c.tx_packets++;
-		s->c.tx_bytes += (uint64_t)n;
-		kind = WIRE_INNER_RAW;
-		if (s->cz != NULL) {
-			if (compress_packet(s->cz, s->pkt, (size_t)n, payload,
-			    (size_t)n, &clen) == 1) {
-				kind = WIRE_INNER_ZLIB;
-				n = (ssize_t)clen;
-			} else {
-				memcpy(payload, s->pkt, (size_t)n);
-			}
+		s->c.tx_bytes += (uint64_t)n - vh;
+		if (direct) {
+			session_udp_emit(s, buf, UDP_TX_SLOT, WIRE_INNER_RAW,
+			    (size_t)n);
+		} else if (vh == 0) {
+			session_udp_packet(s, s->pkt, (size_t)n);
+		} else if ((r = session_vnet_read(s, s->pkt, (size_t)n,
+		    &h)) == 0) {
+			session_udp_packet(s, s->pkt + vh, (size_t)n - vh);
+		} else if (r == 1) {
+			session_udp_super(s, s->pkt + vh, (size_t)n - vh, &h);
 		}
-		session_udp_send(s, kind, (size_t)n);
 		/* speed: when the bucket is in debt, stop reading the device
 		 * until it is paid; the tun queue holds what comes. */
 		if (shaper_on(&s->shape_out)) {
@@ -416,6 +722,10 @@ session_dev_read_udp(struct session *s, int fd)
 			}
 		}
 	}
+	if ((r = udp_sock_tx_flush(s->usock, &e)) > 0)
+		session_udp_send_failed(s, r, e);
+	if (i > 0)
+		timers_on_tx(&s->timers, session_now());
 	session_udp_maybe_rekey(s);
 }
 
@@ -605,7 +915,7 @@ session_setup(struct session *s)
 		dev_close(s->dev);	/* the kept device has the wrong type */
 	if (s->dev->nqueues == 0) {
 		if (dev_open(s->dev, s->type, s->cs->device, s->cs->queues,
-		    err, sizeof(err)) != 0 ||
+		    s->cs->offload, err, sizeof(err)) != 0 ||
 		    session_configure_dev(s, err, sizeof(err)) != 0) {
 			log_err("%sdevice setup failed: %s", session_tag(s),
 			    err);
@@ -620,6 +930,19 @@ session_setup(struct session *s)
 		log_warnx("%s%s", session_tag(s), err);
 	}
 	s->dev_ready = true;
+	s->udp_slots = s->udp && WIRE_UDP_PAYLOAD_OFF + (size_t)s->mtu +
+	    (s->type == DEV_TAP ? SESSION_TAP_EXTRA : 0) + WIRE_UDP_TAG_LEN <=
+	    UDP_TX_SLOT;
+	if (s->dev->vnet && s->coal == NULL) {
+		s->coal = gso_coal_new(SESSION_COAL_FLOWS, session_coal_write,
+		    s);
+		s->coal_ev = event_new(s->base, -1, 0, session_coal_flushcb,
+		    s);
+		if (s->coal == NULL || s->coal_ev == NULL) {
+			session_close(s, WIRE_CLOSE_ERROR, "out of memory");
+			return;
+		}
+	}
 	s->queues = calloc((size_t)s->dev->nqueues, sizeof(*s->queues));
 	if (s->queues == NULL) {
 		session_close(s, WIRE_CLOSE_ERROR, "out of memory");
@@ -752,7 +1075,7 @@ session_udp_input(struct session *s, uint8_t *dgram, size_t len,
 		return;
 	}
 	session_deliver(s, op.payload, op.payload_len,
-	    op.kind == WIRE_INNER_ZLIB);
+	    op.kind == WIRE_INNER_ZLIB, false);
 }
 
 /* Server: the client's HELLO; our session settings decide. */
@@ -921,7 +1244,8 @@ session_framecb(void *arg, const struct frame_hdr *h, const uint8_t *body)
 			/* Packets come in datagrams in UDP mode, never here. */
 			break;
 		}
-		session_deliver(s, body, h->len, h->flags & WIRE_FLAG_ZLIB);
+		session_deliver(s, body, h->len, h->flags & WIRE_FLAG_ZLIB,
+		    h->flags & WIRE_FLAG_GSO);
 		return 0;
 	case WIRE_KEEPALIVE:
 		return 0;
@@ -1224,6 +1548,11 @@ session_teardown(struct session *s)
 	session_pause_reads(s);
 	if (s->shape_ev != NULL)
 		evtimer_del(s->shape_ev);
+	/* What the coalescer holds goes out before the device may go. */
+	if (s->coal != NULL && s->dev_ready)
+		gso_coal_flush(s->coal);
+	if (s->coal_ev != NULL)
+		event_del(s->coal_ev);
 	/* No datagram is sent or opened after the session ends. */
 	udp_chan_free(s->chan);
 	s->chan = NULL;
@@ -1352,9 +1681,13 @@ session_free(struct session *s)
 		event_free(s->shape_ev);
 	transport_free(s->t);
 	compress_free(s->cz);
+	gso_coal_free(s->coal);
+	if (s->coal_ev != NULL)
+		event_free(s->coal_ev);
 	if (s->dev == &s->own_dev)
 		dev_close(&s->own_dev);
 	OPENSSL_cleanse(s->pkt, sizeof(s->pkt));
+	OPENSSL_cleanse(s->seg, sizeof(s->seg));
 	free(s);
 }
 

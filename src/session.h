@@ -55,6 +55,8 @@ struct session_counters {
 	uint64_t drop_tx_limit;		/* UDP: epoch used up, rekey pending */
 	uint64_t drop_shaped;		/* UDP: over the incoming speed limit */
 	uint64_t keepalives_sent;
+	uint64_t tx_super;		/* offload super-packets read */
+	uint64_t rx_super;		/* super-packets written whole */
 };
 
 struct session;

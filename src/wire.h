@@ -39,6 +39,17 @@ enum wire_frame_type {
 
 /* Frame flags. */
 #define WIRE_FLAG_ZLIB 0x01 /* DATA: the body is a raw-deflate stream */
+/*
+ * DATA, TCP mode: the body starts with an offload header, the
+ * virtio_net_hdr fields in network byte order,
+ *   flags(1) | gso_type(1) | hdr_len(2) | gso_size(2) | csum_start(2) |
+ *   csum_offset(2)
+ * and the (possibly zlib-compressed) packet behind it is a TSO/USO
+ * super-packet of gso_type cut into gso_size segments.  The receiver
+ * trusts only gso_type and gso_size and works out the rest itself.
+ */
+#define WIRE_FLAG_GSO 0x02
+#define WIRE_GSO_HDR_LEN 10
 
 /*
  * HELLO (client to server) and HELLO_ACK (server to client) bodies, fixed

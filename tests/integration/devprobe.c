@@ -464,7 +464,7 @@ cmd_tun_echo(struct probe *pr, int argc, char **argv)
 	a.name = argv[2];
 	a.readyfile = argv[3];
 
-	if (dev_open(&d, DEV_TUN, a.name, 1, err, sizeof(err)) != 0 ||
+	if (dev_open(&d, DEV_TUN, a.name, 1, false, err, sizeof(err)) != 0 ||
 	    dev_set_mtu(&d, PROBE_MTU, err, sizeof(err)) != 0 ||
 	    dev_set_up(&d, true, err, sizeof(err)) != 0) {
 		check(pr, false, "%s", err);
@@ -789,7 +789,8 @@ cmd_tap_mq(struct probe *pr, int argc, char **argv)
 	m.psock = -1;
 	m.nonce = (unsigned int)getpid() ^ (unsigned int)util_now_ms();
 
-	if (dev_open(&m.d, DEV_TAP, argv[2], (int)nq, err, sizeof(err)) != 0 ||
+	if (dev_open(&m.d, DEV_TAP, argv[2], (int)nq, false, err,
+	    sizeof(err)) != 0 ||
 	    dev_set_up(&m.d, true, err, sizeof(err)) != 0) {
 		check(pr, false, "%s", err);
 		dev_close(&m.d);
@@ -879,7 +880,7 @@ expect_open_error(struct probe *pr, enum dev_type type, const char *name,
 	struct dev d;
 	char err[512] = "";
 	int fds = count_fds();
-	int r = dev_open(&d, type, name, queues, err, sizeof(err));
+	int r = dev_open(&d, type, name, queues, false, err, sizeof(err));
 
 	check(pr, r == -1 && strstr(err, want) != NULL && d.nqueues == 0 &&
 	    d.fds[0] == -1 && count_fds() == fds, "%s \"%s\" x%d fails with "
@@ -897,14 +898,14 @@ errors_basic(struct probe *pr)
 	char err[512] = "";
 	int r;
 
-	r = dev_open(&d, DEV_TUN, "tlerr%d", 1, err, sizeof(err));
+	r = dev_open(&d, DEV_TUN, "tlerr%d", 1, false, err, sizeof(err));
 	if (!check(pr, r == 0, "template tlerr%%d opens%s%s",
 	    r ? ": " : "", r ? err : ""))
 		return;
 	check(pr, strcmp(d.name, "tlerr0") == 0 && if_nametoindex(d.name),
 	    "the kernel named it %s", d.name);
 	check_queues(pr, &d, IFF_TUN | IFF_NO_PI);
-	r = dev_open(&d1, DEV_TUN, "tlerr%d", 1, err, sizeof(err));
+	r = dev_open(&d1, DEV_TUN, "tlerr%d", 1, false, err, sizeof(err));
 	if (check(pr, r == 0, "the same template again opens%s%s",
 	    r ? ": " : "", r ? err : "")) {
 		check(pr, strcmp(d1.name, "tlerr1") == 0, "and is named %s",
@@ -949,7 +950,7 @@ errors_multiqueue(struct probe *pr)
 	char err[512] = "";
 	int r, fd, free_seen;
 
-	r = dev_open(&d, DEV_TAP, "tlmq%d", 3, err, sizeof(err));
+	r = dev_open(&d, DEV_TAP, "tlmq%d", 3, false, err, sizeof(err));
 	if (!check(pr, r == 0, "tap tlmq%%d with 3 queues opens%s%s",
 	    r ? ": " : "", r ? err : ""))
 		return;
@@ -971,7 +972,8 @@ errors_multiqueue(struct probe *pr)
 		    rl.rlim_max : DEV_MAX_QUEUES + 64;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	r = dev_open(&d, DEV_TAP, "tlmax", DEV_MAX_QUEUES, err, sizeof(err));
+	r = dev_open(&d, DEV_TAP, "tlmax", DEV_MAX_QUEUES, false, err,
+	    sizeof(err));
 	if (check(pr, r == 0, "a tap with %d queues opens%s%s",
 	    DEV_MAX_QUEUES, r ? ": " : "", r ? err : "")) {
 		check_queues(pr, &d, IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE);
@@ -1039,7 +1041,8 @@ child_hidden_node(struct probe *pr)
 		check(pr, false, "cannot hide /dev/net: %s", strerror(errno));
 		return -1;
 	}
-	check(pr, dev_open(&d, DEV_TUN, "tlnode%d", 1, err, sizeof(err)) ==
+	check(pr, dev_open(&d, DEV_TUN, "tlnode%d", 1, false, err,
+	    sizeof(err)) ==
 	    -1 && strcmp(err, "cannot open /dev/net/tun: No such file or "
 	    "directory (is the tun module loaded?)") == 0, "without "
 	    "/dev/net/tun: %s", err);
@@ -1057,7 +1060,7 @@ child_no_cap(struct probe *pr)
 	char err[512] = "";
 	int r;
 
-	r = dev_open(&d, DEV_TUN, "tlcap%d", 1, err, sizeof(err));
+	r = dev_open(&d, DEV_TUN, "tlcap%d", 1, false, err, sizeof(err));
 	if (!check(pr, r == 0, "tun tlcap%%d opens with CAP_NET_ADMIN%s%s",
 	    r ? ": " : "", r ? err : ""))
 		return -1;

@@ -425,6 +425,37 @@ lib_ping() {
 	lib_nsexec "$1" ping -n -q -c "$n" -i 0.2 -W 2 "$2" >/dev/null 2>&1
 }
 
+# lib_transfer FROM TO ADDR PORT FILE: send FILE with nc from namespace
+# FROM to a receiver listening on ADDR:PORT in namespace TO and fail unless
+# the same sha256 arrives (60 s for the send, 10 s for the receiver).
+lib_transfer() {
+	local from=$1 to=$2 addr=$3 port=$4 file=$5 out rx rc want got
+	out=$LIB_TMP/transfer.out
+	want=$(sha256sum <"$file") || lib_hard_error "sha256sum $file failed"
+	lib_bg_ns "$to" nc -d -l "$addr" "$port" >"$out"
+	rx=$LIB_BG_PID
+	lib_wait_for 5 lib__listening "$to" "$port" ||
+		lib_fail "nc in $(lib_ns "$to") does not listen on $addr"
+	# shellcheck disable=SC2016 # sh expands them
+	lib_run 60 ip netns exec "$(lib_ns "$from")" \
+	    sh -c 'exec nc -N "$1" "$2" <"$3"' sh "$addr" "$port" "$file"
+	rc=$?
+	[ "$rc" = 0 ] || lib_fail "sending $from -> $to ($addr) failed" \
+	    "(status $rc)"
+	lib_wait_pid "$rx" 10 ||
+		lib_fail "the receiver in $(lib_ns "$to") did not finish"
+	got=$(sha256sum <"$out")
+	[ "$got" = "$want" ] || lib_fail "$from -> $to ($addr): sha256" \
+	    "differs ($(stat -c %s "$out") of $(stat -c %s "$file") bytes" \
+	    "arrived)"
+	rm -f "$out"
+}
+
+# Is something listening on TCP port $2 in namespace $1?
+lib__listening() {
+	lib_nsexec "$1" ss -Hltn "sport = :$2" | grep -q .
+}
+
 # Skip unless this is root with CAP_NET_ADMIN, ip netns works and
 # /dev/net/tun exists.
 lib_require_root() {

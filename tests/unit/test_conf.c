@@ -256,6 +256,8 @@ test_defaults(void **state)
 	    "/run/tapline/tapline.sock");
 	assert_string_equal(f->c->options.user, "");
 	assert_string_equal(f->c->options.group, "");
+	assert_true(f->c->options.offload);
+	assert_true(f->c->sessions[0].offload);
 	assert_int_equal(f->c->nsessions, 1);
 	s = &f->c->sessions[0];
 	assert_string_equal(s->name, "cobra");
@@ -302,7 +304,7 @@ test_default_group(void **state)
 	load(f,
 	    "options = { port = 655; listen = \"192.0.2.1\"; syslog = "
 	    "\"local3\"; control = \"/run/t.sock\"; user = \"nobody\"; "
-	    "group = \"nogroup\"; };\n"
+	    "group = \"nogroup\"; offload = false; };\n"
 	    "default = {\n"
 	    "  proto = \"tcp\"; type = \"tap\"; keepalive = 0; timeout = 30;\n"
 	    "  persist = false; compress = \"zlib:9\";\n"
@@ -324,10 +326,12 @@ test_default_group(void **state)
 	assert_string_equal(f->c->options.control, "/run/t.sock");
 	assert_string_equal(f->c->options.user, "nobody");
 	assert_string_equal(f->c->options.group, "nogroup");
+	assert_false(f->c->options.offload);
 	a = conf_session_find(f->c, "cobra");
 	b = conf_session_find(f->c, "viper");
 	assert_non_null(a);
 	assert_non_null(b);
+	assert_false(a->offload);
 
 	/* Overridden in cobra. */
 	assert_int_equal(a->proto, CONF_PROTO_UDP);
@@ -506,6 +510,9 @@ static const struct err_case err_cases[] = {
 	{ "wrong type: string for integer",
 	    "options = {\n  port = \"5000\";\n};\n",
 	    "2: options.port: must be an integer, got a string" },
+	{ "wrong type: integer for offload",
+	    "options = {\n  offload = 1;\n};\n",
+	    "2: options.offload: must be true or false, got an integer" },
 	{ "wrong type: float for integer",
 	    "cobra = { " PASSWD "\n mtu = 1400.0; };\n",
 	    "2: cobra.mtu: must be an integer, got a float" },

@@ -470,9 +470,10 @@ test_format_json(void **state)
 		    "\"device\":\"tl-cobra\",\"uptime_s\":3723,"
 		    "\"handshake_age_s\":3723,\"rekey_age_s\":65,"
 		    "\"rekeys\":31,",
-		"\"rx\":{\"packets\":5,\"bytes\":420},"
+		"\"rx\":{\"packets\":5,\"bytes\":420,\"super_packets\":0},"
 		    "\"tx\":{\"packets\":6,\"bytes\":10000,"
-		    "\"wire_bytes\":4000},\"keepalives_sent\":9,",
+		    "\"wire_bytes\":4000,\"super_packets\":0},"
+		    "\"keepalives_sent\":9,",
 		"\"compression\":{\"level\":6,\"bytes_in\":10000,"
 		    "\"bytes_out\":4000,\"ratio\":0.4000,"
 		    "\"packets_compressed\":7,\"packets_raw\":3,"

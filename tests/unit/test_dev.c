@@ -193,8 +193,8 @@ test_open_arguments(void **state)
 
 		memset(&d, 0x5a, sizeof(d));
 		err[0] = '\0';
-		if (dev_open(&d, c->type, c->name, c->queues, err,
-		    sizeof(err)) != -1)
+		if (dev_open(&d, c->type, c->name, c->queues, i % 2 == 0,
+		    err, sizeof(err)) != -1)
 			fail_msg("case %zu: dev_open did not fail", i);
 		assert_dev_empty(&d);
 		if (strstr(err, c->reason) == NULL)

@@ -99,10 +99,12 @@ group_setup(void **state)
 
 	if (fx == NULL)
 		return -1;
-	if (dev_open(&fx->tun, DEV_TUN, TUN_NAME, 1, err, sizeof(err)) == -1 ||
-	    dev_open(&fx->tap, DEV_TAP, TAP_NAME, 1, err, sizeof(err)) == -1 ||
-	    dev_open(&fx->tap2, DEV_TAP, TAP2_NAME, 1, err, sizeof(err)) ==
-	    -1) {
+	if (dev_open(&fx->tun, DEV_TUN, TUN_NAME, 1, false, err,
+	    sizeof(err)) == -1 ||
+	    dev_open(&fx->tap, DEV_TAP, TAP_NAME, 1, false, err,
+	    sizeof(err)) == -1 ||
+	    dev_open(&fx->tap2, DEV_TAP, TAP2_NAME, 1, false, err,
+	    sizeof(err)) == -1) {
 		fprintf(stderr, "test_netcfg: %s\n", err);
 		return -1;
 	}
