@@ -447,8 +447,8 @@ session_deliver_gso(struct session *s, const uint8_t *hdr, uint8_t *p,
  * through the coalescer, which merges the segments of a TCP flow.
  */
 static void
-session_deliver(struct session *s, const uint8_t *body, size_t blen,
-    bool zlib, bool gso)
+session_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
+    bool gso)
 {
 	size_t limit = (size_t)s->mtu +
 	    (s->type == DEV_TAP ? SESSION_TAP_EXTRA : 0);
@@ -469,13 +469,6 @@ session_deliver(struct session *s, const uint8_t *body, size_t blen,
 		p += WIRE_GSO_HDR_LEN;
 		len -= WIRE_GSO_HDR_LEN;
 		limit = GSO_MAX_PACKET;
-		if (!zlib) {
-			if (len > sizeof(s->pkt)) {
-				s->c.drop_bad_packet++;
-				return;
-			}
-			memcpy(s->pkt, p, len);
-		}
 	}
 	if (zlib) {
 		if (s->cz == NULL || compress_inflate(s->cz, p, len,
@@ -489,7 +482,9 @@ session_deliver(struct session *s, const uint8_t *body, size_t blen,
 		p = s->pkt;
 	}
 	if (gso) {
-		session_deliver_gso(s, body, s->pkt, len);
+		/* Fixed up in place: the body is ours (transport.h). */
+		session_deliver_gso(s, body, zlib ? s->pkt : body +
+		    WIRE_GSO_HDR_LEN, len);
 		return;
 	}
 	if (frame_packet_check(s->type == DEV_TAP, p, len, (size_t)s->mtu,
@@ -1231,7 +1226,7 @@ session_rx_rekey_ack(struct session *s, const uint8_t *body, size_t len)
 }
 
 static int
-session_framecb(void *arg, const struct frame_hdr *h, const uint8_t *body)
+session_framecb(void *arg, const struct frame_hdr *h, uint8_t *body)
 {
 	struct session *s = arg;
 

@@ -108,7 +108,7 @@ transport_readcb(struct bufferevent *bev, void *arg)
 
 	while (t->state == TRANSPORT_OPEN) {
 		size_t avail = evbuffer_get_length(in);
-		const uint8_t *body;
+		uint8_t *body;
 
 		if (avail < WIRE_FRAME_HDR_LEN)
 			break;

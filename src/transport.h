@@ -43,9 +43,11 @@ struct transport_cbs {
 	void (*connected)(void *arg);
 	/*
 	 * One complete, header-checked frame; `body` is valid only during
-	 * the call.  Return -1 after closing the transport (stop parsing).
+	 * the call, and the callback may modify it in place (it is the
+	 * transport's own buffer, dropped afterwards).  Return -1 after
+	 * closing the transport (stop parsing).
 	 */
-	int (*frame)(void *arg, const struct frame_hdr *h, const uint8_t *body);
+	int (*frame)(void *arg, const struct frame_hdr *h, uint8_t *body);
 	/* The output drained below the low mark after being congested. */
 	void (*drained)(void *arg);
 	/* The stream is over; `why` explains it for the log. */
