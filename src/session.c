@@ -413,9 +413,11 @@ session_deliver_gso(struct session *s, const uint8_t *hdr, uint8_t *p,
 		    "from %s: %s", session_tag(s), s->peer_str, why);
 		return;
 	}
-	if (s->dev->vnet) {
-		if (s->coal != NULL)
-			gso_coal_flush(s->coal);	/* keep flows in order */
+	if (s->coal != NULL)
+		gso_coal_flush(s->coal);	/* keep each flow in order */
+	/* Whole into a tun that takes this kind, else split here. */
+	if (s->dev->vnet && (type != GSO_UDP_L4 ||
+	    (s->dev->offload & DEV_OFF_USO4) != 0)) {
 		if (gso_prepare_write(type, size, p, len, &vh, &why) != 0) {
 			s->c.drop_bad_packet++;
 			return;
@@ -429,8 +431,15 @@ session_deliver_gso(struct session *s, const uint8_t *hdr, uint8_t *p,
 		return;
 	}
 	for (i = 0; i < sp.nsegs; i++) {
+		static const struct gso_vnet none;
+
 		n = gso_split_seg(&sp, i, s->seg);
-		if (write(s->dev->fds[0], s->seg, n) < 0) {
+		if (s->dev->vnet) {
+			if (session_dev_writev(s, (struct iovec[]){
+			    { (void *)&none, sizeof(none) }, { s->seg, n } },
+			    2) != 0)
+				continue;
+		} else if (write(s->dev->fds[0], s->seg, n) < 0) {
 			s->c.drop_dev_write++;
 			log_rl(&s->rl_drop, LOG_WARNING, "%swriting %s: %s",
 			    session_tag(s), s->dev->name, strerror(errno));
@@ -468,7 +477,7 @@ session_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
 		}
 		p += WIRE_GSO_HDR_LEN;
 		len -= WIRE_GSO_HDR_LEN;
-		limit = GSO_MAX_PACKET;
+		limit = sizeof(s->pkt);	/* inflated into it */
 	}
 	if (zlib) {
 		if (s->cz == NULL || compress_inflate(s->cz, p, len,

@@ -19,6 +19,14 @@ lib_require_cmd nc ss sha256sum cmp base64
 lib_require_bin TAPLINE "${top_builddir:-.}/tapline"
 
 PORT=5001
+# TAPLINE_TEST_OFFLOAD=false (tcp_transfer_nooffload.sh) runs it all again
+# without the offloads (options.offload), which are on by default.
+OFFLOAD=${TAPLINE_TEST_OFFLOAD:-true}
+case $OFFLOAD in
+true | false) ;;
+*) lib_hard_error "TAPLINE_TEST_OFFLOAD must be true or false" ;;
+esac
+lib_log "options.offload = $OFFLOAD"
 
 lib_netns_add srv
 lib_netns_add cli
@@ -28,6 +36,7 @@ lib_key zipped
 
 # Two sessions on one server: the same key cannot serve both.
 cat >"$LIB_TMP/server.conf" <<CONF
+options = { offload = $OFFLOAD; };
 default = {
   proto = "tcp";
 };
@@ -44,6 +53,7 @@ zipped = {
 };
 CONF
 cat >"$LIB_TMP/client.conf" <<CONF
+options = { offload = $OFFLOAD; };
 default = {
   persist = false;
 };

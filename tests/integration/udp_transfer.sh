@@ -28,6 +28,14 @@ lib_require_cmd nc ss ping sha256sum
 lib_require_bin TAPLINE "${top_builddir:-.}/tapline"
 
 PORT=5001
+# TAPLINE_TEST_OFFLOAD=false (udp_transfer_nooffload.sh) runs it all again
+# without the offloads (options.offload), which are on by default.
+OFFLOAD=${TAPLINE_TEST_OFFLOAD:-true}
+case $OFFLOAD in
+true | false) ;;
+*) lib_hard_error "TAPLINE_TEST_OFFLOAD must be true or false" ;;
+esac
+lib_log "options.offload = $OFFLOAD"
 MIB=64
 
 lib_netns_add srv
@@ -50,8 +58,8 @@ declare -A LOGNAME=([aes-256-gcm]=AES-256-GCM
 declare -A OTHER=([aes-256-gcm]=chacha20-poly1305
     [chacha20-poly1305]=aes-256-gcm)
 
-: >"$LIB_TMP/server.conf"
-: >"$LIB_TMP/client.conf"
+echo "options = { offload = $OFFLOAD; };" >"$LIB_TMP/server.conf"
+echo "options = { offload = $OFFLOAD; };" >"$LIB_TMP/client.conf"
 i=0
 for c in "${COMBOS[@]}"; do
 	read -r name _ type cipher _ <<<"$c"
