@@ -407,7 +407,7 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 	cl.keep = cs->persist == CONF_PERSIST_KEEP;
 	snprintf(cl.port, sizeof(cl.port), "%d",
 	    cli->port != 0 ? cli->port : conf->options.port);
-	if ((cl.base = event_base_new()) == NULL) {
+	if ((cl.base = util_event_base_new()) == NULL) {
 		log_err("cannot create the event loop");
 		return 1;
 	}

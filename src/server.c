@@ -567,7 +567,7 @@ server_run(const struct conf *conf, const struct cli *cli)
 		log_err("%s defines no session; nothing to serve", conf->path);
 		return 2;
 	}
-	if ((srv.base = event_base_new()) == NULL) {
+	if ((srv.base = util_event_base_new()) == NULL) {
 		log_err("cannot create the event loop");
 		return 1;
 	}

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include "util.h"
 
 size_t
@@ -172,4 +174,24 @@ util_err(char *err, size_t errlen, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -1;
+}
+
+/*
+ * The daemon's event loop.  With the changelist, an event armed and
+ * disarmed again within one loop iteration costs no epoll_ctl (see
+ * transport_kick in transport-tcp.c).  Safe here: no descriptor in the
+ * loop is ever dup()ed, the changelist's one known pitfall.
+ */
+struct event_base *
+util_event_base_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (cfg == NULL)
+		return NULL;
+	(void)event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
 }

@@ -37,4 +37,8 @@ size_t util_edit_distance(const char *a, const char *b);
 int util_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+struct event_base;
+/* A new event loop for the daemon (epoll with its changelist). */
+struct event_base *util_event_base_new(void);
+
 #endif
