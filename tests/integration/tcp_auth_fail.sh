@@ -16,7 +16,9 @@
 # watches both namespaces throughout) and no up command runs on either
 # side (each writes a marker file).  The client cannot tell the three
 # cases apart: it sees the same error each time (DESIGN.md section 4).
-# The right client then still gets in.
+# The right client then still gets in.  Every daemon runs at the highest
+# verbosity (-v -v), and at the end no log may contain the passphrase or a
+# key (ATTACKS.md row 26), in base64 or in hex.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 [ -r "${lib:-}" ] || lib=$(dirname "$0")/lib.sh
@@ -92,7 +94,7 @@ chmod 600 "$T"/*.conf
 
 lib_bg_ns srv ip -o monitor link >"$T/links-srv"
 lib_bg_ns cli ip -o monitor link >"$T/links-cli"
-lib_server srv "$T/server.conf"
+lib_server srv "$T/server.conf" -v
 server=$LIB_BG_PID
 slog=$T/server-srv.log
 
@@ -107,7 +109,7 @@ failures_above() {
 refused() {
 	local session=$1 name=$2 client rc log=$T/client-cli-$1.log n
 	n=$(grep -c "authentication failed for" "$slog")
-	lib_client cli "$T/client.conf" "$session" "$LIB_UL4_A"
+	lib_client cli "$T/client.conf" "$session" "$LIB_UL4_A" -v
 	client=$LIB_BG_PID
 	lib_wait_pid "$client" 15
 	rc=$?
@@ -159,7 +161,7 @@ for ns in srv cli; do
 done
 
 # The server still serves: cobra with the right key gets in.
-lib_client cli "$T/good.conf" cobra "$LIB_UL4_A"
+lib_client cli "$T/good.conf" cobra "$LIB_UL4_A" -v
 client=$LIB_BG_PID
 lib_wait_up cli tl-cobra 15 192.0.2.2
 if [ ! -s "$T/up-server-cobra" ] || [ ! -s "$T/up-client-cobra" ]; then
@@ -170,4 +172,19 @@ kill -TERM "$client"
 lib_wait_pid "$client" 10 || lib_fail "the right client did not exit 0"
 
 kill -0 "$server" || lib_fail "the server died"
+
+# No secret in any log, at debug level.
+for k in "$T"/*.key; do
+	b64=$(tr -d '\n' <"$k")
+	hex=$(base64 -d <"$k" | od -An -tx1 | tr -d ' \n')
+	for secret in "$b64" "$hex" "${hex:0:16}"; do
+		if grep -rqiF -- "$secret" "$T"/*.log; then
+			lib_fail "a log contains the key of $(basename "$k")"
+		fi
+	done
+done
+if grep -rqF -- "$pass" "$T"/*.log; then
+	lib_fail "a log contains the viper passphrase"
+fi
+lib_log "no key or passphrase in $(cat "$T"/*.log | wc -l) log lines"
 lib_pass
