@@ -1070,6 +1070,17 @@ session_udp_input(struct session *s, uint8_t *dgram, size_t len,
 		s->udp_peerlen = fromlen;
 		s->udp_peer_known = true;
 	}
+	/*
+	 * The client sends under the new epoch, so we do too from now on;
+	 * say so at once.  Until the client hears from us under it, it may
+	 * not start the next rekey, and an idle or one-way session would
+	 * otherwise run into the reject limit (nothing else of ours might
+	 * come for `keepalive` seconds, or ever with keepalive = 0).
+	 */
+	if (op.promoted && s->role == SESSION_SERVER) {
+		session_udp_send(s, WIRE_INNER_KEEPALIVE, 0);
+		s->c.keepalives_sent++;
+	}
 	if (op.kind == WIRE_INNER_KEEPALIVE)
 		return;
 	/* speed, incoming: a datagram over the rate is dropped (the inner
