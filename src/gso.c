@@ -686,11 +686,14 @@ gso_coal_flush_addrs(struct gso_coal *c, const struct gso_info *d)
 	}
 }
 
-/* A slot for a new pending packet: a free one, else the oldest flushed. */
+/*
+ * A slot for a new pending packet: a free one, else the oldest flushed.
+ * There is always at least one slot (gso_coal_new refuses 0 flows).
+ */
 static struct gso_flow *
 gso_coal_slot(struct gso_coal *c)
 {
-	struct gso_flow *old = NULL;
+	struct gso_flow *old = &c->flow[0];
 	int i;
 
 	for (i = 0; i < c->nflows; i++) {
@@ -698,7 +701,7 @@ gso_coal_slot(struct gso_coal *c)
 
 		if (f->len == 0)
 			return f;
-		if (old == NULL || f->age < old->age)
+		if (f->age < old->age)
 			old = f;
 	}
 	gso_coal_write(c, old);

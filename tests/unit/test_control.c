@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -649,8 +650,10 @@ sock_setup(void **state)
 	if (t == NULL)
 		return -1;
 	snprintf(t->dir, sizeof(t->dir), "/tmp/test_control.XXXXXX");
-	if (mkdtemp(t->dir) == NULL)
+	if (mkdtemp(t->dir) == NULL) {
+		free(t);
 		return -1;
+	}
 	/* A directory that does not exist yet: control makes it. */
 	snprintf(t->path, sizeof(t->path), "%s/run/s.sock", t->dir);
 	t->base = event_base_new();
@@ -934,7 +937,8 @@ test_query(void **state)
 	f = tmpfile();
 	assert_non_null(f);
 	/* The child may not listen yet: retry briefly. */
-	for (end = util_now_ms() + 3000; util_now_ms() < end; usleep(20000))
+	for (end = util_now_ms() + 3000; util_now_ms() < end;
+	    nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL))
 		if ((rc = control_query(t->path, "cobra", true, f, err,
 		    sizeof(err))) == 0)
 			break;

@@ -313,7 +313,7 @@ drop_net_admin(void **state)
 		return -1;
 	if (syscall(SYS_capget, &hdr, data) != 0)
 		return -1;
-	return data[word].effective & bit ? -1 : 0;
+	return (data[word].effective & bit) != 0 ? -1 : 0;
 }
 
 int

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -357,8 +358,10 @@ group_setup(void **state)
 	if (fx == NULL)
 		return -1;
 	snprintf(fx->dir, sizeof(fx->dir), "/tmp/tapline-test-script.XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
+	if (mkdtemp(fx->dir) == NULL) {
+		free(fx);
 		return -1;
+	}
 	fx->nfds = count_fds();
 	log_set_sink(capture_sink, fx);
 	log_set_level(LOG_DEBUG);
@@ -625,7 +628,7 @@ test_run_timeout(void **state)
 	assert_true(bg > 1);
 	t0 = now_ms();
 	while (!process_gone(bg) && now_ms() - t0 < 2000)
-		usleep(10000);
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
 	assert_true(process_gone(bg));
 }
 

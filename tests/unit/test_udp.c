@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -237,6 +238,7 @@ fx_close(struct fx *fx)
 static void
 wait_for(struct fx *fx, size_t n0, size_t n1)
 {
+	const struct timespec nap = { .tv_nsec = 200 * 1000 };	/* 200 us */
 	uint64_t deadline = util_now_ms() + WAIT_MS;
 	size_t before;
 
@@ -248,13 +250,13 @@ wait_for(struct fx *fx, size_t n0, size_t n1)
 		assert_int_not_equal(event_base_loop(fx->base,
 		    EVLOOP_NONBLOCK), -1);
 		if (fx->got[0].n + fx->got[1].n == before)
-			usleep(200);
+			nanosleep(&nap, NULL);
 	}
 	/* A little longer: nothing more (no duplicates) may come. */
 	deadline = util_now_ms() + 20;
 	while (util_now_ms() < deadline) {
 		(void)event_base_loop(fx->base, EVLOOP_NONBLOCK);
-		usleep(200);
+		nanosleep(&nap, NULL);
 	}
 	assert_int_equal(fx->got[0].n, n0);
 	assert_int_equal(fx->got[1].n, n1);
