@@ -47,6 +47,7 @@ struct control {
 	bool bound;
 	dev_t dev;
 	ino_t ino;
+	/* cppcheck-suppress unusedStructMember ; used by the TAILQ macros */
 	TAILQ_HEAD(, control_conn) conns;
 	size_t nconns;
 	struct log_ratelimit rl;

@@ -462,6 +462,8 @@ handshake_conn_set_peer_id(struct handshake_conn *conn,
 		return;
 	/* 4 output bytes per input byte at most, so this never truncates. */
 	util_escape(id, shown, conn->peer_id, 4 * HANDSHAKE_PEER_ID_MAX + 1);
+	/* False positive: cppcheck 2.10 takes shown for always 0. */
+	/* cppcheck-suppress knownConditionTrueFalse */
 	if (idlen > shown) {
 		o = strlen(conn->peer_id);
 		snprintf(conn->peer_id + o, sizeof(conn->peer_id) - o,

@@ -38,14 +38,29 @@ priv_drop(const char *user, const char *group, char *err, size_t errlen)
 
 	if (user == NULL || user[0] == '\0')
 		return 0;
-	if ((pw = getpwnam(user)) == NULL && (pw = priv_numeric(user) ?
-	    getpwuid((uid_t)strtoul(user, NULL, 10)) : NULL) == NULL)
+	/*
+	 * getpwnam() and its kin return static storage and are not
+	 * reentrant, which is fine here: the daemon has one thread, and no
+	 * other lookup runs while pw and gr are in use.
+	 */
+	/* cppcheck-suppress getpwnamCalled */
+	pw = getpwnam(user);
+	if (pw == NULL && priv_numeric(user)) {
+		/* cppcheck-suppress getpwuidCalled */
+		pw = getpwuid((uid_t)strtoul(user, NULL, 10));
+	}
+	if (pw == NULL)
 		return util_err(err, errlen, "user \"%s\" does not exist",
 		    user);
 	gid = pw->pw_gid;
 	if (group != NULL && group[0] != '\0') {
-		if ((gr = getgrnam(group)) == NULL && (gr = priv_numeric(group) ?
-		    getgrgid((gid_t)strtoul(group, NULL, 10)) : NULL) == NULL)
+		/* cppcheck-suppress getgrnamCalled */
+		gr = getgrnam(group);
+		if (gr == NULL && priv_numeric(group)) {
+			/* cppcheck-suppress getgrgidCalled */
+			gr = getgrgid((gid_t)strtoul(group, NULL, 10));
+		}
+		if (gr == NULL)
 			return util_err(err, errlen, "group \"%s\" does not "
 			    "exist", group);
 		gid = gr->gr_gid;

@@ -61,6 +61,7 @@ struct server {
 	struct event *stop_deadline;
 	struct event *watchdog;	/* systemd's WatchdogSec, or NULL */
 	struct control *ctl;	/* the status socket and SIGUSR1 */
+	/* cppcheck-suppress unusedStructMember ; used by the TAILQ macros */
 	TAILQ_HEAD(, server_conn) conns;
 	int nup_told;		/* sessions up in the last STATUS= */
 	bool stopping;

@@ -238,6 +238,7 @@ count_fds(void)
 
 	if (dir == NULL)
 		return -1;
+	/* cppcheck-suppress readdirCalled ; readdir_r is deprecated (glibc) */
 	while ((de = readdir(dir)) != NULL)
 		if (de->d_name[0] != '.')
 			n++;
@@ -266,6 +267,7 @@ in_test_netns(void)
 	dir = opendir(PROBE_NETNS_DIR);
 	if (dir == NULL)
 		return false;
+	/* cppcheck-suppress readdirCalled ; readdir_r is deprecated (glibc) */
 	while (!found && (de = readdir(dir)) != NULL) {
 		char path[PATH_MAX];
 

@@ -2363,6 +2363,7 @@ sink_tcp_accept(struct sink *k)
 {
 	int i, fd;
 
+	/* cppcheck-suppress nullPointer ; accept4(2) takes NULL, NULL */
 	while ((fd = accept4(k->tfd, NULL, NULL, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) >= 0) {
 		for (i = 0; i < UR_MAX_TCP && k->conns[i] >= 0; i++)
@@ -2791,8 +2792,10 @@ opts_parse(struct opts *o, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || seen[OPT_SEND - OPT_LISTEN] +
-	    seen[OPT_SINK - OPT_LISTEN] + seen[OPT_LISTEN - OPT_LISTEN] != 1) {
+	/* OPT_LISTEN - OPT_LISTEN on purpose, like every seen[] index. */
+	/* cppcheck-suppress duplicateExpression */
+	if (optind != argc || seen[OPT_LISTEN - OPT_LISTEN] +
+	    seen[OPT_SEND - OPT_LISTEN] + seen[OPT_SINK - OPT_LISTEN] != 1) {
 		usage(stderr);
 		return 2;
 	}

@@ -251,6 +251,7 @@ count_fds(void)
 
 	if (d == NULL)
 		return -1;
+	/* cppcheck-suppress readdirCalled ; readdir_r is deprecated (glibc) */
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] != '.')
 			n++;
