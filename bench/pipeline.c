@@ -280,7 +280,8 @@ bench_time(bench_fn prep, bench_fn work, void *arg, size_t per_call,
 			bench_die("warm-up failed");
 	} while ((double)(bench_now_ns() - start) < warmup * 1e9);
 
-	while (total < want) {
+	/* At least one batch, even when --seconds is too small to count. */
+	do {
 		if (prep != NULL && prep(arg) != 0)
 			bench_die("preparing a batch failed");
 		t0 = bench_now_ns();
@@ -295,7 +296,7 @@ bench_time(bench_fn prep, bench_fn work, void *arg, size_t per_call,
 			samples = p;
 		}
 		samples[n++] = (double)(t1 - t0) / (double)per_call;
-	}
+	} while (total < want);
 	qsort(samples, n, sizeof(*samples), bench_cmp_double);
 	median = n % 2 ? samples[n / 2] :
 	    (samples[n / 2 - 1] + samples[n / 2]) / 2;
