@@ -12,6 +12,8 @@ packages=(
 	libcmocka-dev iproute2 iputils-ping procps netcat-openbsd jq
 	# tests: systemd-analyze verify on the units; the Debian package build
 	systemd build-essential debhelper dpkg-dev
+	# tests: static analysis, and the fuzzers (libFuzzer comes with clang)
+	cppcheck clang libclang-rt-14-dev
 	# demo
 	iperf3
 )

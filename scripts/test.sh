@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The README's test command: install what is missing, build, run every test
 # (unit and integration: `make check`), check the release tarball
-# (`make distcheck`), run the whole suite again under AddressSanitizer and
+# (`make distcheck`), run the static analysis (scripts/analyze.sh, cppcheck),
+# run the whole suite again under AddressSanitizer and
 # UndefinedBehaviorSanitizer, and end with one line "N passed, N failed".
 # Integration tests need root (network namespaces); without it they skip.
 set -uo pipefail
@@ -53,6 +54,18 @@ else
 	failed=$((failed + 1))
 	tail -n 40 distcheck.log
 	echo "distcheck: FAILED (see distcheck.log)"
+fi
+
+# Static analysis: cppcheck with zero findings (inline suppressions carry
+# their reasons).
+echo "test: static analysis (scripts/analyze.sh)"
+if scripts/analyze.sh >analyze.log 2>&1; then
+	passed=$((passed + 1))
+	tail -n 1 analyze.log
+else
+	failed=$((failed + 1))
+	tail -n 40 analyze.log
+	echo "analyze: FAILED (see analyze.log)"
 fi
 
 # The whole suite once more under ASan and UBSan, halting on the first
