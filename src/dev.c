@@ -204,11 +204,6 @@ dev_create_error(enum dev_type type, const char *name, int e, char *err,
 }
 
 /*
- * Create the device with its first queue, then attach the others by the
- * name the kernel returned, so that a template such as "tl%d" gives one
- * device with all the queues rather than several devices.
- */
-/*
  * Offloads on a queue fd opened with IFF_VNET_HDR: everything first, then
  * without USO (older kernels), then checksum and TSO only.  USO4 and USO6
  * go together and both need CSUM (LIBFACTS.md).  If even that fails the
@@ -232,6 +227,11 @@ dev_set_offload(int fd)
 	return 0;
 }
 
+/*
+ * Create the device with its first queue, then attach the others by the
+ * name the kernel returned, so that a template such as "tl%d" gives one
+ * device with all the queues rather than several devices.
+ */
 int
 dev_open(struct dev *d, enum dev_type type, const char *name, int queues,
     bool offload, char *err, size_t errlen)

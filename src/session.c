@@ -345,38 +345,47 @@ next:
 		session_pause_reads(s);
 }
 
-/* Write iov (a packet, behind a vnet header when the tun has one). */
+/*
+ * Every write to the device: iov[0] is the vnet header (sent only when
+ * the tun has one), the packet follows in iov[1..].  Counts the packet,
+ * or its drop (EIO while the link is down, EINVAL, a full queue).  Also
+ * the coalescer's write callback (gso.h).
+ */
 static int
-session_dev_writev(struct session *s, const struct iovec *iov, int iovcnt)
+session_dev_writev(void *arg, const struct iovec *iov, int iovcnt)
 {
+	struct session *s = arg;
+	const struct gso_vnet *h = iov[0].iov_base;
+	size_t len = 0;
+	int i;
+
+	for (i = 1; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	if (!s->dev->vnet) {
+		iov++;
+		iovcnt--;
+	}
 	if (writev(s->dev->fds[0], iov, iovcnt) < 0) {
-		/* EIO while the link is down, EINVAL, a full queue: drop. */
 		s->c.drop_dev_write++;
 		log_rl(&s->rl_drop, LOG_WARNING, "%swriting %s: %s",
 		    session_tag(s), s->dev->name, strerror(errno));
 		return -1;
 	}
-	return 0;
-}
-
-/* The coalescer's writes (gso.h). */
-static int
-session_coal_write(void *arg, const struct iovec *iov, int iovcnt)
-{
-	struct session *s = arg;
-	size_t i, len = 0;
-
-	const struct gso_vnet *h = iov[0].iov_base;
-
-	if (session_dev_writev(s, iov, iovcnt) != 0)
-		return -1;
-	for (i = 1; i < (size_t)iovcnt; i++)
-		len += iov[i].iov_len;
 	if (h->gso_type != GSO_NONE)
 		s->c.rx_super++;
 	s->c.rx_packets++;
 	s->c.rx_bytes += len;
 	return 0;
+}
+
+/* A plain packet (no offload) to the device. */
+static void
+session_dev_write(struct session *s, const uint8_t *p, size_t len)
+{
+	static const struct gso_vnet none;
+
+	(void)session_dev_writev(s, (struct iovec[]){
+	    { (void *)&none, sizeof(none) }, { (void *)p, len } }, 2);
 }
 
 /* After the batch that filled it: write what the coalescer holds. */
@@ -404,7 +413,7 @@ session_deliver_gso(struct session *s, const uint8_t *hdr, uint8_t *p,
 	struct gso_split sp;
 	struct gso_vnet vh;
 	const char *why = "segments larger than the MTU";
-	size_t i, n;
+	size_t i;
 
 	if (gso_split_init(&sp, type, size, p, len, &why) != 0 ||
 	    sp.hlen + sp.mss > (size_t)s->mtu) {
@@ -422,32 +431,12 @@ session_deliver_gso(struct session *s, const uint8_t *hdr, uint8_t *p,
 			s->c.drop_bad_packet++;
 			return;
 		}
-		if (session_dev_writev(s, (struct iovec[]){
-		    { &vh, sizeof(vh) }, { p, len } }, 2) != 0)
-			return;
-		s->c.rx_super++;
-		s->c.rx_packets++;
-		s->c.rx_bytes += len;
+		(void)session_dev_writev(s, (struct iovec[]){
+		    { &vh, sizeof(vh) }, { p, len } }, 2);
 		return;
 	}
-	for (i = 0; i < sp.nsegs; i++) {
-		static const struct gso_vnet none;
-
-		n = gso_split_seg(&sp, i, s->seg);
-		if (s->dev->vnet) {
-			if (session_dev_writev(s, (struct iovec[]){
-			    { (void *)&none, sizeof(none) }, { s->seg, n } },
-			    2) != 0)
-				continue;
-		} else if (write(s->dev->fds[0], s->seg, n) < 0) {
-			s->c.drop_dev_write++;
-			log_rl(&s->rl_drop, LOG_WARNING, "%swriting %s: %s",
-			    session_tag(s), s->dev->name, strerror(errno));
-			continue;
-		}
-		s->c.rx_packets++;
-		s->c.rx_bytes += n;
-	}
+	for (i = 0; i < sp.nsegs; i++)
+		session_dev_write(s, s->seg, gso_split_seg(&sp, i, s->seg));
 }
 
 /*
@@ -511,22 +500,7 @@ session_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
 		}
 		return;
 	}
-	if (s->dev->vnet) {
-		static const struct gso_vnet none;
-
-		if (session_dev_writev(s, (struct iovec[]){
-		    { (void *)&none, sizeof(none) }, { (void *)p, len } },
-		    2) != 0)
-			return;
-	} else if (write(s->dev->fds[0], p, len) < 0) {
-		/* EIO while the link is down, EINVAL, a full queue: drop. */
-		s->c.drop_dev_write++;
-		log_rl(&s->rl_drop, LOG_WARNING, "%swriting %s: %s",
-		    session_tag(s), s->dev->name, strerror(errno));
-		return;
-	}
-	s->c.rx_packets++;
-	s->c.rx_bytes += len;
+	session_dev_write(s, p, len);
 }
 
 /*
@@ -640,8 +614,8 @@ static void
 session_udp_super(struct session *s, const uint8_t *p, size_t len,
     const struct gso_vnet *h)
 {
+	const char *why = "segments larger than the MTU";
 	struct gso_split sp;
-	const char *why;
 	size_t i, cap, n;
 	uint8_t *buf;
 
@@ -649,9 +623,7 @@ session_udp_super(struct session *s, const uint8_t *p, size_t len,
 	    sp.hlen + sp.mss > (size_t)s->mtu) {
 		s->c.dev_read_errors++;
 		log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a super-packet "
-		    "from %s: %s", session_tag(s), s->dev->name,
-		    sp.hlen + sp.mss > (size_t)s->mtu ? "segments larger "
-		    "than the MTU" : why);
+		    "from %s: %s", session_tag(s), s->dev->name, why);
 		return;
 	}
 	s->c.tx_super++;
@@ -938,7 +910,7 @@ session_setup(struct session *s)
 	    (s->type == DEV_TAP ? SESSION_TAP_EXTRA : 0) + WIRE_UDP_TAG_LEN <=
 	    UDP_TX_SLOT;
 	if (s->dev->vnet && s->coal == NULL) {
-		s->coal = gso_coal_new(SESSION_COAL_FLOWS, session_coal_write,
+		s->coal = gso_coal_new(SESSION_COAL_FLOWS, session_dev_writev,
 		    s);
 		s->coal_ev = event_new(s->base, -1, 0, session_coal_flushcb,
 		    s);
