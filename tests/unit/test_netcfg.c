@@ -51,7 +51,7 @@ struct fixture {
 };
 
 /* Run a shell command in this namespace; its stdout into out. */
-static int
+static int __attribute__((format(printf, 3, 4)))
 capture(char *out, size_t outlen, const char *fmt, ...)
 {
 	char cmd[512];

@@ -453,7 +453,7 @@ test_run_literal(void **state)
 {
 	struct fixture *fx = *state;
 	static const char *const want_env[] = {
-		"up[1] cobra: PATH=" SCRIPT_PATH,
+		("up[1] cobra: PATH=" SCRIPT_PATH),
 		"up[1] cobra: TAPLINE_DEVICE=tl;x $(id)",
 		"up[1] cobra: TAPLINE_SESSION=cobra",
 		"up[1] cobra: TAPLINE_REMOTE_ADDR=192.0.2.2",
