@@ -34,7 +34,11 @@ static FILE *fuzz_conf_null;
  * It costs a few bytes per refused SIGHUP reload.  Only the scanner's
  * allocations are suppressed (libconfig has no frame pointers, so its
  * stacks end there): the settings of a tree that tapline failed to free
- * are allocated by the parser and would still be reported.
+ * are allocated by the parser and would still be reported.  Since these
+ * leaks are frequent, libFuzzer stops its leak check after every input
+ * once it has run it a thousand times (it says so in its log); a leak of
+ * tapline's is then still reported by LeakSanitizer when the run ends,
+ * only without the input that caused it.
  */
 const char *__lsan_default_suppressions(void);
 const char *
