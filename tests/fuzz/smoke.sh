@@ -40,9 +40,11 @@ run_one() {
 		return
 	fi
 	chmod -R u+w "$corpus"
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
 	"$build/$t" -max_total_time="$seconds" -timeout=10 \
-	    -rss_limit_mb=2048 -dict="$src/$t.dict" -print_final_stats=1 \
-	    -artifact_prefix="$build/$t-" "$corpus" >"$log" 2>&1 </dev/null
+	    -rss_limit_mb=2048 -detect_leaks=1 -dict="$src/$t.dict" \
+	    -print_final_stats=1 -artifact_prefix="$build/$t-" "$corpus" \
+	    >"$log" 2>&1 </dev/null
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" |
 	    tail -n 1)
