@@ -106,6 +106,28 @@ else
 	rm -rf "$asan"
 fi
 
+# The fuzz smoke run: every libFuzzer target of tests/fuzz for
+# FUZZ_SECONDS (30) on its seed corpus, built with clang, ASan and UBSan in
+# a copy of the tree; each target counts once.  TAPLINE_NO_FUZZ=1 skips it.
+if [[ -n ${TAPLINE_NO_FUZZ:-} ]]; then
+	echo "test: fuzz smoke run skipped (TAPLINE_NO_FUZZ is set)"
+else
+	echo "test: fuzz smoke run (scripts/fuzz-smoke.sh)"
+	fuzzlog=$(mktemp /tmp/tapline-fuzzlog.XXXXXX)
+	scripts/fuzz-smoke.sh 2>&1 | tee "$fuzzlog"
+	status=${PIPESTATUS[0]}
+	ok=$(grep -c '^fuzz: [a-z_]* ok ' "$fuzzlog")
+	bad=$(grep -c '^fuzz: [a-z_]* FAILED' "$fuzzlog")
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	if [[ $status -ne 0 && $bad -eq 0 ]]; then failed=$((failed + 1)); fi
+	if [[ $ok -eq 0 && $bad -eq 0 && $status -eq 0 ]]; then
+		echo "fuzz: no target ran"
+		failed=$((failed + 1))
+	fi
+	rm -f "$fuzzlog"
+fi
+
 echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
