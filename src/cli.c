@@ -13,7 +13,7 @@
 enum { OPT_JSON = 256 };
 
 /* The leading ':' makes getopt report a missing value as ':'. */
-static const char cli_shortopts[] = ":sf:P:L:npqvt46mhV";
+static const char cli_shortopts[] = ":sf:P:L:npqvt46mo:hV";
 
 static const struct option cli_longopts[] = {
 	{ "server", no_argument, NULL, 's' },
@@ -31,6 +31,7 @@ static const struct option cli_longopts[] = {
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "mlock", no_argument, NULL, 'm' },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -45,6 +46,7 @@ cli_usage(FILE *out)
 "       tapline -t [-f FILE]                 check the config and print it\n"
 "       tapline genkey [FILE]                make a new 32-byte session key\n"
 "       tapline status [SESSION] [--json]    show the running sessions\n"
+"       tapline import-vtund FILE [-o OUT]   convert a vtund.conf\n"
 "       tapline version\n"
 "\n"
 "options:\n"
@@ -61,6 +63,7 @@ cli_usage(FILE *out)
 "  -6, --ipv6            use IPv6 for the underlay\n"
 "  -m, --mlock           lock the daemon's memory (mlockall)\n"
 "      --json            status: print JSON\n"
+"  -o, --output FILE     import-vtund: write here (mode 0600), not to stdout\n"
 "  -h, --help            this text\n"
 "  -V, --version         print the version\n"
 "\n"
@@ -94,6 +97,11 @@ cli_misplaced_flag(const struct cli *c)
 
 	if (c->json && c->mode != CLI_STATUS)
 		return "--json applies to 'tapline status' only";
+	if (c->output != NULL && c->mode != CLI_IMPORT_VTUND)
+		return "-o applies to 'tapline import-vtund' only";
+	if (c->config_given && c->mode == CLI_IMPORT_VTUND)
+		return "-f does not apply to import-vtund: give the vtund.conf "
+		    "as its argument";
 	if (c->persist && c->mode != CLI_CLIENT)
 		return "-p (persist) applies to client mode only";
 	if (!daemon && c->port != 0)
@@ -178,6 +186,12 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		case OPT_JSON:
 			c->json = true;
 			break;
+		case 'o':
+			if (*optarg == '\0')
+				return util_err(err, errlen,
+				    "-o needs a file name");
+			c->output = optarg;
+			break;
 		case 'h':
 			help = true;
 			break;
@@ -212,6 +226,7 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	/* A first word that names a subcommand is one, unless after "--". */
 	if (npos > 0 && !dashdash &&
 	    (strcmp(pos[0], "genkey") == 0 || strcmp(pos[0], "status") == 0 ||
+	    strcmp(pos[0], "import-vtund") == 0 ||
 	    strcmp(pos[0], "version") == 0))
 		sub = pos[0];
 
@@ -236,6 +251,16 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			return util_err(err, errlen,
 			    "status takes at most one SESSION");
 		c->session = npos == 2 ? pos[1] : NULL;
+	} else if (sub != NULL && strcmp(sub, "import-vtund") == 0) {
+		c->mode = CLI_IMPORT_VTUND;
+		if (npos != 2)
+			return util_err(err, errlen, npos < 2 ?
+			    "import-vtund needs the vtund.conf to read" :
+			    "import-vtund takes one FILE");
+		if (*pos[1] == '\0')
+			return util_err(err, errlen,
+			    "import-vtund needs a file name");
+		c->vtund_conf = pos[1];
 	} else if (sub != NULL) {
 		c->mode = CLI_VERSION;
 		if (npos > 1)

@@ -18,6 +18,7 @@ enum cli_mode {
 	CLI_CHECK,
 	CLI_GENKEY,
 	CLI_STATUS,
+	CLI_IMPORT_VTUND,
 	CLI_VERSION,
 	CLI_HELP,
 };
@@ -37,6 +38,8 @@ struct cli {
 	const char *server;	/* client: SERVER, or NULL to take it from the config */
 	const char *keyfile;	/* genkey: FILE, or NULL for stdout */
 	bool json;		/* status --json */
+	const char *vtund_conf;	/* import-vtund: FILE */
+	const char *output;	/* import-vtund -o: FILE, or NULL for stdout */
 };
 
 /*

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <limits.h>
 #include <signal.h>
@@ -31,6 +32,8 @@
 #include "log.h"
 #include "server.h"
 #include "util.h"
+#include "vtunconf.h"
+#include "vtunimport.h"
 
 #define EXIT_USAGE 2
 
@@ -141,6 +144,208 @@ main_status(const struct cli *c)
 	return rc;
 }
 
+/*
+ * The whole file, at most VTUNCONF_FILE_MAX + 1 bytes (the parser refuses
+ * more).  -1 with errno; EINVAL means "not a regular file".
+ */
+static int
+main_read_file(const char *path, char **buf, size_t *len)
+{
+	size_t cap = VTUNCONF_FILE_MAX + 1, n = 0;
+	struct stat st;
+	ssize_t r = 0;
+	int fd, e = 0;
+
+	*buf = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = EINVAL;
+	else if ((*buf = malloc(cap)) == NULL)
+		e = ENOMEM;
+	while (e == 0 && n < cap && (r = read(fd, *buf + n, cap - n)) != 0) {
+		if (r == -1 && errno != EINTR)
+			e = errno;
+		else if (r > 0)
+			n += (size_t)r;
+	}
+	close(fd);
+	if (e != 0) {
+		free(*buf);
+		*buf = NULL;
+		errno = e;
+		return -1;
+	}
+	*len = n;
+	return 0;
+}
+
+/*
+ * Replace path with the bytes in one step: a temporary file next to it
+ * (mode 0600, since it holds passwords), then rename.
+ */
+static int
+main_write_atomic(const char *path, const char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	char tmp[PATH_MAX];
+	size_t off = 0;
+	ssize_t r;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return util_err(err, errlen, "path too long");
+	if ((fd = mkstemp(tmp)) == -1)
+		return util_err(err, errlen, "cannot create a file next to it: "
+		    "%s", strerror(errno));
+	if (fchmod(fd, 0600) == -1)
+		goto fail;
+	while (off < len) {
+		r = write(fd, buf + off, len - off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto fail;
+		off += (size_t)r;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	return 0;
+fail:
+	util_err(err, errlen, "%s", strerror(errno));
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+static bool
+main_program_exists(const char *path, void *arg)
+{
+	(void)arg;
+	return access(path, X_OK) == 0;
+}
+
+/* Warnings as the importer wrote them, in the order of their lines. */
+static void
+main_print_import_diag(struct vtunconf_diag *d)
+{
+	size_t i;
+
+	vtunconf_diag_sort(d);
+	for (i = 0; i < d->n; i++)
+		fprintf(stderr, "%s\n", d->v[i].text);
+	if (d->dropped > 0)
+		fprintf(stderr, "tapline: import-vtund: %zu more warnings not "
+		    "shown\n", d->dropped);
+}
+
+/*
+ * The output must load as a tapline.conf; if it does not, that is our
+ * bug, and the file is not written.
+ */
+static int
+main_import_check(const char *name, const char *buf, size_t len)
+{
+	struct conf_diag d = { 0 };
+	struct conf *conf;
+	size_t i;
+
+	conf = conf_load_buffer(name, buf, len, &d);
+	if (conf == NULL) {
+		fprintf(stderr, "tapline: import-vtund: the converted file "
+		    "does not pass tapline -t (a bug in the importer; please "
+		    "report it with the vtund.conf):\n");
+		for (i = 0; i < d.nerrors; i++)
+			fprintf(stderr, "error: %s\n", d.errors[i]);
+	}
+	conf_free(conf);
+	conf_diag_free(&d);
+	return conf != NULL ? 0 : -1;
+}
+
+/*
+ * tapline import-vtund FILE [-o OUT]: read a vtund.conf, write the same
+ * sessions as tapline.conf, and say on stderr what did not carry over.
+ */
+static int
+main_import_vtund(const struct cli *c)
+{
+	struct vtunimport_opts opts = {
+		.source = c->vtund_conf,
+		.exists = main_program_exists,
+	};
+	struct vtunconf_diag diag = { 0 };
+	struct vtunimport_result res;
+	struct vtunconf *vc = NULL;
+	char *in = NULL, *outbuf = NULL, err[1024];
+	size_t inlen = 0, outlen = 0;
+	FILE *mem;
+	int r, rc = 1;
+
+	if (main_read_file(c->vtund_conf, &in, &inlen) == -1) {
+		fprintf(stderr, "tapline: import-vtund: %s: %s\n", c->vtund_conf,
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
+		return 1;
+	}
+	vc = vtunconf_parse(c->vtund_conf, in, inlen, &diag, err, sizeof(err));
+	if (vc == NULL) {
+		main_print_import_diag(&diag);
+		fprintf(stderr, "%s\ntapline: import-vtund: nothing written\n",
+		    err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if ((mem = open_memstream(&outbuf, &outlen)) == NULL) {
+		fprintf(stderr, "tapline: import-vtund: out of memory\n");
+		goto out;
+	}
+	r = vtunimport_write(vc, &opts, mem, &diag, &res);
+	if (fclose(mem) != 0 || r == -1) {
+		fprintf(stderr, "tapline: import-vtund: out of memory\n");
+		goto out;
+	}
+	main_print_import_diag(&diag);
+	if (main_import_check(c->output != NULL ? c->output :
+	    "import-vtund output", outbuf, outlen) == -1)
+		goto out;
+	if (c->output != NULL) {
+		if (main_write_atomic(c->output, outbuf, outlen, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "tapline: import-vtund: %s: %s\n",
+			    c->output, err);
+			goto out;
+		}
+	} else if (fwrite(outbuf, 1, outlen, stdout) != outlen ||
+	    fflush(stdout) != 0) {
+		fprintf(stderr, "tapline: import-vtund: writing to standard "
+		    "output: %s\n", strerror(errno));
+		goto out;
+	}
+	fprintf(stderr, "tapline: import-vtund: %zu session%s imported, %zu "
+	    "not%s; check the result with tapline -t -f %s\n", res.imported,
+	    res.imported == 1 ? "" : "s", res.skipped, diag.n > 0 ?
+	    " (warnings above)" : "", c->output != NULL ? c->output : "FILE");
+	rc = 0;
+out:
+	vtunconf_free(vc);
+	vtunconf_diag_free(&diag);
+	if (in != NULL)
+		OPENSSL_cleanse(in, inlen);
+	free(in);
+	if (outbuf != NULL)
+		OPENSSL_cleanse(outbuf, outlen);
+	free(outbuf);
+	return rc;
+}
+
 static void
 main_version(void)
 {
@@ -237,6 +442,8 @@ main(int argc, char **argv)
 		return main_genkey(&c);
 	case CLI_STATUS:
 		return main_status(&c);
+	case CLI_IMPORT_VTUND:
+		return main_import_vtund(&c);
 	case CLI_SERVER:
 	case CLI_CLIENT:
 		return main_daemon(&c);

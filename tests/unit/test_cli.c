@@ -139,6 +139,19 @@ test_modes(void **state)
 	    ARGS("status", "cobra", "--json")), 0);
 	assert_string_equal(c.session, "cobra");
 	assert_true(c.json);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("import-vtund", "/etc/vtund.conf")), 0);
+	assert_int_equal(c.mode, CLI_IMPORT_VTUND);
+	assert_string_equal(c.vtund_conf, "/etc/vtund.conf");
+	assert_null(c.output);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("import-vtund", "v.conf", "-o", "t.conf")), 0);
+	assert_string_equal(c.vtund_conf, "v.conf");
+	assert_string_equal(c.output, "t.conf");
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("--output=t.conf", "import-vtund", "v.conf")), 0);
+	assert_int_equal(c.mode, CLI_IMPORT_VTUND);
+	assert_string_equal(c.output, "t.conf");
 	assert_int_equal(parse(&c, err, sizeof(err), ARGS("version")), 0);
 	assert_int_equal(c.mode, CLI_VERSION);
 	assert_int_equal(parse(&c, err, sizeof(err), ARGS("--version")), 0);
@@ -189,6 +202,15 @@ test_usage_errors(void **state)
 		{ { "-s", "genkey", NULL }, "cannot be combined with -s" },
 		{ { "-L", "", "cobra", NULL }, "-L needs an address" },
 		{ { "genkey", "-m", NULL }, "-m applies" },
+		{ { "import-vtund", NULL }, "needs the vtund.conf to read" },
+		{ { "import-vtund", "a", "b", NULL }, "takes one FILE" },
+		{ { "import-vtund", "", NULL }, "needs a file name" },
+		{ { "import-vtund", "a", "-o", "", NULL }, "-o needs a file" },
+		{ { "import-vtund", "a", "-f", "x", NULL }, "-f does not apply" },
+		{ { "-t", "import-vtund", "a", NULL }, "cannot be combined" },
+		{ { "genkey", "-o", "x", NULL }, "-o applies to 'tapline "
+		    "import-vtund' only" },
+		{ { "-o", "x", "cobra", NULL }, "-o applies" },
 	};
 	struct cli c;
 	char err[256];
@@ -210,7 +232,8 @@ test_usage_text(void **state)
 {
 	static const char *const flags[] = { "-s,", "-f,", "-P,", "-L,",
 		"-n,", "-p,", "-q,", "-t,", "-4,", "-6,", "-m,", "--json",
-		"genkey", "status", "version", "--help" };
+		"-o,", "genkey", "status", "import-vtund", "version",
+		"--help" };
 	char buf[4096];
 	FILE *f;
 	size_t n, i;
