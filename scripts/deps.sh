@@ -14,6 +14,8 @@ packages=(
 	systemd build-essential debhelper dpkg-dev
 	# tests: static analysis, and the fuzzers (libFuzzer comes with clang)
 	cppcheck clang libclang-rt-14-dev
+	# tests: import_vtund.sh reads the vtund.conf examples of this package
+	vtun
 	# demo
 	iperf3
 )

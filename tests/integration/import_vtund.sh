@@ -1,0 +1,292 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# tapline import-vtund as a user meets it: the vtund.conf examples that
+# Debian's vtun package ships (read from the installed package) and a
+# hand-written file.  Each output passes tapline -t, and tapline -t's
+# summary has the sessions and settings of a table; what cannot be carried
+# over is named on stderr as FILE:LINE; a broken file exits 2 and writes
+# nothing; -o writes mode 0600 in one step.  Needs no network and no
+# namespaces; root only to install the vtun package if it is missing.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -u
+
+: "${TAPLINE:?TAPLINE must point at the tapline binary}"
+
+tmp=$(mktemp -d /tmp/tapline-import.XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+}
+
+examples=/usr/share/doc/vtun/examples
+# scripts/deps.sh installs vtun; a machine without it gets one try here.
+if [ ! -r "$examples/vtund.conf.gz" ] && [ "$(id -u)" -eq 0 ] &&
+	command -v apt-get >/dev/null; then
+	echo "import_vtund: installing the vtun package for its examples"
+	export DEBIAN_FRONTEND=noninteractive
+	timeout 300 apt-get install -y -q --no-install-recommends vtun \
+		>"$tmp/apt.log" 2>&1 ||
+		{ timeout 300 apt-get update -q && timeout 300 apt-get install \
+			-y -q --no-install-recommends vtun; } >>"$tmp/apt.log" 2>&1
+fi
+if [ ! -r "$examples/vtund.conf.gz" ]; then
+	echo "SKIP: $examples/vtund.conf.gz is missing and the vtun package" \
+		"cannot be installed here (scripts/deps.sh installs it)"
+	exit 77
+fi
+
+# import VTUND OUT: import-vtund -o OUT, its stderr in $OUT.err; then
+# tapline -t -f OUT with its summary in $OUT.sum.  Fails the test if
+# either does not exit 0.
+import() {
+	local in=$1 out=$2
+	if ! "$TAPLINE" import-vtund "$in" -o "$out" 2>"$out.err"; then
+		fail "import-vtund $in exited $?: $(cat "$out.err")"
+		return 1
+	fi
+	if ! "$TAPLINE" -t -f "$out" >"$out.sum" 2>"$out.check"; then
+		fail "tapline -t rejects the import of $in: $(cat "$out.check")"
+		return 1
+	fi
+	[ "$(stat -c %a "$out")" = 600 ] ||
+		fail "$out has mode $(stat -c %a "$out"), not 600"
+	# Every warning names the vtund file and a line; the last line sums up.
+	if grep -v -e "^$in:[0-9]*: " -e '^tapline: import-vtund: ' "$out.err" |
+		grep -q .; then
+		fail "a warning without FILE:LINE for $in: $(cat "$out.err")"
+	fi
+	return 0
+}
+
+# setting SUMMARY SESSION KEY: the value tapline -t prints for KEY in
+# SESSION ("options" for the options).
+setting() {
+	awk -v s="$2" -v k="$3" '
+		/^session / { cur = $2 }
+		/^options$/ { cur = "options" }
+		cur == s && index($0, "  " k ": ") == 1 {
+			print substr($0, length(k) + 5); exit
+		}' "$1"
+}
+
+# check SUMMARY TABLE: every "SESSION|KEY|VALUE" line of TABLE holds.
+check() {
+	local sum=$1 s k v got
+	while IFS='|' read -r s k v; do
+		[ -n "$s" ] || continue
+		got=$(setting "$sum" "$s" "$k")
+		[ "$got" = "$v" ] ||
+			fail "$(basename "$sum"): $s $k is '$got', wanted '$v'"
+	done <<<"$2"
+}
+
+# sessions SUMMARY: the session names tapline -t lists, space-separated.
+sessions() {
+	awk '/^session / { printf "%s%s", sep, $2; sep = " " }' "$1"
+}
+
+# warned ERR REGEX: stderr of an import has a line matching REGEX.
+warned() {
+	grep -qE -- "$2" "$1" || fail "no warning /$2/ in $(basename "$1")"
+}
+
+# line_of FILE REGEX: the number of the first line matching REGEX.
+line_of() {
+	grep -n -m 1 -E -- "$2" "$1" | cut -d: -f1
+}
+
+# 1. Debian's example: a server part and a client part in one file.  vtund
+# uses the first session of a name, so the server's cobra and lion are
+# imported; viper (ppp), backup (pipe) and sz (tty) cannot be.
+v=$tmp/vtund.conf
+zcat "$examples/vtund.conf.gz" >"$v"
+if import "$v" "$tmp/debian.conf"; then
+	sum=$tmp/debian.conf.sum
+	[ "$(sessions "$sum")" = "cobra lion" ] ||
+		fail "Debian's example gave sessions '$(sessions "$sum")'"
+	check "$sum" '
+options|port|5000
+options|listen|127.0.0.1
+options|syslog|daemon
+cobra|passwd|set (6 chars)
+cobra|proto|udp
+cobra|type|tun
+cobra|keepalive|30 s
+cobra|timeout|180 s
+cobra|persist|no
+cobra|compress|zlib:9
+cobra|device|(kernel chooses tun%d)
+cobra|speed|0 (unlimited)
+cobra|multi|allow
+cobra|up[0]|"/sbin/ifconfig" "%d" "10.3.0.1" "pointopoint" "10.3.0.2" "mtu" "1450"
+cobra|down|(none)
+cobra|legacy|none
+lion|proto|udp
+lion|type|tap
+lion|device|tap0
+lion|compress|zlib:1
+lion|keepalive|30 s
+lion|up[0]|"/sbin/ifconfig" "%d" "10.1.0.1" "netmask" "255.255.255.0"
+lion|up[1]|"/sbin/route" "add" "-net" "10.2.0.0" "netmask" "255.255.255.0" "gw" "10.1.0.2"
+lion|up[2]|"/sbin/ipchains" "-A" "forward" "-s" "10.2.0.0/24" "-d" "0.0.0.0/0" "-j" "MASQ"
+lion|down[0]|"/sbin/ifconfig" "%d" "down"
+lion|down[1]|"/sbin/ipchains" "-D" "forward" "-s" "10.2.0.0/24" "-d" "0.0.0.0/0" "-j" "MASQ"'
+	err=$tmp/debian.conf.err
+	cobra=$(line_of "$v" '^cobra \{')
+	warned "$err" "^$v:[0-9]+: cobra: passwd carried over; a key file is stronger: run tapline genkey"
+	warned "$err" "^$v:[0-9]+: cobra: compress lzo:9: tapline has no LZO"
+	warned "$err" "^$v:[0-9]+: lion: stat yes: tapline writes no statistics file"
+	warned "$err" "^$v:$(line_of "$v" '^viper \{'): viper: session not imported: type tty \(vtund's default\) with ppp"
+	warned "$err" "^$v:$(line_of "$v" '^backup \{'): backup: session not imported: type pipe"
+	warned "$err" "^$v:$(line_of "$v" '^sz \{'): sz: session not imported: type tty"
+	warned "$err" "^$v:[0-9]+: cobra: session defined again; vtund uses the first one \(line $cobra\)"
+	warned "$err" "^$v:[0-9]+: options: timeout 60 \(vtund's general timeout\) is not carried over"
+	warned "$err" "^tapline: import-vtund: 2 sessions imported, 3 not"
+	grep -q 'legacy = "vtun";' "$tmp/debian.conf" ||
+		fail "the output does not mention legacy = \"vtun\";"
+	# A passphrase never reaches tapline -t's summary.
+	grep -qF 'Ma&^TU' "$sum" && fail "tapline -t shows a passphrase"
+	# The same input gives the same bytes, on stdout as with -o.
+	"$TAPLINE" import-vtund "$v" >"$tmp/stdout.conf" 2>/dev/null ||
+		fail "import-vtund to stdout failed"
+	cmp -s "$tmp/stdout.conf" "$tmp/debian.conf" ||
+		fail "stdout and -o give different files"
+fi
+
+# 2. The package's other examples, and its /etc/vtund.conf (all commented
+# out): each imports and passes tapline -t.
+for f in "$examples"/vtund-*.conf /etc/vtund.conf; do
+	[ -r "$f" ] || continue
+	import "$f" "$tmp/$(basename "$f" .conf).out"
+done
+sum=$tmp/vtund-ipv6-server.out.sum
+if [ -r "$sum" ]; then
+	[ "$(sessions "$sum")" = "big-buck-bunny big-buck-bunny-ipv6" ] ||
+		fail "vtund-ipv6-server.conf gave sessions '$(sessions "$sum")'"
+	check "$sum" '
+options|syslog|user
+big-buck-bunny|proto|udp
+big-buck-bunny|compress|zlib:1
+big-buck-bunny|keepalive|30 s
+big-buck-bunny|up[1]|"/sbin/ip" "-4" "addr" "add" "10.3.0.1" "peer" "10.3.0.2" "dev" "%d"
+big-buck-bunny|down[0]|"/sbin/ip" "link" "set" "%d" "down"
+big-buck-bunny-ipv6|up[1]|"/sbin/ip" "-6" "addr" "add" "fc00:170:0:6a::1/112" "dev" "%d"'
+fi
+sum=$tmp/vtund-client.out.sum
+if [ -r "$sum" ]; then
+	# Client sessions name no type: imported as tun, said so.
+	[ "$(sessions "$sum")" = "cobra lion backup sz" ] ||
+		fail "vtund-client.conf gave sessions '$(sessions "$sum")'"
+	check "$sum" '
+cobra|type|tun
+cobra|device|tun1
+cobra|persist|yes
+lion|type|tap
+lion|device|tap1
+backup|up[0]|"/bin/sh" "-c" "cd /tmp; tar xf -"'
+	warned "$tmp/vtund-client.out.err" ": cobra: no type: vtund's default is tty"
+	warned "$tmp/vtund-client.out.err" ": backup: up: program /bin/sh without wait"
+fi
+
+# 3. A hand-written file with the keywords the examples lack.  First with
+# a quoted password, which vtund refuses: the importer does too, at its line.
+cat >"$tmp/hand.conf" <<'EOF'
+options {
+  port 5001;
+  bindaddr { addr 198.51.100.1; };
+  syslog local3;
+  ip /usr/sbin/ip;
+}
+early { passwd first-session-pw; type tun; proto udp; }
+default {
+  type ether;
+  proto udp;
+  keepalive 10:3;
+  persist keep;
+  multi killold;
+}
+lan {
+  passwd "quoted";
+}
+EOF
+if "$TAPLINE" import-vtund "$tmp/hand.conf" -o "$tmp/hand.out" \
+	2>"$tmp/hand.err"; then
+	fail "a quoted passwd was accepted"
+else
+	rc=$?
+	[ "$rc" -eq 2 ] || fail "a broken vtund.conf exited $rc, not 2"
+	grep -q "^$tmp/hand.conf:16: passwd: expected the password as one word" \
+		"$tmp/hand.err" || fail "no file:line error: $(cat "$tmp/hand.err")"
+	[ ! -e "$tmp/hand.out" ] || fail "a broken vtund.conf wrote output"
+fi
+head -n 14 "$tmp/hand.conf" >"$tmp/hand.head"
+cat "$tmp/hand.head" - >"$tmp/hand.conf" <<'EOF'
+lan {
+  passwd Lan&Pass;
+  device tap9;
+  speed 256:128;
+  compress zlib:6;
+  up {
+    ip "link set %% master br0";
+    program /usr/bin/logger "-t vtund '%h is up on %%'" wait;
+  };
+  srcaddr { addr 198.51.100.2; };
+  stat yes;
+}
+late { passwd late-pw; encrypt no; keepalive no; }
+EOF
+# An existing output is replaced, and gets mode 0600 whatever it had.
+echo old >"$tmp/hand.out"
+chmod 644 "$tmp/hand.out"
+if import "$tmp/hand.conf" "$tmp/hand.out"; then
+	sum=$tmp/hand.out.sum
+	[ "$(sessions "$sum")" = "early lan late" ] ||
+		fail "hand.conf gave sessions '$(sessions "$sum")'"
+	check "$sum" '
+options|port|5001
+options|listen|198.51.100.1
+options|syslog|local3
+early|type|tun
+early|proto|udp
+early|keepalive|10 s
+early|persist|no
+early|multi|allow
+lan|type|tap
+lan|device|tap9
+lan|keepalive|10 s
+lan|timeout|50 s
+lan|persist|keep
+lan|multi|killold
+lan|compress|zlib:6
+lan|speed|in 128 kbit/s, out 256 kbit/s
+lan|up[0]|"/usr/sbin/ip" "link" "set" "%d" "master" "br0"
+lan|up[1]|"/usr/bin/logger" "-t" "vtund" "%h is up on %d"
+late|type|tap
+late|keepalive|10 s
+late|timeout|60 s'
+	err=$tmp/hand.out.err
+	h=$tmp/hand.conf
+	warned "$err" "^$h:$(line_of "$h" 'srcaddr'): lan: srcaddr \{ addr 198.51.100.2; \}: .* run this client with -L 198.51.100.2"
+	warned "$err" "^$h:$(line_of "$h" 'stat yes'): lan: stat yes"
+	warned "$err" "^$h:$(line_of "$h" '^late'): late: encrypt no: tapline always encrypts"
+	warned "$err" "^$h:$(line_of "$h" '^late'): late: keepalive no: tapline keeps its keepalive on"
+	grep -q '^old$' "$tmp/hand.out" && fail "-o did not replace the file"
+	ls "$tmp"/hand.out.* 2>/dev/null | grep -qv -e '\.err$' -e '\.sum$' \
+		-e '\.check$' && fail "a temporary file was left next to -o"
+fi
+
+# 4. Usage errors exit 2.
+"$TAPLINE" import-vtund >/dev/null 2>&1
+[ $? -eq 2 ] || fail "import-vtund without FILE did not exit 2"
+"$TAPLINE" import-vtund "$tmp/nonexistent.conf" >/dev/null 2>&1
+[ $? -eq 1 ] || fail "import-vtund of a missing file did not exit 1"
+
+if [ "$failures" -gt 0 ]; then
+	echo "import_vtund: $failures failure(s)"
+	exit 1
+fi
+echo "import_vtund: Debian's examples and a hand-written file imported; tapline -t passes on each"
+exit 0
