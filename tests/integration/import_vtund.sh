@@ -5,8 +5,9 @@
 # hand-written file.  Each output passes tapline -t, and tapline -t's
 # summary has the sessions and settings of a table; what cannot be carried
 # over is named on stderr as FILE:LINE; a broken file exits 2 and writes
-# nothing; -o writes mode 0600 in one step.  Needs no network and no
-# namespaces; root only to install the vtun package if it is missing.
+# nothing; -o writes mode 0600 in one step; README's side-by-side is what
+# the importer writes today.  Needs no network and no namespaces; root
+# only to install the vtun package if it is missing.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 
@@ -278,7 +279,37 @@ late|timeout|60 s'
 		-e '\.check$' && fail "a temporary file was left next to -o"
 fi
 
-# 4. Usage errors exit 2.
+# 4. README's "Coming from vtund" shows a vtund.conf, its import and the
+# warnings: they must be what the importer writes today.
+readme=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/README.md
+# pre N: the Nth <pre> block of the side-by-side table, HTML unescaped.
+pre() {
+	awk -v n="$1" '
+		/<td valign="top"><pre>$/ { i++; on = (i == n); next }
+		/^<\/pre><\/td>/ { on = 0 }
+		on' "$readme" | sed -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g'
+}
+mkdir "$tmp/readme"
+pre 1 >"$tmp/readme/vtund.conf"
+pre 2 >"$tmp/readme/want.conf"
+awk '/^and on stderr:$/ { on = 1; next } on && /^```$/ { if (in_block) exit;
+	in_block = 1; next } in_block' "$readme" >"$tmp/readme/want.err"
+if [ ! -s "$tmp/readme/vtund.conf" ] || [ ! -s "$tmp/readme/want.conf" ] ||
+	[ ! -s "$tmp/readme/want.err" ]; then
+	fail "README.md has no vtund.conf / tapline.conf side by side"
+elif (cd "$tmp/readme" && "$TAPLINE" import-vtund vtund.conf \
+	-o tapline.conf 2>got.err); then
+	diff -u "$tmp/readme/want.conf" "$tmp/readme/tapline.conf" ||
+		fail "README.md's tapline.conf is not what the importer writes"
+	diff -u "$tmp/readme/want.err" "$tmp/readme/got.err" ||
+		fail "README.md's warnings are not what the importer prints"
+	"$TAPLINE" -t -f "$tmp/readme/tapline.conf" >/dev/null 2>&1 ||
+		fail "README.md's tapline.conf does not pass tapline -t"
+else
+	fail "README.md's vtund.conf does not import"
+fi
+
+# 5. Usage errors exit 2.
 "$TAPLINE" import-vtund >/dev/null 2>&1
 [ $? -eq 2 ] || fail "import-vtund without FILE did not exit 2"
 "$TAPLINE" import-vtund "$tmp/nonexistent.conf" >/dev/null 2>&1
