@@ -23,8 +23,11 @@ fail() {
 }
 
 examples=/usr/share/doc/vtun/examples
-# scripts/deps.sh installs vtun; a machine without it gets one try here.
+# scripts/deps.sh installs vtun; a machine without it gets one try here,
+# unless this is a package build or distcheck (TAPLINE_SKIP_INTEGRATION),
+# which must not install anything.
 if [ ! -r "$examples/vtund.conf.gz" ] && [ "$(id -u)" -eq 0 ] &&
+	[ -z "${TAPLINE_SKIP_INTEGRATION:-}" ] &&
 	command -v apt-get >/dev/null; then
 	echo "import_vtund: installing the vtun package for its examples"
 	export DEBIAN_FRONTEND=noninteractive
