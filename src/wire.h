@@ -186,4 +186,34 @@ _Static_assert(WIRE_REKEY_AFTER_SECONDS < WIRE_REJECT_AFTER_SECONDS,
     "rekey before reject");
 _Static_assert(WIRE_REPLAY_WINDOW_BITS % 64 == 0, "window in whole words");
 
+/*
+ * vtund 3.0 (legacy = "vtun", insecure; vtun.h).  Handshake messages are
+ * fixed 50-byte, NUL-padded lines; frames are a 2-byte big-endian header
+ * whose low 12 bits are the body length and whose top 4 bits are flags
+ * (a flag frame has no body); a UDP datagram carries exactly one frame.
+ */
+#define WIRE_VTUN_MSG_LEN 50
+#define WIRE_VTUN_CHAL_LEN 16
+#define WIRE_VTUN_HDR_LEN 2
+#define WIRE_VTUN_LEN_MASK 0x0fff
+#define WIRE_VTUN_FLAG_MASK 0xf000
+#define WIRE_VTUN_CONN_CLOSE 0x1000
+#define WIRE_VTUN_ECHO_REQ 0x2000
+#define WIRE_VTUN_ECHO_REP 0x4000
+#define WIRE_VTUN_BAD_FRAME 0x8000
+/* vtund reads a body of at most 2048 + 100 bytes and drops longer ones. */
+#define WIRE_VTUN_BODY_MAX 2148
+/* The largest device packet a legacy session sends or accepts: room for
+ * zlib's worst-case growth and a cipher block of padding within the
+ * body limit. */
+#define WIRE_VTUN_PACKET_MAX 2048
+/* The UDP port exchange: 2 bytes each way on the TCP connection. */
+#define WIRE_VTUN_PORT_LEN 2
+/* vtund waits this long for each handshake message (VTUN_TIMEOUT). */
+#define WIRE_VTUN_MSG_DEADLINE_SECONDS 30
+
+_Static_assert(WIRE_VTUN_BODY_MAX <= WIRE_VTUN_LEN_MASK, "body fits 12 bits");
+_Static_assert(WIRE_VTUN_PACKET_MAX + 64 <= WIRE_VTUN_BODY_MAX,
+    "zlib growth and padding fit the body");
+
 #endif
