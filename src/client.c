@@ -21,6 +21,7 @@
 #include "client.h"
 #include "control.h"
 #include "handshake.h"
+#include "legacy.h"
 #include "log.h"
 #include "priv.h"
 #include "notify.h"
@@ -28,6 +29,7 @@
 #include "session.h"
 #include "timers.h"
 #include "util.h"
+#include "vtun.h"
 #include "wire.h"
 
 /* How long a stop waits for CLOSE to go out and down commands to end. */
@@ -50,6 +52,8 @@ struct client {
 	struct evdns_base *dns;
 	struct evdns_getaddrinfo_request *req;
 	struct session *s;
+	struct legacy *lg;	/* legacy = "vtun": instead of s */
+	struct vtun_lib *vlib;	/* the legacy provider's context, or NULL */
 	struct dev kept;	/* persist = "keep": the device between sessions */
 	struct script_run *down;
 
@@ -153,6 +157,65 @@ static const struct session_cbs client_session_cbs = {
 	.gone = client_gonecb,
 };
 
+static void
+client_legacy_upcb(struct legacy *l, void *arg)
+{
+	struct client *cl = arg;
+
+	cl->up_since_ms = util_now_ms();
+	cl->ever_up = true;
+	notify_status("connected to %s (vtund legacy)", legacy_peer(l));
+}
+
+/* As client_gonecb, for a vtund session. */
+static void
+client_legacy_gonecb(struct legacy *l, void *arg)
+{
+	struct client *cl = arg;
+	bool was_up = legacy_was_up(l);
+
+	legacy_free(l);
+	cl->lg = NULL;
+	if (cl->stopping) {
+		client_finish(cl);
+		return;
+	}
+	if (cl->persist) {
+		client_schedule_retry(cl);
+		return;
+	}
+	cl->exit_code = was_up ? 0 : 1;
+	client_finish(cl);
+}
+
+static const struct legacy_cbs client_legacy_cbs = {
+	.up = client_legacy_upcb,
+	.gone = client_legacy_gonecb,
+};
+
+/*
+ * What the session's protocol needs: the TLS context (native), or
+ * OpenSSL's legacy provider in a context of its own (vtund).
+ */
+static int
+client_prepare(struct client *cl, const struct conf_session *cs, char *err,
+    size_t errlen)
+{
+	struct handshake_client *hc;
+
+	if (cs->legacy == CONF_LEGACY_VTUN) {
+		if (cl->vlib == NULL &&
+		    (cl->vlib = vtun_lib_new(err, errlen)) == NULL)
+			return -1;
+		return 0;
+	}
+	if ((hc = handshake_client_new(cs, err, errlen)) == NULL)
+		return -1;
+	handshake_client_free(cl->hc);
+	cl->hc = hc;
+	return 0;
+}
+
 /*
  * A non-blocking socket, bound to -L's address if one was given, with
  * its connect under way: TLS starts when it completes, and a refused or
@@ -222,6 +285,16 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 	notify_status("connecting to %s", where);
 	if ((fd = client_socket(cl, res, where)) == -1)
 		goto failed;
+	if (cl->cs->legacy == CONF_LEGACY_VTUN) {
+		cl->lg = legacy_new(cl->base, LEGACY_CLIENT, fd, res->ai_addr,
+		    (socklen_t)res->ai_addrlen, cl->cs,
+		    cl->keep ? &cl->kept : NULL, cl->vlib, &client_legacy_cbs,
+		    cl);
+		if (cl->lg == NULL)
+			goto failed;
+		evutil_freeaddrinfo(res);
+		return;
+	}
 	ssl = handshake_client_ssl_new(cl->hc);
 	bev = ssl == NULL ? NULL : bufferevent_openssl_socket_new(cl->base,
 	    fd, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
@@ -286,7 +359,6 @@ static void
 client_reload(struct client *cl)
 {
 	const struct conf_session *ncs;
-	struct handshake_client *hc;
 	struct conf *nc, **olds;
 	char err[256];
 
@@ -307,22 +379,23 @@ client_reload(struct client *cl)
 	if (conf_session_equal(cl->cs, ncs)) {
 		if (cl->s != NULL)
 			session_set_conf(cl->s, ncs);
+		if (cl->lg != NULL)
+			legacy_set_conf(cl->lg, ncs);
 		log_notice("reloaded: %s unchanged", ncs->name);
 	} else {
-		if ((hc = handshake_client_new(ncs, err, sizeof(err))) ==
-		    NULL) {
+		if (client_prepare(cl, ncs, err, sizeof(err)) != 0) {
 			log_err("reload: %s; the running configuration stays",
 			    err);
 			conf_free(nc);
 			return;
 		}
-		handshake_client_free(cl->hc);
-		cl->hc = hc;
 		log_notice("reloaded: %s changed; reconnecting", ncs->name);
 		cl->attempt = 0;
 		if (cl->s != NULL)
 			session_close(cl->s, WIRE_CLOSE_SHUTDOWN,
 			    "configuration changed");
+		if (cl->lg != NULL)
+			legacy_close(cl->lg, "configuration changed");
 	}
 	cl->cs = ncs;
 	cl->persist = cl->cli->persist || ncs->persist != CONF_PERSIST_NO;
@@ -360,6 +433,8 @@ client_signalcb(evutil_socket_t sig, short what, void *arg)
 	}
 	if (cl->s != NULL)
 		session_close(cl->s, WIRE_CLOSE_SHUTDOWN, "client stopping");
+	else if (cl->lg != NULL)
+		legacy_close(cl->lg, "client stopping");
 	else
 		client_finish(cl);
 }
@@ -376,6 +451,10 @@ client_collect(struct control_report *r, void *arg)
 		return;
 	if (cl->s != NULL) {
 		control_session_fill(e, cl->s, now);
+		return;
+	}
+	if (cl->lg != NULL) {
+		legacy_fill(e, cl->lg, now);
 		return;
 	}
 	e->name = cl->cs->name;
@@ -411,7 +490,7 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 		log_err("cannot create the event loop");
 		return 1;
 	}
-	if ((cl.hc = handshake_client_new(cs, err, sizeof(err))) == NULL) {
+	if (client_prepare(&cl, cs, err, sizeof(err)) != 0) {
 		log_err("%s: %s", cs->name, err);
 		goto out;
 	}
@@ -453,6 +532,7 @@ out:
 		evdns_getaddrinfo_cancel(cl.req);
 	if (cl.s != NULL)
 		session_free(cl.s);
+	legacy_free(cl.lg);
 	if (cl.down != NULL)
 		script_run_cancel(cl.down);
 	dev_close(&cl.kept);
@@ -469,6 +549,7 @@ out:
 		evdns_base_free(cl.dns, 1);
 	control_free(cl.ctl);
 	handshake_client_free(cl.hc);
+	vtun_lib_free(cl.vlib);
 	event_base_free(cl.base);
 	if (cl.conf != cl.conf_first)
 		conf_free((struct conf *)cl.conf);

@@ -137,7 +137,8 @@ struct conf_setting {
 static const char *const conf_proto_names[] = { "udp", "tcp" };
 static const char *const conf_type_names[] = { "tun", "tap" };
 static const char *const conf_cipher_names[] = { "auto", "aes-256-gcm",
-	"chacha20-poly1305" };
+	"chacha20-poly1305", "none", "blowfish128ecb", "aes128ecb",
+	"aes256ecb" };
 static const char *const conf_multi_names[] = { "allow", "deny",
 	"killold" };
 static const char *const conf_legacy_names[] = { "", "vtun" };
@@ -1618,6 +1619,45 @@ conf_where(const struct conf_build *b, enum conf_field f)
 }
 
 /*
+ * What a legacy = "vtun" session cannot do: the native protocol's
+ * ciphers, multiqueue, shaping, and packets bigger than vtund reads.
+ * `auto` (the default) means vtund's `encrypt no` here.
+ */
+static void
+conf_check_legacy(struct conf_ctx *ctx, struct conf_build *b,
+    const char *name)
+{
+	char label[CONF_NAME_MAX + 16];
+
+	if (b->s.cipher == CONF_CIPHER_AES_256_GCM ||
+	    b->s.cipher == CONF_CIPHER_CHACHA20_POLY1305) {
+		snprintf(label, sizeof(label), "%s.cipher", name);
+		conf_error(ctx, conf_where(b, F_CIPHER), label, "%s is not a "
+		    "vtund cipher; a legacy session takes none, "
+		    "blowfish128ecb, aes128ecb or aes256ecb",
+		    conf_cipher_name(b->s.cipher));
+	}
+	if (b->s.cipher == CONF_CIPHER_AUTO)
+		b->s.cipher = CONF_CIPHER_NONE;
+	if (b->s.queues > 1) {
+		snprintf(label, sizeof(label), "%s.queues", name);
+		conf_error(ctx, conf_where(b, F_QUEUES), label, "a legacy "
+		    "session has one queue; set queues = 1");
+	}
+	if (b->s.speed_in != 0 || b->s.speed_out != 0) {
+		snprintf(label, sizeof(label), "%s.speed", name);
+		conf_error(ctx, conf_where(b, F_SPEED), label, "tapline does "
+		    "not shape legacy sessions; set speed = 0");
+	}
+	if (b->s.mtu > CONF_LEGACY_MTU_MAX) {
+		snprintf(label, sizeof(label), "%s.mtu", name);
+		conf_error(ctx, conf_where(b, F_MTU), label, "vtund carries "
+		    "packets of at most 2048 bytes; a legacy session's mtu "
+		    "is at most %d", CONF_LEGACY_MTU_MAX);
+	}
+}
+
+/*
  * Warn when the peer may be declared dead between two keepalives; gname
  * is "default" or the session's name.  The built-in values are fine, so
  * one of the two was set: name timeout if it was, else keepalive.
@@ -1688,12 +1728,21 @@ conf_check_session(struct conf_ctx *ctx, struct conf_build *b)
 	}
 	if (conf_own(b, F_KEEPALIVE) || conf_own(b, F_TIMEOUT))
 		conf_check_keepalive(ctx, b, name);
+	if (b->s.legacy != CONF_LEGACY_VTUN &&
+	    b->s.cipher >= CONF_CIPHER_NONE) {
+		snprintf(label, sizeof(label), "%s.cipher", name);
+		conf_error(ctx, conf_where(b, F_CIPHER), label, "\"%s\" is a "
+		    "vtund cipher, only for legacy = \"vtun\" sessions; use "
+		    "auto, aes-256-gcm or chacha20-poly1305",
+		    conf_cipher_name(b->s.cipher));
+	}
 	if (b->s.legacy == CONF_LEGACY_VTUN) {
 		snprintf(label, sizeof(label), "%s.legacy", name);
 		if (b->src[F_KEY] != NULL)
 			conf_error(ctx, conf_where(b, F_LEGACY), label,
 			    "vtund authenticates with a password; use "
 			    "passwd = \"...\" instead of key");
+		conf_check_legacy(ctx, b, name);
 		conf_warn(ctx, conf_where(b, F_LEGACY), label, "the vtund 3.0 "
 		    "protocol is not secure (weak encryption, no integrity); "
 		    "use it only to reach an old peer");
@@ -2397,7 +2446,7 @@ conf_print_session(const struct conf_session *s, FILE *out)
 		fprintf(out, "  compress: no\n");
 	else
 		fprintf(out, "  compress: zlib:%d\n", s->compress);
-	if (s->cipher == CONF_CIPHER_AUTO)
+	if (s->cipher == CONF_CIPHER_AUTO && s->legacy == CONF_LEGACY_NONE)
 		fprintf(out, "  cipher: auto (here: %s%s)\n",
 		    udp_cipher_auto() == WIRE_CIPHER_AES_256_GCM ?
 		    "aes-256-gcm" : "chacha20-poly1305",

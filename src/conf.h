@@ -44,7 +44,15 @@ enum conf_cipher {
 	CONF_CIPHER_AUTO,
 	CONF_CIPHER_AES_256_GCM,
 	CONF_CIPHER_CHACHA20_POLY1305,
+	/* vtund's, for legacy = "vtun" only (insecure, see tapline.conf(5)) */
+	CONF_CIPHER_NONE,
+	CONF_CIPHER_BLOWFISH128ECB,
+	CONF_CIPHER_AES128ECB,
+	CONF_CIPHER_AES256ECB,
 };
+/* A legacy session's device packets are at most this big (vtund reads
+ * 2048 bytes): mtu, plus 18 for a tap frame, must fit. */
+#define CONF_LEGACY_MTU_MAX 2000
 enum conf_multi { CONF_MULTI_ALLOW, CONF_MULTI_DENY, CONF_MULTI_KILLOLD };
 enum conf_legacy { CONF_LEGACY_NONE, CONF_LEGACY_VTUN };
 /* How the session authenticates: exactly one of key and passwd. */

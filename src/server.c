@@ -19,6 +19,7 @@
 
 #include "control.h"
 #include "handshake.h"
+#include "legacy.h"
 #include "pkt.h"
 #include "priv.h"
 #include "log.h"
@@ -27,6 +28,7 @@
 #include "session.h"
 #include "udp.h"
 #include "util.h"
+#include "vtun.h"
 #include "wire.h"
 
 /* How long a shutdown waits for sessions to close and down commands. */
@@ -34,10 +36,19 @@
 /* After EMFILE/ENFILE, accepting pauses this long. */
 #define SERVER_ACCEPT_PAUSE_MS 1000
 
+/*
+ * One connection: a native session (s), a vtund one (lg), or, while the
+ * server waits for a first byte to tell them apart, neither (peek).
+ */
 struct server_conn {
 	TAILQ_ENTRY(server_conn) entry;
 	struct server *srv;
 	struct session *s;
+	struct legacy *lg;
+	struct event *peek;
+	int fd;
+	struct sockaddr_storage sa;
+	socklen_t salen;
 };
 
 struct server {
@@ -53,6 +64,7 @@ struct server {
 	size_t nold_confs;
 	const struct cli *cli;
 	struct handshake_server *hs;
+	struct vtun_lib *vlib;	/* only while a legacy session exists */
 	struct evconnlistener *listener;
 	struct udp_sock *usock;
 	uint64_t udp_unknown;	/* datagrams for no session (or too short) */
@@ -72,6 +84,93 @@ struct server {
 static void server_gonecb(struct session *s, void *arg);
 static void server_upcb(struct session *s, void *arg);
 static void server_warn_sessions(const struct conf *conf);
+static void server_conn_free(struct server_conn *c);
+
+/* --- A connection, whatever it speaks ---------------------------------- */
+
+static bool
+server_conn_authenticated(const struct server_conn *c)
+{
+	if (c->s != NULL)
+		return session_authenticated(c->s);
+	return c->lg != NULL && legacy_authenticated(c->lg);
+}
+
+static bool
+server_conn_closing(const struct server_conn *c)
+{
+	if (c->s != NULL)
+		return session_state(c->s) == SESSION_CLOSING;
+	return c->lg != NULL && legacy_state(c->lg) == LEGACY_CLOSING;
+}
+
+static bool
+server_conn_up(const struct server_conn *c)
+{
+	if (c->s != NULL)
+		return session_state(c->s) == SESSION_UP;
+	return c->lg != NULL && legacy_state(c->lg) == LEGACY_UP;
+}
+
+static const struct conf_session *
+server_conn_conf(const struct server_conn *c)
+{
+	if (c->s != NULL)
+		return session_conf(c->s);
+	return c->lg != NULL ? legacy_conf(c->lg) : NULL;
+}
+
+static const char *
+server_conn_peer(const struct server_conn *c)
+{
+	return c->s != NULL ? session_peer(c->s) : c->lg != NULL ?
+	    legacy_peer(c->lg) : "?";
+}
+
+static void
+server_conn_set_conf(struct server_conn *c, const struct conf_session *cs)
+{
+	if (c->s != NULL)
+		session_set_conf(c->s, cs);
+	else if (c->lg != NULL)
+		legacy_set_conf(c->lg, cs);
+}
+
+/* Close it; a connection still being peeked at is freed at once. */
+static void
+server_conn_close(struct server_conn *c, uint8_t reason, const char *msg)
+{
+	if (c->s != NULL) {
+		session_close(c->s, reason, msg);
+	} else if (c->lg != NULL) {
+		legacy_close(c->lg, msg);
+	} else {
+		TAILQ_REMOVE(&c->srv->conns, c, entry);
+		server_conn_free(c);
+	}
+}
+
+static void
+server_conn_fill(struct control_session *e, const struct server_conn *c,
+    uint64_t now)
+{
+	if (c->s != NULL)
+		control_session_fill(e, c->s, now);
+	else if (c->lg != NULL)
+		legacy_fill(e, c->lg, now);
+}
+
+static void
+server_conn_free(struct server_conn *c)
+{
+	session_free(c->s);
+	legacy_free(c->lg);
+	if (c->peek != NULL) {
+		event_free(c->peek);
+		evutil_closesocket(c->fd);
+	}
+	free(c);
+}
 
 /* Same address (ignoring the port) as another peer? */
 static bool
@@ -105,25 +204,28 @@ server_preauth_count(const struct server *srv, const struct sockaddr *sa,
 
 	*all = *same = 0;
 	TAILQ_FOREACH(c, &srv->conns, entry) {
-		if (session_authenticated(c->s) ||
-		    session_state(c->s) == SESSION_CLOSING)
+		if (server_conn_authenticated(c) || server_conn_closing(c))
 			continue;
 		(*all)++;
-		pa = session_peer_addr(c->s, &len);
+		pa = c->s != NULL ? session_peer_addr(c->s, &len) :
+		    c->lg != NULL ? legacy_peer_addr(c->lg, &len) :
+		    (const struct sockaddr *)&c->sa;
 		if (server_same_addr(pa, sa))
 			(*same)++;
 	}
 }
 
-/* multi = allow | deny | killold for a second connection to a session. */
+/*
+ * multi = allow | deny | killold for a second connection to a session,
+ * native or legacy alike.  *cs may be replaced by the current config's.
+ */
 static int
-server_authenticatedcb(struct session *s, const struct conf_session *cs,
-    uint8_t *reason, const char **msg, void *arg)
+server_admit(struct server_conn *self, const struct conf_session **csp,
+    uint8_t *reason, const char **msg)
 {
-	struct server_conn *self = arg, *c, *next;
 	struct server *srv = self->srv;
-
-	const struct conf_session *cur;
+	const struct conf_session *cs = *csp, *cur;
+	struct server_conn *c, *next;
 
 	if (srv->stopping) {
 		*reason = WIRE_CLOSE_SHUTDOWN;
@@ -138,13 +240,12 @@ server_authenticatedcb(struct session *s, const struct conf_session *cs,
 		return -1;
 	}
 	if (cur != cs)
-		session_set_conf(s, cur);
-	cs = cur;
+		server_conn_set_conf(self, cur);
+	*csp = cs = cur;
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (c->s == s || session_conf(c->s) != cs ||
-		    !session_authenticated(c->s) ||
-		    session_state(c->s) == SESSION_CLOSING)
+		if (c == self || server_conn_conf(c) != cs ||
+		    !server_conn_authenticated(c) || server_conn_closing(c))
 			continue;
 		switch (cs->multi) {
 		case CONF_MULTI_ALLOW:
@@ -152,19 +253,36 @@ server_authenticatedcb(struct session *s, const struct conf_session *cs,
 		case CONF_MULTI_DENY:
 			log_notice("%s: refusing %s: the session is already "
 			    "up with %s (multi = deny)", cs->name,
-			    session_peer(s), session_peer(c->s));
+			    server_conn_peer(self), server_conn_peer(c));
 			*reason = WIRE_CLOSE_BUSY;
 			*msg = "session already connected";
 			return -1;
 		case CONF_MULTI_KILLOLD:
 			log_notice("%s: %s replaces %s (multi = killold)",
-			    cs->name, session_peer(s), session_peer(c->s));
-			session_close(c->s, WIRE_CLOSE_REPLACED,
+			    cs->name, server_conn_peer(self),
+			    server_conn_peer(c));
+			server_conn_close(c, WIRE_CLOSE_REPLACED,
 			    "replaced by a newer connection");
 			break;
 		}
 	}
 	return 0;
+}
+
+static int
+server_authenticatedcb(struct session *s, const struct conf_session *cs,
+    uint8_t *reason, const char **msg, void *arg)
+{
+	/* A legacy session speaks vtund's protocol only. */
+	if (cs->legacy != CONF_LEGACY_NONE) {
+		log_notice("%s: refusing tapline client %s: the session is "
+		    "legacy = \"%s\"", cs->name, session_peer(s),
+		    conf_legacy_name(cs->legacy));
+		*reason = WIRE_CLOSE_REFUSED;
+		*msg = "legacy session: vtund protocol only";
+		return -1;
+	}
+	return server_admit(arg, &cs, reason, msg);
 }
 
 static const struct session_cbs server_session_cbs = {
@@ -181,7 +299,7 @@ server_notify_sessions(struct server *srv)
 	int n = 0;
 
 	TAILQ_FOREACH(c, &srv->conns, entry)
-		if (session_state(c->s) == SESSION_UP)
+		if (server_conn_up(c))
 			n++;
 	if (n == srv->nup_told)
 		return;
@@ -211,10 +329,158 @@ server_gonecb(struct session *s, void *arg)
 	struct server *srv = c->srv;
 
 	TAILQ_REMOVE(&srv->conns, c, entry);
-	session_free(s);
-	free(c);
+	server_conn_free(c);
 	server_notify_sessions(srv);
 	server_maybe_exit(srv);
+}
+
+/* --- vtund clients ----------------------------------------------------- */
+
+/*
+ * OpenSSL's legacy provider (for vtund's Blowfish) is loaded, into a
+ * context of its own, only once a legacy session is configured.
+ */
+static int
+server_legacy_lib(struct server *srv, const struct conf *conf)
+{
+	char err[256];
+	size_t i;
+
+	if (srv->vlib != NULL)
+		return 0;
+	for (i = 0; i < conf->nsessions; i++)
+		if (conf->sessions[i].legacy == CONF_LEGACY_VTUN)
+			break;
+	if (i == conf->nsessions)
+		return 0;
+	if ((srv->vlib = vtun_lib_new(err, sizeof(err))) == NULL) {
+		log_err("%s: %s", conf->sessions[i].name, err);
+		return -1;
+	}
+	log_warnx("legacy vtund sessions are configured: vtund clients are "
+	    "served on the same port (insecure protocol)");
+	return 0;
+}
+
+/* HOST names a legacy session, or nothing (like a wrong password). */
+static const struct conf_session *
+server_legacy_lookupcb(const char *name, void *arg)
+{
+	struct server_conn *c = arg;
+	const struct conf_session *cs = conf_session_find(c->srv->conf, name);
+
+	return cs != NULL && cs->legacy == CONF_LEGACY_VTUN ? cs : NULL;
+}
+
+static int
+server_legacy_authcb(struct legacy *l, const struct conf_session *cs,
+    void *arg)
+{
+	uint8_t reason;
+	const char *msg;
+
+	if (server_admit(arg, &cs, &reason, &msg) != 0) {
+		log_notice("%s: refusing vtund client %s: %s", cs->name,
+		    legacy_peer(l), msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+server_legacy_upcb(struct legacy *l, void *arg)
+{
+	struct server_conn *c = arg;
+
+	server_notify_sessions(c->srv);
+}
+
+static void
+server_legacy_gonecb(struct legacy *l, void *arg)
+{
+	struct server_conn *c = arg;
+	struct server *srv = c->srv;
+
+	TAILQ_REMOVE(&srv->conns, c, entry);
+	server_conn_free(c);
+	server_notify_sessions(srv);
+	server_maybe_exit(srv);
+}
+
+static const struct legacy_cbs server_legacy_cbs = {
+	.lookup = server_legacy_lookupcb,
+	.authenticated = server_legacy_authcb,
+	.up = server_legacy_upcb,
+	.gone = server_legacy_gonecb,
+};
+
+/* The TLS side of a connection: a native session. */
+static int
+server_start_tls(struct server *srv, struct server_conn *c)
+{
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	ssl = handshake_server_ssl_new(srv->hs);
+	bev = ssl == NULL ? NULL : bufferevent_openssl_socket_new(srv->base,
+	    c->fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		log_warnx("out of memory for a new connection");
+		SSL_free(ssl);
+		evutil_closesocket(c->fd);
+		return -1;
+	}
+	c->s = session_new(srv->base, SESSION_SERVER, bev,
+	    (struct sockaddr *)&c->sa, c->salen, NULL, NULL,
+	    &server_session_cbs, c);
+	if (c->s == NULL) {
+		log_warnx("out of memory for a new session");
+		return -1;
+	}
+	session_set_preauth_ratelimit(c->s, &srv->rl_preauth);
+	session_set_udp(c->s, srv->usock);
+	return 0;
+}
+
+/*
+ * The first byte decides: a TLS client sends its ClientHello at once (a
+ * record starting 0x16), a vtund client says nothing until greeted.  So
+ * silence for LEGACY_PEEK_MS means vtund; any byte means TLS, which
+ * copes with (and logs) whatever is not a ClientHello.
+ */
+static void
+server_peekcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server_conn *c = arg;
+	struct server *srv = c->srv;
+	uint8_t b;
+	ssize_t n;
+	int rc;
+
+	event_free(c->peek);
+	c->peek = NULL;
+	if (what & EV_READ) {
+		n = recv(fd, &b, 1, MSG_PEEK);
+		if (n <= 0) {
+			evutil_closesocket(fd);
+			rc = -1;
+		} else {
+			rc = server_start_tls(srv, c);
+		}
+	} else if (srv->vlib != NULL) {
+		c->lg = legacy_new(srv->base, LEGACY_SERVER, fd,
+		    (struct sockaddr *)&c->sa, c->salen, NULL, NULL,
+		    srv->vlib, &server_legacy_cbs, c);
+		if (c->lg != NULL)
+			legacy_set_preauth_ratelimit(c->lg, &srv->rl_preauth);
+		rc = c->lg != NULL ? 0 : -1;
+	} else {
+		rc = server_start_tls(srv, c);
+	}
+	if (rc != 0) {
+		TAILQ_REMOVE(&srv->conns, c, entry);
+		server_conn_free(c);
+	}
 }
 
 static void
@@ -222,11 +488,9 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct server *srv = arg;
-	struct bufferevent *bev;
 	struct server_conn *c;
 	char host[INET6_ADDRSTRLEN + 16];
 	int all, same;
-	SSL *ssl;
 
 	server_preauth_count(srv, sa, &all, &same);
 	if (srv->stopping || all >= SERVER_PREAUTH_MAX ||
@@ -238,31 +502,35 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
-	c = calloc(1, sizeof(*c));
-	ssl = handshake_server_ssl_new(srv->hs);
-	bev = ssl == NULL ? NULL : bufferevent_openssl_socket_new(srv->base,
-	    fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (c == NULL || bev == NULL) {
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warnx("out of memory for a new connection");
-		if (bev == NULL) {
-			SSL_free(ssl);
-			evutil_closesocket(fd);
-		} else {
-			bufferevent_free(bev);
-		}
-		free(c);
+		evutil_closesocket(fd);
 		return;
 	}
 	c->srv = srv;
-	c->s = session_new(srv->base, SESSION_SERVER, bev, sa,
-	    (socklen_t)salen, NULL, NULL, &server_session_cbs, c);
-	if (c->s == NULL) {
-		log_warnx("out of memory for a new session");
-		free(c);
-		return;
+	c->fd = fd;
+	if ((size_t)salen > sizeof(c->sa))
+		salen = sizeof(c->sa);
+	memcpy(&c->sa, sa, (size_t)salen);
+	c->salen = (socklen_t)salen;
+	/* Without a legacy session the native path is taken at once. */
+	if (srv->vlib == NULL) {
+		if (server_start_tls(srv, c) != 0) {
+			free(c);
+			return;
+		}
+	} else {
+		c->peek = event_new(srv->base, fd, EV_READ, server_peekcb, c);
+		if (c->peek == NULL || event_add(c->peek, &(struct timeval){
+		    .tv_sec = LEGACY_PEEK_MS / 1000,
+		    .tv_usec = (LEGACY_PEEK_MS % 1000) * 1000 }) != 0) {
+			if (c->peek != NULL)
+				event_free(c->peek);
+			evutil_closesocket(fd);
+			free(c);
+			return;
+		}
 	}
-	session_set_preauth_ratelimit(c->s, &srv->rl_preauth);
-	session_set_udp(c->s, srv->usock);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 }
 
@@ -306,7 +574,8 @@ server_udp_recvcb(void *arg, uint8_t *dgram, size_t len,
 	if (len >= WIRE_UDP_HDR_LEN) {
 		rid = pkt_load32(dgram + WIRE_UDP_OFF_RECEIVER);
 		TAILQ_FOREACH(c, &srv->conns, entry) {
-			if (rid != 0 && session_udp_rid(c->s) == rid &&
+			if (rid != 0 && c->s != NULL &&
+			    session_udp_rid(c->s) == rid &&
 			    session_authenticated(c->s)) {
 				session_udp_input(c->s, dgram, len, from,
 				    fromlen);
@@ -416,6 +685,12 @@ server_reload(struct server *srv)
 	    sizeof(err)) : NULL;
 	olds = realloc(srv->old_confs, (srv->nold_confs + 1) *
 	    sizeof(*olds));
+	if (hs != NULL && server_legacy_lib(srv, nc) != 0) {
+		handshake_server_free(hs);
+		hs = NULL;
+		util_strlcpy(err, "cannot load what legacy sessions need",
+		    sizeof(err));
+	}
 	if (hs == NULL || olds == NULL) {
 		log_err("reload: %s; the running configuration stays",
 		    hs == NULL ? (nc->nsessions == 0 ? "no session left" :
@@ -433,18 +708,18 @@ server_reload(struct server *srv)
 		    "effect at the next restart");
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		cs = session_conf(c->s);
-		if (cs == NULL || session_state(c->s) == SESSION_CLOSING)
+		cs = server_conn_conf(c);
+		if (cs == NULL || server_conn_closing(c))
 			continue;
 		ncs = conf_session_find(nc, cs->name);
 		if (ncs != NULL && conf_session_equal(cs, ncs)) {
-			session_set_conf(c->s, ncs);
+			server_conn_set_conf(c, ncs);
 			kept++;
 			continue;
 		}
 		log_notice("%s: %s by the reload; closing it", cs->name,
 		    ncs == NULL ? "removed" : "changed");
-		session_close(c->s, WIRE_CLOSE_SHUTDOWN, ncs == NULL ?
+		server_conn_close(c, WIRE_CLOSE_SHUTDOWN, ncs == NULL ?
 		    "session removed from the server's configuration" :
 		    "configuration changed");
 		closed++;
@@ -486,7 +761,7 @@ server_signalcb(evutil_socket_t sig, short what, void *arg)
 	    &(struct timeval){ .tv_sec = SERVER_STOP_GRACE_S });
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		session_close(c->s, WIRE_CLOSE_SHUTDOWN, "server stopping");
+		server_conn_close(c, WIRE_CLOSE_SHUTDOWN, "server stopping");
 	}
 	server_maybe_exit(srv);
 }
@@ -528,12 +803,12 @@ server_collect(struct control_report *r, void *arg)
 		cs = &srv->conf->sessions[i];
 		any = false;
 		TAILQ_FOREACH(c, &srv->conns, entry) {
-			scs = session_conf(c->s);
+			scs = server_conn_conf(c);
 			if (scs == NULL || strcmp(scs->name, cs->name) != 0)
 				continue;
 			if ((e = control_report_add(r)) == NULL)
 				return;
-			control_session_fill(e, c->s, now);
+			server_conn_fill(e, c, now);
 			any = true;
 		}
 		if (!any && (e = control_report_add(r)) != NULL) {
@@ -543,12 +818,12 @@ server_collect(struct control_report *r, void *arg)
 		}
 	}
 	TAILQ_FOREACH(c, &srv->conns, entry) {
-		scs = session_conf(c->s);
-		if (scs == NULL && session_state(c->s) != SESSION_CLOSING)
+		scs = server_conn_conf(c);
+		if (scs == NULL && !server_conn_closing(c))
 			r->unauthenticated++;
 		else if (scs != NULL && conf_session_find(srv->conf,
 		    scs->name) == NULL && (e = control_report_add(r)) != NULL)
-			control_session_fill(e, c->s, now);
+			server_conn_fill(e, c, now);
 	}
 }
 
@@ -579,6 +854,8 @@ server_run(const struct conf *conf, const struct cli *cli)
 		log_err("%s", err);
 		goto out;
 	}
+	if (server_legacy_lib(&srv, conf) != 0)
+		goto out;
 	srv.accept_pause = evtimer_new(srv.base, server_accept_resumecb, &srv);
 	srv.stop_deadline = evtimer_new(srv.base, server_stop_deadlinecb,
 	    &srv);
@@ -616,9 +893,9 @@ server_run(const struct conf *conf, const struct cli *cli)
 out:
 	while ((c = TAILQ_FIRST(&srv.conns)) != NULL) {
 		TAILQ_REMOVE(&srv.conns, c, entry);
-		session_free(c->s);
-		free(c);
+		server_conn_free(c);
 	}
+	vtun_lib_free(srv.vlib);
 	if (srv.listener != NULL)
 		evconnlistener_free(srv.listener);
 	udp_sock_free(srv.usock);

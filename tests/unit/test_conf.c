@@ -567,7 +567,8 @@ static const struct err_case err_cases[] = {
 	{ "bad enum: cipher",
 	    "cobra = { " PASSWD "\n cipher = \"aes\"; };\n",
 	    "2: cobra.cipher: \"aes\" is not allowed; use \"auto\", "
-	    "\"aes-256-gcm\" or \"chacha20-poly1305\"" },
+	    "\"aes-256-gcm\", \"chacha20-poly1305\", \"none\", "
+	    "\"blowfish128ecb\", \"aes128ecb\" or \"aes256ecb\"" },
 	{ "bad enum: multi",
 	    "cobra = { " PASSWD "\n multi = \"yes\"; };\n",
 	    "2: cobra.multi: \"yes\" is not allowed; use \"allow\", \"deny\" "
@@ -692,6 +693,23 @@ static const struct err_case err_cases[] = {
 	{ "legacy with a key",
 	    "cobra = { key = \"a.key\";\n legacy = \"vtun\"; };\n",
 	    "2: cobra.legacy: vtund authenticates with a password" },
+	{ "vtund cipher without legacy",
+	    "cobra = { " PASSWD "\n cipher = \"aes128ecb\"; };\n",
+	    "2: cobra.cipher: \"aes128ecb\" is a vtund cipher, only for "
+	    "legacy = \"vtun\" sessions" },
+	{ "native cipher with legacy",
+	    "cobra = { " PASSWD " legacy = \"vtun\";\n"
+	    " cipher = \"aes-256-gcm\"; };\n",
+	    "2: cobra.cipher: aes-256-gcm is not a vtund cipher" },
+	{ "legacy with queues",
+	    "cobra = { " PASSWD " legacy = \"vtun\";\n queues = 2; };\n",
+	    "2: cobra.queues: a legacy session has one queue" },
+	{ "legacy with speed",
+	    "cobra = { " PASSWD " legacy = \"vtun\";\n speed = 100; };\n",
+	    "2: cobra.speed: tapline does not shape legacy sessions" },
+	{ "legacy with a big mtu",
+	    "cobra = { " PASSWD " legacy = \"vtun\";\n mtu = 9000; };\n",
+	    "2: cobra.mtu: vtund carries packets of at most 2048 bytes" },
 	{ "bad syslog facility",
 	    "options = {\n  syslog = \"kern2\";\n};\n",
 	    "2: options.syslog: \"kern2\" is not allowed; use \"daemon\"" },
@@ -896,6 +914,13 @@ test_warnings(void **state)
 	expect_warning(f, "3: cobra.legacy: the vtund 3.0 protocol is not "
 	    "secure");
 	assert_int_equal(f->c->sessions[0].legacy, CONF_LEGACY_VTUN);
+	/* A legacy session's cipher "auto" is vtund's "encrypt no". */
+	assert_int_equal(f->c->sessions[0].cipher, CONF_CIPHER_NONE);
+	load(f, "cobra = { " PASSWD " legacy = \"vtun\";\n"
+	    " cipher = \"blowfish128ecb\"; compress = \"zlib:9\"; };\n");
+	expect_ok(f);
+	assert_int_equal(f->c->sessions[0].cipher,
+	    CONF_CIPHER_BLOWFISH128ECB);
 
 	load(f, "cobra = { " PASSWD " device = \"tl0\"; };\n"
 	    "viper = { passwd = \"" PASS "x\"; device = \"tl0\"; };\n"

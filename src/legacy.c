@@ -1,0 +1,1309 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "control.h"
+#include "legacy.h"
+#include "log.h"
+#include "netcfg.h"
+#include "script.h"
+#include "timers.h"
+#include "util.h"
+#include "vtun.h"
+#include "wire.h"
+
+/* Packets one device or socket wakeup handles before yielding. */
+#define LEGACY_BATCH 64
+/* Device MTU when the config leaves it at 0 (vtund's default). */
+#define LEGACY_MTU 1500
+/* TCP output above this pauses device reads; below the low mark resumes. */
+#define LEGACY_TX_HIGH (256 * 1024)
+#define LEGACY_TX_LOW (64 * 1024)
+/* How long a closing TCP connection may take to send what is queued. */
+#define LEGACY_LINGER_MS 2000
+
+struct legacy {
+	struct event_base *base;
+	enum legacy_role role;
+	enum legacy_state state;
+	const struct legacy_cbs *cbs;
+	void *arg;
+	const struct conf_session *cs;
+	struct vtun_lib *lib;
+
+	/* The TCP connection: the handshake, and TCP mode's frames. */
+	struct bufferevent *bev;
+	struct event *linger;
+	bool tcp_done;		/* the connection is closed and freed */
+	int step;		/* handshake message expected next */
+	uint8_t chal[WIRE_VTUN_CHAL_LEN];
+	char host[CONF_NAME_MAX + 1];	/* server: the HOST asked for */
+
+	/* UDP mode: our socket, the peer's address and its two possible
+	 * ports (vtund builds differ in the byte order they send). */
+	int ufd;
+	struct event *uev;
+	struct sockaddr_storage upeer;
+	socklen_t upeerlen;
+	uint16_t uport_be, uport_le;
+	bool uport_known;
+
+	struct vtun_flags fl;	/* agreed: the server's */
+	struct vtun_zlib *z;
+	struct vtun_crypt *cr;
+	char cipher_label[32];	/* "vtun none", for status */
+	bool authenticated;
+	bool was_up;
+	bool peer_closed;
+	uint64_t up_since_ms;
+	uint64_t handshake_ms;
+
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	char peer_str[INET6_ADDRSTRLEN + 16];
+	char peer_host[INET6_ADDRSTRLEN];
+	char peer_port[8];
+	char local_host[INET6_ADDRSTRLEN];
+	char local_port[8];
+
+	struct dev own_dev;
+	struct dev *dev;
+	bool dev_ready, dev_fresh;
+	struct event *dev_ev;
+	bool reading;
+	int mtu;
+
+	struct script_run *script;
+	bool down_running;
+	struct timers timers;
+	struct event *tick;
+	struct event *reap;
+
+	struct session_counters c;
+	uint64_t bad_frames;	/* malformed or unexpected frames */
+	struct log_ratelimit rl_drop;
+	struct log_ratelimit *rl_preauth;
+
+	uint8_t pkt[WIRE_VTUN_PACKET_MAX];
+	uint8_t zbuf[WIRE_VTUN_BODY_MAX];
+	uint8_t frame[WIRE_VTUN_HDR_LEN + WIRE_VTUN_BODY_MAX];
+	uint8_t rx[WIRE_VTUN_HDR_LEN + WIRE_VTUN_BODY_MAX + 1];
+	uint8_t dec[WIRE_VTUN_BODY_MAX];
+	uint8_t inf[WIRE_VTUN_PACKET_MAX + 1];
+};
+
+static void legacy_teardown(struct legacy *l);
+
+/* The port of an AF_INET or AF_INET6 address. */
+static void
+legacy_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)(void *)ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)(void *)ss)->sin6_port = htons(port);
+}
+static void legacy_setup(struct legacy *l);
+static void legacy_tcp_readcb(struct bufferevent *bev, void *arg);
+
+static uint64_t
+legacy_now(void)
+{
+	return util_now_ms();
+}
+
+static const char *
+legacy_tag(const struct legacy *l)
+{
+	return l->cs != NULL ? l->cs->tag : "";
+}
+
+/* A line about a peer that has not authenticated: rate-limited. */
+static void
+legacy_preauth_log(const struct legacy *l, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (l->rl_preauth != NULL && !l->authenticated)
+		log_vrl(l->rl_preauth, level, fmt, ap);
+	else
+		log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+static void
+legacy_reapcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct legacy *l = arg;
+
+	l->cbs->gone(l, l->arg);
+}
+
+/* Gone once the connection is closed and no down command is running. */
+static void
+legacy_maybe_gone(struct legacy *l)
+{
+	if (l->state == LEGACY_CLOSING && l->tcp_done && !l->down_running &&
+	    l->script == NULL)
+		event_active(l->reap, 0, 0);
+}
+
+static void
+legacy_tcp_free(struct legacy *l)
+{
+	if (l->bev != NULL) {
+		bufferevent_free(l->bev);
+		l->bev = NULL;
+	}
+	if (l->linger != NULL)
+		evtimer_del(l->linger);
+	l->tcp_done = true;
+}
+
+static void
+legacy_pause_reads(struct legacy *l)
+{
+	if (l->reading && l->dev_ev != NULL)
+		event_del(l->dev_ev);
+	l->reading = false;
+}
+
+static void
+legacy_resume_reads(struct legacy *l)
+{
+	if (!l->reading && l->dev_ev != NULL && l->state == LEGACY_UP &&
+	    event_add(l->dev_ev, NULL) == 0)
+		l->reading = true;
+}
+
+/* --- Sending ----------------------------------------------------------- */
+
+/* One whole frame to the peer: onto the TCP stream or as a datagram. */
+static void
+legacy_xmit(struct legacy *l, const uint8_t *buf, size_t len)
+{
+	if (l->ufd != -1) {
+		if (!l->uport_known && l->uport_le != l->uport_be) {
+			/* Until the peer's port is known, a flag frame goes
+			 * to both readings of it; data waits. */
+			if (len != WIRE_VTUN_HDR_LEN) {
+				l->c.drop_no_addr++;
+				return;
+			}
+			legacy_set_port(&l->upeer, l->uport_le);
+			(void)sendto(l->ufd, buf, len, MSG_DONTWAIT,
+			    (struct sockaddr *)&l->upeer, l->upeerlen);
+			legacy_set_port(&l->upeer, l->uport_be);
+		}
+		if (sendto(l->ufd, buf, len, MSG_DONTWAIT,
+		    (struct sockaddr *)&l->upeer, l->upeerlen) < 0)
+			l->c.drop_udp_send++;
+	} else if (l->bev != NULL && !l->tcp_done) {
+		if (bufferevent_write(l->bev, buf, len) != 0)
+			return;
+		if (evbuffer_get_length(bufferevent_get_output(l->bev)) >
+		    LEGACY_TX_HIGH)
+			legacy_pause_reads(l);
+	} else {
+		return;
+	}
+	timers_on_tx(&l->timers, legacy_now());
+}
+
+static void
+legacy_send_flag(struct legacy *l, uint16_t flag)
+{
+	uint8_t h[WIRE_VTUN_HDR_LEN];
+
+	vtun_hdr_put(h, flag, 0);
+	legacy_xmit(l, h, sizeof(h));
+}
+
+/*
+ * A device packet through the stages (zlib, then the cipher) into one
+ * frame.  Once deflated a packet must go out: the peer's inflate stream
+ * depends on every frame.
+ */
+static int
+legacy_send_packet(struct legacy *l, const uint8_t *p, size_t len)
+{
+	uint8_t *body = l->frame + WIRE_VTUN_HDR_LEN;
+	size_t n = len;
+
+	if (len == 0 || len > WIRE_VTUN_PACKET_MAX)
+		return 0;
+	if (l->z != NULL) {
+		if (vtun_zlib_deflate(l->z, p, len, l->zbuf, sizeof(l->zbuf),
+		    &n) != 0) {
+			log_err("%szlib failed on a packet of %zu bytes",
+			    legacy_tag(l), len);
+			return -1;
+		}
+		p = l->zbuf;
+	}
+	if (l->cr != NULL) {
+		if (vtun_crypt_seal(l->cr, p, n, body, WIRE_VTUN_BODY_MAX,
+		    &n) != 0) {
+			log_err("%sencryption failed", legacy_tag(l));
+			return -1;
+		}
+	} else {
+		if (n > WIRE_VTUN_BODY_MAX)
+			return -1;
+		memcpy(body, p, n);
+	}
+	vtun_hdr_put(l->frame, 0, (uint16_t)n);
+	l->c.tx_packets++;
+	l->c.tx_bytes += len;
+	l->c.tx_bytes_wire += n;
+	legacy_xmit(l, l->frame, WIRE_VTUN_HDR_LEN + n);
+	return 0;
+}
+
+static void
+legacy_dev_readcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct legacy *l = arg;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < LEGACY_BATCH && l->reading; i++) {
+		n = read(fd, l->pkt, sizeof(l->pkt));
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				l->c.dev_read_errors++;
+			return;
+		}
+		if (legacy_send_packet(l, l->pkt, (size_t)n) != 0) {
+			legacy_close(l, "cannot send a packet");
+			return;
+		}
+	}
+}
+
+/* --- Receiving --------------------------------------------------------- */
+
+/*
+ * A data frame's body through the stages in reverse.  Frames before the
+ * device is ready are still inflated (the zlib stream needs them), then
+ * dropped.  Returns -1 after closing the session.
+ */
+static int
+legacy_rx_data(struct legacy *l, const uint8_t *body, size_t len)
+{
+	const uint8_t *p = body;
+	size_t n = len;
+
+	if (l->cr != NULL) {
+		if (vtun_crypt_open(l->cr, p, n, l->dec, sizeof(l->dec),
+		    &n) != 0) {
+			l->c.drop_bad_packet++;
+			log_rl(&l->rl_drop, LOG_INFO, "%sdropped a frame from "
+			    "%s that does not decrypt (wrong cipher or "
+			    "password?)", legacy_tag(l), l->peer_str);
+			return 0;
+		}
+		p = l->dec;
+	}
+	if (l->z != NULL) {
+		if (vtun_zlib_inflate(l->z, p, n, l->inf, sizeof(l->inf),
+		    &n) != 0) {
+			l->c.drop_inflate++;
+			log_warnx("%sthe zlib stream from %s is broken; "
+			    "closing", legacy_tag(l), l->peer_str);
+			legacy_close(l, "zlib stream broken");
+			return -1;
+		}
+		p = l->inf;
+	}
+	if (n == 0 || n > WIRE_VTUN_PACKET_MAX) {
+		l->c.drop_bad_packet++;
+		return 0;
+	}
+	if (l->state != LEGACY_UP) {
+		l->c.drop_not_ready++;
+		return 0;
+	}
+	if (write(l->dev->fds[0], p, n) != (ssize_t)n) {
+		l->c.drop_dev_write++;
+		log_rl(&l->rl_drop, LOG_INFO, "%sthe device refused a packet "
+		    "of %zu bytes: %s", legacy_tag(l), n, strerror(errno));
+		return 0;
+	}
+	l->c.rx_packets++;
+	l->c.rx_bytes += n;
+	return 0;
+}
+
+/* One frame from the peer.  Returns -1 once the session is closing. */
+static int
+legacy_rx_frame(struct legacy *l, enum vtun_frame_kind k,
+    const uint8_t *body, size_t len)
+{
+	timers_on_rx(&l->timers, legacy_now());
+	switch (k) {
+	case VTUN_FRAME_DATA:
+		return legacy_rx_data(l, body, len);
+	case VTUN_FRAME_ECHO_REQ:
+		legacy_send_flag(l, WIRE_VTUN_ECHO_REP);
+		return 0;
+	case VTUN_FRAME_ECHO_REP:
+		return 0;
+	case VTUN_FRAME_CLOSE:
+		l->peer_closed = true;
+		legacy_close(l, "closed by the peer");
+		return -1;
+	case VTUN_FRAME_BAD:
+	case VTUN_FRAME_UNKNOWN:
+	case VTUN_FRAME_OVERSIZE:
+	case VTUN_FRAME_EMPTY:
+		break;
+	}
+	l->bad_frames++;
+	log_rl(&l->rl_drop, LOG_INFO, "%sdropped a malformed frame from %s",
+	    legacy_tag(l), l->peer_str);
+	return 0;
+}
+
+/* TCP mode: whole frames off the stream. */
+static void
+legacy_tcp_frames(struct legacy *l, struct evbuffer *in)
+{
+	uint8_t h[WIRE_VTUN_HDR_LEN];
+	enum vtun_frame_kind k;
+	size_t len;
+	int n;
+
+	for (n = 0; l->state != LEGACY_CLOSING && n < 4 * LEGACY_BATCH;
+	    n++) {
+		if (evbuffer_copyout(in, h, sizeof(h)) != (ssize_t)sizeof(h))
+			return;
+		k = vtun_hdr_get(h, &len);
+		if (evbuffer_get_length(in) < sizeof(h) + len)
+			return;
+		evbuffer_drain(in, sizeof(h));
+		if (k == VTUN_FRAME_OVERSIZE) {
+			/* vtund skips such a body too; the stream stays in
+			 * step. */
+			evbuffer_drain(in, len);
+			len = 0;
+		} else if (len > 0 &&
+		    evbuffer_remove(in, l->rx, len) != (int)len) {
+			return;
+		}
+		if (legacy_rx_frame(l, k, l->rx, len) != 0)
+			return;
+	}
+	/* More than a batch waits: come back through the loop. */
+	if (l->bev != NULL && evbuffer_get_length(in) >= WIRE_VTUN_HDR_LEN)
+		bufferevent_trigger(l->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* The peer's address with the port it most likely has. */
+static bool
+legacy_udp_from_peer(struct legacy *l, const struct sockaddr *from)
+{
+	const struct sockaddr *p = (const struct sockaddr *)&l->upeer;
+	uint16_t port;
+
+	if (from->sa_family != p->sa_family)
+		return false;
+	if (p->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)from,
+		    *b = (const void *)p;
+
+		if (a->sin_addr.s_addr != b->sin_addr.s_addr)
+			return false;
+		port = ntohs(a->sin_port);
+	} else {
+		const struct sockaddr_in6 *a = (const void *)from,
+		    *b = (const void *)p;
+
+		if (memcmp(&a->sin6_addr, &b->sin6_addr,
+		    sizeof(a->sin6_addr)) != 0)
+			return false;
+		port = ntohs(a->sin6_port);
+	}
+	if (port != l->uport_be && port != l->uport_le)
+		return false;
+	if (!l->uport_known) {
+		l->uport_known = true;
+		legacy_set_port(&l->upeer, port);
+		log_info("%s%s sends from UDP port %u (%s byte order)",
+		    legacy_tag(l), l->peer_host, port, port == l->uport_be ?
+		    "network" : "host");
+	}
+	return true;
+}
+
+static void
+legacy_udp_readcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct legacy *l = arg;
+	struct sockaddr_storage from;
+	enum vtun_frame_kind k;
+	socklen_t fromlen;
+	size_t len;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < LEGACY_BATCH && l->state != LEGACY_CLOSING; i++) {
+		fromlen = sizeof(from);
+		n = recvfrom(fd, l->rx, sizeof(l->rx), MSG_DONTWAIT,
+		    (struct sockaddr *)&from, &fromlen);
+		if (n < 0)
+			return;
+		if (!legacy_udp_from_peer(l, (struct sockaddr *)&from)) {
+			l->bad_frames++;
+			continue;
+		}
+		if (n < WIRE_VTUN_HDR_LEN) {
+			l->bad_frames++;
+			continue;
+		}
+		k = vtun_hdr_get(l->rx, &len);
+		/* A datagram is one frame, header included, nothing more. */
+		if ((size_t)n != WIRE_VTUN_HDR_LEN + len) {
+			l->bad_frames++;
+			continue;
+		}
+		if (legacy_rx_frame(l, k, l->rx + WIRE_VTUN_HDR_LEN, len) !=
+		    0)
+			return;
+	}
+}
+
+/* --- UDP port exchange ------------------------------------------------ */
+
+/*
+ * Our UDP socket, on the TCP connection's local address, at a port whose
+ * two bytes are equal: a peer reads it the same in either byte order.
+ */
+static int
+legacy_udp_open(struct legacy *l, char *err, size_t errlen)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen = sizeof(sa);
+	uint32_t rnd = 0;
+	int fd, i, zero = 0;
+	uint16_t port;
+
+	if (getsockname(bufferevent_getfd(l->bev), (struct sockaddr *)&sa,
+	    &salen) != 0)
+		return util_err(err, errlen, "getsockname: %s",
+		    strerror(errno));
+	fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return util_err(err, errlen, "udp socket: %s", strerror(errno));
+	if (sa.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+		    sizeof(zero));
+	(void)getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
+	for (i = 0; i < 127; i++) {
+		port = (uint16_t)((0x80 + (rnd + (uint32_t)i) % 127) * 257);
+		legacy_set_port(&sa, port);
+		if (bind(fd, (struct sockaddr *)&sa, salen) == 0) {
+			l->ufd = fd;
+			return port;
+		}
+	}
+	close(fd);
+	return util_err(err, errlen, "no free UDP port of the form 0xXYXY");
+}
+
+/* Start UDP mode: our port out; the peer's comes in tcp_readcb. */
+static void
+legacy_ports_start(struct legacy *l)
+{
+	uint8_t b[WIRE_VTUN_PORT_LEN];
+	char err[200];
+	int port;
+
+	l->state = LEGACY_PORTS;
+	timers_set_phase(&l->timers, TIMERS_HELLO, legacy_now());
+	if ((port = legacy_udp_open(l, err, sizeof(err))) < 0) {
+		log_err("%s%s", legacy_tag(l), err);
+		legacy_close(l, "udp setup failed");
+		return;
+	}
+	vtun_port_put(b, (uint16_t)port);
+	bufferevent_write(l->bev, b, sizeof(b));
+}
+
+/* The peer's port: the TCP connection is done, datagrams from now on. */
+static void
+legacy_ports_done(struct legacy *l, const uint8_t *b)
+{
+	socklen_t len = sizeof(l->upeer);
+
+	vtun_port_get(b, &l->uport_be, &l->uport_le);
+	if (getpeername(bufferevent_getfd(l->bev),
+	    (struct sockaddr *)&l->upeer, &len) != 0 ||
+	    l->uport_be == 0) {
+		legacy_close(l, "bad UDP port from the peer");
+		return;
+	}
+	l->upeerlen = len;
+	legacy_set_port(&l->upeer, l->uport_be);
+	l->uport_known = l->uport_be == l->uport_le;
+	l->uev = event_new(l->base, l->ufd, EV_READ | EV_PERSIST,
+	    legacy_udp_readcb, l);
+	if (l->uev == NULL || event_add(l->uev, NULL) != 0) {
+		legacy_close(l, "out of memory");
+		return;
+	}
+	/* vtund closes its TCP connection here; so do we. */
+	legacy_tcp_free(l);
+	log_info("%sUDP to %s port %u (or %u)", legacy_tag(l), l->peer_host,
+	    l->uport_be, l->uport_le);
+	legacy_send_flag(l, WIRE_VTUN_ECHO_REQ);
+	legacy_setup(l);
+}
+
+/* --- Handshake --------------------------------------------------------- */
+
+static void
+legacy_send_msg(struct legacy *l, const uint8_t *m)
+{
+	bufferevent_write(l->bev, m, WIRE_VTUN_MSG_LEN);
+}
+
+/* The agreed flags: stages, cipher label, notices where ours differ. */
+static int
+legacy_adopt(struct legacy *l, const struct vtun_flags *f)
+{
+	const struct conf_session *cs = l->cs;
+	char err[256];
+
+	l->fl = *f;
+	snprintf(l->cipher_label, sizeof(l->cipher_label), "vtun %s",
+	    f->cipher == 0 ? "none" : vtun_cipher_name(f->cipher));
+	if (f->zlevel > 0 && (l->z = vtun_zlib_new(f->zlevel, err,
+	    sizeof(err))) == NULL) {
+		log_err("%s%s", legacy_tag(l), err);
+		return -1;
+	}
+	if (f->cipher != 0 && (l->cr = vtun_crypt_new(l->lib, f->cipher,
+	    cs->passwd, err, sizeof(err))) == NULL) {
+		log_err("%s%s", legacy_tag(l), err);
+		return -1;
+	}
+	return 0;
+}
+
+/* vtund's cipher number for a legacy session's `cipher`. */
+static int
+legacy_conf_cipher(const struct conf_session *cs)
+{
+	switch (cs->cipher) {
+	case CONF_CIPHER_BLOWFISH128ECB:
+		return VTUN_CIPHER_BF128ECB;
+	case CONF_CIPHER_AES128ECB:
+		return VTUN_CIPHER_AES128ECB;
+	case CONF_CIPHER_AES256ECB:
+		return VTUN_CIPHER_AES256ECB;
+	default:
+		return VTUN_CIPHER_NONE;
+	}
+}
+
+static void
+legacy_conf_flags(const struct conf_session *cs, struct vtun_flags *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->udp = cs->proto == CONF_PROTO_UDP;
+	f->type = cs->type;
+	f->zlevel = cs->compress;
+	f->keepalive = cs->keepalive > 0;
+	f->cipher = legacy_conf_cipher(cs);
+}
+
+static void
+legacy_authenticated_common(struct legacy *l)
+{
+	socklen_t len = sizeof(struct sockaddr_storage);
+	struct sockaddr_storage sa;
+
+	l->authenticated = true;
+	l->handshake_ms = legacy_now();
+	if (getsockname(bufferevent_getfd(l->bev), (struct sockaddr *)&sa,
+	    &len) == 0)
+		util_sockaddr_parts((struct sockaddr *)&sa, l->local_host,
+		    sizeof(l->local_host), l->local_port,
+		    sizeof(l->local_port));
+	log_warnx("%slegacy vtund session with %s (%s, %s, %s, zlib %s): "
+	    "the vtund protocol is NOT secure (MD5 keys, ECB, no integrity, "
+	    "flags in clear)", legacy_tag(l), l->peer_str,
+	    l->fl.udp ? "udp" : "tcp", dev_type_name(l->fl.type),
+	    l->cipher_label, l->fl.zlevel > 0 ? "on" : "off");
+}
+
+/* Server: "HOST: name" in, challenge out. */
+static int
+legacy_srv_host(struct legacy *l, const uint8_t *m)
+{
+	uint8_t out[WIRE_VTUN_MSG_LEN];
+	char esc[4 * WIRE_VTUN_MSG_LEN];
+
+	if (vtun_parse_host(m, l->host, sizeof(l->host)) != 0) {
+		util_escape(m, strnlen((const char *)m, WIRE_VTUN_MSG_LEN),
+		    esc, sizeof(esc));
+		legacy_preauth_log(l, LOG_NOTICE, "vtund handshake from %s "
+		    "refused: expected HOST, got \"%s\"", l->peer_str, esc);
+		return -1;
+	}
+	if (getrandom(l->chal, sizeof(l->chal), 0) != sizeof(l->chal))
+		return -1;
+	vtun_msg_ok_chal(l->chal, out);
+	legacy_send_msg(l, out);
+	l->step = 1;
+	return 0;
+}
+
+/* Server: the answer to the challenge; a wrong password, an unknown
+ * session and a non-legacy session all look the same to the peer. */
+static int
+legacy_srv_chal(struct legacy *l, const uint8_t *m)
+{
+	uint8_t resp[WIRE_VTUN_CHAL_LEN], out[WIRE_VTUN_MSG_LEN];
+	const struct conf_session *cs;
+	char esc[4 * (CONF_NAME_MAX + 1)];
+	struct vtun_flags f;
+	bool ok;
+
+	cs = l->cbs->lookup != NULL ? l->cbs->lookup(l->host, l->arg) : NULL;
+	ok = vtun_parse_chal(m, resp) == 0 && cs != NULL &&
+	    vtun_chal_crypt(l->lib, cs->passwd, resp, false) == 0 &&
+	    CRYPTO_memcmp(resp, l->chal, sizeof(resp)) == 0;
+	OPENSSL_cleanse(l->chal, sizeof(l->chal));
+	if (!ok) {
+		util_escape(l->host, strlen(l->host), esc, sizeof(esc));
+		legacy_preauth_log(l, LOG_NOTICE, "vtund authentication from "
+		    "%s for \"%s\" failed (wrong password, or no such legacy "
+		    "session)", l->peer_str, esc);
+		return -1;
+	}
+	l->cs = cs;
+	legacy_conf_flags(cs, &f);
+	if (legacy_adopt(l, &f) != 0)
+		return -1;
+	if (l->cbs->authenticated != NULL &&
+	    l->cbs->authenticated(l, cs, l->arg) != 0)
+		return -1;
+	if (vtun_msg_ok_flags(&f, out) != 0)
+		return -1;
+	legacy_authenticated_common(l);
+	legacy_send_msg(l, out);
+	if (f.udp)
+		legacy_ports_start(l);
+	else
+		legacy_setup(l);
+	return 0;
+}
+
+/* Client: where our settings differ from the server's, say so. */
+static void
+legacy_cli_notices(const struct legacy *l, const struct vtun_flags *f)
+{
+	const struct conf_session *cs = l->cs;
+	int mine = legacy_conf_cipher(cs);
+
+	if (f->udp != (cs->proto == CONF_PROTO_UDP))
+		log_notice("%sthe server says proto %s", legacy_tag(l),
+		    f->udp ? "udp" : "tcp");
+	if (f->type != cs->type)
+		log_notice("%sthe server says type %s", legacy_tag(l),
+		    dev_type_name(f->type));
+	if (f->zlevel != cs->compress)
+		log_notice("%sthe server says compress %s%d", legacy_tag(l),
+		    f->zlevel > 0 ? "zlib:" : "no, level ", f->zlevel);
+	if (f->cipher != mine)
+		log_notice("%sthe server says cipher %s", legacy_tag(l),
+		    f->cipher == 0 ? "none" : vtun_cipher_name(f->cipher));
+	if (f->shape > 0)
+		log_notice("%sthe server asks for a speed of %d kbit/s; "
+		    "tapline does not shape legacy sessions", legacy_tag(l),
+		    f->shape);
+}
+
+static int
+legacy_cli_msg(struct legacy *l, const uint8_t *m)
+{
+	uint8_t out[WIRE_VTUN_MSG_LEN], chal[WIRE_VTUN_CHAL_LEN];
+	struct vtun_flags f;
+	char err[200];
+
+	switch (l->step) {
+	case 0:
+		if (!vtun_msg_is_greeting(m)) {
+			log_warnx("%s%s is not a vtund server", legacy_tag(l),
+			    l->peer_str);
+			return -1;
+		}
+		if (vtun_msg_host(l->cs->name, out) != 0)
+			return -1;
+		legacy_send_msg(l, out);
+		break;
+	case 1:
+		if (vtun_parse_ok_chal(m, chal) != 0) {
+			log_warnx("%s%s sent no challenge", legacy_tag(l),
+			    l->peer_str);
+			return -1;
+		}
+		if (vtun_chal_crypt(l->lib, l->cs->passwd, chal, true) != 0)
+			return -1;
+		vtun_msg_chal(chal, out);
+		legacy_send_msg(l, out);
+		break;
+	case 2:
+		if (vtun_parse_ok_flags(m, &f, err, sizeof(err)) != 0) {
+			log_err("%s%s refused us: %s", legacy_tag(l),
+			    l->peer_str, err);
+			return -1;
+		}
+		legacy_cli_notices(l, &f);
+		if (legacy_adopt(l, &f) != 0)
+			return -1;
+		legacy_authenticated_common(l);
+		if (f.udp)
+			legacy_ports_start(l);
+		else
+			legacy_setup(l);
+		break;
+	default:
+		return -1;
+	}
+	l->step++;
+	return 0;
+}
+
+static void
+legacy_tcp_readcb(struct bufferevent *bev, void *arg)
+{
+	struct legacy *l = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint8_t m[WIRE_VTUN_MSG_LEN];
+	int rc;
+
+	while (l->state == LEGACY_HANDSHAKE &&
+	    evbuffer_get_length(in) >= WIRE_VTUN_MSG_LEN) {
+		evbuffer_remove(in, m, sizeof(m));
+		if (l->role == LEGACY_CLIENT)
+			rc = legacy_cli_msg(l, m);
+		else
+			rc = l->step == 0 ? legacy_srv_host(l, m) :
+			    legacy_srv_chal(l, m);
+		if (rc != 0) {
+			if (l->role == LEGACY_SERVER) {
+				vtun_msg_err(m);
+				legacy_send_msg(l, m);
+			}
+			legacy_close(l, "handshake failed");
+			return;
+		}
+	}
+	if (l->state == LEGACY_PORTS &&
+	    evbuffer_get_length(in) >= WIRE_VTUN_PORT_LEN) {
+		uint8_t b[WIRE_VTUN_PORT_LEN];
+
+		evbuffer_remove(in, b, sizeof(b));
+		legacy_ports_done(l, b);
+		return;
+	}
+	if ((l->state == LEGACY_SETUP || l->state == LEGACY_UP) &&
+	    l->ufd == -1)
+		legacy_tcp_frames(l, in);
+}
+
+static void
+legacy_tcp_writecb(struct bufferevent *bev, void *arg)
+{
+	struct legacy *l = arg;
+
+	if (l->state == LEGACY_CLOSING) {
+		legacy_tcp_free(l);
+		legacy_maybe_gone(l);
+		return;
+	}
+	legacy_resume_reads(l);
+}
+
+static void
+legacy_tcp_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct legacy *l = arg;
+	int e = EVUTIL_SOCKET_ERROR();
+
+	legacy_tcp_free(l);
+	if (l->state == LEGACY_CLOSING) {
+		legacy_maybe_gone(l);
+		return;
+	}
+	if (l->state == LEGACY_HANDSHAKE)
+		legacy_preauth_log(l, LOG_NOTICE, "%s%s: %s during the vtund "
+		    "handshake", legacy_tag(l), l->peer_str,
+		    (what & BEV_EVENT_EOF) ? "connection closed" :
+		    strerror(e));
+	legacy_close(l, (what & BEV_EVENT_EOF) ? "connection closed" :
+	    "connection broken");
+}
+
+static void
+legacy_lingercb(evutil_socket_t fd, short what, void *arg)
+{
+	struct legacy *l = arg;
+
+	legacy_tcp_free(l);
+	legacy_maybe_gone(l);
+}
+
+/* --- Device and up commands ------------------------------------------ */
+
+static void
+legacy_script_env(const struct legacy *l, struct script_env *env)
+{
+	env->device = l->dev->name;
+	env->session = l->cs->name;
+	env->raddr = l->peer_host;
+	env->rport = l->peer_port;
+	env->laddr = l->local_host;
+	env->lport = l->local_port;
+}
+
+static void
+legacy_up_done(int result, void *arg)
+{
+	struct legacy *l = arg;
+
+	l->script = NULL;
+	if (result != 0) {
+		legacy_close(l, "up command failed");
+		return;
+	}
+	l->state = LEGACY_UP;
+	l->was_up = true;
+	l->up_since_ms = legacy_now();
+	timers_set_liveness(&l->timers, l->cs->keepalive, l->cs->timeout);
+	timers_set_phase(&l->timers, TIMERS_UP, legacy_now());
+	timers_on_rx(&l->timers, legacy_now());
+	timers_on_key_update(&l->timers, legacy_now());
+	legacy_resume_reads(l);
+	log_notice("%sup with %s (vtund legacy, %s, %s %s, mtu %d, %s, "
+	    "zlib %s)", legacy_tag(l), l->peer_str, l->fl.udp ? "udp" : "tcp",
+	    dev_type_name(l->fl.type), l->dev->name, l->mtu,
+	    l->cipher_label, l->fl.zlevel > 0 ? "on" : "off");
+	if (l->cbs->up != NULL)
+		l->cbs->up(l, l->arg);
+}
+
+/* Addresses, bridge, link up, routes: in the order the kernel needs. */
+static int
+legacy_configure_dev(struct legacy *l, char *err, size_t errlen)
+{
+	const struct conf_session *cs = l->cs;
+	size_t i;
+
+	if (dev_set_mtu(l->dev, l->mtu, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < cs->naddress; i++)
+		if (netcfg_addr_add(l->dev->name, &cs->address[i], err,
+		    errlen) != 0)
+			return -1;
+	if (l->fl.type == DEV_TAP && cs->bridge[0] != '\0' &&
+	    netcfg_bridge_attach(l->dev->name, cs->bridge, err, errlen) != 0)
+		return -1;
+	if (dev_set_up(l->dev, true, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < cs->nroutes; i++)
+		if (netcfg_route_add(l->dev->name, &cs->routes[i], err,
+		    errlen) != 0)
+			return -1;
+	return 0;
+}
+
+static void
+legacy_setup(struct legacy *l)
+{
+	struct script_env env;
+	char err[256];
+
+	if (l->state == LEGACY_CLOSING)
+		return;
+	l->state = LEGACY_SETUP;
+	timers_set_phase(&l->timers, TIMERS_SETUP, legacy_now());
+	l->mtu = l->cs->mtu != 0 ? l->cs->mtu : LEGACY_MTU;
+	if (l->dev->nqueues > 0 && l->dev->type != l->fl.type)
+		dev_close(l->dev);
+	if (l->dev->nqueues == 0) {
+		if (dev_open(l->dev, l->fl.type, l->cs->device, 1, false, err,
+		    sizeof(err)) != 0 ||
+		    legacy_configure_dev(l, err, sizeof(err)) != 0) {
+			log_err("%sdevice setup failed: %s", legacy_tag(l),
+			    err);
+			dev_close(l->dev);
+			legacy_close(l, "device setup failed");
+			return;
+		}
+		l->dev_fresh = true;
+	}
+	l->dev_ready = true;
+	l->dev_ev = event_new(l->base, l->dev->fds[0], EV_READ | EV_PERSIST,
+	    legacy_dev_readcb, l);
+	if (l->dev_ev == NULL) {
+		legacy_close(l, "out of memory");
+		return;
+	}
+	if (!l->dev_fresh || l->cs->nup == 0) {
+		legacy_up_done(0, l);
+		return;
+	}
+	legacy_script_env(l, &env);
+	l->script = script_run_start(l->base, "up", l->cs->up, l->cs->nup,
+	    &env, SCRIPT_TIMEOUT_MS, legacy_up_done, l);
+	if (l->script == NULL)
+		legacy_close(l, "cannot run up commands");
+}
+
+static void
+legacy_down_done(int result, void *arg)
+{
+	struct legacy *l = arg;
+
+	l->script = NULL;
+	l->down_running = false;
+	legacy_maybe_gone(l);
+}
+
+/* --- Timers -------------------------------------------------------------- */
+
+static void
+legacy_tickcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct legacy *l = arg;
+
+	if (l->state == LEGACY_CLOSING)
+		return;
+	switch (timers_due(&l->timers, legacy_now())) {
+	case TIMERS_NONE:
+		break;
+	case TIMERS_SEND_KEEPALIVE:
+		legacy_send_flag(l, WIRE_VTUN_ECHO_REQ);
+		l->c.keepalives_sent++;
+		break;
+	case TIMERS_HANDSHAKE_EXPIRED:
+		legacy_preauth_log(l, LOG_INFO, "%s%s did not finish the vtund "
+		    "handshake in %d s", legacy_tag(l), l->peer_str,
+		    WIRE_HANDSHAKE_DEADLINE_SECONDS);
+		legacy_close(l, "handshake deadline");
+		break;
+	case TIMERS_HELLO_EXPIRED:
+		log_warnx("%s%s sent no UDP port within %d s", legacy_tag(l),
+		    l->peer_str, WIRE_HELLO_DEADLINE_SECONDS);
+		legacy_close(l, "no UDP port");
+		break;
+	case TIMERS_KEY_UPDATE:
+		/* vtund has no rekeying; only the timer is reset. */
+		timers_on_key_update(&l->timers, legacy_now());
+		break;
+	case TIMERS_PEER_DEAD:
+		log_notice("%snothing heard from %s for %d s, closing",
+		    legacy_tag(l), l->peer_str, l->cs->timeout);
+		legacy_close(l, "peer silent");
+		break;
+	}
+}
+
+/* --- Life ---------------------------------------------------------------- */
+
+static void
+legacy_log_summary(const struct legacy *l)
+{
+	log_notice("%ssession with %s lasted %llu s: sent %llu packets (%llu "
+	    "bytes, %llu on the wire), received %llu packets (%llu bytes); "
+	    "dropped: not ready %llu, undecryptable %llu, device %llu, "
+	    "udp send %llu; malformed frames %llu", legacy_tag(l),
+	    l->peer_str,
+	    (unsigned long long)((legacy_now() - l->up_since_ms) / 1000),
+	    (unsigned long long)l->c.tx_packets,
+	    (unsigned long long)l->c.tx_bytes,
+	    (unsigned long long)l->c.tx_bytes_wire,
+	    (unsigned long long)l->c.rx_packets,
+	    (unsigned long long)l->c.rx_bytes,
+	    (unsigned long long)l->c.drop_not_ready,
+	    (unsigned long long)l->c.drop_bad_packet,
+	    (unsigned long long)l->c.drop_dev_write,
+	    (unsigned long long)l->c.drop_udp_send,
+	    (unsigned long long)l->bad_frames);
+}
+
+/* Stop forwarding, give the device back, run the down commands. */
+static void
+legacy_teardown(struct legacy *l)
+{
+	struct script_env env;
+
+	if (l->script != NULL) {
+		script_run_cancel(l->script);
+		l->script = NULL;
+	}
+	if (l->was_up)
+		legacy_log_summary(l);
+	legacy_pause_reads(l);
+	if (l->dev_ev != NULL) {
+		event_free(l->dev_ev);
+		l->dev_ev = NULL;
+	}
+	if (l->uev != NULL) {
+		event_free(l->uev);
+		l->uev = NULL;
+	}
+	if (l->ufd != -1) {
+		close(l->ufd);
+		l->ufd = -1;
+	}
+	if (!l->dev_ready)
+		return;
+	l->dev_ready = false;
+	if (l->dev != &l->own_dev)
+		return;
+	legacy_script_env(l, &env);
+	dev_close(l->dev);
+	if (l->dev_fresh && l->cs->ndown > 0) {
+		l->down_running = true;
+		l->script = script_run_start(l->base, "down", l->cs->down,
+		    l->cs->ndown, &env, SCRIPT_TIMEOUT_MS, legacy_down_done,
+		    l);
+		if (l->script == NULL)
+			l->down_running = false;
+	}
+}
+
+void
+legacy_close(struct legacy *l, const char *why)
+{
+	if (l->state == LEGACY_CLOSING)
+		return;
+	/* vtund's close frame, where the peer can still read frames. */
+	if (l->state == LEGACY_SETUP || l->state == LEGACY_UP) {
+		if (!l->peer_closed)
+			legacy_send_flag(l, WIRE_VTUN_CONN_CLOSE);
+	}
+	if (l->was_up)
+		log_notice("%sclosing the session with %s: %s", legacy_tag(l),
+		    l->peer_str, why);
+	else if (l->authenticated)
+		log_info("%sclosing the session with %s: %s", legacy_tag(l),
+		    l->peer_str, why);
+	l->state = LEGACY_CLOSING;
+	legacy_teardown(l);
+	if (l->bev != NULL && !l->tcp_done) {
+		/* Let what is queued (ERR, a close frame) go out first. */
+		bufferevent_disable(l->bev, EV_READ);
+		if (evbuffer_get_length(bufferevent_get_output(l->bev)) == 0) {
+			legacy_tcp_free(l);
+		} else {
+			bufferevent_setwatermark(l->bev, EV_WRITE, 0, 0);
+			struct timeval tv = {
+				.tv_sec = LEGACY_LINGER_MS / 1000,
+				.tv_usec = (LEGACY_LINGER_MS % 1000) * 1000,
+			};
+
+			evtimer_add(l->linger, &tv);
+		}
+	} else {
+		l->tcp_done = true;
+	}
+	legacy_maybe_gone(l);
+}
+
+struct legacy *
+legacy_new(struct event_base *base, enum legacy_role role, int fd,
+    const struct sockaddr *peer, socklen_t peerlen,
+    const struct conf_session *cs, struct dev *keep, struct vtun_lib *lib,
+    const struct legacy_cbs *cbs, void *arg)
+{
+	uint8_t m[WIRE_VTUN_MSG_LEN];
+	struct legacy *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		evutil_closesocket(fd);
+		return NULL;
+	}
+	l->base = base;
+	l->role = role;
+	l->state = LEGACY_HANDSHAKE;
+	l->cbs = cbs;
+	l->arg = arg;
+	l->cs = cs;
+	l->lib = lib;
+	l->ufd = -1;
+	l->dev = keep != NULL ? keep : &l->own_dev;
+	l->rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	util_strlcpy(l->cipher_label, "vtun", sizeof(l->cipher_label));
+	if (peerlen > sizeof(l->peer))
+		peerlen = sizeof(l->peer);
+	memcpy(&l->peer, peer, peerlen);
+	l->peerlen = peerlen;
+	util_sockaddr_parts(peer, l->peer_host, sizeof(l->peer_host),
+	    l->peer_port, sizeof(l->peer_port));
+	util_sockaddr_str(peer, l->peer_str, sizeof(l->peer_str));
+	timers_init(&l->timers, legacy_now());
+	timers_set_phase(&l->timers, TIMERS_HANDSHAKE, legacy_now());
+	l->tick = event_new(base, -1, EV_PERSIST, legacy_tickcb, l);
+	l->reap = event_new(base, -1, 0, legacy_reapcb, l);
+	l->linger = evtimer_new(base, legacy_lingercb, l);
+	l->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (l->bev == NULL)
+		evutil_closesocket(fd);
+	if (l->tick == NULL || l->reap == NULL || l->linger == NULL ||
+	    l->bev == NULL) {
+		legacy_free(l);
+		return NULL;
+	}
+	bufferevent_setcb(l->bev, legacy_tcp_readcb, legacy_tcp_writecb,
+	    legacy_tcp_eventcb, l);
+	bufferevent_setwatermark(l->bev, EV_WRITE, LEGACY_TX_LOW, 0);
+	bufferevent_enable(l->bev, EV_READ | EV_WRITE);
+	event_add(l->tick, &(struct timeval){ .tv_sec = 1 });
+	if (role == LEGACY_SERVER) {
+		vtun_msg_greeting(m);
+		legacy_send_msg(l, m);
+	} else {
+		log_warnx("%sconnecting to %s with vtund's legacy protocol, "
+		    "which is NOT secure", legacy_tag(l), l->peer_str);
+	}
+	return l;
+}
+
+void
+legacy_free(struct legacy *l)
+{
+	if (l == NULL)
+		return;
+	if (l->state != LEGACY_CLOSING) {
+		l->state = LEGACY_CLOSING;
+		legacy_teardown(l);
+	}
+	if (l->script != NULL)
+		script_run_cancel(l->script);
+	if (l->bev != NULL)
+		bufferevent_free(l->bev);
+	if (l->tick != NULL)
+		event_free(l->tick);
+	if (l->reap != NULL)
+		event_free(l->reap);
+	if (l->linger != NULL)
+		event_free(l->linger);
+	vtun_zlib_free(l->z);
+	vtun_crypt_free(l->cr);
+	OPENSSL_cleanse(l->chal, sizeof(l->chal));
+	free(l);
+}
+
+void
+legacy_set_preauth_ratelimit(struct legacy *l, struct log_ratelimit *rl)
+{
+	l->rl_preauth = rl;
+}
+
+enum legacy_state
+legacy_state(const struct legacy *l)
+{
+	return l->state;
+}
+
+const struct conf_session *
+legacy_conf(const struct legacy *l)
+{
+	return l->authenticated || l->role == LEGACY_CLIENT ? l->cs : NULL;
+}
+
+void
+legacy_set_conf(struct legacy *l, const struct conf_session *cs)
+{
+	l->cs = cs;
+}
+
+const char *
+legacy_peer(const struct legacy *l)
+{
+	return l->peer_str;
+}
+
+const struct sockaddr *
+legacy_peer_addr(const struct legacy *l, socklen_t *len)
+{
+	*len = l->peerlen;
+	return (const struct sockaddr *)&l->peer;
+}
+
+bool
+legacy_authenticated(const struct legacy *l)
+{
+	return l->authenticated;
+}
+
+bool
+legacy_was_up(const struct legacy *l)
+{
+	return l->was_up;
+}
+
+static uint64_t
+legacy_age(uint64_t now, uint64_t then)
+{
+	return then == 0 ? CONTROL_NEVER : now - then;
+}
+
+void
+legacy_fill(struct control_session *e, const struct legacy *l,
+    uint64_t now_ms)
+{
+	const struct conf_session *cs = legacy_conf(l);
+
+	memset(e, 0, sizeof(*e));
+	e->name = cs != NULL ? cs->name : "";
+	switch (l->state) {
+	case LEGACY_HANDSHAKE:
+		e->state = CONTROL_HANDSHAKE;
+		break;
+	case LEGACY_PORTS:
+		e->state = CONTROL_HELLO;
+		break;
+	case LEGACY_SETUP:
+		e->state = CONTROL_SETUP;
+		break;
+	case LEGACY_UP:
+		e->state = CONTROL_UP;
+		break;
+	case LEGACY_CLOSING:
+		e->state = CONTROL_CLOSING;
+		break;
+	}
+	e->peer = l->peer_str;
+	e->udp = l->fl.udp;
+	e->cipher = l->authenticated ? l->cipher_label : NULL;
+	e->device = l->dev_ready ? l->dev->name : NULL;
+	e->uptime_ms = legacy_age(now_ms, l->state == LEGACY_UP ?
+	    l->up_since_ms : 0);
+	e->handshake_age_ms = legacy_age(now_ms, l->handshake_ms);
+	e->rekey_age_ms = CONTROL_NEVER;
+	e->c = l->c;
+	e->compress_level = l->fl.zlevel;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One legacy = "vtun" session: the vtund 3.0.4 protocol (vtun.h) run in
+ * the daemon's event loop, as client or server, over TCP or UDP.  It is
+ * the insecure twin of session.c and deliberately separate from it, so
+ * that nothing of vtund reaches the native data path.  The device,
+ * addresses, routes and up/down commands work exactly as in native
+ * sessions: the device is configured and the up commands have finished
+ * before the first packet is forwarded.
+ *
+ * Life of a legacy session:
+ *   HANDSHAKE  the 50-byte greeting/HOST/CHAL/FLAGS lines on TCP
+ *   PORTS      UDP mode: both sides send their UDP port on the TCP
+ *              connection, which then closes
+ *   SETUP      device and up commands; echo requests are answered,
+ *              packets dropped
+ *   UP         forwarding, echo keepalives, dead-peer timeout
+ *   CLOSING    a close frame sent, device removed, down commands running
+ */
+#ifndef TAPLINE_LEGACY_H
+#define TAPLINE_LEGACY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "dev.h"
+#include "log.h"
+
+/* A server tells a vtund client from a TLS client by waiting this long
+ * for a first byte: TLS clients speak first, vtund clients never do. */
+#define LEGACY_PEEK_MS 1000
+
+enum legacy_role { LEGACY_SERVER, LEGACY_CLIENT };
+enum legacy_state {
+	LEGACY_HANDSHAKE,
+	LEGACY_PORTS,
+	LEGACY_SETUP,
+	LEGACY_UP,
+	LEGACY_CLOSING,
+};
+
+struct legacy;
+struct vtun_lib;
+struct control_session;
+
+struct legacy_cbs {
+	/* Server: the legacy session named by HOST, or NULL (unknown, or
+	 * not a legacy session: both fail like a wrong password). */
+	const struct conf_session *(*lookup)(const char *name, void *arg);
+	/* Server: the password was right; 0 to go on, -1 to refuse
+	 * (multi = deny, stopping, ...). */
+	int (*authenticated)(struct legacy *l, const struct conf_session *cs,
+	    void *arg);
+	/* The tunnel is up: device ready, up commands done. */
+	void (*up)(struct legacy *l, void *arg);
+	/* Everything is over (down commands finished); free it now. */
+	void (*gone)(struct legacy *l, void *arg);
+};
+
+/*
+ * Take over fd (a connected or connecting TCP socket, non-blocking).
+ * The server greets at once; the client waits for the greeting.  keep:
+ * as in session_new (persist = "keep").  lib: the OpenSSL context with
+ * the legacy provider, owned by the caller.
+ */
+struct legacy *legacy_new(struct event_base *base, enum legacy_role role,
+    int fd, const struct sockaddr *peer, socklen_t peerlen,
+    const struct conf_session *cs, struct dev *keep, struct vtun_lib *lib,
+    const struct legacy_cbs *cbs, void *arg);
+void legacy_free(struct legacy *l);
+/* Lines about peers that have not authenticated go through rl. */
+void legacy_set_preauth_ratelimit(struct legacy *l, struct log_ratelimit *rl);
+
+/* End the session: a close frame to the peer, then tear down. */
+void legacy_close(struct legacy *l, const char *why);
+
+enum legacy_state legacy_state(const struct legacy *l);
+const struct conf_session *legacy_conf(const struct legacy *l);
+void legacy_set_conf(struct legacy *l, const struct conf_session *cs);
+const char *legacy_peer(const struct legacy *l);
+const struct sockaddr *legacy_peer_addr(const struct legacy *l,
+    socklen_t *len);
+bool legacy_authenticated(const struct legacy *l);
+bool legacy_was_up(const struct legacy *l);
+/* The status entry (control.h) for this session. */
+void legacy_fill(struct control_session *e, const struct legacy *l,
+    uint64_t now_ms);
+
+#endif
