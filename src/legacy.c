@@ -33,6 +33,8 @@
 /* TCP output above this pauses device reads; below the low mark resumes. */
 #define LEGACY_TX_HIGH (256 * 1024)
 #define LEGACY_TX_LOW (64 * 1024)
+/* What one connection may hold unread. */
+#define LEGACY_RX_HIGH (256 * 1024)
 /* How long a closing TCP connection may take to send what is queued. */
 #define LEGACY_LINGER_MS 2000
 
@@ -1179,6 +1181,8 @@ legacy_new(struct event_base *base, enum legacy_role role, int fd,
 	bufferevent_setcb(l->bev, legacy_tcp_readcb, legacy_tcp_writecb,
 	    legacy_tcp_eventcb, l);
 	bufferevent_setwatermark(l->bev, EV_WRITE, LEGACY_TX_LOW, 0);
+	/* Read no further ahead than this: a fast peer waits in TCP. */
+	bufferevent_setwatermark(l->bev, EV_READ, 0, LEGACY_RX_HIGH);
 	bufferevent_enable(l->bev, EV_READ | EV_WRITE);
 	event_add(l->tick, &(struct timeval){ .tv_sec = 1 });
 	if (role == LEGACY_SERVER) {

@@ -111,5 +111,19 @@ done
 ! lib_nsexec srv ip link show tl-r1 >/dev/null 2>&1 ||
 	lib_fail "a refused vtund client got a device"
 
+# A silent client is greeted; garbage instead of HOST gets ERR, and the
+# log shows the peer's bytes escaped.
+# shellcheck disable=SC2016 # sh expands them
+lib_run 15 ip netns exec "$(lib_ns cli)" sh -c '(sleep 1.5;
+    { printf "\033[31mGET / HTTP/1.0\n"; head -c 50 /dev/zero; } |
+    head -c 50; sleep 1) | nc -q 2 "$1" "$2" >"$3"' sh "$LIB_UL4_A" \
+    "$LEGACY_PORT" "$LIB_TMP/garbage.out"
+grep -qa "^VTUN server ver" "$LIB_TMP/garbage.out" ||
+	lib_fail "a silent client was not greeted as by vtund"
+grep -qa "ERR" "$LIB_TMP/garbage.out" ||
+	lib_fail "garbage instead of HOST did not get ERR"
+lib_wait_log "$slog" 5 'refused: expected HOST, got "\\x1b\[31mGET' ||
+	lib_fail "the server did not log the garbage escaped"
+
 kill -0 "$server" || lib_fail "the server died"
 lib_pass
