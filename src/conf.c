@@ -1639,6 +1639,13 @@ conf_check_legacy(struct conf_ctx *ctx, struct conf_build *b,
 	}
 	if (b->s.cipher == CONF_CIPHER_AUTO)
 		b->s.cipher = CONF_CIPHER_NONE;
+	/* vtund's HOST line ("HOST: name" in 49 bytes) holds 43 bytes. */
+	if (strlen(name) > CONF_LEGACY_NAME_MAX) {
+		snprintf(label, sizeof(label), "%s.legacy", name);
+		conf_error(ctx, conf_where(b, F_LEGACY), label, "vtund "
+		    "session names have at most %d characters",
+		    CONF_LEGACY_NAME_MAX);
+	}
 	if (b->s.queues > 1) {
 		snprintf(label, sizeof(label), "%s.queues", name);
 		conf_error(ctx, conf_where(b, F_QUEUES), label, "a legacy "

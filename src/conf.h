@@ -53,6 +53,8 @@ enum conf_cipher {
 /* A legacy session's device packets are at most this big (vtund reads
  * 2048 bytes): mtu, plus 18 for a tap frame, must fit. */
 #define CONF_LEGACY_MTU_MAX 2000
+/* A legacy session's name travels in vtund's HOST line (vtun.h). */
+#define CONF_LEGACY_NAME_MAX 43
 enum conf_multi { CONF_MULTI_ALLOW, CONF_MULTI_DENY, CONF_MULTI_KILLOLD };
 enum conf_legacy { CONF_LEGACY_NONE, CONF_LEGACY_VTUN };
 /* How the session authenticates: exactly one of key and passwd. */

@@ -38,6 +38,9 @@
 /* How long a closing TCP connection may take to send what is queued. */
 #define LEGACY_LINGER_MS 2000
 
+_Static_assert(CONF_LEGACY_NAME_MAX == VTUN_HOST_MAX,
+    "the config allows the names a HOST line carries");
+
 struct legacy {
 	struct event_base *base;
 	enum legacy_role role;

@@ -184,15 +184,19 @@ vtun_msg_is_greeting(const uint8_t *msg)
 	return memcmp(msg, "VTUN", 4) == 0;
 }
 
+/*
+ * vtund sends at most 49 bytes of a line: a name of VTUN_HOST_MAX bytes
+ * still arrives whole, only its newline is cut off.
+ */
 int
 vtun_msg_host(const char *name, uint8_t *out)
 {
-	char text[WIRE_VTUN_MSG_LEN];
+	char text[WIRE_VTUN_MSG_LEN + 16];
 
-	if (snprintf(text, sizeof(text), "HOST: %s\n", name) >=
-	    (int)sizeof(text) - 1 || strpbrk(name, " :\r\n") != NULL ||
-	    name[0] == '\0')
+	if (name[0] == '\0' || strlen(name) > VTUN_HOST_MAX ||
+	    strpbrk(name, " :\r\n") != NULL)
 		return -1;
+	snprintf(text, sizeof(text), "HOST: %s\n", name);
 	vtun_msg_put(out, text);
 	return 0;
 }
@@ -210,7 +214,8 @@ vtun_parse_host(const uint8_t *msg, char *name, size_t namecap)
 	p = text + 5;
 	p += strspn(p, " ");
 	n = strcspn(p, " :");
-	if (n == 0 || n >= namecap || p[n + strspn(p + n, " ")] != '\0')
+	if (n == 0 || n >= namecap || n > VTUN_HOST_MAX ||
+	    p[n + strspn(p + n, " ")] != '\0')
 		return -1;
 	memcpy(name, p, n);
 	name[n] = '\0';

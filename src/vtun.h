@@ -65,7 +65,9 @@ void vtun_lib_free(struct vtun_lib *l);
 void vtun_msg_greeting(uint8_t *out);
 /* True if msg is a server greeting (starts with "VTUN"). */
 bool vtun_msg_is_greeting(const uint8_t *msg);
-/* -1 if name does not fit. */
+/* The longest session name a HOST line carries ("HOST: " in 49 bytes). */
+#define VTUN_HOST_MAX (WIRE_VTUN_MSG_LEN - 1 - 6)
+/* -1 if name is empty, longer than VTUN_HOST_MAX or has ' ' or ':'. */
 int vtun_msg_host(const char *name, uint8_t *out);
 /*
  * "HOST: name": 0 and the name (NUL-terminated, at most namecap - 1

@@ -707,6 +707,11 @@ static const struct err_case err_cases[] = {
 	{ "legacy with speed",
 	    "cobra = { " PASSWD " legacy = \"vtun\";\n speed = 100; };\n",
 	    "2: cobra.speed: tapline does not shape legacy sessions" },
+	{ "legacy with a long name",
+	    "abcdefghijabcdefghijabcdefghijabcdefghijabcd = { " PASSWD
+	    "\n legacy = \"vtun\"; };\n",
+	    "2: abcdefghijabcdefghijabcdefghijabcdefghijabcd.legacy: vtund "
+	    "session names have at most 43 characters" },
 	{ "legacy with a big mtu",
 	    "cobra = { " PASSWD " legacy = \"vtun\";\n mtu = 9000; };\n",
 	    "2: cobra.mtu: vtund carries packets of at most 2048 bytes" },

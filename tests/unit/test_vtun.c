@@ -77,7 +77,12 @@ test_lines(void **state)
 	assert_int_equal(vtun_msg_host("a b", m), -1);
 	assert_int_equal(vtun_msg_host("", m), -1);
 	assert_int_equal(vtun_msg_host(
-	    "0123456789012345678901234567890123456789012345", m), -1);
+	    "01234567890123456789012345678901234567890123", m), -1);
+	/* 43 bytes: the newline is cut, the name arrives whole. */
+	assert_int_equal(vtun_msg_host(
+	    "0123456789012345678901234567890123456789012", m), 0);
+	assert_int_equal(vtun_parse_host(m, name, sizeof(name)), 0);
+	assert_string_equal(name, "0123456789012345678901234567890123456789012");
 
 	for (i = 0; i < 16; i++)
 		chal[i] = (uint8_t)(i * 17 + 3);
@@ -115,6 +120,13 @@ test_lines_malformed(void **state)
 	for (i = 0; i < UTIL_ARRAY_LEN(hosts); i++) {
 		msg(m, hosts[i]);
 		assert_int_equal(vtun_parse_host(m, name, sizeof(name)), -1);
+	}
+	/* 44 bytes after "HOST:": longer than any HOST line vtund sends. */
+	msg(m, "HOST:abcdefghijabcdefghijabcdefghijabcdefghijabcd");
+	{
+		char big[65];
+
+		assert_int_equal(vtun_parse_host(m, big, sizeof(big)), -1);
 	}
 	msg(m, "HOST: muchtoolongforeight");
 	assert_int_equal(vtun_parse_host(m, name, sizeof(name)), -1);
