@@ -703,25 +703,31 @@ handshake_server_reload(const struct conf *c,
 		}
 	}
 	for (i = 0; i < c->nsessions; i++) {
-		if (handshake_entry_fill(hs, &hs->entries[i], &c->sessions[i],
-		    prev, e2, sizeof(e2)) < 0) {
+		struct handshake_entry *e = &hs->entries[hs->nentries];
+
+		/* A legacy = "vtun" session never speaks TLS (legacy.c):
+		 * no key to derive, and no identity a TLS client could use. */
+		if (c->sessions[i].legacy != CONF_LEGACY_NONE)
+			continue;
+		if (handshake_entry_fill(hs, e, &c->sessions[i], prev, e2,
+		    sizeof(e2)) < 0) {
 			util_err(err, errlen, "session %s: %s",
 			    c->sessions[i].name, e2);
 			goto fail;
 		}
-		hs->nentries = i + 1;
 		/* The identity must tell sessions apart. */
-		for (j = 0; j < i; j++) {
+		for (j = 0; j < hs->nentries; j++) {
 			if (CRYPTO_memcmp(hs->entries[j].keys.identity,
-			    hs->entries[i].keys.identity,
-			    HANDSHAKE_ID_HEX_LEN) != 0)
+			    e->keys.identity, HANDSHAKE_ID_HEX_LEN) != 0)
 				continue;
 			util_err(err, errlen, "sessions %s and %s have the "
 			    "same key, so the server cannot tell them apart; "
 			    "give each session its own key",
-			    c->sessions[j].name, c->sessions[i].name);
+			    hs->entries[j].s->name, c->sessions[i].name);
+			handshake_keys_wipe(&e->keys);
 			goto fail;
 		}
+		hs->nentries++;
 	}
 	return hs;
 fail:

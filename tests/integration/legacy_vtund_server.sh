@@ -29,6 +29,7 @@ sed -i '/^r2 = {/,/^};/{s/proto = "udp"/proto = "tcp"/;s/cipher = "aes128ecb"/ci
 vlog=$LIB_TMP/vtund-server.log
 lib_bg_ns srv env OPENSSL_CONF="$OPENSSL_CONF_VTUND" "$VTUND" -n -s \
     -f "$LIB_TMP/vtund.conf" -P "$LEGACY_PORT" >"$vlog" 2>&1
+vtund=$LIB_BG_PID
 lib_wait_for 10 lib__listening srv "$LEGACY_PORT" ||
 	lib_fail "vtund does not listen on port $LEGACY_PORT"
 
@@ -60,6 +61,30 @@ grep -q "r2: the server says proto udp" "$LIB_TMP/client-cli-r2.log" &&
 grep -q "r2: up with .*udp.*aes128ecb, zlib on" \
     "$LIB_TMP/client-cli-r2.log" ||
 	lib_fail "the client did not follow the server's flags"
+
+# persist: when vtund's side of the session dies (its per-session
+# process is killed), the client reconnects by itself and the tunnel
+# carries traffic again.
+lib_client cli "$LIB_TMP/tapline.conf" r1 "$LIB_UL4_A" -p
+client=$LIB_BG_PID
+plog=$LIB_TMP/client-cli-r1.log
+lib_wait_up cli tl-r1 15 "$(legacy_addr 1 client)"
+lib_wait_for 10 lib_ping cli "$(legacy_addr 1 server)" 1 ||
+	lib_fail "persist: no ping before the peer died"
+ups=$(grep -c "r1: up with" "$plog")
+child=$(pgrep -P "$vtund") || lib_fail "vtund has no session process"
+# shellcheck disable=SC2086 # one PID per word
+kill -KILL $child
+lib_wait_log "$plog" 15 "r1: reconnecting in" ||
+	lib_fail "persist: the client did not notice the peer was gone"
+lib_wait_for 20 eval '[ "$(grep -c "r1: up with" "$plog")" -gt "$ups" ]' ||
+	lib_fail "persist: the client did not come back up"
+lib_wait_up srv vt1 15 "$(legacy_addr 1 server)"
+lib_wait_for 10 lib_ping cli "$(legacy_addr 1 server)" 1 ||
+	lib_fail "persist: no ping after the reconnect"
+kill -TERM "$client"
+lib_wait_pid "$client" 10 || lib_fail "persist: the client did not exit 0"
+lib_log "persist: the client came back after vtund's session died"
 
 # A wrong password: refused, exit 1, no device.
 legacy_tapline_conf client "$LIB_TMP/wrong.conf" NotThePassphrase
