@@ -2466,7 +2466,9 @@ conf_print_session(const struct conf_session *s, FILE *out)
 	    s->type == DEV_TAP ? "(kernel chooses tap%d)" :
 	    "(kernel chooses tun%d)");
 	fprintf(out, "  queues: %d\n", s->queues);
-	if (s->mtu == 0)
+	if (s->mtu == 0 && s->legacy == CONF_LEGACY_VTUN)
+		fprintf(out, "  mtu: 0 (1500, as vtund)\n");
+	else if (s->mtu == 0)
 		fprintf(out, "  mtu: 0 (derived from the underlay)\n");
 	else
 		fprintf(out, "  mtu: %d\n", s->mtu);

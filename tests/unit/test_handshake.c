@@ -514,6 +514,7 @@ test_duplicate_key(void **state)
 {
 	struct conf_session s[2];
 	struct conf c = { .sessions = s, .nsessions = 2 };
+	struct handshake_server *hs;
 	char err[256];
 
 	(void)state;
@@ -521,6 +522,13 @@ test_duplicate_key(void **state)
 	session_init(&s[1], "two", CONF_AUTH_KEY, 7, NULL);
 	assert_null(handshake_server_new(&c, err, sizeof(err)));
 	assert_non_null(strstr(err, "sessions one and two have the same key"));
+	/* A legacy = "vtun" session has no TLS identity at all, so it
+	 * cannot clash with one (nor be reached over TLS). */
+	s[1].legacy = CONF_LEGACY_VTUN;
+	hs = handshake_server_new(&c, err, sizeof(err));
+	assert_non_null(hs);
+	handshake_server_free(hs);
+	s[1].legacy = CONF_LEGACY_NONE;
 	/* An empty configuration is valid: every identity is unknown. */
 	c.nsessions = 0;
 	handshake_server_free(handshake_server_new(&c, err, sizeof(err)));
