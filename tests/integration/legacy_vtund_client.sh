@@ -7,7 +7,8 @@
 # first row is also shown by `tapline status` with its counters.  The
 # same port still serves a native tapline client (the server tells the
 # two apart by who speaks first).  A wrong password, a HOST naming the
-# native session and an unknown HOST all fail alike and are logged.
+# native session and an unknown HOST all fail alike and are logged, and
+# the pre-authentication caps and deadline hold for vtund clients.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 [ -r "${lib:-}" ] || lib=$(dirname "$0")/lib.sh
@@ -124,6 +125,24 @@ grep -qa "ERR" "$LIB_TMP/garbage.out" ||
 	lib_fail "garbage instead of HOST did not get ERR"
 lib_wait_log "$slog" 5 'refused: expected HOST, got "\\x1b\[31mGET' ||
 	lib_fail "the server did not log the garbage escaped"
+
+# Pre-authentication limits hold for vtund clients too: of nine silent
+# connections from one address the ninth is refused (8 per address), and
+# the others are greeted and then dropped at the handshake deadline.
+silent=()
+for k in 1 2 3 4 5 6 7 8 9; do
+	lib_bg_ns cli nc -d "$LIB_UL4_A" "$LEGACY_PORT" >/dev/null 2>&1
+	silent+=("$LIB_BG_PID")
+done
+lib_wait_log "$slog" 10 "refusing a connection from 198\.51\.100\.2.*: 8 unauthenticated" ||
+	lib_fail "the ninth silent connection was not refused"
+lib_wait_log "$slog" 20 "did not finish the vtund handshake in 10 s" ||
+	lib_fail "silent vtund connections were not dropped at the deadline"
+for pid in "${silent[@]}"; do
+	lib_wait_pid "$pid" 10 >/dev/null
+done
+lib_log "pre-auth: $(grep -c "did not finish the vtund handshake" "$slog")" \
+    "silent connections dropped at the deadline, the ninth refused"
 
 kill -0 "$server" || lib_fail "the server died"
 lib_pass
