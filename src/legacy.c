@@ -168,6 +168,7 @@ legacy_maybe_gone(struct legacy *l)
 		event_active(l->reap, 0, 0);
 }
 
+/* The TCP connection is over: free it (and stop any linger). */
 static void
 legacy_tcp_free(struct legacy *l)
 {
@@ -280,6 +281,7 @@ legacy_send_packet(struct legacy *l, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* Device packets to the peer, a bounded batch per wakeup. */
 static void
 legacy_dev_readcb(evutil_socket_t fd, short what, void *arg)
 {
@@ -456,6 +458,7 @@ legacy_udp_from_peer(struct legacy *l, const struct sockaddr *from)
 	return true;
 }
 
+/* UDP mode: datagrams from the peer, each exactly one frame. */
 static void
 legacy_udp_readcb(evutil_socket_t fd, short what, void *arg)
 {
@@ -628,6 +631,7 @@ legacy_conf_cipher(const struct conf_session *cs)
 	}
 }
 
+/* A server's FLAGS from its session settings. */
 static void
 legacy_conf_flags(const struct conf_session *cs, struct vtun_flags *f)
 {
@@ -639,6 +643,7 @@ legacy_conf_flags(const struct conf_session *cs, struct vtun_flags *f)
 	f->cipher = legacy_conf_cipher(cs);
 }
 
+/* Both roles, once the password is proven: note it and warn. */
 static void
 legacy_authenticated_common(struct legacy *l)
 {
@@ -747,6 +752,7 @@ legacy_cli_notices(const struct legacy *l, const struct vtun_flags *f)
 		    f->shape);
 }
 
+/* Client: the next server line (greeting, challenge, flags). */
 static int
 legacy_cli_msg(struct legacy *l, const uint8_t *m)
 {
@@ -798,6 +804,7 @@ legacy_cli_msg(struct legacy *l, const uint8_t *m)
 	return 0;
 }
 
+/* The TCP stream: handshake lines, the UDP port, or frames. */
 static void
 legacy_tcp_readcb(struct bufferevent *bev, void *arg)
 {
@@ -836,6 +843,7 @@ legacy_tcp_readcb(struct bufferevent *bev, void *arg)
 		legacy_tcp_frames(l, in);
 }
 
+/* Output drained: resume device reads, or finish a close. */
 static void
 legacy_tcp_writecb(struct bufferevent *bev, void *arg)
 {
@@ -849,6 +857,7 @@ legacy_tcp_writecb(struct bufferevent *bev, void *arg)
 	legacy_resume_reads(l);
 }
 
+/* EOF or error on the TCP connection ends the session. */
 static void
 legacy_tcp_eventcb(struct bufferevent *bev, short what, void *arg)
 {
@@ -869,6 +878,7 @@ legacy_tcp_eventcb(struct bufferevent *bev, short what, void *arg)
 	    "connection broken");
 }
 
+/* A close that could not flush in time: drop the connection. */
 static void
 legacy_lingercb(evutil_socket_t fd, short what, void *arg)
 {
@@ -891,6 +901,7 @@ legacy_script_env(const struct legacy *l, struct script_env *env)
 	env->lport = l->local_port;
 }
 
+/* Up commands done: forwarding starts. */
 static void
 legacy_up_done(int result, void *arg)
 {
@@ -942,6 +953,10 @@ legacy_configure_dev(struct legacy *l, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Create (or take over the kept) device, configure it, then run the up
+ * commands; forwarding starts when they have all succeeded.
+ */
 static void
 legacy_setup(struct legacy *l)
 {
