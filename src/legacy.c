@@ -784,8 +784,7 @@ legacy_cli_msg(struct legacy *l, const uint8_t *m)
 		break;
 	case 2:
 		if (vtun_parse_ok_flags(m, &f, err, sizeof(err)) != 0) {
-			log_err("%s%s refused us: %s", legacy_tag(l),
-			    l->peer_str, err);
+			log_err("%s%s: %s", legacy_tag(l), l->peer_str, err);
 			return -1;
 		}
 		legacy_cli_notices(l, &f);

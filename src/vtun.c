@@ -430,8 +430,9 @@ vtun_parse_ok_flags(const uint8_t *msg, struct vtun_flags *f, char *err,
 	vtun_msg_text(msg, text);
 	if (strncmp(text, "OK", 2) != 0)
 		return util_err(err, errlen, strncmp(text, "ERR", 3) == 0 ?
-		    "access denied (wrong password or unknown session)" :
-		    "unexpected answer");
+		    "the server refused us: access denied (wrong password, "
+		    "or no such session there)" :
+		    "an unexpected answer instead of FLAGS");
 	return vtun_flags_parse(text, f, err, errlen);
 }
 
