@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "compress.h"
 #include "control.h"
 #include "legacy.h"
 #include "log.h"
@@ -54,6 +55,7 @@ struct legacy {
 	struct bufferevent *bev;
 	struct event *linger;
 	bool tcp_done;		/* the connection is closed and freed */
+	bool tcp_flush_close;	/* UDP mode: close it once our port is out */
 	int step;		/* handshake message expected next */
 	uint8_t chal[WIRE_VTUN_CHAL_LEN];
 	char host[CONF_NAME_MAX + 1];	/* server: the HOST asked for */
@@ -69,6 +71,7 @@ struct legacy {
 
 	struct vtun_flags fl;	/* agreed: the server's */
 	struct vtun_zlib *z;
+	struct compress_stats zst;	/* what the zlib stream did, for status */
 	struct vtun_crypt *cr;
 	char cipher_label[32];	/* "vtun none", for status */
 	bool authenticated;
@@ -260,6 +263,9 @@ legacy_send_packet(struct legacy *l, const uint8_t *p, size_t len)
 			    legacy_tag(l), len);
 			return -1;
 		}
+		l->zst.compressed++;
+		l->zst.bytes_in += len;
+		l->zst.bytes_out += n;
 		p = l->zbuf;
 	}
 	if (l->cr != NULL) {
@@ -328,14 +334,18 @@ legacy_rx_data(struct legacy *l, const uint8_t *body, size_t len)
 		p = l->dec;
 	}
 	if (l->z != NULL) {
+		l->zst.inflated_in += n;
 		if (vtun_zlib_inflate(l->z, p, n, l->inf, sizeof(l->inf),
 		    &n) != 0) {
+			l->zst.corrupt++;
 			l->c.drop_inflate++;
 			log_warnx("%sthe zlib stream from %s is broken; "
 			    "closing", legacy_tag(l), l->peer_str);
 			legacy_close(l, "zlib stream broken");
 			return -1;
 		}
+		l->zst.inflated++;
+		l->zst.inflated_out += n;
 		p = l->inf;
 	}
 	if (n == 0 || n > WIRE_VTUN_PACKET_MAX) {
@@ -576,8 +586,15 @@ legacy_ports_done(struct legacy *l, const uint8_t *b)
 		legacy_close(l, "out of memory");
 		return;
 	}
-	/* vtund closes its TCP connection here; so do we. */
-	legacy_tcp_free(l);
+	/* vtund closes its TCP connection here; so do we, once what we
+	 * queued (our port, the FLAGS line) has gone out. */
+	if (evbuffer_get_length(bufferevent_get_output(l->bev)) == 0) {
+		legacy_tcp_free(l);
+	} else {
+		l->tcp_flush_close = true;
+		bufferevent_disable(l->bev, EV_READ);
+		bufferevent_setwatermark(l->bev, EV_WRITE, 0, 0);
+	}
 	log_info("%sUDP to %s port %u (or %u)", legacy_tag(l), l->peer_host,
 	    l->uport_be, l->uport_le);
 	legacy_send_flag(l, WIRE_VTUN_ECHO_REQ);
@@ -698,8 +715,10 @@ legacy_srv_chal(struct legacy *l, const uint8_t *m)
 	bool ok;
 
 	cs = l->cbs->lookup != NULL ? l->cbs->lookup(l->host, l->arg) : NULL;
-	ok = vtun_parse_chal(m, resp) == 0 && cs != NULL &&
-	    vtun_chal_crypt(l->lib, cs->passwd, resp, false) == 0 &&
+	/* No such session costs the same work as a wrong password. */
+	ok = vtun_parse_chal(m, resp) == 0 &&
+	    vtun_chal_crypt(l->lib, cs != NULL ? cs->passwd :
+	    "no such legacy session", resp, false) == 0 && cs != NULL &&
 	    CRYPTO_memcmp(resp, l->chal, sizeof(resp)) == 0;
 	OPENSSL_cleanse(l->chal, sizeof(l->chal));
 	if (!ok) {
@@ -848,7 +867,7 @@ legacy_tcp_writecb(struct bufferevent *bev, void *arg)
 {
 	struct legacy *l = arg;
 
-	if (l->state == LEGACY_CLOSING) {
+	if (l->state == LEGACY_CLOSING || l->tcp_flush_close) {
 		legacy_tcp_free(l);
 		legacy_maybe_gone(l);
 		return;
@@ -864,7 +883,7 @@ legacy_tcp_eventcb(struct bufferevent *bev, short what, void *arg)
 	int e = EVUTIL_SOCKET_ERROR();
 
 	legacy_tcp_free(l);
-	if (l->state == LEGACY_CLOSING) {
+	if (l->state == LEGACY_CLOSING || l->tcp_flush_close) {
 		legacy_maybe_gone(l);
 		return;
 	}
@@ -1327,4 +1346,5 @@ legacy_fill(struct control_session *e, const struct legacy *l,
 	e->rekey_age_ms = CONTROL_NEVER;
 	e->c = l->c;
 	e->compress_level = l->fl.zlevel;
+	e->z = l->z != NULL ? &l->zst : NULL;
 }

@@ -528,7 +528,6 @@ test_duplicate_key(void **state)
 	hs = handshake_server_new(&c, err, sizeof(err));
 	assert_non_null(hs);
 	handshake_server_free(hs);
-	s[1].legacy = CONF_LEGACY_NONE;
 	/* An empty configuration is valid: every identity is unknown. */
 	c.nsessions = 0;
 	handshake_server_free(handshake_server_new(&c, err, sizeof(err)));
