@@ -143,11 +143,12 @@ legacy_tapline_conf() {
 	chmod 600 "$file"
 }
 
-# legacy_check_row I TDEV VDEV: both devices of row I up, then pings and
-# the file both ways.  TDEV/VDEV: tapline's and vtund's namespace (srv or
-# cli) for this direction of the test.
+# legacy_check_row I TNS VNS [VDEV]: both devices of row I up, then pings
+# and the file both ways.  TNS/VNS: tapline's and the peer's namespace
+# (srv or cli) for this direction of the test; VDEV: the peer's device
+# name prefix (vtund's "vt" unless given).
 legacy_check_row() {
-	local i=$1 tns=$2 vns=$3 tside vside taddr vaddr
+	local i=$1 tns=$2 vns=$3 vdev=${4:-vt} tside vside taddr vaddr
 	if [ "$tns" = srv ]; then
 		tside=server vside=client
 	else
@@ -156,7 +157,7 @@ legacy_check_row() {
 	taddr=$(legacy_addr "$i" $tside)
 	vaddr=$(legacy_addr "$i" $vside)
 	lib_wait_up "$tns" "tl-r$i" 15 "$taddr"
-	lib_wait_up "$vns" "vt$i" 15 "$vaddr"
+	lib_wait_up "$vns" "$vdev$i" 15 "$vaddr"
 	lib_wait_for 10 lib_ping "$tns" "$vaddr" 1 ||
 		lib_fail "row $i (${LEGACY_ROWS[$((i - 1))]}): no ping" \
 		    "tapline -> vtund"
