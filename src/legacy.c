@@ -209,11 +209,7 @@ legacy_xmit(struct legacy *l, const uint8_t *buf, size_t len)
 	if (l->ufd != -1) {
 		if (!l->uport_known && l->uport_le != l->uport_be) {
 			/* Until the peer's port is known, a flag frame goes
-			 * to both readings of it; data waits. */
-			if (len != WIRE_VTUN_HDR_LEN) {
-				l->c.drop_no_addr++;
-				return;
-			}
+			 * to both readings of it (data never gets here). */
 			legacy_set_port(&l->upeer, l->uport_le);
 			(void)sendto(l->ufd, buf, len, MSG_DONTWAIT,
 			    (struct sockaddr *)&l->upeer, l->upeerlen);
@@ -256,6 +252,12 @@ legacy_send_packet(struct legacy *l, const uint8_t *p, size_t len)
 
 	if (len == 0 || len > WIRE_VTUN_PACKET_MAX)
 		return 0;
+	/* UDP before the peer's port is known: drop it before it enters
+	 * the zlib stream, which must see exactly the frames sent. */
+	if (l->ufd != -1 && !l->uport_known && l->uport_le != l->uport_be) {
+		l->c.drop_no_addr++;
+		return 0;
+	}
 	if (l->z != NULL) {
 		if (vtun_zlib_deflate(l->z, p, len, l->zbuf, sizeof(l->zbuf),
 		    &n) != 0) {
