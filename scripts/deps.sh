@@ -12,12 +12,11 @@ packages=(
 	libcmocka-dev iproute2 iputils-ping procps netcat-openbsd jq
 	# tests: systemd-analyze verify on the units; the Debian package build
 	systemd build-essential debhelper dpkg-dev
-	# tests: interop with Debian's vtund 3.0.4 (legacy = "vtun")
+	# tests: interop with Debian's vtund 3.0.4 (legacy = "vtun"), and
+	# the vtund.conf examples import_vtund.sh reads
 	vtun
 	# tests: static analysis, and the fuzzers (libFuzzer comes with clang)
 	cppcheck clang libclang-rt-14-dev
-	# tests: import_vtund.sh reads the vtund.conf examples of this package
-	vtun
 	# demo
 	iperf3
 )

@@ -694,6 +694,25 @@ imp_speed(struct imp_ctx *ctx, struct imp_entry *e)
 	    h->speed_src.text, h->spd_in, h->spd_out, h->spd_out, h->spd_in);
 }
 
+/*
+ * What a legacy = "vtun" session would need to keep speaking vtund's
+ * cipher c (the server's setting decides it, and "auto" means none there).
+ */
+static const char *
+imp_legacy_cipher(struct imp_ctx *ctx, const char *c)
+{
+	static const char *const legacy[] = { "blowfish128ecb", "aes128ecb",
+		"aes256ecb" };
+	size_t i;
+
+	for (i = 0; c != NULL && i < UTIL_ARRAY_LEN(legacy); i++)
+		if (strcmp(c, legacy[i]) == 0)
+			return imp_fmt(ctx, "with legacy = \"vtun\" (a vtund "
+			    "peer) write cipher = \"%s\" too", c);
+	return "legacy = \"vtun\" cannot speak this cipher (only "
+	    "blowfish128ecb, aes128ecb and aes256ecb)";
+}
+
 /* The settings tapline has no place for, each said once. */
 static void
 imp_unsupported(struct imp_ctx *ctx, struct imp_entry *e)
@@ -710,11 +729,12 @@ imp_unsupported(struct imp_ctx *ctx, struct imp_entry *e)
 		else
 			imp_note(ctx, e, h->encrypt_src.line, "vtund: encrypt "
 			    "%s%s%s%s; tapline always uses AES-256-GCM or "
-			    "ChaCha20-Poly1305", h->encrypt_src.text,
+			    "ChaCha20-Poly1305; %s", h->encrypt_src.text,
 			    c != NULL && strcmp(c, h->encrypt_src.text) != 0 ?
 			    " (" : "", c != NULL && strcmp(c,
 			    h->encrypt_src.text) != 0 ? c : "", c != NULL &&
-			    strcmp(c, h->encrypt_src.text) != 0 ? ")" : "");
+			    strcmp(c, h->encrypt_src.text) != 0 ? ")" : "",
+			    imp_legacy_cipher(ctx, c));
 	}
 	if (h->stat)
 		imp_lost(ctx, e, h->stat_src.line, "stat %s: tapline writes no "
@@ -930,8 +950,9 @@ imp_write_header(FILE *out, const struct imp_ctx *ctx)
 		"or passwd, then AES-256-GCM or ChaCha20-Poly1305); vtund's "
 		"encrypt has no equivalent.",
 		"Both hosts need tapline: its protocol is its own. For a peer "
-		"that still runs vtund, add legacy = \"vtun\"; to its session "
-		"(insecure; see tapline.conf(5)).",
+		"that still runs vtund, add legacy = \"vtun\"; to its session, "
+		"with the cipher its encrypt note names (insecure; see "
+		"tapline.conf(5)).",
 		"up/down commands run without a shell (write sh -c '...' for "
 		"one), one at a time, at most 30 s each; a failing up command "
 		"ends the session; down commands run once the device is gone.",

@@ -156,7 +156,7 @@ static const struct {
 	    { "t.conf:1: s: passwd carried over; a key file is stronger: run "
 	      "tapline genkey /etc/tapline/s.key" },
 	    { "passwd = \"pw\";", "legacy = \"vtun\";" },
-	    { "cipher" }, 1 },
+	    { "cipher = \"" }, 1 },
 	{ "s { passwd pw; type ether; proto udp; persist yes; multi killold; }",
 	    { "s/type: tap", "s/proto: udp", "s/persist: yes",
 	      "s/multi: killold" },
@@ -182,8 +182,13 @@ static const struct {
 	    { NULL }, { NULL }, { "compress =" }, 1 },
 	/* encrypt: always AEAD; noted, and "no" is a warning. */
 	{ "s { passwd pw; type tun; encrypt aes256cbc; }", { NULL }, { NULL },
-	    { "# vtund: encrypt aes256cbc; tapline always uses AES-256-GCM" },
+	    { "# vtund: encrypt aes256cbc; tapline always uses AES-256-GCM",
+	      "legacy = \"vtun\" cannot speak this cipher" },
 	    { NULL }, 1 },
+	/* ... and what a legacy = "vtun" session would need to keep it. */
+	{ "s { passwd pw; type tun; encrypt aes128ecb; }", { NULL }, { NULL },
+	    { "write cipher =\n  # \"aes128ecb\" too" }, { "cipher = \"aes" },
+	    1 },
 	{ "s { passwd pw; type tun; encrypt yes; }", { NULL }, { NULL },
 	    { "encrypt yes (blowfish128ecb)" }, { NULL }, 1 },
 	{ "s {\n passwd pw; type tun;\n encrypt no;\n}", { NULL },
