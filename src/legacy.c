@@ -141,7 +141,7 @@ legacy_tag(const struct legacy *l)
 }
 
 /* A line about a peer that has not authenticated: rate-limited. */
-static void
+static void LOG_PRINTF(3, 4)
 legacy_preauth_log(const struct legacy *l, int level, const char *fmt, ...)
 {
 	va_list ap;

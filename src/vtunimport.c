@@ -695,11 +695,11 @@ imp_speed(struct imp_ctx *ctx, struct imp_entry *e)
 }
 
 /*
- * What a legacy = "vtun" session would need to keep speaking vtund's
- * cipher c (the server's setting decides it, and "auto" means none there).
+ * Can a legacy = "vtun" session keep speaking vtund's cipher c?  (The
+ * server's setting decides it there, and "auto" means none.)
  */
-static const char *
-imp_legacy_cipher(struct imp_ctx *ctx, const char *c)
+static bool
+imp_legacy_cipher(const char *c)
 {
 	static const char *const legacy[] = { "blowfish128ecb", "aes128ecb",
 		"aes256ecb" };
@@ -707,10 +707,8 @@ imp_legacy_cipher(struct imp_ctx *ctx, const char *c)
 
 	for (i = 0; c != NULL && i < UTIL_ARRAY_LEN(legacy); i++)
 		if (strcmp(c, legacy[i]) == 0)
-			return imp_fmt(ctx, "with legacy = \"vtun\" (a vtund "
-			    "peer) write cipher = \"%s\" too", c);
-	return "legacy = \"vtun\" cannot speak this cipher (only "
-	    "blowfish128ecb, aes128ecb and aes256ecb)";
+			return true;
+	return false;
 }
 
 /* The settings tapline has no place for, each said once. */
@@ -729,12 +727,16 @@ imp_unsupported(struct imp_ctx *ctx, struct imp_entry *e)
 		else
 			imp_note(ctx, e, h->encrypt_src.line, "vtund: encrypt "
 			    "%s%s%s%s; tapline always uses AES-256-GCM or "
-			    "ChaCha20-Poly1305; %s", h->encrypt_src.text,
+			    "ChaCha20-Poly1305; %s%s%s", h->encrypt_src.text,
 			    c != NULL && strcmp(c, h->encrypt_src.text) != 0 ?
 			    " (" : "", c != NULL && strcmp(c,
 			    h->encrypt_src.text) != 0 ? c : "", c != NULL &&
 			    strcmp(c, h->encrypt_src.text) != 0 ? ")" : "",
-			    imp_legacy_cipher(ctx, c));
+			    imp_legacy_cipher(c) ? "with legacy = \"vtun\" (a "
+			    "vtund peer) write cipher = \"" : "legacy = \"vtun\" "
+			    "cannot speak this cipher (only blowfish128ecb, "
+			    "aes128ecb and aes256ecb)", imp_legacy_cipher(c) ? c :
+			    "", imp_legacy_cipher(c) ? "\" too" : "");
 	}
 	if (h->stat)
 		imp_lost(ctx, e, h->stat_src.line, "stat %s: tapline writes no "
