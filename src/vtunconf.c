@@ -1226,10 +1226,18 @@ vt_one_of(struct vt_parser *p, const struct vt_tok *kw,
 	return false;
 }
 
-/* speed N (both ways) or speed TO:FROM the client; 0 turns shaping off. */
+/*
+ * speed N (both ways) or speed TO:FROM the client; 0 turns shaping off.
+ * A word in place of a number ("speed fast:64") means nothing to vtund.
+ */
 static void
-vt_speed(struct vtunconf_host *h, const struct vt_tok *v)
+vt_speed(struct vt_parser *p, struct vtunconf_host *h,
+    const struct vt_tok *kw, const struct vt_tok *v)
 {
+	if (v->n1 < 0 || (v->kind == T_DNUM && v->n2 < 0)) {
+		vt_meaningless(p, kw, v, "N or TO:FROM in kbit/s");
+		return;
+	}
 	h->speed_src = vt_src(v);
 	if (v->kind == T_NUM) {
 		h->shape = v->n1 != 0;
@@ -1246,8 +1254,13 @@ vt_speed(struct vtunconf_host *h, const struct vt_tok *v)
 
 /* keepalive yes|no|N, keepalive INTERVAL:COUNT. */
 static void
-vt_keepalive(struct vtunconf_host *h, const struct vt_tok *v)
+vt_keepalive(struct vt_parser *p, struct vtunconf_host *h,
+    const struct vt_tok *kw, const struct vt_tok *v)
 {
+	if (v->n1 < 0 || (v->kind == T_DNUM && v->n2 < 0)) {
+		vt_meaningless(p, kw, v, "yes, no, N or INTERVAL:COUNT");
+		return;
+	}
 	h->keepalive_src = vt_src(v);
 	if (v->kind == T_NUM) {
 		h->keepalive = v->n1 != 0;
@@ -1293,7 +1306,7 @@ vt_host_num(struct vt_parser *p, struct vtunconf_host *h,
 		h->timeout_src = vt_src(&v);
 		break;
 	case KW_SPEED:
-		vt_speed(h, &v);
+		vt_speed(p, h, kw, &v);
 		break;
 	case KW_COMPRESS:
 		vt_compress(p, h, kw, &v);
@@ -1304,7 +1317,7 @@ vt_host_num(struct vt_parser *p, struct vtunconf_host *h,
 		h->encrypt_src = vt_src(&v);
 		break;
 	case KW_KEEPALIVE:
-		vt_keepalive(h, &v);
+		vt_keepalive(p, h, kw, &v);
 		break;
 	case KW_STAT:
 		h->stat = v.n1 != 0;

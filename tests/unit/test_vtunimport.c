@@ -194,6 +194,12 @@ static const struct {
 	{ "s {\n passwd pw; type tun;\n encrypt no;\n}", { NULL },
 	    { "t.conf:3: s: encrypt no: tapline always encrypts" }, { NULL },
 	    { NULL }, 1 },
+	/* A word where vtund wants a number (found by fuzz_vtunconf). */
+	{ "s {\n passwd pw; type tun;\n speed fast:64;\n keepalive x:3;\n}",
+	    { NULL },
+	    { "t.conf:3: speed fast:64 means nothing to vtund",
+	      "t.conf:4: keepalive x:3 means nothing to vtund" },
+	    { NULL }, { "speed =", "-1" }, 1 },
 	/* keepalive INTERVAL:COUNT -> keepalive and timeout. */
 	{ "s { passwd pw; type tun; keepalive yes; }",
 	    { "s/keepalive: 30 s", "s/timeout: 180 s" }, { NULL },
