@@ -131,14 +131,10 @@ client_upcb(struct session *s, void *arg)
 	notify_status("connected to %s", session_peer(s));
 }
 
+/* The session (native or vtund) has ended: stop, retry, or exit. */
 static void
-client_gonecb(struct session *s, void *arg)
+client_ended(struct client *cl, bool was_up)
 {
-	struct client *cl = arg;
-	bool was_up = session_was_up(s);
-
-	session_free(s);
-	cl->s = NULL;
 	if (cl->stopping) {
 		client_finish(cl);
 		return;
@@ -150,6 +146,17 @@ client_gonecb(struct session *s, void *arg)
 	/* Without persist one session is the whole job, as with vtund. */
 	cl->exit_code = was_up ? 0 : 1;
 	client_finish(cl);
+}
+
+static void
+client_gonecb(struct session *s, void *arg)
+{
+	struct client *cl = arg;
+	bool was_up = session_was_up(s);
+
+	session_free(s);
+	cl->s = NULL;
+	client_ended(cl, was_up);
 }
 
 static const struct session_cbs client_session_cbs = {
@@ -176,16 +183,7 @@ client_legacy_gonecb(struct legacy *l, void *arg)
 
 	legacy_free(l);
 	cl->lg = NULL;
-	if (cl->stopping) {
-		client_finish(cl);
-		return;
-	}
-	if (cl->persist) {
-		client_schedule_retry(cl);
-		return;
-	}
-	cl->exit_code = was_up ? 0 : 1;
-	client_finish(cl);
+	client_ended(cl, was_up);
 }
 
 static const struct legacy_cbs client_legacy_cbs = {

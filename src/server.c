@@ -322,16 +322,22 @@ server_maybe_exit(struct server *srv)
 		event_base_loopexit(srv->base, NULL);
 }
 
+/* A connection of either kind has ended: forget it. */
 static void
-server_gonecb(struct session *s, void *arg)
+server_conn_gone(struct server_conn *c)
 {
-	struct server_conn *c = arg;
 	struct server *srv = c->srv;
 
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	server_conn_free(c);
 	server_notify_sessions(srv);
 	server_maybe_exit(srv);
+}
+
+static void
+server_gonecb(struct session *s, void *arg)
+{
+	server_conn_gone(arg);
 }
 
 /* --- vtund clients ----------------------------------------------------- */
@@ -398,13 +404,7 @@ server_legacy_upcb(struct legacy *l, void *arg)
 static void
 server_legacy_gonecb(struct legacy *l, void *arg)
 {
-	struct server_conn *c = arg;
-	struct server *srv = c->srv;
-
-	TAILQ_REMOVE(&srv->conns, c, entry);
-	server_conn_free(c);
-	server_notify_sessions(srv);
-	server_maybe_exit(srv);
+	server_conn_gone(arg);
 }
 
 static const struct legacy_cbs server_legacy_cbs = {
