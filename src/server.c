@@ -192,7 +192,9 @@ server_same_addr(const struct sockaddr *a, const struct sockaddr *b)
 
 /*
  * Count connections that have not authenticated yet, in all and from
- * this address, so that strangers cannot hold every slot.
+ * this address, so that strangers cannot hold every slot.  One that is
+ * closing still counts until it is gone (a refused handshake lingers for
+ * the peer's close): its descriptor is held until then.
  */
 static void
 server_preauth_count(const struct server *srv, const struct sockaddr *sa,
@@ -204,7 +206,7 @@ server_preauth_count(const struct server *srv, const struct sockaddr *sa,
 
 	*all = *same = 0;
 	TAILQ_FOREACH(c, &srv->conns, entry) {
-		if (server_conn_authenticated(c) || server_conn_closing(c))
+		if (server_conn_authenticated(c))
 			continue;
 		(*all)++;
 		pa = c->s != NULL ? session_peer_addr(c->s, &len) :
