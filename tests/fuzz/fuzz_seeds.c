@@ -777,7 +777,7 @@ seeds_text(void)
 	seed_text("fuzz_conf", "list-forms",
 	    "a = { passwd = \"passphrase number one\";"
 	    " up = ( \"/bin/true\", \"/bin/echo '%%' \\\"%p\\\"\" );"
-	    " routes = [ \"2001:db8::/32\", \"10.0.0.0/8\" ]; };\n"
+	    " routes = [ \"2001:db8::/32\", \"203.0.113.0/24\" ]; };\n"
 	    "a-b_c = { passwd = \"passphrase number two\"; up = [ 1, 2 ]; "
 	    "down = \"/bin/false\"; };\n");
 
