@@ -948,31 +948,6 @@ legacy_up_done(int result, void *arg)
 		l->cbs->up(l, l->arg);
 }
 
-/* Addresses, bridge, link up, routes: in the order the kernel needs. */
-static int
-legacy_configure_dev(struct legacy *l, char *err, size_t errlen)
-{
-	const struct conf_session *cs = l->cs;
-	size_t i;
-
-	if (dev_set_mtu(l->dev, l->mtu, err, errlen) != 0)
-		return -1;
-	for (i = 0; i < cs->naddress; i++)
-		if (netcfg_addr_add(l->dev->name, &cs->address[i], err,
-		    errlen) != 0)
-			return -1;
-	if (l->fl.type == DEV_TAP && cs->bridge[0] != '\0' &&
-	    netcfg_bridge_attach(l->dev->name, cs->bridge, err, errlen) != 0)
-		return -1;
-	if (dev_set_up(l->dev, true, err, errlen) != 0)
-		return -1;
-	for (i = 0; i < cs->nroutes; i++)
-		if (netcfg_route_add(l->dev->name, &cs->routes[i], err,
-		    errlen) != 0)
-			return -1;
-	return 0;
-}
-
 /*
  * Create (or take over the kept) device, configure it, then run the up
  * commands; forwarding starts when they have all succeeded.
@@ -993,7 +968,8 @@ legacy_setup(struct legacy *l)
 	if (l->dev->nqueues == 0) {
 		if (dev_open(l->dev, l->fl.type, l->cs->device, 1, false, err,
 		    sizeof(err)) != 0 ||
-		    legacy_configure_dev(l, err, sizeof(err)) != 0) {
+		    netcfg_dev_setup(l->dev, l->mtu, l->cs, err,
+		    sizeof(err)) != 0) {
 			log_err("%sdevice setup failed: %s", legacy_tag(l),
 			    err);
 			dev_close(l->dev);

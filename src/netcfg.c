@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "dev.h"
 #include "log.h"
 #include "netcfg.h"
 #include "util.h"
@@ -586,4 +587,28 @@ out:
 		errno = e;
 	}
 	return r;
+}
+
+int
+netcfg_dev_setup(struct dev *dev, int mtu, const struct conf_session *cs,
+    char *err, size_t errlen)
+{
+	size_t i;
+
+	if (dev_set_mtu(dev, mtu, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < cs->naddress; i++)
+		if (netcfg_addr_add(dev->name, &cs->address[i], err,
+		    errlen) != 0)
+			return -1;
+	if (dev->type == DEV_TAP && cs->bridge[0] != '\0' &&
+	    netcfg_bridge_attach(dev->name, cs->bridge, err, errlen) != 0)
+		return -1;
+	if (dev_set_up(dev, true, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < cs->nroutes; i++)
+		if (netcfg_route_add(dev->name, &cs->routes[i], err,
+		    errlen) != 0)
+			return -1;
+	return 0;
 }

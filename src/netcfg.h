@@ -46,4 +46,15 @@ int netcfg_route_add(const char *ifname, const struct conf_cidr *r, char *err,
 int netcfg_bridge_attach(const char *ifname, const char *bridge, char *err,
     size_t errlen);
 
+struct conf_session;
+struct dev;
+
+/*
+ * A session's freshly opened device made ready, in the order the kernel
+ * needs: MTU, addresses, bridge (tap), link up, routes.  0, or -1 with
+ * err set by the step that failed.
+ */
+int netcfg_dev_setup(struct dev *dev, int mtu, const struct conf_session *cs,
+    char *err, size_t errlen);
+
 #endif

@@ -838,31 +838,6 @@ session_up_done(int result, void *arg)
 		s->cbs->up(s, s->arg);
 }
 
-/* Addresses, bridge, link up, routes: in the order the kernel needs. */
-static int
-session_configure_dev(struct session *s, char *err, size_t errlen)
-{
-	const struct conf_session *cs = s->cs;
-	size_t i;
-
-	if (dev_set_mtu(s->dev, s->mtu, err, errlen) != 0)
-		return -1;
-	for (i = 0; i < cs->naddress; i++)
-		if (netcfg_addr_add(s->dev->name, &cs->address[i], err,
-		    errlen) != 0)
-			return -1;
-	if (s->type == DEV_TAP && cs->bridge[0] != '\0' &&
-	    netcfg_bridge_attach(s->dev->name, cs->bridge, err, errlen) != 0)
-		return -1;
-	if (dev_set_up(s->dev, true, err, errlen) != 0)
-		return -1;
-	for (i = 0; i < cs->nroutes; i++)
-		if (netcfg_route_add(s->dev->name, &cs->routes[i], err,
-		    errlen) != 0)
-			return -1;
-	return 0;
-}
-
 static void
 session_script_env(const struct session *s, struct script_env *env)
 {
@@ -892,7 +867,8 @@ session_setup(struct session *s)
 	if (s->dev->nqueues == 0) {
 		if (dev_open(s->dev, s->type, s->cs->device, s->cs->queues,
 		    s->cs->offload, err, sizeof(err)) != 0 ||
-		    session_configure_dev(s, err, sizeof(err)) != 0) {
+		    netcfg_dev_setup(s->dev, s->mtu, s->cs, err,
+		    sizeof(err)) != 0) {
 			log_err("%sdevice setup failed: %s", session_tag(s),
 			    err);
 			/* Half-configured: never keep it for a retry. */
