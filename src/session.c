@@ -34,6 +34,8 @@
 
 /* Packets one device wakeup may read before yielding to the loop. */
 #define SESSION_BATCH 64
+/* Device reads this close together (µs) are one burst. */
+#define SESSION_BURST_US 200
 /* MTU of a TCP-mode device when the config leaves it at 0. */
 #define SESSION_TCP_MTU 1500
 /* TCP flows the receive coalescer keeps open at once. */
@@ -101,6 +103,9 @@ struct session {
 	bool dev_fresh;		/* configured by this session: run up/down */
 	struct session_queue *queues;
 	bool reading;
+	/* When the device reader last ran (the loop's cached clock, µs):
+	 * see session_dev_batch. */
+	uint64_t dev_read_us;
 
 	/* With offloads on the tun: receive coalescing, flushed by coal_ev
 	 * once the batch that filled it is done. */
@@ -258,6 +263,28 @@ session_gso_hdr_put(uint8_t *buf, const struct gso_vnet *h)
 }
 
 /*
+ * How many packets this wake-up of the device reader takes.  A reader
+ * woken again within SESSION_BURST_US of its last run is in a burst and
+ * drains up to SESSION_BATCH; one woken from idle (a ping, a lone ACK)
+ * takes one packet and leaves the rest, if any, to the loop, whose
+ * level-triggered readiness calls it back at once (then in burst mode).
+ * That saves the read that would only return EAGAIN, one system call
+ * on the latency path of every lone packet.
+ */
+static int
+session_dev_batch(struct session *s)
+{
+	struct timeval tv;
+	uint64_t now, last = s->dev_read_us;
+
+	if (event_base_gettimeofday_cached(s->base, &tv) != 0)
+		return SESSION_BATCH;
+	now = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+	s->dev_read_us = now;
+	return now - last < SESSION_BURST_US ? SESSION_BATCH : 1;
+}
+
+/*
  * Drain up to SESSION_BATCH packets from one queue into the stream:
  * straight into the staging extent when uncompressed, through the zlib
  * stage otherwise.  A tun with offloads hands over super-packets of up
@@ -270,13 +297,14 @@ session_dev_readcb(evutil_socket_t fd, short what, void *arg)
 	struct session_queue *q = arg;
 	struct session *s = q->s;
 	size_t vh = s->dev->vnet ? GSO_VNET_LEN : 0;
-	int i;
+	int i, batch;
 
 	if (s->udp) {
 		session_dev_read_udp(s, fd);
 		return;
 	}
-	for (i = 0; i < SESSION_BATCH && s->state == SESSION_UP; i++) {
+	batch = session_dev_batch(s);
+	for (i = 0; i < batch && s->state == SESSION_UP; i++) {
 		uint8_t *dst = transport_data_reserve(s->t,
 		    WIRE_DATA_MAX_BODY);
 		uint8_t *buf = s->cz != NULL ? s->pkt : dst;
@@ -653,9 +681,9 @@ session_dev_read_udp(struct session *s, int fd)
 	struct gso_vnet h;
 	uint8_t *buf;
 	ssize_t n;
-	int i, e = 0, r;
+	int i, e = 0, r, batch = session_dev_batch(s);
 
-	for (i = 0; i < SESSION_BATCH && s->state == SESSION_UP; i++) {
+	for (i = 0; i < batch && s->state == SESSION_UP; i++) {
 		if (direct) {
 			buf = udp_sock_tx_slot(s->usock);
 			n = read(fd, buf + WIRE_UDP_PAYLOAD_OFF, UDP_TX_SLOT -

@@ -99,6 +99,24 @@ struct udp_sock {
 };
 
 /*
+ * Ready the first n receive messages for the next recvmmsg, which only
+ * changes the ones it fills: done after delivery, so that a lone
+ * datagram's way from the socket to the device does not wait for it.
+ */
+static void
+udp_rx_rearm(struct udp_sock *u, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		u->rx_msg[i].msg_hdr.msg_namelen = sizeof(u->rx_from[i]);
+		u->rx_msg[i].msg_hdr.msg_controllen =
+		    u->gro ? sizeof(u->rx_ctrl[i]) : 0;
+		u->rx_msg[i].msg_hdr.msg_flags = 0;
+	}
+}
+
+/*
  * One message from recvmmsg: a datagram, or with GRO a run of datagrams
  * of gso_size bytes each (the last may be shorter) from one source.
  */
@@ -160,18 +178,12 @@ udp_readcb(evutil_socket_t fd, short what, void *arg)
 		want = UDP_BATCH - (unsigned int)(u->stats.rx_dgrams - start);
 		if (want > UDP_RX_MSGS)
 			want = UDP_RX_MSGS;
-		for (i = 0; i < want; i++) {
-			u->rx_msg[i].msg_hdr.msg_namelen =
-			    sizeof(u->rx_from[i]);
-			u->rx_msg[i].msg_hdr.msg_controllen =
-			    u->gro ? sizeof(u->rx_ctrl[i]) : 0;
-			u->rx_msg[i].msg_hdr.msg_flags = 0;
-		}
 		n = recvmmsg(fd, u->rx_msg, want, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
 		for (i = 0; i < (unsigned int)n; i++)
 			udp_rx_deliver(u, &u->rx_msg[i]);
+		udp_rx_rearm(u, (unsigned int)n);
 		/* Fewer than asked for: the queue is empty for now. */
 		if ((unsigned int)n < want)
 			break;
@@ -272,6 +284,7 @@ udp_sock_new(struct event_base *base, const struct sockaddr *local,
 	udp_size_buffers(u->fd);
 	if (offload)
 		udp_probe_offloads(u);
+	udp_rx_rearm(u, UDP_RX_MSGS);
 	if (bind(u->fd, local, locallen) == -1) {
 		util_err(err, errlen, "cannot bind udp %s: %s", where,
 		    strerror(errno));
