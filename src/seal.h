@@ -169,6 +169,7 @@ struct seal_tx {
 	uint8_t iv[SEAL_IV_LEN];
 	uint64_t epoch;
 	uint64_t counter;	/* next counter to use */
+	uint64_t primed;	/* the counter whose nonce ctx holds, or 0 */
 	uint64_t installed_ms;
 	bool keyed;		/* an epoch is installed and usable */
 	bool begun;		/* an epoch was installed: epoch is valid */
@@ -182,6 +183,7 @@ struct seal_rx_epoch {
 	uint64_t epoch;
 	uint64_t installed_ms;
 	uint64_t current_ms;	/* when it became current */
+	uint64_t primed;	/* the counter whose nonce ctx holds, or 0 */
 	bool keyed;
 	struct replay window;
 };

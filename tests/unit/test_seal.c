@@ -3,8 +3,8 @@
  * seal.c: known-answer datagrams for both AEADs, the epoch key schedule
  * and RFC 5869 through its HKDF helpers, every single-bit flip, replays,
  * reordering, counters far ahead and at the limits, malformed datagrams,
- * epoch transitions on an injected clock, and the sender's limits
- * (ATTACKS.md rows 1-7 and 22).
+ * epoch transitions on an injected clock, the sender's limits
+ * (ATTACKS.md rows 1-7 and 22), and the nonce primed between packets.
  *
  * The expected hex values below were computed once, independently of
  * this code, with python3's `cryptography` package (AESGCM,
@@ -1290,6 +1290,78 @@ test_pkt_path(void **state)
 }
 
 /* Status names: the ones the brief fixes, all distinct. */
+/*
+ * The nonce primed after each seal and open (seal.c) is only used for
+ * the counter it was made for.  Sender: in order, after a jump, after a
+ * reinstall; every datagram also opens in a fresh receiver, which never
+ * used a primed nonce on it.  Receiver: a forged datagram at the primed
+ * counter uses the nonce up, and the genuine one still opens; a datagram
+ * ahead of the primed counter and a late one both open.
+ */
+static void
+test_primed_nonce(void **state)
+{
+	uint8_t d[6][BUFLEN], bad[BUFLEN];
+	size_t i, j, len[6];
+	struct seal_opened o;
+	struct seal_keys k;
+	struct pair p, fresh;
+	char err[200];
+
+	(void)state;
+	kat_keys(&k);
+	for (i = 0; i < UTIL_ARRAY_LEN(ciphers); i++) {
+		pair_init(&p, ciphers[i].c, KAT_EPOCH, 0);
+		len[0] = make(&p.tx, WIRE_INNER_RAW, 30, d[0], 0);	/* 1 */
+		len[1] = make(&p.tx, WIRE_INNER_RAW, 31, d[1], 0);	/* 2 */
+		len[2] = make(&p.tx, WIRE_INNER_RAW, 32, d[2], 0);	/* 3 */
+		len[3] = make(&p.tx, WIRE_INNER_RAW, 33, d[3], 0);	/* 4 */
+		assert_true(seal_tx_test_set_counter(&p.tx, 100));
+		len[4] = make(&p.tx, WIRE_INNER_RAW, 34, d[4], 0);	/* 100 */
+		len[5] = make(&p.tx, WIRE_INNER_RAW, 35, d[5], 0);	/* 101 */
+		for (j = 0; j < 6; j++) {
+			pair_init(&fresh, ciphers[i].c, KAT_EPOCH, 0);
+			assert_int_equal(open_copy(&fresh.rx, d[j], len[j], 0,
+			    &o), SEAL_OK);
+			assert_int_equal(o.payload_len, 30 + j);
+			pair_free(&fresh);
+		}
+
+		expect_open(&p.rx, d[0], len[0], 0, SEAL_OK);
+		/* Counter 2 is primed now: a forgery at 2 spends it. */
+		memcpy(bad, d[1], len[1]);
+		bad[len[1] - 1] ^= 0x01;
+		expect_open(&p.rx, bad, len[1], 0, SEAL_DROP_AUTH);
+		expect_open(&p.rx, d[1], len[1], 0, SEAL_OK);
+		/* 3 is primed; 4 comes first, then 3 late, then 100, 101. */
+		expect_open(&p.rx, d[3], len[3], 0, SEAL_OK);
+		expect_open(&p.rx, d[2], len[2], 0, SEAL_OK);
+		expect_open(&p.rx, d[4], len[4], 0, SEAL_OK);
+		expect_open(&p.rx, d[5], len[5], 0, SEAL_OK);
+		assert_int_equal(seal_rx_stats(&p.rx)->opened, 6);
+
+		/* A new epoch: its counter 1 gets a nonce of its own. */
+		assert_int_equal(seal_tx_install(&p.tx, KAT_EPOCH + 1,
+		    ciphers[i].c, &k, SEAL_ROLE_CLIENT, 0, err, sizeof(err)),
+		    0);
+		assert_int_equal(seal_rx_install(&p.rx, KAT_EPOCH + 1,
+		    ciphers[i].c, &k, SEAL_ROLE_SERVER, 0, err, sizeof(err)),
+		    0);
+		len[0] = make(&p.tx, WIRE_INNER_RAW, 40, d[0], 0);
+		len[1] = make(&p.tx, WIRE_INNER_RAW, 41, d[1], 0);
+		assert_int_equal(open_copy(&p.rx, d[0], len[0], 0, &o),
+		    SEAL_OK);
+		assert_true(o.promoted);
+		assert_int_equal(o.counter, 1);
+		assert_int_equal(open_copy(&p.rx, d[1], len[1], 0, &o),
+		    SEAL_OK);
+		assert_int_equal(o.counter, 2);
+		assert_int_equal(o.payload_len, 41);
+		pair_free(&p);
+	}
+	seal_keys_wipe(&k);
+}
+
 static void
 test_names(void **state)
 {
@@ -1335,6 +1407,7 @@ main(void)
 		cmocka_unit_test(test_sender_lowered_limits),
 		cmocka_unit_test(test_sender_args),
 		cmocka_unit_test(test_pkt_path),
+		cmocka_unit_test(test_primed_nonce),
 		cmocka_unit_test(test_names),
 	};
 
