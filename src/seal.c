@@ -286,19 +286,54 @@ seal_nonce(const uint8_t iv[SEAL_IV_LEN], uint64_t counter,
 }
 
 /*
- * Encrypt len bytes at data in place under nonce (NULL: the one the
- * context was primed with) with the header as AAD and write the tag at
- * tag.  0, or -1 if OpenSSL failed.
+ * Set the nonce of counter in ctx, unless it is there already: *primed
+ * names the counter whose nonce seal_prime set, 0 for none (counters
+ * start at 1).  Either way it is used up.  0, or -1 if OpenSSL failed.
  */
 static int
-seal_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *hdr,
-    uint8_t *data, size_t len, uint8_t *tag)
+seal_use_nonce(EVP_CIPHER_CTX *ctx, const uint8_t iv[SEAL_IV_LEN], int enc,
+    uint64_t counter, uint64_t *primed)
+{
+	uint8_t nonce[SEAL_IV_LEN];
+	bool ready = *primed == counter;
+
+	*primed = 0;
+	if (ready)
+		return 0;
+	seal_nonce(iv, counter, nonce);
+	return EVP_CipherInit_ex2(ctx, NULL, NULL, nonce, enc, NULL) ? 0 : -1;
+}
+
+/*
+ * Set the nonce of the counter expected next, right after a seal or an
+ * open while the cipher's code and state are still in the caches.  A
+ * packet that comes after the device or socket was idle then skips this
+ * step on its cold way (about 2 us here, of the 10 a cold AEAD takes);
+ * a burst pays the same one nonce per packet as before.
+ */
+static void
+seal_prime(EVP_CIPHER_CTX *ctx, const uint8_t iv[SEAL_IV_LEN], int enc,
+    uint64_t counter, uint64_t *primed)
+{
+	*primed = 0;
+	if (seal_use_nonce(ctx, iv, enc, counter, primed) != 0) {
+		ERR_clear_error();
+		return;
+	}
+	*primed = counter;
+}
+
+/*
+ * Encrypt len bytes at data in place under the nonce set in ctx with the
+ * header as AAD and write the tag at tag.  0, or -1 if OpenSSL failed.
+ */
+static int
+seal_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *hdr, uint8_t *data,
+    size_t len, uint8_t *tag)
 {
 	uint8_t fin[16];
 	int n;
 
-	if (nonce != NULL && !EVP_EncryptInit_ex2(ctx, NULL, NULL, nonce, NULL))
-		return -1;
 	if (!EVP_EncryptUpdate(ctx, NULL, &n, hdr, WIRE_UDP_HDR_LEN) ||
 	    n != WIRE_UDP_HDR_LEN)
 		return -1;
@@ -314,19 +349,17 @@ seal_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *hdr,
 }
 
 /*
- * Decrypt len bytes at data in place under nonce (NULL: the primed one)
- * and verify the tag.  0 if it verifies, 1 if it does not, -1 if OpenSSL
+ * Decrypt len bytes at data in place under the nonce set in ctx and
+ * verify the tag.  0 if it verifies, 1 if it does not, -1 if OpenSSL
  * failed before the check.
  */
 static int
-seal_decrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *hdr,
-    uint8_t *data, size_t len, const uint8_t *tag)
+seal_decrypt(EVP_CIPHER_CTX *ctx, const uint8_t *hdr, uint8_t *data,
+    size_t len, const uint8_t *tag)
 {
 	uint8_t fin[16];
 	int n;
 
-	if (nonce != NULL && !EVP_DecryptInit_ex2(ctx, NULL, NULL, nonce, NULL))
-		return -1;
 	if (!EVP_DecryptUpdate(ctx, NULL, &n, hdr, WIRE_UDP_HDR_LEN) ||
 	    n != WIRE_UDP_HDR_LEN)
 		return -1;
@@ -340,29 +373,6 @@ seal_decrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *hdr,
 	if (EVP_DecryptFinal_ex(ctx, fin, &n) <= 0)
 		return 1;
 	return 0;
-}
-
-/*
- * Give ctx the nonce of the counter expected next, right after a seal or
- * an open while the cipher's code and state are still in the caches.  A
- * packet that comes after the device or socket was idle then skips this
- * step on its cold way (about 2 us here, of the 10 a cold AEAD takes);
- * a burst pays the same one nonce per packet as before.  *primed says
- * which counter the context holds, 0 for none (counters start at 1).
- */
-static void
-seal_prime(EVP_CIPHER_CTX *ctx, const uint8_t iv[SEAL_IV_LEN], int enc,
-    uint64_t counter, uint64_t *primed)
-{
-	uint8_t nonce[SEAL_IV_LEN];
-
-	*primed = 0;
-	seal_nonce(iv, counter, nonce);
-	if (!EVP_CipherInit_ex2(ctx, NULL, NULL, nonce, enc, NULL)) {
-		ERR_clear_error();
-		return;
-	}
-	*primed = counter;
 }
 
 /* May a datagram carry this kind with this many payload bytes? */
@@ -438,9 +448,7 @@ seal_tx_seal(struct seal_tx *tx, uint32_t receiver_id, uint8_t kind,
     uint8_t *buf, size_t cap, size_t payload_len, size_t *outlen,
     uint64_t now_ms)
 {
-	uint8_t nonce[SEAL_IV_LEN];
 	uint64_t counter;
-	bool primed;
 
 	if (!tx->keyed)
 		return SEAL_E_NOKEY;
@@ -465,12 +473,9 @@ seal_tx_seal(struct seal_tx *tx, uint32_t receiver_id, uint8_t kind,
 
 	/* Spend the counter first: a nonce OpenSSL may have used is gone. */
 	tx->counter++;
-	primed = tx->primed == counter;
-	tx->primed = 0;
-	if (!primed)
-		seal_nonce(tx->iv, counter, nonce);
-	if (seal_encrypt(tx->ctx, primed ? NULL : nonce, buf,
-	    buf + WIRE_UDP_HDR_LEN, WIRE_INNER_HDR_LEN + payload_len,
+	if (seal_use_nonce(tx->ctx, tx->iv, 1, counter, &tx->primed) != 0 ||
+	    seal_encrypt(tx->ctx, buf, buf + WIRE_UDP_HDR_LEN,
+	    WIRE_INNER_HDR_LEN + payload_len,
 	    buf + WIRE_UDP_PAYLOAD_OFF + payload_len) != 0) {
 		ERR_clear_error();
 		return SEAL_E_CRYPTO;
@@ -689,12 +694,11 @@ static enum seal_drop
 seal_rx_open_checked(struct seal_rx *rx, uint32_t receiver_id, uint8_t *buf,
     size_t len, size_t max_len, struct seal_opened *out, uint64_t now_ms)
 {
-	uint8_t nonce[SEAL_IV_LEN];
 	struct seal_rx_epoch *e;
 	enum seal_drop d;
 	uint64_t counter;
 	size_t ctlen, plen;
-	bool newest, primed;
+	bool newest;
 	int r;
 
 	if (len < WIRE_UDP_MIN_LEN)
@@ -719,12 +723,9 @@ seal_rx_open_checked(struct seal_rx *rx, uint32_t receiver_id, uint8_t *buf,
 		return d;
 
 	ctlen = len - WIRE_UDP_HDR_LEN - WIRE_UDP_TAG_LEN;
-	primed = e->primed == counter;
-	e->primed = 0;
-	if (!primed)
-		seal_nonce(e->iv, counter, nonce);
-	r = seal_decrypt(e->ctx, primed ? NULL : nonce, buf,
-	    buf + WIRE_UDP_HDR_LEN, ctlen, buf + len - WIRE_UDP_TAG_LEN);
+	r = seal_use_nonce(e->ctx, e->iv, 0, counter, &e->primed) != 0 ? -1 :
+	    seal_decrypt(e->ctx, buf, buf + WIRE_UDP_HDR_LEN, ctlen,
+	    buf + len - WIRE_UDP_TAG_LEN);
 	if (r != 0) {
 		/* Unauthenticated plaintext is never left for anyone. */
 		OPENSSL_cleanse(buf + WIRE_UDP_HDR_LEN, ctlen);
