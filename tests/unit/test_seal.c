@@ -1289,7 +1289,6 @@ test_pkt_path(void **state)
 	pair_free(&pr);
 }
 
-/* Status names: the ones the brief fixes, all distinct. */
 /*
  * The nonce primed after each seal and open (seal.c) is only used for
  * the counter it was made for.  Sender: in order, after a jump, after a
@@ -1362,6 +1361,7 @@ test_primed_nonce(void **state)
 	seal_keys_wipe(&k);
 }
 
+/* Status names: the ones the brief fixes, all distinct. */
 static void
 test_names(void **state)
 {
