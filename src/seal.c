@@ -757,7 +757,9 @@ seal_rx_open_checked(struct seal_rx *rx, uint32_t receiver_id, uint8_t *buf,
 	out->payload_len = plen;
 	out->epoch = e->epoch;
 	out->counter = counter;
-	out->newest = newest;
+	/* Only the current epoch may move the peer: a withheld datagram of
+	 * the previous one, released later, is authentic but stale. */
+	out->newest = newest && e == &rx->cur;
 	return SEAL_OK;
 }
 

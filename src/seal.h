@@ -203,8 +203,9 @@ struct seal_opened {
 	uint64_t epoch;		/* full epoch number */
 	uint64_t counter;
 	/*
-	 * The counter was above the highest seen in its epoch: the only
-	 * datagrams that may move a peer's address (roaming, DESIGN.md §5).
+	 * The counter was above the highest seen in its epoch, and that
+	 * epoch is the current one: the only datagrams that may move a
+	 * peer's address (roaming).
 	 */
 	bool newest;
 	bool promoted;		/* it made the next epoch current */

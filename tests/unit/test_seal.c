@@ -864,6 +864,43 @@ rx_install(struct seal_rx *rx, struct epochs *e, uint64_t base, size_t i,
 }
 
 /*
+ * Roaming follows only the current epoch: a datagram of the previous
+ * epoch, newer than any seen in it but withheld until the next epoch took
+ * over, is still accepted in its grace but may not move the peer.
+ */
+static void
+test_newest_current_epoch(void **state)
+{
+	struct epochs *e;
+	struct seal_rx rx;
+	struct seal_opened o;
+	char err[200];
+
+	(void)state;
+	assert_non_null(e = malloc(sizeof(*e)));
+	epochs_init(e, 0);
+	assert_int_equal(seal_rx_init(&rx, NULL, err, sizeof(err)), 0);
+	rx_install(&rx, e, 0, 0, 0, 0);
+	assert_int_equal(epochs_open(e, &rx, 0, 0, &o), SEAL_OK);
+	assert_true(o.newest);
+	rx_install(&rx, e, 0, 1, 1000, 0);
+	assert_int_equal(epochs_open(e, &rx, 1, 2000, &o), SEAL_OK);
+	assert_true(o.promoted);
+	assert_true(o.newest);
+	/* Epoch 0's counter 2, above its highest (1), released late. */
+	assert_int_equal(epochs_open(e, &rx, 0, 2500, &o), SEAL_OK);
+	assert_int_equal(o.epoch, 0);
+	assert_int_equal(o.counter, 2);
+	assert_false(o.newest);
+	/* The current epoch still moves it. */
+	assert_int_equal(epochs_open(e, &rx, 1, 2600, &o), SEAL_OK);
+	assert_true(o.newest);
+	seal_rx_free(&rx);
+	epochs_free(e);
+	free(e);
+}
+
+/*
  * ATTACKS.md row 7: previous epoch accepted in its grace and dropped
  * after, next epoch dropped before it is installed, +2 dropped, an epoch
  * dropped once WIRE_REJECT_AFTER_SECONDS have passed since its install.
@@ -1401,6 +1438,7 @@ main(void)
 		cmocka_unit_test(test_counter_limits),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_epochs),
+		cmocka_unit_test(test_newest_current_epoch),
 		cmocka_unit_test(test_epoch_wrap),
 		cmocka_unit_test(test_rx_install_and_limits),
 		cmocka_unit_test(test_sender_limits),
