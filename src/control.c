@@ -182,6 +182,7 @@ static const struct {
 	{ "udp_send", offsetof(struct session_counters, drop_udp_send) },
 	{ "tx_limit", offsetof(struct session_counters, drop_tx_limit) },
 	{ "shaped", offsetof(struct session_counters, drop_shaped) },
+	{ "oversize", offsetof(struct session_counters, drop_oversize) },
 };
 
 static uint64_t

@@ -219,6 +219,14 @@ frame_hello_decode(const uint8_t *body, size_t len, struct frame_hello *h,
 }
 
 int
+frame_hello_ack_check(const struct frame_hello *h, char *err, size_t errlen)
+{
+	if (h->mtu == 0)
+		return util_err(err, errlen, "hello ack without an mtu");
+	return 0;
+}
+
+int
 frame_close_encode(uint8_t reason, const char *msg, uint8_t *out,
     size_t outcap, size_t *outlen)
 {

@@ -71,6 +71,14 @@ int frame_hello_decode(const uint8_t *body, size_t len, struct frame_hello *h,
     char *err, size_t errlen);
 
 /*
+ * What a decoded HELLO_ACK must also hold: it is the server's decision, so
+ * it names the MTU (0, "derive", is only a client's wish; a client taking
+ * it would carry packets of any size the device hands over).
+ */
+int frame_hello_ack_check(const struct frame_hello *h, char *err,
+    size_t errlen);
+
+/*
  * Encode a CLOSE body: reason, then msg (NULL for none) cut to
  * WIRE_CLOSE_MSG_MAX bytes.  Returns -1 if the reason is unknown or out
  * has no room.

@@ -133,6 +133,18 @@ struct session {
 static void session_teardown(struct session *s);
 static void session_dev_read_udp(struct session *s, int fd);
 
+/*
+ * The longest packet the session carries: the MTU both ends agreed on,
+ * plus the Ethernet header (and a VLAN tag) on tap.  The device's own MTU
+ * may be larger (an up command, an admin or a network manager can raise
+ * it at any time), so every packet read from it is held to this.
+ */
+static size_t
+session_pkt_limit(const struct session *s)
+{
+	return (size_t)s->mtu + (s->type == DEV_TAP ? SESSION_TAP_EXTRA : 0);
+}
+
 /* A line about a connection before authentication: rate-limited. */
 static void LOG_PRINTF(3, 4)
 session_preauth_log(const struct session *s, int level, const char *fmt, ...)
@@ -167,6 +179,16 @@ static const char *
 session_tag(const struct session *s)
 {
 	return s->cs != NULL ? s->cs->tag : "";
+}
+
+/* A packet from the device longer than the session carries: dropped. */
+static void
+session_drop_oversize(struct session *s, size_t len)
+{
+	s->c.drop_oversize++;
+	log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a %zu-byte packet from "
+	    "%s: the session's MTU is %d (is the device's MTU raised?)",
+	    session_tag(s), len, s->dev->name, s->mtu);
 }
 
 /* Remember both ends' addresses as the kernel sees them (for %a %A). */
@@ -342,6 +364,10 @@ session_dev_readcb(evutil_socket_t fd, short what, void *arg)
 			}
 		}
 		plen = (size_t)n - (keep > 0 || s->cz != NULL ? vh : 0);
+		if (keep == 0 && plen > session_pkt_limit(s)) {
+			session_drop_oversize(s, plen);
+			continue;
+		}
 		s->c.tx_packets++;
 		s->c.tx_bytes += plen;
 		if (s->cz == NULL) {
@@ -476,8 +502,7 @@ static void
 session_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
     bool gso)
 {
-	size_t limit = (size_t)s->mtu +
-	    (s->type == DEV_TAP ? SESSION_TAP_EXTRA : 0);
+	size_t limit = session_pkt_limit(s);
 	const uint8_t *p = body;
 	size_t len = blen;
 	const char *why;
@@ -577,6 +602,11 @@ session_udp_emit(struct session *s, uint8_t *buf, size_t cap, uint8_t kind,
 	}
 	r = udp_chan_seal(s->chan, kind, buf, cap, len, &outlen,
 	    session_now());
+	if (r == SEAL_E_ARG) {
+		/* Callers hold packets to the room; a bug if it happens. */
+		session_drop_oversize(s, len);
+		return;
+	}
 	if (r != 0) {
 		s->c.drop_tx_limit++;
 		log_rl(&s->rl_tx, LOG_WARNING, "%scannot send: the key "
@@ -620,11 +650,17 @@ session_udp_buf(struct session *s, size_t *cap)
 static void
 session_udp_packet(struct session *s, const uint8_t *p, size_t len)
 {
-	size_t cap, clen;
+	size_t cap, clen, room;
 	uint8_t *buf = session_udp_buf(s, &cap);
 	uint8_t *payload = buf + WIRE_UDP_PAYLOAD_OFF;
 
-	if (s->cz != NULL && compress_packet(s->cz, p, len, payload, len,
+	/* Checked before a byte is written: the slot holds one datagram. */
+	room = cap - WIRE_UDP_PAYLOAD_OFF - WIRE_UDP_TAG_LEN;
+	if (len > session_pkt_limit(s) || len > room) {
+		session_drop_oversize(s, len);
+		return;
+	}
+	if (s->cz != NULL && compress_packet(s->cz, p, len, payload, room,
 	    &clen) == 1) {
 		session_udp_emit(s, buf, cap, WIRE_INNER_ZLIB, clen);
 		return;
@@ -685,9 +721,11 @@ session_dev_read_udp(struct session *s, int fd)
 
 	for (i = 0; i < batch && s->state == SESSION_UP; i++) {
 		if (direct) {
+			/* One byte more than the session carries: a longer
+			 * packet is cut there by the read, and refused. */
 			buf = udp_sock_tx_slot(s->usock);
-			n = read(fd, buf + WIRE_UDP_PAYLOAD_OFF, UDP_TX_SLOT -
-			    WIRE_UDP_PAYLOAD_OFF - WIRE_UDP_TAG_LEN);
+			n = read(fd, buf + WIRE_UDP_PAYLOAD_OFF,
+			    session_pkt_limit(s) + 1);
 		} else {
 			n = read(fd, s->pkt, sizeof(s->pkt));
 		}
@@ -695,6 +733,10 @@ session_dev_read_udp(struct session *s, int fd)
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
 				s->c.dev_read_errors++;
 			break;
+		}
+		if (direct && (size_t)n > session_pkt_limit(s)) {
+			session_drop_oversize(s, (size_t)n);
+			continue;
 		}
 		s->c.tx_packets++;
 		s->c.tx_bytes += (uint64_t)n - vh;
@@ -907,12 +949,16 @@ session_setup(struct session *s)
 		}
 		s->dev_fresh = true;
 	} else if (dev_set_mtu(s->dev, s->mtu, err, sizeof(err)) != 0) {
-		log_warnx("%s%s", session_tag(s), err);
+		/* A kept device whose MTU is not ours is no use either. */
+		log_err("%sdevice setup failed: %s", session_tag(s), err);
+		dev_close(s->dev);
+		session_close(s, WIRE_CLOSE_ERROR, "device setup failed");
+		return;
 	}
 	s->dev_ready = true;
-	s->udp_slots = s->udp && WIRE_UDP_PAYLOAD_OFF + (size_t)s->mtu +
-	    (s->type == DEV_TAP ? SESSION_TAP_EXTRA : 0) + WIRE_UDP_TAG_LEN <=
-	    UDP_TX_SLOT;
+	/* Strictly smaller: a direct read asks for one byte more. */
+	s->udp_slots = s->udp && WIRE_UDP_PAYLOAD_OFF + session_pkt_limit(s) +
+	    WIRE_UDP_TAG_LEN < UDP_TX_SLOT;
 	if (s->dev->vnet && s->coal == NULL) {
 		s->coal = gso_coal_new(SESSION_COAL_FLOWS, session_dev_writev,
 		    s);
@@ -1110,7 +1156,8 @@ session_rx_hello_ack(struct session *s, const uint8_t *body, size_t len)
 	struct frame_hello h, mine;
 	char err[160];
 
-	if (frame_hello_decode(body, len, &h, err, sizeof(err)) != 0) {
+	if (frame_hello_decode(body, len, &h, err, sizeof(err)) != 0 ||
+	    frame_hello_ack_check(&h, err, sizeof(err)) != 0) {
 		log_warnx("%sbad HELLO_ACK from %s: %s", session_tag(s),
 		    s->peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO_ACK");
@@ -1498,7 +1545,8 @@ session_log_summary(const struct session *s)
 	log_notice("%ssession with %s lasted %llu s: sent %llu packets "
 	    "(%llu bytes, %llu on the wire), received %llu packets (%llu "
 	    "bytes); %s; dropped %llu (not ready %llu, bad %llu, inflate "
-	    "%llu, device %llu)%s", session_tag(s), s->peer_str,
+	    "%llu, device %llu, oversize %llu)%s", session_tag(s),
+	    s->peer_str,
 	    (unsigned long long)((session_now() - s->up_since_ms) / 1000),
 	    (unsigned long long)s->c.tx_packets,
 	    (unsigned long long)s->c.tx_bytes,
@@ -1506,11 +1554,12 @@ session_log_summary(const struct session *s)
 	    (unsigned long long)s->c.rx_packets,
 	    (unsigned long long)s->c.rx_bytes, zline,
 	    (unsigned long long)(s->c.drop_not_ready + s->c.drop_bad_packet +
-	    s->c.drop_inflate + s->c.drop_dev_write),
+	    s->c.drop_inflate + s->c.drop_dev_write + s->c.drop_oversize),
 	    (unsigned long long)s->c.drop_not_ready,
 	    (unsigned long long)s->c.drop_bad_packet,
 	    (unsigned long long)s->c.drop_inflate,
-	    (unsigned long long)s->c.drop_dev_write, uline);
+	    (unsigned long long)s->c.drop_dev_write,
+	    (unsigned long long)s->c.drop_oversize, uline);
 }
 
 /*

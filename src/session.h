@@ -54,6 +54,7 @@ struct session_counters {
 	uint64_t drop_udp_send;		/* UDP: sendto failed (EMSGSIZE, ...) */
 	uint64_t drop_tx_limit;		/* UDP: epoch used up, rekey pending */
 	uint64_t drop_shaped;		/* UDP: over the incoming speed limit */
+	uint64_t drop_oversize;		/* read longer than the session's MTU */
 	uint64_t keepalives_sent;
 	uint64_t tx_super;		/* offload super-packets read */
 	uint64_t rx_super;		/* super-packets written whole */

@@ -481,7 +481,7 @@ test_format_json(void **state)
 		    "\"inflated_in\":400,\"inflated_out\":1200}",
 		"\"drops\":{\"not_ready\":1,\"bad_packet\":0,\"inflate\":0,"
 		    "\"device_write\":0,\"device_read\":0,\"no_address\":0,"
-		    "\"udp_send\":0,\"tx_limit\":0,\"shaped\":2}",
+		    "\"udp_send\":0,\"tx_limit\":0,\"shaped\":2,\"oversize\":0}",
 		"\"udp\":{\"datagrams_in\":1234,\"drops\":{\"short\":0,",
 		"\"replay\":2,\"too_old\":0,\"auth\":3,",
 		"{\"name\":\"viper\",\"state\":\"reconnecting\","

@@ -323,6 +323,29 @@ test_hello_invalid(void **state)
 	assert_string_equal(err, "hello body of 0 bytes, expected 14");
 }
 
+/* A HELLO_ACK decides: every valid HELLO passes but one leaving mtu 0. */
+static void
+test_hello_ack_mtu(void **state)
+{
+	char err[160];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(hello_valid); i++) {
+		err[0] = '\0';
+		if (hello_valid[i].mtu == 0) {
+			assert_int_equal(frame_hello_ack_check(&hello_valid[i],
+					     err, sizeof(err)),
+			    -1);
+			assert_string_equal(err, "hello ack without an mtu");
+		} else {
+			assert_int_equal(frame_hello_ack_check(&hello_valid[i],
+					     err, sizeof(err)),
+			    0);
+		}
+	}
+}
+
 /* Every reason with and without text, through encode and decode. */
 static void
 test_close_round_trip(void **state)
@@ -593,6 +616,7 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_hello_round_trip),
 		cmocka_unit_test(test_hello_invalid),
+		cmocka_unit_test(test_hello_ack_mtu),
 		cmocka_unit_test(test_close_round_trip),
 		cmocka_unit_test(test_close_truncation),
 		cmocka_unit_test(test_close_binary),
