@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -38,6 +39,9 @@ _Static_assert(KEY_LEN == HANDSHAKE_KEY_LEN, "a session key is the PSK base");
 #define HANDSHAKE_PSK_LABEL "tapline tls13 psk v1"
 #define HANDSHAKE_PSK_DIRECTION "c->s"
 #define HANDSHAKE_ID_LABEL "tapline psk identity v1"
+/* The host key and the self tag of a connection. */
+#define HANDSHAKE_HOST_SALT "tapline host v1"
+#define HANDSHAKE_SELF_LABEL "EXPORTER-tapline-self-v1"
 
 /* The only suite, group and protocol version. */
 #define HANDSHAKE_SUITE TLS1_3_RFC_AES_256_GCM_SHA384
@@ -59,11 +63,15 @@ struct handshake_server {
 	struct handshake_entry *entries;
 	size_t nentries;
 	size_t reused;
+	uint8_t host_key[HANDSHAKE_KEY_LEN];
+	bool host_key_ok;
 };
 
 struct handshake_client {
 	SSL_CTX *ctx;	/* owns this object through its ex_data */
 	struct handshake_keys keys;
+	uint8_t host_key[HANDSHAKE_KEY_LEN];
+	bool host_key_ok;
 };
 
 /* Per-SSL state, freed with the SSL. */
@@ -695,6 +703,8 @@ handshake_server_reload(const struct conf *c,
 	}
 	/* From here on the context owns hs and frees it with itself. */
 	hs->ctx = ctx;
+	hs->host_key_ok = handshake_host_key(hs->host_key, e2,
+	    sizeof(e2)) == 0;
 	if (c->nsessions > 0) {
 		hs->entries = calloc(c->nsessions, sizeof(*hs->entries));
 		if (hs->entries == NULL) {
@@ -850,6 +860,7 @@ handshake_client_new_keys(const struct handshake_keys *k, char *err,
 	}
 	hc->ctx = ctx;
 	hc->keys = *k;
+	hc->host_key_ok = handshake_host_key(hc->host_key, NULL, 0) == 0;
 	if (!SSL_CTX_set_ex_data(ctx, handshake_idx_client, hc)) {
 		handshake_client_destroy(hc);
 		handshake_ossl_err(err, errlen, "SSL_CTX_set_ex_data");
@@ -889,6 +900,95 @@ SSL_CTX *
 handshake_client_ctx(struct handshake_client *hc)
 {
 	return hc->ctx;
+}
+
+/* Append what names this host to buf: a file's first line, a link. */
+static size_t
+handshake_host_part(char *buf, size_t off, size_t cap, const char *path,
+    bool link)
+{
+	ssize_t n = -1;
+	FILE *f;
+
+	if (off >= cap)
+		return off;
+	if (link) {
+		n = readlink(path, buf + off, cap - off - 1);
+	} else if ((f = fopen(path, "re")) != NULL) {
+		if (fgets(buf + off, (int)(cap - off), f) != NULL)
+			n = (ssize_t)strcspn(buf + off, "\n");
+		fclose(f);
+	}
+	if (n <= 0)
+		return off;
+	off += (size_t)n;
+	buf[off++] = '\n';
+	return off;
+}
+
+int
+handshake_host_key(uint8_t out[HANDSHAKE_KEY_LEN], char *err, size_t errlen)
+{
+	char buf[512];
+	size_t off = 0;
+	int r;
+
+	/* The machine, and which network namespace of it. */
+	off = handshake_host_part(buf, off, sizeof(buf), "/etc/machine-id",
+	    false);
+	if (off == 0)
+		off = handshake_host_part(buf, off, sizeof(buf),
+		    "/var/lib/dbus/machine-id", false);
+	if (off == 0 && gethostname(buf, sizeof(buf) - 1) == 0) {
+		buf[sizeof(buf) - 1] = '\0';
+		off = strlen(buf);
+	}
+	if (off == 0)
+		return util_err(err, errlen, "no machine id and no host name");
+	off = handshake_host_part(buf, off, sizeof(buf), "/proc/self/ns/net",
+	    true);
+	r = handshake_hkdf_extract(HANDSHAKE_HOST_SALT,
+	    strlen(HANDSHAKE_HOST_SALT), (const uint8_t *)buf, off, out, err,
+	    errlen);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return r;
+}
+
+const uint8_t *
+handshake_ssl_host_key(const SSL *ssl)
+{
+	const SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
+	const struct handshake_server *hs;
+	const struct handshake_client *hc;
+
+	if ((hs = SSL_CTX_get_ex_data(ctx, handshake_idx_server)) != NULL)
+		return hs->host_key_ok ? hs->host_key : NULL;
+	if ((hc = SSL_CTX_get_ex_data(ctx, handshake_idx_client)) != NULL)
+		return hc->host_key_ok ? hc->host_key : NULL;
+	return NULL;
+}
+
+int
+handshake_self_tag(SSL *ssl, const uint8_t host_key[HANDSHAKE_KEY_LEN],
+    uint32_t *tag)
+{
+	uint8_t ex[32], mac[32];
+	int r = -1;
+
+	if (SSL_export_keying_material(ssl, ex, sizeof(ex),
+	    HANDSHAKE_SELF_LABEL, strlen(HANDSHAKE_SELF_LABEL), NULL, 0,
+	    0) == 1 && handshake_hkdf_extract(host_key, HANDSHAKE_KEY_LEN, ex,
+	    sizeof(ex), mac, NULL, 0) == 0) {
+		*tag = (uint32_t)mac[0] << 24 | (uint32_t)mac[1] << 16 |
+		    (uint32_t)mac[2] << 8 | mac[3];
+		if (*tag == 0)
+			*tag = 1;
+		r = 0;
+	}
+	ERR_clear_error();
+	OPENSSL_cleanse(ex, sizeof(ex));
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return r;
 }
 
 /* The contract's checks on a finished handshake (DESIGN.md section 4). */

@@ -201,6 +201,37 @@ SSL_CTX *handshake_client_ctx(struct handshake_client *hc);
  */
 int handshake_verify(SSL *ssl, char *err, size_t errlen);
 
+/* --- Connections back to this host ----------------------------------- */
+
+/*
+ * One shared key serves both roles, so a host that serves a session and
+ * also dials it can be made to talk to itself: whoever sits in the path
+ * sends its client's connection back to its own server, and both ends
+ * authenticate.  Role labels cannot tell the two apart (the peer's client
+ * uses the same ones), so each host proves "this is me" instead: a client
+ * puts handshake_self_tag() in its HELLO as its receiver id, and a server
+ * that computes the same value for the same connection is talking to its
+ * own host.  The host key comes from the machine id and the network
+ * namespace (two namespaces are two hosts) and never leaves the process;
+ * the tag is a MAC of the connection's exporter, so the peer learns
+ * nothing from it and it is never the same twice.
+ */
+int handshake_host_key(uint8_t out[HANDSHAKE_KEY_LEN], char *err,
+    size_t errlen);
+
+/*
+ * This host's key as the server or client context that made ssl holds it
+ * (made when the context was), or NULL if it could not be made.
+ */
+const uint8_t *handshake_ssl_host_key(const SSL *ssl);
+
+/*
+ * The tag of a finished connection under host_key: never 0.  0 on success,
+ * -1 if the exporter failed.
+ */
+int handshake_self_tag(SSL *ssl, const uint8_t host_key[HANDSHAKE_KEY_LEN],
+    uint32_t *tag);
+
 /*
  * Why a handshake failed, from OpenSSL error codes, for "authentication
  * failed for <session> from <ip>"-style logs.  Ordered: when several codes

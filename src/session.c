@@ -1115,6 +1115,21 @@ session_udp_input(struct session *s, uint8_t *dgram, size_t len,
 	    op.kind == WIRE_INNER_ZLIB, false);
 }
 
+/*
+ * Server: is the client this very host?  Then our own client was sent
+ * back to us (the key serves both roles), and the tunnel would only loop.
+ */
+static bool
+session_from_self(struct session *s, uint32_t peer_rid)
+{
+	SSL *ssl = transport_ssl(s->t);
+	const uint8_t *hk = handshake_ssl_host_key(ssl);
+	uint32_t tag;
+
+	return hk != NULL && handshake_self_tag(ssl, hk, &tag) == 0 &&
+	    tag == peer_rid;
+}
+
 /* Server: the client's HELLO; our session settings decide. */
 static int
 session_rx_hello(struct session *s, const uint8_t *body, size_t len)
@@ -1126,6 +1141,15 @@ session_rx_hello(struct session *s, const uint8_t *body, size_t len)
 		log_warnx("%sbad HELLO from %s: %s", session_tag(s),
 		    s->peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO");
+		return -1;
+	}
+	if (session_from_self(s, h.udp_receiver_id)) {
+		log_warnx("%srefusing %s: the connection comes from this host "
+		    "itself, a client of ours sent back to us (this host "
+		    "serves and dials %s with one key)", session_tag(s),
+		    s->peer_str, s->cs->name);
+		session_close(s, WIRE_CLOSE_REFUSED, "a connection from this "
+		    "host itself");
 		return -1;
 	}
 	if (s->udp) {
@@ -1363,10 +1387,19 @@ session_connectedcb(void *arg)
 			return;
 		}
 	}
-	if (s->role == SESSION_CLIENT &&
-	    session_send_hello(s, WIRE_HELLO) != 0)
-		session_close(s, WIRE_CLOSE_ERROR, "cannot send HELLO");
+	if (s->role == SESSION_CLIENT) {
+		/* Our receiver id says "this host" to a server that can
+		 * check it (handshake.h: connections back to this host). */
+		const uint8_t *hk = handshake_ssl_host_key(ssl);
+		uint32_t tag;
+
+		if (hk != NULL && handshake_self_tag(ssl, hk, &tag) == 0)
+			s->my_rid = tag;
+		if (session_send_hello(s, WIRE_HELLO) != 0)
+			session_close(s, WIRE_CLOSE_ERROR, "cannot send HELLO");
+	}
 }
+
 
 static void
 session_drainedcb(void *arg)

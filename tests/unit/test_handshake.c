@@ -597,6 +597,48 @@ test_handshake_ok(void **state)
 	link_free(l);
 }
 
+/*
+ * Connections back to this host: both contexts hold this host's key, and
+ * both ends of one connection compute the same tag under it, so a server
+ * recognises its own client; under another host's key the tag differs,
+ * and a second connection of the same host gets another tag.
+ */
+static void
+test_self_tag(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t key[HANDSHAKE_KEY_LEN], other[HANDSHAKE_KEY_LEN];
+	const uint8_t *kc, *ks;
+	uint32_t tc, ts, to, t2;
+	struct link *l, *l2;
+	char err[200];
+
+	assert_int_equal(handshake_host_key(key, err, sizeof(err)), 0);
+	assert_int_equal(handshake_host_key(other, err, sizeof(err)), 0);
+	assert_memory_equal(key, other, sizeof(key));	/* stable */
+	memset(other, 0x5a, sizeof(other));
+
+	l = run(fx->hs, &fx->keys[ALPHA]);
+	assert_link_ok(l);
+	assert_non_null(kc = handshake_ssl_host_key(l->c.ssl));
+	assert_non_null(ks = handshake_ssl_host_key(l->s.ssl));
+	assert_memory_equal(kc, key, sizeof(key));
+	assert_memory_equal(ks, key, sizeof(key));
+	assert_int_equal(handshake_self_tag(l->c.ssl, kc, &tc), 0);
+	assert_int_equal(handshake_self_tag(l->s.ssl, ks, &ts), 0);
+	assert_int_equal(tc, ts);
+	assert_int_not_equal(tc, 0);
+	assert_int_equal(handshake_self_tag(l->s.ssl, other, &to), 0);
+	assert_int_not_equal(to, tc);
+
+	l2 = run(fx->hs, &fx->keys[ALPHA]);
+	assert_link_ok(l2);
+	assert_int_equal(handshake_self_tag(l2->c.ssl, kc, &t2), 0);
+	assert_int_not_equal(t2, tc);
+	link_free(l2);
+	link_free(l);
+}
+
 /* A passphrase session through handshake_client_new (scrypt). */
 static void
 test_handshake_passwd(void **state)
@@ -1277,6 +1319,7 @@ main(void)
 		cmocka_unit_test(test_derive_errors),
 		cmocka_unit_test(test_duplicate_key),
 		cmocka_unit_test(test_handshake_ok),
+		cmocka_unit_test(test_self_tag),
 		cmocka_unit_test(test_handshake_passwd),
 		cmocka_unit_test(test_wrong_key),
 		cmocka_unit_test(test_odd_identities),
