@@ -31,7 +31,11 @@
 #define LEGACY_BATCH 64
 /* Device MTU when the config leaves it at 0 (vtund's default). */
 #define LEGACY_MTU 1500
-/* TCP output above this pauses device reads; below the low mark resumes. */
+/*
+ * TCP output above this pauses device reads; below the low mark resumes.
+ * Above it an echo request from the peer gets no reply, and the peer is
+ * not read again until the output is below the low mark.
+ */
 #define LEGACY_TX_HIGH (256 * 1024)
 #define LEGACY_TX_LOW (64 * 1024)
 /* What one connection may hold unread. */
@@ -93,6 +97,7 @@ struct legacy {
 	bool dev_ready, dev_fresh;
 	struct event *dev_ev;
 	bool reading;
+	bool rx_paused;		/* TCP: the peer is not read until drained */
 	int mtu;
 
 	struct script_run *script;
@@ -103,6 +108,7 @@ struct legacy {
 
 	struct session_counters c;
 	uint64_t bad_frames;	/* malformed or unexpected frames */
+	uint64_t drop_echo;	/* echo replies refused: TCP output full */
 	struct log_ratelimit rl_drop;
 	struct log_ratelimit *rl_preauth;
 
@@ -198,6 +204,44 @@ legacy_resume_reads(struct legacy *l)
 	if (!l->reading && l->dev_ev != NULL && l->state == LEGACY_UP &&
 	    event_add(l->dev_ev, NULL) == 0)
 		l->reading = true;
+}
+
+/* TCP mode: is what waits for the peer above the high-water mark? */
+static bool
+legacy_tx_congested(const struct legacy *l)
+{
+	return l->ufd == -1 && l->bev != NULL && !l->tcp_done &&
+	    evbuffer_get_length(bufferevent_get_output(l->bev)) >
+	    LEGACY_TX_HIGH;
+}
+
+/*
+ * A peer that asks for echo replies while it does not read them: read
+ * nothing more from it until it has taken most of what waits, so that it
+ * can neither grow our output nor keep us busy with requests.  Only this
+ * pauses the peer: pausing on congestion alone would let two tapline ends
+ * that both send in bulk stop reading each other for good.
+ */
+static void
+legacy_pause_peer(struct legacy *l)
+{
+	if (l->rx_paused || l->bev == NULL || l->tcp_done)
+		return;
+	bufferevent_disable(l->bev, EV_READ);
+	l->rx_paused = true;
+}
+
+/* The output drained: read the peer again, starting with what waits. */
+static void
+legacy_resume_peer(struct legacy *l)
+{
+	if (!l->rx_paused || l->bev == NULL || l->tcp_done)
+		return;
+	l->rx_paused = false;
+	bufferevent_enable(l->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(l->bev)) >=
+	    WIRE_VTUN_HDR_LEN)
+		bufferevent_trigger(l->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 /* --- Sending ----------------------------------------------------------- */
@@ -379,6 +423,15 @@ legacy_rx_frame(struct legacy *l, enum vtun_frame_kind k,
 	case VTUN_FRAME_DATA:
 		return legacy_rx_data(l, body, len);
 	case VTUN_FRAME_ECHO_REQ:
+		if (legacy_tx_congested(l)) {
+			l->drop_echo++;
+			log_rl(&l->rl_drop, LOG_INFO, "%s%s asks for echo "
+			    "replies faster than it reads them: dropping them "
+			    "and reading nothing more until it does",
+			    legacy_tag(l), l->peer_str);
+			legacy_pause_peer(l);
+			return 0;
+		}
 		legacy_send_flag(l, WIRE_VTUN_ECHO_REP);
 		return 0;
 	case VTUN_FRAME_ECHO_REP:
@@ -408,8 +461,8 @@ legacy_tcp_frames(struct legacy *l, struct evbuffer *in)
 	size_t len;
 	int n;
 
-	for (n = 0; l->state != LEGACY_CLOSING && n < 4 * LEGACY_BATCH;
-	    n++) {
+	for (n = 0; l->state != LEGACY_CLOSING && !l->rx_paused &&
+	    n < 4 * LEGACY_BATCH; n++) {
 		if (evbuffer_copyout(in, h, sizeof(h)) != (ssize_t)sizeof(h))
 			return;
 		k = vtun_hdr_get(h, &len);
@@ -429,7 +482,8 @@ legacy_tcp_frames(struct legacy *l, struct evbuffer *in)
 			return;
 	}
 	/* More than a batch waits: come back through the loop. */
-	if (l->bev != NULL && evbuffer_get_length(in) >= WIRE_VTUN_HDR_LEN)
+	if (l->bev != NULL && !l->rx_paused &&
+	    evbuffer_get_length(in) >= WIRE_VTUN_HDR_LEN)
 		bufferevent_trigger(l->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
@@ -863,7 +917,7 @@ legacy_tcp_readcb(struct bufferevent *bev, void *arg)
 		legacy_tcp_frames(l, in);
 }
 
-/* Output drained: resume device reads, or finish a close. */
+/* Output drained: resume device and peer reads, or finish a close. */
 static void
 legacy_tcp_writecb(struct bufferevent *bev, void *arg)
 {
@@ -875,6 +929,7 @@ legacy_tcp_writecb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	legacy_resume_reads(l);
+	legacy_resume_peer(l);
 }
 
 /* EOF or error on the TCP connection ends the session. */
@@ -1053,8 +1108,8 @@ legacy_log_summary(const struct legacy *l)
 	log_notice("%ssession with %s lasted %llu s: sent %llu packets (%llu "
 	    "bytes, %llu on the wire), received %llu packets (%llu bytes); "
 	    "dropped: not ready %llu, undecryptable %llu, device %llu, "
-	    "udp send %llu; malformed frames %llu", legacy_tag(l),
-	    l->peer_str,
+	    "udp send %llu, echo replies %llu; malformed frames %llu",
+	    legacy_tag(l), l->peer_str,
 	    (unsigned long long)((legacy_now() - l->up_since_ms) / 1000),
 	    (unsigned long long)l->c.tx_packets,
 	    (unsigned long long)l->c.tx_bytes,
@@ -1065,6 +1120,7 @@ legacy_log_summary(const struct legacy *l)
 	    (unsigned long long)l->c.drop_bad_packet,
 	    (unsigned long long)l->c.drop_dev_write,
 	    (unsigned long long)l->c.drop_udp_send,
+	    (unsigned long long)l->drop_echo,
 	    (unsigned long long)l->bad_frames);
 }
 
