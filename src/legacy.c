@@ -862,6 +862,15 @@ legacy_cli_msg(struct legacy *l, const uint8_t *m)
 			log_err("%s%s: %s", legacy_tag(l), l->peer_str, err);
 			return -1;
 		}
+		/* The FLAGS come in clear: never follow them below the
+		 * cipher this session is configured with. */
+		if (vtun_cipher_check(f.cipher, legacy_conf_cipher(l->cs),
+		    err, sizeof(err)) != 0) {
+			log_err("%s%s: %s; refusing it (vtund's FLAGS travel "
+			    "in clear: a man in the middle may have rewritten "
+			    "them)", legacy_tag(l), l->peer_str, err);
+			return -1;
+		}
 		legacy_cli_notices(l, &f);
 		if (legacy_adopt(l, &f) != 0)
 			return -1;

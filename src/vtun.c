@@ -39,18 +39,25 @@ struct vtun_crypt {
 	size_t block;
 };
 
-/* The ciphers: vtund's number, its name, OpenSSL's name, key and block. */
+/*
+ * The ciphers: vtund's number, its name, OpenSSL's name, key and block,
+ * and a strength to compare them by.  All are ECB without integrity, so
+ * only block and key size tell them apart: Blowfish's 64-bit block
+ * repeats and collides far sooner than AES's 128-bit one, and a 256-bit
+ * key beats a 128-bit one.
+ */
 static const struct {
 	int num;
 	const char *name;
 	const char *ossl;
 	size_t keylen;
 	size_t block;
+	int strength;
 } vtun_ciphers[] = {
-	{ VTUN_CIPHER_NONE, "none", NULL, 0, 0 },
-	{ VTUN_CIPHER_BF128ECB, "blowfish128ecb", "BF-ECB", 16, 8 },
-	{ VTUN_CIPHER_AES128ECB, "aes128ecb", "AES-128-ECB", 16, 16 },
-	{ VTUN_CIPHER_AES256ECB, "aes256ecb", "AES-256-ECB", 32, 16 },
+	{ VTUN_CIPHER_NONE, "none", NULL, 0, 0, 0 },
+	{ VTUN_CIPHER_BF128ECB, "blowfish128ecb", "BF-ECB", 16, 8, 1 },
+	{ VTUN_CIPHER_AES128ECB, "aes128ecb", "AES-128-ECB", 16, 16, 2 },
+	{ VTUN_CIPHER_AES256ECB, "aes256ecb", "AES-256-ECB", 32, 16, 3 },
 };
 
 static int
@@ -81,6 +88,21 @@ vtun_cipher_from_name(const char *name)
 		if (strcmp(vtun_ciphers[i].name, name) == 0)
 			return vtun_ciphers[i].num;
 	return -1;
+}
+
+int
+vtun_cipher_check(int offered, int required, char *err, size_t errlen)
+{
+	int o = vtun_cipher_index(offered), r = vtun_cipher_index(required);
+
+	if (o < 0 || r < 0)
+		return util_err(err, errlen, "vtund cipher %d is not "
+		    "implemented", o < 0 ? offered : required);
+	if (vtun_ciphers[o].strength < vtun_ciphers[r].strength)
+		return util_err(err, errlen, "the server offers cipher %s, "
+		    "weaker than this session's %s", vtun_ciphers[o].name,
+		    vtun_ciphers[r].name);
+	return 0;
 }
 
 /* --- Library context ------------------------------------------------ */

@@ -43,6 +43,13 @@ enum vtun_cipher {
 const char *vtun_cipher_name(int cipher);
 /* The number for a name, or -1. */
 int vtun_cipher_from_name(const char *name);
+/*
+ * A client's check of the cipher in the server's FLAGS, which travel in
+ * clear: 0 if `offered` is at least as strong as the session's own
+ * `required` (none < blowfish128ecb < aes128ecb < aes256ecb), else -1
+ * with a sentence naming both in err.
+ */
+int vtun_cipher_check(int offered, int required, char *err, size_t errlen);
 
 /* What a FLAGS line says (vtund's bf2cf/cf2bf). */
 struct vtun_flags {

@@ -464,6 +464,69 @@ test_cipher_names(void **state)
 	assert_int_equal(vtun_cipher_from_name("aes128cbc"), -1);
 }
 
+/*
+ * A legacy client's check of the server's FLAGS against its own cipher:
+ * vtund sends them in clear, so a man in the middle can strip or lower
+ * the cipher.  Strength: none < blowfish128ecb < aes128ecb < aes256ecb.
+ */
+static void
+test_cipher_check(void **state)
+{
+	static const struct {
+		const char *line;	/* the server's */
+		int required;		/* the session's */
+		int rc;
+		const char *names;	/* both in the reason, when refused */
+	} rows[] = {
+		{ "OK FLAGS: <TuK>\n", VTUN_CIPHER_AES128ECB, -1,
+		    "none aes128ecb" },
+		{ "OK FLAGS: <TuKE1>\n", VTUN_CIPHER_AES128ECB, -1,
+		    "blowfish128ecb aes128ecb" },
+		{ "OK FLAGS: <TuKE9>\n", VTUN_CIPHER_AES128ECB, 0, NULL },
+		{ "OK FLAGS: <UeC9KE13>\n", VTUN_CIPHER_AES128ECB, 0, NULL },
+		{ "OK FLAGS: <TuK>\n", VTUN_CIPHER_AES256ECB, -1,
+		    "none aes256ecb" },
+		{ "OK FLAGS: <TuE1>\n", VTUN_CIPHER_AES256ECB, -1,
+		    "blowfish128ecb aes256ecb" },
+		{ "OK FLAGS: <TuE9>\n", VTUN_CIPHER_AES256ECB, -1,
+		    "aes128ecb aes256ecb" },
+		{ "OK FLAGS: <TuE13>\n", VTUN_CIPHER_AES256ECB, 0, NULL },
+		{ "OK FLAGS: <UuS512>\n", VTUN_CIPHER_BF128ECB, -1,
+		    "none blowfish128ecb" },
+		{ "OK FLAGS: <TuE1>\n", VTUN_CIPHER_BF128ECB, 0, NULL },
+		{ "OK FLAGS: <TuE9>\n", VTUN_CIPHER_BF128ECB, 0, NULL },
+		{ "OK FLAGS: <TuK>\n", VTUN_CIPHER_NONE, 0, NULL },
+		{ "OK FLAGS: <TeE13>\n", VTUN_CIPHER_NONE, 0, NULL },
+	};
+	uint8_t m[WIRE_VTUN_MSG_LEN];
+	char err[200], names[64], *a, *save = NULL;
+	struct vtun_flags f;
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(rows); i++) {
+		msg(m, rows[i].line);
+		assert_int_equal(vtun_parse_ok_flags(m, &f, err, sizeof(err)),
+		    0);
+		err[0] = '\0';
+		if (vtun_cipher_check(f.cipher, rows[i].required, err,
+		    sizeof(err)) != rows[i].rc)
+			fail_msg("%s against %s: not %d", rows[i].line,
+			    vtun_cipher_name(rows[i].required), rows[i].rc);
+		if (rows[i].names == NULL)
+			continue;
+		util_strlcpy(names, rows[i].names, sizeof(names));
+		for (a = strtok_r(names, " ", &save); a != NULL;
+		    a = strtok_r(NULL, " ", &save))
+			if (strstr(err, a) == NULL)
+				fail_msg("\"%s\" does not name %s", err, a);
+	}
+	/* A cipher the legacy code does not implement is never enough. */
+	assert_int_equal(vtun_cipher_check(2, VTUN_CIPHER_NONE, err,
+	    sizeof(err)), -1);
+	assert_int_equal(vtun_cipher_check(VTUN_CIPHER_AES256ECB, 2, err,
+	    sizeof(err)), -1);
+}
+
 int
 main(void)
 {
@@ -480,6 +543,7 @@ main(void)
 		cmocka_unit_test(test_port),
 		cmocka_unit_test(test_zlib),
 		cmocka_unit_test(test_cipher_names),
+		cmocka_unit_test(test_cipher_check),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
