@@ -508,8 +508,8 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 	}
 	control_client_path(conf->options.control, cs->name, ctlpath,
 	    sizeof(ctlpath));
-	cl.ctl = control_new(cl.base, ctlpath, client_collect,
-	    &cl);
+	cl.ctl = control_new(cl.base, ctlpath, conf->options.user,
+	    client_collect, &cl);
 	if (priv_drop(conf->options.user, conf->options.group, err,
 	    sizeof(err)) != 0) {
 		log_err("%s", err);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -801,29 +802,101 @@ control_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 	    .tv_usec = CONTROL_REQUEST_DEADLINE_MS % 1000 * 1000 });
 }
 
+/* The uid given by name (or number) as options.user; -1 if none. */
+static uid_t
+control_user_uid(const char *user)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long n;
+
+	if (user == NULL || user[0] == '\0')
+		return (uid_t)-1;
+	/* cppcheck-suppress getpwnamCalled ; one thread, used at once */
+	if ((pw = getpwnam(user)) != NULL)
+		return pw->pw_uid;
+	errno = 0;
+	n = strtoul(user, &end, 10);
+	if (errno != 0 || *end != '\0' || n >= (unsigned long)(uid_t)-1)
+		return (uid_t)-1;
+	return (uid_t)n;
+}
+
 /*
- * The socket's directory: /run/tapline is made 0750 when missing, so
- * that only root (and the group) can even reach the socket.
+ * Whoever can write to the socket's directory, or rename a directory
+ * above it, can put a socket of their own or a symlink at its name and
+ * answer `tapline status` in the daemon's place or redirect what it does
+ * to the name.  So the directory must belong to root, to the daemon
+ * itself or to the user it drops to, and be writable by nobody else;
+ * the directories above it as well, except sticky ones such as /tmp,
+ * where nobody can rename another's entry.
  */
 static int
-control_mkdir_parent(const char *path)
+control_dir_check(const char *dir, uid_t user)
+{
+	char real[PATH_MAX], *slash;
+	struct stat st;
+	bool top = true;
+
+	if (realpath(dir, real) == NULL) {
+		log_warnx("status: %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (stat(real, &st) != 0) {
+			log_warnx("status: %s: %s", real, strerror(errno));
+			return -1;
+		}
+		if (st.st_uid != 0 && st.st_uid != geteuid() &&
+		    st.st_uid != user) {
+			log_warnx("status: %s is owned by uid %u, not root or "
+			    "the daemon's user; no status socket under it",
+			    real, (unsigned)st.st_uid);
+			return -1;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+		    (top || (st.st_mode & S_ISVTX) == 0)) {
+			log_warnx("status: %s is writable by group or others "
+			    "(mode %04o); no status socket under it", real,
+			    (unsigned)(st.st_mode & 07777));
+			return -1;
+		}
+		if (strcmp(real, "/") == 0)
+			return 0;
+		slash = strrchr(real, '/');
+		slash[slash == real ? 1 : 0] = '\0';
+		top = false;
+	}
+}
+
+/*
+ * The socket's directory: /run/tapline is made 0750 when missing, so
+ * that only root (and the group) can even reach the socket; one that
+ * exists must be safe (control_dir_check).
+ */
+static int
+control_mkdir_parent(const char *path, uid_t user)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char *slash;
+	mode_t old;
+	int r;
 
 	util_strlcpy(dir, path, sizeof(dir));
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0750) == 0) {
-		/* The daemon's umask (077) narrowed the mode. */
-		(void)chmod(dir, 0750);
-		return 0;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		util_strlcpy(dir, ".", sizeof(dir));
+	else
+		slash[slash == dir ? 1 : 0] = '\0';
+	/* The mode from the umask at once: no chmod by path afterwards. */
+	old = umask(027);
+	r = mkdir(dir, 0750);
+	umask(old);
+	if (r != 0 && errno != EEXIST) {
+		log_warnx("status: cannot create %s: %s", dir,
+		    strerror(errno));
+		return -1;
 	}
-	if (errno == EEXIST)
-		return 0;
-	log_warnx("status: cannot create %s: %s", dir, strerror(errno));
-	return -1;
+	return control_dir_check(dir, user);
 }
 
 /*
@@ -869,7 +942,7 @@ control_clear_stale(const struct sockaddr_un *sun)
 }
 
 static int
-control_listen(struct control *c)
+control_listen(struct control *c, uid_t user)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -881,7 +954,7 @@ control_listen(struct control *c)
 		log_warnx("status: %s is too long for a socket path", c->path);
 		return -1;
 	}
-	if (control_mkdir_parent(c->path) != 0 ||
+	if (control_mkdir_parent(c->path, user) != 0 ||
 	    control_clear_stale(&sun) != 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -889,16 +962,26 @@ control_listen(struct control *c)
 		log_warnx("status: socket: %s", strerror(errno));
 		return -1;
 	}
-	/* Root only from the first moment: the mode comes from the umask. */
+	/*
+	 * Root only from the first moment: the mode comes from the umask.
+	 * No chmod by path afterwards, which would follow whatever has
+	 * taken the name by then.
+	 */
 	old = umask(0177);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (r != 0 || chmod(c->path, 0600) != 0 ||
-	    lstat(c->path, &st) != 0) {
+	if (r != 0 || lstat(c->path, &st) != 0) {
 		log_warnx("status: cannot make %s: %s", c->path,
 		    strerror(errno));
 		if (r == 0)
 			(void)unlink(c->path);
+		close(fd);
+		return -1;
+	}
+	/* Someone else's file now: leave it, and have no socket. */
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("status: %s was replaced as it was made; no status "
+		    "socket", c->path);
 		close(fd);
 		return -1;
 	}
@@ -922,7 +1005,7 @@ control_usr1cb(evutil_socket_t sig, short what, void *arg)
 }
 
 struct control *
-control_new(struct event_base *base, const char *path,
+control_new(struct event_base *base, const char *path, const char *user,
     control_collect_fn collect, void *arg)
 {
 	struct control *c;
@@ -945,7 +1028,7 @@ control_new(struct event_base *base, const char *path,
 		control_free(c);
 		return NULL;
 	}
-	(void)control_listen(c);
+	(void)control_listen(c, control_user_uid(user));
 	return c;
 }
 
@@ -998,6 +1081,36 @@ control_log(struct control *c)
 }
 
 /* --- tapline status ---------------------------------------------------- */
+
+/*
+ * Whatever answers at the socket reaches a terminal: its lines are
+ * printed as they are, any other control byte (an escape sequence in a
+ * device name or a peer) and anything beyond ASCII escaped as the log
+ * escapes it.  A tapline daemon's own answer is printable already.
+ */
+static int
+control_print(FILE *out, const char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	char esc[8];
+	size_t i, run;
+
+	for (i = 0; i < len; i += run) {
+		for (run = 0; i + run < len && (p[i + run] == '\n' ||
+		    (p[i + run] >= 0x20 && p[i + run] < 0x7f)); run++)
+			;
+		if (run > 0) {
+			if (fwrite(p + i, 1, run, out) != run)
+				return -1;
+			continue;
+		}
+		util_escape(p + i, 1, esc, sizeof(esc));
+		if (fputs(esc, out) == EOF)
+			return -1;
+		run = 1;
+	}
+	return fflush(out) != 0 ? -1 : 0;
+}
 
 /* Read until EOF, at most CONTROL_ANSWER_MAX bytes, within the timeout. */
 static char *
@@ -1102,7 +1215,7 @@ control_query(const char *path, const char *session, bool json, FILE *out,
 	} else if (strncmp(ans, "error: ", 7) == 0) {
 		ans[strcspn(ans, "\n")] = '\0';
 		util_escape(ans + 7, strlen(ans + 7), err, errlen);
-	} else if (fwrite(ans, 1, len, out) != len || fflush(out) != 0) {
+	} else if (control_print(out, ans, len) != 0) {
 		util_err(err, errlen, "cannot write the answer: %s",
 		    strerror(errno));
 	} else {

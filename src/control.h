@@ -139,12 +139,15 @@ typedef void (*control_collect_fn)(struct control_report *r, void *arg);
 struct control;
 
 /*
- * Serve the status socket at path in base's loop.  Problems with the
- * socket are logged and leave status unavailable, not the daemon down;
- * NULL only when out of memory.
+ * Serve the status socket at path in base's loop.  Its directory must be
+ * owned by root, by us or by user (options.user, "" or NULL for none:
+ * the daemon drops to it) and writable by nobody else, as must the ones
+ * above it unless sticky.  Problems with the socket are logged and
+ * leave status unavailable, not the daemon down; NULL only when out of
+ * memory.
  */
 struct control *control_new(struct event_base *base, const char *path,
-    control_collect_fn collect, void *arg);
+    const char *user, control_collect_fn collect, void *arg);
 /* Close every connection and remove the socket file if it is ours. */
 void control_free(struct control *c);
 /* SIGUSR1: log one line per session at notice level. */

@@ -873,8 +873,8 @@ server_run(const struct conf *conf, const struct cli *cli)
 	notify_ready();
 	notify_status("0 sessions up");
 	srv.watchdog = notify_watchdog_new(srv.base);
-	srv.ctl = control_new(srv.base, conf->options.control, server_collect,
-	    &srv);
+	srv.ctl = control_new(srv.base, conf->options.control,
+	    conf->options.user, server_collect, &srv);
 	/* Sockets are open: from here on root is not needed. */
 	if (priv_drop(conf->options.user, conf->options.group, err,
 	    sizeof(err)) != 0) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * control.c: request parsing, the text, JSON and log-line reports, and
- * the socket's limits (stale file, mode, clients, deadline, size).
+ * the socket's limits (stale file, mode, directory, symlink swap,
+ * clients, deadline, size) and what `tapline status` prints.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -619,6 +620,7 @@ struct sock_test {
 	struct seal_stats seal;
 	char logged[1024];
 	int nlogged;
+	char warned[1024];	/* the last "status: " warning */
 };
 
 static void
@@ -640,6 +642,8 @@ sock_log_sink(int level, const char *line, void *arg)
 		util_strlcpy(t->logged, line, sizeof(t->logged));
 		t->nlogged++;
 	}
+	if (level == LOG_WARNING && strncmp(line, "status: ", 8) == 0)
+		util_strlcpy(t->warned, line, sizeof(t->warned));
 }
 
 static int
@@ -744,7 +748,7 @@ test_socket(void **state)
 	struct stat st;
 	char dir[128], big[CONTROL_REQUEST_MAX + 50], *ans;
 
-	c = control_new(t->base, t->path, sock_collect, t);
+	c = control_new(t->base, t->path, NULL, sock_collect, t);
 	assert_non_null(c);
 	/* Root only: the directory 0750, the socket 0600. */
 	assert_int_equal(lstat(t->path, &st), 0);
@@ -802,7 +806,8 @@ static void
 test_socket_deadline(void **state)
 {
 	struct sock_test *t = *state;
-	struct control *c = control_new(t->base, t->path, sock_collect, t);
+	struct control *c = control_new(t->base, t->path, NULL,
+	    sock_collect, t);
 	uint64_t took = 0;
 	char *ans;
 	int fd;
@@ -825,7 +830,8 @@ static void
 test_socket_clients_max(void **state)
 {
 	struct sock_test *t = *state;
-	struct control *c = control_new(t->base, t->path, sock_collect, t);
+	struct control *c = control_new(t->base, t->path, NULL,
+	    sock_collect, t);
 	int fds[CONTROL_CLIENTS_MAX], fd, i;
 	uint64_t took = 0;
 	char *ans;
@@ -867,7 +873,7 @@ test_socket_stale(void **state)
 	FILE *f;
 	int fd;
 
-	c = control_new(t->base, t->path, sock_collect, t);
+	c = control_new(t->base, t->path, NULL, sock_collect, t);
 	assert_non_null(c);
 	control_free(c);
 	/* A dead daemon's socket: bound, never listened on. */
@@ -875,13 +881,13 @@ test_socket_stale(void **state)
 	util_strlcpy(sun.sun_path, t->path, sizeof(sun.sun_path));
 	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	close(fd);
-	c = control_new(t->base, t->path, sock_collect, t);
+	c = control_new(t->base, t->path, NULL, sock_collect, t);
 	assert_non_null(c);
 	ans = sock_ask(t, "status\n", 7);
 	assert_int_equal(strncmp(ans, "session cobra\n", 14), 0);
 
 	/* A second daemon on the same path leaves the first one be. */
-	c2 = control_new(t->base, t->path, sock_collect, t);
+	c2 = control_new(t->base, t->path, NULL, sock_collect, t);
 	assert_non_null(c2);
 	control_free(c2);
 	assert_int_equal(lstat(t->path, &st), 0);
@@ -893,7 +899,7 @@ test_socket_stale(void **state)
 	f = fopen(t->path, "w");
 	assert_non_null(f);
 	fclose(f);
-	c = control_new(t->base, t->path, sock_collect, t);
+	c = control_new(t->base, t->path, NULL, sock_collect, t);
 	assert_non_null(c);
 	control_free(c);
 	assert_int_equal(lstat(t->path, &st), 0);
@@ -930,7 +936,7 @@ test_query(void **state)
 		struct control *c;
 
 		log_set_sink(NULL, NULL);
-		c = control_new(base, t->path, sock_collect, t);
+		c = control_new(base, t->path, NULL, sock_collect, t);
 		event_base_loopexit(base, &(struct timeval){ .tv_sec = 10 });
 		event_base_dispatch(base);
 		control_free(c);
@@ -960,12 +966,211 @@ test_query(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	/* The killed daemon left its socket: the next one takes it over. */
 	{
-		struct control *c = control_new(t->base, t->path,
+		struct control *c = control_new(t->base, t->path, NULL,
 		    sock_collect, t);
 
 		assert_non_null(c);
 		control_free(c);
 	}
+}
+
+/*
+ * The socket's directory must be one only root (or the daemon's user)
+ * can write to: in any other, whoever can write could put a symlink or
+ * a socket of their own at the name (tests/ATTACKS.md, control-socket
+ * path).  Group or world writable, with or without the sticky bit, or
+ * owned by someone else: no socket, a warning naming the directory.
+ */
+static void
+test_socket_dir_unsafe(void **state)
+{
+	static const mode_t modes[] = { 0777, 0770, 0757, 01777 };
+	struct sock_test *t = *state;
+	struct control *c;
+	struct stat st;
+	char dir[128];
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s/run", t->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	for (i = 0; i < UTIL_ARRAY_LEN(modes); i++) {
+		assert_int_equal(chmod(dir, modes[i]), 0);
+		t->warned[0] = '\0';
+		c = control_new(t->base, t->path, NULL, sock_collect, t);
+		assert_non_null(c);
+		if (lstat(t->path, &st) == 0)
+			fail_msg("socket made in a %04o directory",
+			    (unsigned)modes[i]);
+		assert_int_equal(errno, ENOENT);
+		if (strstr(t->warned, dir) == NULL ||
+		    strstr(t->warned, "writable by group or others") == NULL)
+			fail_msg("mode %04o: unclear warning '%s'",
+			    (unsigned)modes[i], t->warned);
+		control_free(c);
+	}
+
+	/* Owned by another user: refused too (root can chown). */
+	if (geteuid() != 0)
+		return;
+	assert_int_equal(chmod(dir, 0750), 0);
+	assert_int_equal(chown(dir, 12345, (gid_t)-1), 0);
+	t->warned[0] = '\0';
+	c = control_new(t->base, t->path, NULL, sock_collect, t);
+	assert_non_null(c);
+	if (lstat(t->path, &st) == 0)
+		fail_msg("socket made in a directory owned by uid 12345");
+	if (strstr(t->warned, dir) == NULL ||
+	    strstr(t->warned, "owned by uid 12345") == NULL)
+		fail_msg("unclear warning '%s'", t->warned);
+	control_free(c);
+	/* Unless that is the user the daemon drops to. */
+	c = control_new(t->base, t->path, "12345", sock_collect, t);
+	assert_non_null(c);
+	assert_int_equal(lstat(t->path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	control_free(c);
+	/* The directory is checked, not merely its last component. */
+	assert_int_equal(chown(dir, 0, (gid_t)-1), 0);
+	assert_int_equal(chown(t->dir, 12345, (gid_t)-1), 0);
+	t->warned[0] = '\0';
+	c = control_new(t->base, t->path, NULL, sock_collect, t);
+	assert_non_null(c);
+	if (lstat(t->path, &st) == 0)
+		fail_msg("socket made under a directory owned by uid 12345");
+	if (strstr(t->warned, t->dir) == NULL)
+		fail_msg("unclear warning '%s'", t->warned);
+	control_free(c);
+	assert_int_equal(chown(t->dir, 0, (gid_t)-1), 0);
+}
+
+/*
+ * bind() wrapped: when armed, right after the socket file is made it is
+ * renamed away and a symlink to a victim file takes its name, as a
+ * local user able to write the directory would do.
+ */
+static struct {
+	const char *path;	/* the socket's path */
+	const char *victim;
+	bool armed;
+} swap;
+
+int __real_bind(int fd, const struct sockaddr *sa, socklen_t len);
+int __wrap_bind(int fd, const struct sockaddr *sa, socklen_t len);
+
+int
+__wrap_bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	char moved[160];
+	int r = __real_bind(fd, sa, len);
+
+	if (r == 0 && swap.armed) {
+		swap.armed = false;
+		snprintf(moved, sizeof(moved), "%s.moved", swap.path);
+		if (rename(swap.path, moved) != 0 ||
+		    symlink(swap.victim, swap.path) != 0)
+			fail_msg("swap: %s", strerror(errno));
+	}
+	return r;
+}
+
+/*
+ * The socket's mode comes from the umask at bind(), never from a chmod
+ * by path that a swapped symlink would redirect to another file.
+ */
+static void
+test_socket_symlink_swap(void **state)
+{
+	struct sock_test *t = *state;
+	struct control *c;
+	char victim[128], moved[160];
+	struct stat st;
+	FILE *f;
+
+	snprintf(victim, sizeof(victim), "%s/victim", t->dir);
+	snprintf(moved, sizeof(moved), "%s.moved", t->path);
+	assert_non_null(f = fopen(victim, "w"));
+	fclose(f);
+	assert_int_equal(chmod(victim, 0644), 0);
+	swap.path = t->path;
+	swap.victim = victim;
+	swap.armed = true;
+	c = control_new(t->base, t->path, NULL, sock_collect, t);
+	assert_non_null(c);
+	assert_false(swap.armed);
+	assert_int_equal(stat(victim, &st), 0);
+	if ((st.st_mode & 07777) != 0644)
+		fail_msg("the victim's mode became %04o",
+		    (unsigned)(st.st_mode & 07777));
+	/* The socket the daemon made was 0600 from the start. */
+	assert_int_equal(lstat(moved, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	control_free(c);
+	/* Not ours: the symlink is left alone. */
+	assert_int_equal(lstat(t->path, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	unlink(t->path);
+	unlink(moved);
+	unlink(victim);
+}
+
+/*
+ * `tapline status` prints what answers at the socket: control bytes
+ * (terminal escapes in a device name or a peer) are shown escaped, the
+ * lines stay lines.
+ */
+static void
+test_query_escapes(void **state)
+{
+	static const char answer[] = "session co\x1b]0;owned\x07" "bra\n"
+	    "  peer         198.51.100.2\x1b[2J:1\r\n"
+	    "  device       tl-\x9b" "31m\x7f\n";
+	struct sock_test *t = *state;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char err[256], out[8192], req[64];
+	size_t n, i;
+	pid_t pid;
+	FILE *f;
+	int lfd, status;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/fake.sock", t->dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd < 0 || read(fd, req, sizeof(req)) <= 0 ||
+		    write(fd, answer, sizeof(answer) - 1) !=
+		    (ssize_t)sizeof(answer) - 1)
+			_exit(1);
+		close(fd);
+		_exit(0);
+	}
+	close(lfd);
+	f = tmpfile();
+	assert_non_null(f);
+	if (control_query(sun.sun_path, NULL, false, f, err,
+	    sizeof(err)) != 0)
+		fail_msg("query: %s", err);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	rewind(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	unlink(sun.sun_path);
+	for (i = 0; i < n; i++)
+		if (out[i] != '\n' && ((unsigned char)out[i] < 0x20 ||
+		    (unsigned char)out[i] >= 0x7f))
+			fail_msg("byte 0x%02x printed raw at %zu: %s",
+			    (unsigned char)out[i], i, out);
+	assert_string_equal(out, "session co\\x1b]0;owned\\x07bra\n"
+	    "  peer         198.51.100.2\\x1b[2J:1\\x0d\n"
+	    "  device       tl-\\x9b31m\\x7f\n");
 }
 
 int
@@ -990,6 +1195,12 @@ main(void)
 		    sock_teardown),
 		cmocka_unit_test_setup_teardown(test_query, sock_setup,
 		    sock_teardown),
+		cmocka_unit_test_setup_teardown(test_socket_dir_unsafe,
+		    sock_setup, sock_teardown),
+		cmocka_unit_test_setup_teardown(test_socket_symlink_swap,
+		    sock_setup, sock_teardown),
+		cmocka_unit_test_setup_teardown(test_query_escapes,
+		    sock_setup, sock_teardown),
 	};
 
 	return cmocka_run_group_tests_name("control", tests, NULL, NULL);
