@@ -61,6 +61,8 @@ struct conf_ctx {
 	struct conf_diag *diag;
 	struct conf_bigint *bigints;
 	size_t nbigints;
+	/* The main file's stat; NULL when parsing text from memory. */
+	const struct stat *main_st;
 	bool oom;
 };
 
@@ -984,6 +986,36 @@ conf_utf8_len(const char *p)
 	return n;
 }
 
+/*
+ * A passphrase is as secret as a key file, and refused, like one, in a
+ * file that group or others can read.  The file is the one the setting
+ * came from: the main file, or the one it @includes.  Only regular files
+ * (-f /dev/stdin is a pipe) and only files (not text from memory).
+ */
+static int
+conf_check_secret_file(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label)
+{
+	char file[PATH_MAX];
+	struct stat st;
+	const struct stat *sp = &st;
+
+	conf_file_of(ctx, s, file, sizeof(file));
+	if (config_setting_source_file(s) == NULL) {
+		if ((sp = ctx->main_st) == NULL)
+			return 0;
+	} else if (stat(file, &st) != 0) {
+		return conf_error(ctx, s, label, "cannot stat %s: %s", file,
+		    strerror(errno));
+	}
+	if (!S_ISREG(sp->st_mode) || (sp->st_mode & 044) == 0)
+		return 0;
+	return conf_error(ctx, s, label, "%s is readable by group or others "
+	    "(mode %04o) and holds this passphrase; chmod 600 it, or better "
+	    "use a key file (tapline genkey)", file,
+	    (unsigned)(sp->st_mode & 07777));
+}
+
 /* passwd: kept for scrypt; short ones draw a warning. */
 static int
 conf_f_passwd(struct conf_ctx *ctx, const config_setting_t *s,
@@ -993,6 +1025,8 @@ conf_f_passwd(struct conf_ctx *ctx, const config_setting_t *s,
 	const char *v;
 
 	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	if (conf_check_secret_file(ctx, s, label) == -1)
 		return -1;
 	if (v[0] == '\0')
 		return conf_error(ctx, s, label, "is empty; set a passphrase "
@@ -1776,7 +1810,43 @@ conf_name_valid(const char *n)
 	return true;
 }
 
-/* Checks across sessions: keys must differ, devices should. */
+/*
+ * vtund's handshake (a challenge encrypted with Blowfish under the MD5
+ * of the passphrase) lets whoever sees or answers it test guesses
+ * offline at MD5 speed, which undoes the scrypt a native session puts in
+ * front of the same passphrase.  So a passphrase of a legacy session
+ * must not also be a native session's.
+ */
+static void
+conf_check_passwd_reuse(struct conf_ctx *ctx, const struct conf_build *a,
+    const struct conf_build *b)
+{
+	const struct conf_build *old, *nat;
+	char label[CONF_NAME_MAX + 16], where[PATH_MAX];
+
+	if (a->src[F_PASSWD] == NULL || b->src[F_PASSWD] == NULL ||
+	    a->s.passwd == NULL || b->s.passwd == NULL ||
+	    (a->s.legacy == CONF_LEGACY_VTUN) ==
+	    (b->s.legacy == CONF_LEGACY_VTUN) ||
+	    strlen(a->s.passwd) != strlen(b->s.passwd) ||
+	    CRYPTO_memcmp(a->s.passwd, b->s.passwd, strlen(a->s.passwd)) != 0)
+		return;
+	old = a->s.legacy == CONF_LEGACY_VTUN ? a : b;
+	nat = old == a ? b : a;
+	conf_file_of(ctx, old->src[F_PASSWD], where, sizeof(where));
+	snprintf(label, sizeof(label), "%s.passwd", nat->s.name);
+	conf_error(ctx, nat->src[F_PASSWD], label, "same passphrase as the "
+	    "legacy session \"%s\" (%s:%u); vtund's handshake lets anyone "
+	    "who sees it test guesses offline (MD5, Blowfish), so give this "
+	    "session a key file (tapline genkey) or its own passphrase",
+	    old->s.name, where,
+	    config_setting_source_line(old->src[F_PASSWD]));
+}
+
+/*
+ * Checks across sessions: keys must differ, devices should, and a
+ * legacy session's passphrase guards no native session.
+ */
 static void
 conf_check_sessions(struct conf_ctx *ctx, struct conf_build *bs, size_t n)
 {
@@ -1784,6 +1854,8 @@ conf_check_sessions(struct conf_ctx *ctx, struct conf_build *bs, size_t n)
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			conf_check_passwd_reuse(ctx, &bs[j], &bs[i]);
 		for (j = 0; j < i; j++) {
 			if (!bs[i].key_ok || !bs[j].key_ok ||
 			    CRYPTO_memcmp(bs[i].s.key, bs[j].s.key, KEY_LEN) !=
@@ -2063,10 +2135,13 @@ out:
 	return c;
 }
 
-/* Parse text (a whole file) and validate it; see conf.h. */
-struct conf *
-conf_load_buffer(const char *path, const char *text, size_t len,
-    struct conf_diag *diag)
+/*
+ * Parse text (a whole file) and validate it; st is the stat of the file
+ * it came from, NULL for text from memory.
+ */
+static struct conf *
+conf_load_text(const char *path, const char *text, size_t len,
+    struct conf_diag *diag, const struct stat *st)
 {
 	struct conf_ctx ctx;
 	struct conf *c = NULL;
@@ -2080,6 +2155,7 @@ conf_load_buffer(const char *path, const char *text, size_t len,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.path = path;
 	ctx.diag = diag;
+	ctx.main_st = st;
 	ctx.dir = conf_dirname(path);
 	if (ctx.dir == NULL) {
 		ctx.oom = true;
@@ -2157,6 +2233,13 @@ out:
 	return c;
 }
 
+struct conf *
+conf_load_buffer(const char *path, const char *text, size_t len,
+    struct conf_diag *diag)
+{
+	return conf_load_text(path, text, len, diag, NULL);
+}
+
 /*
  * Open and read the file ourselves: libconfig reports I/O errors without
  * errno, and its own reading would leave us no copy to wipe.
@@ -2169,7 +2252,6 @@ conf_load(const char *path, struct conf_diag *diag)
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	bool others = false;
 	int fd;
 
 	memset(diag, 0, sizeof(*diag));
@@ -2191,7 +2273,6 @@ conf_load(const char *path, struct conf_diag *diag)
 		conf_error_at(&ctx, path, 0, "is a directory");
 		goto out;
 	}
-	others = S_ISREG(st.st_mode) && (st.st_mode & 004) != 0;
 	/* Not only regular files: -f /dev/stdin is handy for checks. */
 	for (;;) {
 		ssize_t n;
@@ -2233,21 +2314,7 @@ conf_load(const char *path, struct conf_diag *diag)
 			break;
 		len += (size_t)n;
 	}
-	c = conf_load_buffer(path, buf != NULL ? buf : "", len, diag);
-	if (c != NULL && others) {
-		size_t i;
-
-		for (i = 0; i < c->nsessions; i++)
-			if (c->sessions[i].auth == CONF_AUTH_PASSWD)
-				break;
-		if (i < c->nsessions)
-			conf_warn(&ctx, NULL, NULL, "is readable by others and "
-			    "holds a passphrase (chmod 640 or 600 it)");
-		if (ctx.oom) {
-			conf_free(c);
-			c = NULL;
-		}
-	}
+	c = conf_load_text(path, buf != NULL ? buf : "", len, diag, &st);
 out:
 	close(fd);
 	if (buf != NULL) {

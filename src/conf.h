@@ -151,7 +151,9 @@ struct conf *conf_load(const char *path, struct conf_diag *diag);
 /*
  * The same for a file already in memory (fuzzers, tests).  `path` names
  * it in messages and its directory anchors relative key file paths and
- * @include; `text` need not be NUL-terminated.
+ * @include; `text` need not be NUL-terminated.  Only the mode of the
+ * files it @includes is checked (a passphrase in a file that group or
+ * others can read is an error), not that of `path`.
  */
 struct conf *conf_load_buffer(const char *path, const char *text, size_t len,
     struct conf_diag *diag);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The tapline binary as a user meets it: -t on the shipped example, a file
-# with three mistakes, genkey, key file permissions, usage errors.
+# The tapline binary as a user meets it: -t on the shipped example (and
+# its passphrases refused in a file others can read), a file with three
+# mistakes, genkey, key file permissions, usage errors.
 # Needs no privileges and no network.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
@@ -33,8 +34,22 @@ run() {
 	return 0
 }
 
-# 1. The shipped example validates and -t prints every session, no secret.
+# 1. The shipped example, installed with mode 0600 as make install and the
+# Debian package do, validates and -t prints every session, no secret.
+# As git checks it out (0644) its passphrases are refused, each at its line.
 example="$top_srcdir/etc/tapline.conf"
+cp "$example" "$tmp/example-644.conf"
+chmod 644 "$tmp/example-644.conf"
+if run 2 "$TAPLINE" -t -f "$tmp/example-644.conf"; then
+	for s in cobra viper; do
+		line=$(grep -n -m 1 "^  passwd = \"change me: $s " "$example" |
+			cut -d: -f1)
+		grep -q "example-644.conf:$line: $s.passwd: .* is readable by group or others (mode 0644)" \
+			<<<"$err" || fail "no error for $s's passphrase: $err"
+	done
+fi
+install -m 600 "$example" "$tmp/example.conf"
+example=$tmp/example.conf
 if run 0 "$TAPLINE" -t -f "$example"; then
 	for s in $(sed -n 's/^\([A-Za-z][A-Za-z0-9_-]*\) *= *{.*/\1/p' "$example" |
 		grep -v -x -e options -e default); do
