@@ -272,6 +272,72 @@ main_import_check(const char *name, const char *buf, size_t len)
 }
 
 /*
+ * The key file of every imported session: SESSION.key in dir, the
+ * output's directory, which is where the output's relative key path
+ * points.  One that is there already and reads as a key is kept (its
+ * peer may have a copy by now); otherwise a new one is written as
+ * tapline genkey writes it (mode 0600).  made[i] says which ones this run
+ * wrote, for main_import_unkey.  0, or -1 after a message.
+ */
+static int
+main_import_keys(const char *dir, const struct vtunimport_result *res,
+    bool *made)
+{
+	uint8_t key[KEY_LEN];
+	char path[PATH_MAX], err[256];
+	struct stat st;
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < res->nkeys; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s.key", dir,
+		    res->keys[i]) >= (int)sizeof(path)) {
+			fprintf(stderr, "tapline: import-vtund: %s: path too "
+			    "long\n", dir);
+			goto out;
+		}
+		if (lstat(path, &st) == 0) {
+			if (key_read_file(path, key, err, sizeof(err)) != 0) {
+				fprintf(stderr, "tapline: import-vtund: %s "
+				    "exists and is no key file tapline takes: "
+				    "%s\n", path, err);
+				goto out;
+			}
+			fprintf(stderr, "tapline: import-vtund: kept the "
+			    "existing key file %s\n", path);
+			continue;
+		}
+		if (key_generate(key, err, sizeof(err)) != 0 ||
+		    key_write_file(path, key, err, sizeof(err)) != 0) {
+			fprintf(stderr, "tapline: import-vtund: %s: %s\n", path,
+			    err);
+			goto out;
+		}
+		made[i] = true;
+		fprintf(stderr, "tapline: import-vtund: wrote a new key to %s "
+		    "(mode 0600); copy it to the peer\n", path);
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}
+
+/* Nothing written after all: remove the key files this run made. */
+static void
+main_import_unkey(const char *dir, const struct vtunimport_result *res,
+    const bool *made)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < res->nkeys; i++)
+		if (made[i] && snprintf(path, sizeof(path), "%s/%s.key", dir,
+		    res->keys[i]) < (int)sizeof(path))
+			(void)unlink(path);
+}
+
+/*
  * tapline import-vtund FILE [-o OUT]: read a vtund.conf, write the same
  * sessions as tapline.conf, and say on stderr what did not carry over.
  */
@@ -283,10 +349,11 @@ main_import_vtund(const struct cli *c)
 		.exists = main_program_exists,
 	};
 	struct vtunconf_diag diag = { 0 };
-	struct vtunimport_result res;
+	struct vtunimport_result res = { 0 };
 	struct vtunconf *vc = NULL;
-	char *in = NULL, *outbuf = NULL, err[1024];
+	char *in = NULL, *outbuf = NULL, err[1024], dir[PATH_MAX], *slash;
 	size_t inlen = 0, outlen = 0;
+	bool *made = NULL;
 	FILE *mem;
 	int r, rc = 1;
 
@@ -313,28 +380,46 @@ main_import_vtund(const struct cli *c)
 		goto out;
 	}
 	main_print_import_diag(&diag);
+	/* The key files go next to the output: the current directory
+	 * for standard output. */
+	util_strlcpy(dir, c->output != NULL ? c->output : ".", sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL)
+		util_strlcpy(dir, ".", sizeof(dir));
+	else
+		slash[slash == dir ? 1 : 0] = '\0';
+	if ((made = calloc(res.nkeys + 1, sizeof(*made))) == NULL) {
+		fprintf(stderr, "tapline: import-vtund: out of memory\n");
+		goto out;
+	}
+	if (main_import_keys(dir, &res, made) == -1)
+		goto unkey;
 	if (main_import_check(c->output != NULL ? c->output :
 	    "import-vtund output", outbuf, outlen) == -1)
-		goto out;
+		goto unkey;
 	if (c->output != NULL) {
 		if (main_write_atomic(c->output, outbuf, outlen, err,
 		    sizeof(err)) == -1) {
 			fprintf(stderr, "tapline: import-vtund: %s: %s\n",
 			    c->output, err);
-			goto out;
+			goto unkey;
 		}
 	} else if (fwrite(outbuf, 1, outlen, stdout) != outlen ||
 	    fflush(stdout) != 0) {
 		fprintf(stderr, "tapline: import-vtund: writing to standard "
 		    "output: %s\n", strerror(errno));
-		goto out;
+		goto unkey;
 	}
 	fprintf(stderr, "tapline: import-vtund: %zu session%s imported, %zu "
 	    "not%s; check the result with tapline -t -f %s\n", res.imported,
 	    res.imported == 1 ? "" : "s", res.skipped, diag.n > 0 ?
 	    " (warnings above)" : "", c->output != NULL ? c->output : "FILE");
 	rc = 0;
+	goto out;
+unkey:
+	main_import_unkey(dir, &res, made);
 out:
+	free(made);
+	vtunimport_result_free(&res);
 	vtunconf_free(vc);
 	vtunconf_diag_free(&diag);
 	if (in != NULL)

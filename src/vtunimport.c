@@ -32,7 +32,7 @@
 
 /* The settings a session may get, in tapline.conf(5)'s order. */
 enum imp_key {
-	IK_PASSWD,
+	IK_KEY,
 	IK_PROTO,
 	IK_TYPE,
 	IK_KEEPALIVE,
@@ -48,7 +48,7 @@ enum imp_key {
 };
 
 static const char *const imp_keys[IK_COUNT] = {
-	"passwd", "proto", "type", "keepalive", "timeout", "persist",
+	"key", "proto", "type", "keepalive", "timeout", "persist",
 	"compress", "device", "speed", "multi", "up", "down",
 };
 
@@ -83,6 +83,7 @@ struct imp_ctx {
 	const struct vtunconf *vc;
 	const struct vtunimport_opts *o;
 	struct vtunconf_diag *diag;
+	struct vtunimport_result *res;
 	bool oom;
 };
 
@@ -781,13 +782,21 @@ imp_session(struct imp_ctx *ctx, struct imp_entry *e)
 	}
 	if (imp_type(ctx, e) == -1)
 		return -1;
-	imp_set(e, IK_PASSWD, imp_quote(ctx, h->passwd), imp_fmt(ctx,
-	    "a key file is stronger: tapline genkey"));
-	vtunconf_warn(ctx->diag, ctx->vc->path, h->passwd_src.line, "%s: passwd "
-	    "carried over; a key file is stronger: run tapline genkey "
-	    "/etc/tapline/%s.key, copy the file to the peer, and replace "
-	    "passwd with key = \"/etc/tapline/%s.key\";", h->name, h->name,
-	    h->name);
+	/*
+	 * vtund's password sat in vtund.conf and crossed the wire in a
+	 * handshake that lets whoever sees it test guesses offline: it is
+	 * exposed, and must not guard the new session.  A new key file
+	 * does, written next to the output by the caller.
+	 */
+	imp_set(e, IK_KEY, imp_fmt(ctx, "\"%s.key\"", h->name), imp_fmt(ctx,
+	    "new: copy it to the peer"));
+	imp_lost(ctx, e, h->passwd_src.line, "passwd not carried over: treat "
+	    "vtund's password as exposed; %s.key, a new key file next to the "
+	    "tapline.conf, replaces it: copy that file to the peer (a peer "
+	    "that still runs vtund needs legacy = \"vtun\"; and passwd = "
+	    "vtund's password instead of key)", h->name);
+	if (ctx->res->nkeys < ctx->vc->nhosts)
+		ctx->res->keys[ctx->res->nkeys++] = h->name;
 	if (h->proto == VTUNCONF_PROTO_TCP)
 		imp_set(e, IK_PROTO, imp_fmt(ctx, "\"tcp\""), NULL);
 	imp_keepalive(ctx, e);
@@ -894,8 +903,8 @@ imp_write_default(FILE *out, struct imp_entry *es, size_t n)
 			first = &es[i];
 	if (imported < 2)
 		first = NULL;
-	/* passwd belongs to one session; tapline refuses it in default. */
-	for (k = IK_PASSWD + 1; first != NULL && k < IK_COUNT; k++) {
+	/* key belongs to one session; tapline refuses it in default. */
+	for (k = IK_KEY + 1; first != NULL && k < IK_COUNT; k++) {
 		struct imp_val shared = first->v[k];
 		bool same = shared.value != NULL;
 
@@ -948,13 +957,18 @@ static void
 imp_write_header(FILE *out, const struct imp_ctx *ctx)
 {
 	static const char *const notes[] = {
-		"tapline always encrypts and authenticates (TLS 1.3 on the key "
-		"or passwd, then AES-256-GCM or ChaCha20-Poly1305); vtund's "
-		"encrypt has no equivalent.",
+		"tapline always encrypts and authenticates (TLS 1.3 on the key, "
+		"then AES-256-GCM or ChaCha20-Poly1305); vtund's encrypt has no "
+		"equivalent.",
+		"vtund's passwords are not carried over: treat them as exposed "
+		"(they sat in vtund.conf, and vtund's handshake lets whoever "
+		"sees it test guesses offline). Each session's key is a new "
+		"key file, SESSION.key next to this file (mode 0600): copy it "
+		"to the peer.",
 		"Both hosts need tapline: its protocol is its own. For a peer "
 		"that still runs vtund, add legacy = \"vtun\"; to its session, "
-		"with the cipher its encrypt note names (insecure; see "
-		"tapline.conf(5)).",
+		"with vtund's passwd instead of key and the cipher its encrypt "
+		"note names (insecure; see tapline.conf(5)).",
 		"up/down commands run without a shell (write sh -c '...' for "
 		"one), one at a time, at most 30 s each; a failing up command "
 		"ends the session; down commands run once the device is gone.",
@@ -1138,14 +1152,20 @@ vtunimport_write(const struct vtunconf *vc,
     const struct vtunimport_opts *opts, FILE *out, struct vtunconf_diag *diag,
     struct vtunimport_result *res)
 {
-	struct imp_ctx ctx = { .vc = vc, .o = opts, .diag = diag };
+	struct imp_ctx ctx = { .vc = vc, .o = opts, .diag = diag,
+		.res = res };
 	struct imp_entry *es;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
 	es = calloc(vc->nhosts > 0 ? vc->nhosts : 1, sizeof(*es));
-	if (es == NULL)
+	res->keys = calloc(vc->nhosts > 0 ? vc->nhosts : 1,
+	    sizeof(*res->keys));
+	if (es == NULL || res->keys == NULL) {
+		free(es);
+		vtunimport_result_free(res);
 		return -1;
+	}
 	imp_entries(&ctx, es, res);
 	imp_write_header(out, &ctx);
 	imp_write_options(out, &ctx);
@@ -1156,4 +1176,11 @@ vtunimport_write(const struct vtunconf *vc,
 	if (ctx.oom || diag->oom)
 		return -1;
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}
+
+void
+vtunimport_result_free(struct vtunimport_result *res)
+{
+	free(res->keys);
+	memset(res, 0, sizeof(*res));
 }

@@ -30,15 +30,25 @@ struct vtunimport_opts {
 struct vtunimport_result {
 	size_t imported;	/* sessions written */
 	size_t skipped;		/* sessions vtund would run that are not */
+	/*
+	 * The sessions whose key = "SESSION.key" the caller must create
+	 * next to the output (vc's names: valid while vc is).
+	 */
+	const char **keys;
+	size_t nkeys;
 };
 
 /*
  * Write the tapline.conf for vc to out.  Deterministic: the same input
- * gives the same bytes.  Returns 0, or -1 when out of memory or when
- * writing to out failed (ferror).
+ * gives the same bytes.  vtund's passwords are never written: each
+ * session gets key = "SESSION.key" instead, listed in res->keys.
+ * Returns 0, or -1 when out of memory or when writing to out failed
+ * (ferror).  Free res with vtunimport_result_free either way.
  */
 int vtunimport_write(const struct vtunconf *vc,
     const struct vtunimport_opts *opts, FILE *out, struct vtunconf_diag *diag,
     struct vtunimport_result *res);
+
+void vtunimport_result_free(struct vtunimport_result *res);
 
 #endif

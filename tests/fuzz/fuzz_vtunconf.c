@@ -3,18 +3,22 @@
  * `tapline import-vtund`: any text through vtunconf_parse, and every file
  * it accepts through vtunimport_write.  The importer promises that what it
  * writes passes `tapline -t`, so the output is loaded with the real config
- * loader and must be accepted, with as many sessions as it says it wrote;
+ * loader (next to the key files `tapline import-vtund` would write) and
+ * must be accepted, with as many sessions as it says it wrote;
  * writing twice must give the same bytes (the output is deterministic).
  * A refused file must say why.  Leaks are failures.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "fuzz_common.h"
+#include "key.h"
 #include "vtunconf.h"
 #include "vtunimport.h"
 
@@ -58,12 +62,59 @@ fuzz_vtunconf_write(const struct vtunconf *vc, size_t *len,
 	return out;
 }
 
+/*
+ * The directory the output is loaded from, holding SESSION.key for every
+ * session name met so far (a new random key each: two sessions of one
+ * file must not share one).
+ */
+static char fuzz_dir[] = "/tmp/fuzz_vtunconf.XXXXXX";
+
+static void
+fuzz_vtunconf_cleanup(void)
+{
+	char path[sizeof(fuzz_dir) + 300];
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(fuzz_dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", fuzz_dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(fuzz_dir);
+}
+
+/* What import-vtund does before it checks its output: the key files. */
+static void
+fuzz_vtunconf_keys(const struct vtunimport_result *res)
+{
+	char path[sizeof(fuzz_dir) + 300], err[256];
+	uint8_t key[KEY_LEN];
+	size_t i;
+
+	for (i = 0; i < res->nkeys; i++) {
+		snprintf(path, sizeof(path), "%s/%s.key", fuzz_dir,
+		    res->keys[i]);
+		if (access(path, F_OK) == 0)
+			continue;
+		FUZZ_CHECK(key_generate(key, err, sizeof(err)) == 0);
+		FUZZ_CHECK(key_write_file(path, key, err, sizeof(err)) == 0);
+	}
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	fuzz_quiet();
+	if (mkdtemp(fuzz_dir) == NULL)
+		abort();
+	atexit(fuzz_vtunconf_cleanup);
 	return 0;
 }
 
@@ -75,7 +126,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct conf_diag cd;
 	struct vtunconf *vc;
 	struct conf *c;
-	char err[512], *out, *again;
+	char err[512], *out, *again, path[sizeof(fuzz_dir) + 16];
 	size_t len = 0, len2 = 0;
 
 	err[0] = '\0';
@@ -92,8 +143,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(again != NULL && len2 == len && memcmp(out, again, len) == 0);
 	FUZZ_CHECK(res2.imported == res.imported &&
 	    res2.skipped == res.skipped);
-	c = conf_load_buffer("/nonexistent-tapline-fuzz/tapline.conf", out, len,
-	    &cd);
+	fuzz_vtunconf_keys(&res);
+	snprintf(path, sizeof(path), "%s/tapline.conf", fuzz_dir);
+	c = conf_load_buffer(path, out, len, &cd);
 	if (c == NULL && cd.nerrors > 0)
 		fprintf(stderr, "fuzz_vtunconf: the import does not load: %s\n"
 		    "--- output:\n%.*s\n", cd.errors[0], (int)len, out);
@@ -101,6 +153,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(c->nsessions == res.imported);
 	conf_free(c);
 	conf_diag_free(&cd);
+	vtunimport_result_free(&res);
+	vtunimport_result_free(&res2);
 	free(again);
 	free(out);
 	vtunconf_free(vc);

@@ -5,8 +5,10 @@
 # hand-written file.  Each output passes tapline -t, and tapline -t's
 # summary has the sessions and settings of a table; what cannot be carried
 # over is named on stderr as FILE:LINE; a broken file exits 2 and writes
-# nothing; -o writes mode 0600 in one step; README's side-by-side is what
-# the importer writes today.  Needs no network and no namespaces; root
+# nothing; -o writes mode 0600 in one step; vtund's passwords are never
+# copied: every session gets a new key file next to the output (mode
+# 0600), and one already there is kept; README's side-by-side is what the
+# importer writes today.  Needs no network and no namespaces; root
 # only to install the vtun package if it is missing.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
@@ -123,7 +125,6 @@ if import "$v" "$tmp/debian.conf"; then
 options|port|5000
 options|listen|127.0.0.1
 options|syslog|daemon
-cobra|passwd|set (6 chars)
 cobra|proto|udp
 cobra|type|tun
 cobra|keepalive|30 s
@@ -146,9 +147,11 @@ lion|up[1]|"/sbin/route" "add" "-net" "192.0.2.0" "netmask" "255.255.255.0" "gw"
 lion|up[2]|"/sbin/ipchains" "-A" "forward" "-s" "192.0.2.0/24" "-d" "0.0.0.0/0" "-j" "MASQ"
 lion|down[0]|"/sbin/ifconfig" "%d" "down"
 lion|down[1]|"/sbin/ipchains" "-D" "forward" "-s" "192.0.2.0/24" "-d" "0.0.0.0/0" "-j" "MASQ"'
+	check "$sum" "cobra|key|$tmp/cobra.key (32 bytes)"
 	err=$tmp/debian.conf.err
 	cobra=$(line_of "$v" '^cobra \{')
-	warned "$err" "^$v:[0-9]+: cobra: passwd carried over; a key file is stronger: run tapline genkey"
+	warned "$err" "^$v:[0-9]+: cobra: passwd not carried over: treat vtund's password as exposed; cobra.key, a new key file"
+	warned "$err" "^tapline: import-vtund: wrote a new key to $tmp/cobra.key \\(mode 0600\\)"
 	warned "$err" "^$v:[0-9]+: cobra: compress lzo:9: tapline has no LZO"
 	warned "$err" "^$v:[0-9]+: lion: stat yes: tapline writes no statistics file"
 	warned "$err" "^$v:$(line_of "$v" '^viper \{'): viper: session not imported: type tty \(vtund's default\) with ppp"
@@ -159,11 +162,27 @@ lion|down[1]|"/sbin/ipchains" "-D" "forward" "-s" "192.0.2.0/24" "-d" "0.0.0.0/0
 	warned "$err" "^tapline: import-vtund: 2 sessions imported, 3 not"
 	grep -q 'legacy = "vtun";' "$tmp/debian.conf" ||
 		fail "the output does not mention legacy = \"vtun\";"
-	# A passphrase never reaches tapline -t's summary.
-	grep -qF 'Ma&^TU' "$sum" && fail "tapline -t shows a passphrase"
-	# The same input gives the same bytes, on stdout as with -o.
-	"$TAPLINE" import-vtund "$v" >"$tmp/stdout.conf" 2>/dev/null ||
-		fail "import-vtund to stdout failed"
+	# vtund's password is nowhere in the output: a new key replaces it.
+	grep -qF 'Ma&^TU' "$tmp/debian.conf" &&
+		fail "the output holds vtund's password"
+	grep -qx '  key = "cobra.key";.*' "$tmp/debian.conf" ||
+		fail "cobra has no key = \"cobra.key\";"
+	for k in cobra lion; do
+		[ "$(stat -c %a "$tmp/$k.key")" = 600 ] ||
+			fail "$k.key has mode $(stat -c %a "$tmp/$k.key"), not 600"
+		[[ $(cat "$tmp/$k.key") =~ ^[A-Za-z0-9+/]{43}=$ ]] ||
+			fail "$k.key is not what tapline genkey writes"
+	done
+	cmp -s "$tmp/cobra.key" "$tmp/lion.key" && fail "two sessions, one key"
+	cp "$tmp/cobra.key" "$tmp/cobra.key.before"
+	# The same input gives the same bytes, on stdout (the keys then go to
+	# the current directory) as with -o; keys already there are kept.
+	(cd "$tmp" && "$TAPLINE" import-vtund "$v" >"$tmp/stdout.conf" \
+		2>"$tmp/stdout.err") || fail "import-vtund to stdout failed"
+	cmp -s "$tmp/cobra.key" "$tmp/cobra.key.before" ||
+		fail "a second import replaced cobra.key"
+	grep -q "^tapline: import-vtund: kept the existing key file ./cobra.key$" \
+		"$tmp/stdout.err" || fail "no word of the kept key: $(cat "$tmp/stdout.err")"
 	cmp -s "$tmp/stdout.conf" "$tmp/debian.conf" ||
 		fail "stdout and -o give different files"
 fi
@@ -321,7 +340,24 @@ else
 	fail "README.md's vtund.conf does not import"
 fi
 
-# 5. Usage errors exit 2.
+# 5. A SESSION.key next to the output that is no key file: nothing is
+# written, and no new key either.
+mkdir "$tmp/bad"
+printf 'early { passwd pw-early; type tun; }\nlate { passwd pw-late; type tun; }\n' \
+	>"$tmp/bad/vtund.conf"
+echo "not a key" >"$tmp/bad/late.key"
+chmod 600 "$tmp/bad/late.key"
+if "$TAPLINE" import-vtund "$tmp/bad/vtund.conf" -o "$tmp/bad/out.conf" \
+	2>"$tmp/bad/err"; then
+	fail "a broken late.key was accepted"
+else
+	grep -q "^tapline: import-vtund: $tmp/bad/late.key exists and is no key file" \
+		"$tmp/bad/err" || fail "no word of the broken key: $(cat "$tmp/bad/err")"
+	[ ! -e "$tmp/bad/out.conf" ] || fail "output written despite a broken key"
+	[ ! -e "$tmp/bad/early.key" ] || fail "early.key left behind"
+fi
+
+# 6. Usage errors exit 2.
 "$TAPLINE" import-vtund >/dev/null 2>&1
 [ $? -eq 2 ] || fail "import-vtund without FILE did not exit 2"
 "$TAPLINE" import-vtund "$tmp/nonexistent.conf" >/dev/null 2>&1

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "key.h"
 #include "vtunconf.h"
 #include "vtunimport.h"
 
@@ -31,6 +32,7 @@ struct run {
 	struct vtunimport_result res;
 	struct conf *conf;
 	char *summary;		/* conf_print of the loaded output */
+	char dir[64];		/* the output's directory, with its keys */
 };
 
 /* Pretends that /sbin/ipchains is missing, as on a current Debian. */
@@ -44,6 +46,13 @@ fake_exists(const char *path, void *arg)
 static void
 run_free(struct run *r)
 {
+	char cmd[128];
+
+	if (r->dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", r->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	vtunimport_result_free(&r->res);
 	free(r->out);
 	vtunconf_diag_free(&r->diag);
 	conf_free(r->conf);
@@ -69,7 +78,8 @@ run_import(const char *text, struct run *r)
 		.exists = fake_exists };
 	struct conf_diag cd = { 0 };
 	struct vtunconf *vc;
-	char err[512];
+	char err[512], path[160];
+	uint8_t key[KEY_LEN];
 	size_t i, len;
 	FILE *f;
 
@@ -82,9 +92,20 @@ run_import(const char *text, struct run *r)
 	assert_non_null(f);
 	assert_int_equal(vtunimport_write(vc, &opts, f, &r->diag, &r->res), 0);
 	assert_int_equal(fclose(f), 0);
+	/* The key files the caller writes next to the output. */
+	snprintf(r->dir, sizeof(r->dir), "/tmp/test_vtunimport.XXXXXX");
+	assert_non_null(mkdtemp(r->dir));
+	for (i = 0; i < r->res.nkeys; i++) {
+		snprintf(path, sizeof(path), "%s/%s.key", r->dir,
+		    r->res.keys[i]);
+		assert_int_equal(key_generate(key, err, sizeof(err)), 0);
+		if (key_write_file(path, key, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", path, err);
+	}
 	vtunconf_free(vc);
 	vtunconf_diag_sort(&r->diag);
-	r->conf = conf_load_buffer("out.conf", r->out, r->outlen, &cd);
+	snprintf(path, sizeof(path), "%s/out.conf", r->dir);
+	r->conf = conf_load_buffer(path, r->out, r->outlen, &cd);
 	if (r->conf == NULL) {
 		for (i = 0; i < cd.nerrors; i++)
 			print_message("  error: %s\n", cd.errors[i]);
@@ -153,10 +174,10 @@ static const struct {
 	{ "s { passwd pw; type tun; }",
 	    { "s/proto: tcp", "s/type: tun", "s/persist: no", "s/multi: allow",
 	      "s/keepalive: 10 s", "s/compress: no" },
-	    { "t.conf:1: s: passwd carried over; a key file is stronger: run "
-	      "tapline genkey /etc/tapline/s.key" },
-	    { "passwd = \"pw\";", "legacy = \"vtun\";" },
-	    { "cipher = \"" }, 1 },
+	    { "t.conf:1: s: passwd not carried over: treat vtund's password "
+	      "as exposed; s.key, a new key file" },
+	    { "key = \"s.key\";", "legacy = \"vtun\";" },
+	    { "cipher = \"", "passwd = \"" }, 1 },
 	{ "s { passwd pw; type ether; proto udp; persist yes; multi killold; }",
 	    { "s/type: tap", "s/proto: udp", "s/persist: yes",
 	      "s/multi: killold" },
@@ -272,7 +293,7 @@ static const struct {
 	    { "a/type: tun", "b/type: tun" },
 	    { "t.conf:3: a: session defined again; vtund uses the first one "
 	      "(line 1)" },
-	    { "passwd = \"one\";" }, { "passwd = \"two\";" }, 2 },
+	    { "a = {" }, { "type = \"tap\"" }, 2 },
 	{ "9lives { passwd pw; type tun; }", { NULL },
 	    { "9lives: session not imported: tapline session names are a "
 	      "letter" }, { NULL }, { "\n9lives = {" }, 0 },
@@ -316,13 +337,17 @@ static const struct {
 	  "b { passwd pw; type tun; keepalive yes; }",
 	    { "a/keepalive: 30 s", "b/timeout: 180 s" }, { NULL },
 	    { "default = {\n  proto = \"tcp\";\n  keepalive = 30;",
-	      "  timeout = 180;" }, { "\na = {\n  passwd = \"pw\";   "
-	      "                     # a key file is stronger: tapline "
-	      "genkey\n  keepalive" },
+	      "  timeout = 180;" }, { "\na = {\n  # vtund line 1: passwd "
+	      "not carried over: treat vtund's password as exposed;\n"
+	      "  # a.key, a new key file next to the tapline.conf, replaces "
+	      "it: copy that\n  # file to the peer (a peer that still runs "
+	      "vtund needs legacy = \"vtun\";\n  # and passwd = vtund's "
+	      "password instead of key)\n  key = \"a.key\";                "
+	      "        # new: copy it to the peer\n  keepalive" },
 	    2 },
-	/* A password keeps every byte vtund allows in a word. */
+	/* No byte of a password reaches the output. */
 	{ "s { passwd Ma&^TU\\x#%$; type tun; }", { NULL }, { NULL },
-	    { "passwd = \"Ma&^TU\\\\x#%$\";" }, { NULL }, 1 },
+	    { "key = \"s.key\";" }, { "Ma&^TU" }, 1 },
 };
 
 static void
@@ -549,6 +574,36 @@ test_deterministic(void **state)
 	run_free(&b);
 }
 
+/*
+ * vtund's passwd sat in vtund.conf and crossed the wire in vtund's weak
+ * handshake: it is treated as exposed.  A native session gets a new key
+ * file next to the output instead, and the password appears nowhere in
+ * the output (tests/ATTACKS.md, row 24).
+ */
+static void
+test_passwd_exposed(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_import("s {\n passwd Vtund-Secret-9;\n type tun;\n}\n"
+	    "t { passwd Other-Secret-8; type ether; }\n", &r);
+	if (strstr(r.out, "Secret") != NULL) {
+		run_dump(&r);
+		fail_msg("vtund's password copied into the output");
+	}
+	assert_non_null(strstr(r.out, "key = \"s.key\";"));
+	assert_non_null(strstr(r.out, "key = \"t.key\";"));
+	assert_true(diag_has(&r, "t.conf:2: s: passwd not carried over: "
+	    "treat vtund's password as exposed"));
+	/* run_import wrote s.key and t.key: the two sessions loaded. */
+	assert_int_equal(r.res.nkeys, 2);
+	assert_int_equal(r.conf->nsessions, 2);
+	assert_int_equal(r.conf->sessions[0].auth, CONF_AUTH_KEY);
+	assert_int_equal(r.conf->sessions[1].auth, CONF_AUTH_KEY);
+	run_free(&r);
+}
+
 int
 main(void)
 {
@@ -557,6 +612,7 @@ main(void)
 		cmocka_unit_test(test_command_words),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_passwd_exposed),
 	};
 
 	return cmocka_run_group_tests_name("vtunimport", tests, NULL, NULL);
