@@ -7,6 +7,9 @@
 #     working tunnel;
 #  2. the status socket path is under /proc (no directory can be made):
 #     the same;
+#  2b. the status socket's directory is writable by others (mode 0777):
+#     the server names it and the mode, makes no socket there, and
+#     serves, the same tier;
 #  3. /dev/net/tun is missing in the server's mount namespace (a tmpfs
 #     over /dev/net): the server logs the device failure with the path
 #     and the reason, closes the session with an error the client logs,
@@ -58,7 +61,7 @@ CONF
 
 # still_works CONTROL WHY [PREP]: with the shell commands PREP run in the
 # server's own mount namespace first, the server warns that it cannot
-# create CONTROL (WHY), and serves.
+# create CONTROL (WHY, a regex after "status: "), and serves.
 still_works() {
 	local ctl=$1 why=$2 prep=${3:-:} server client
 	local slog=$LIB_TMP/server-srv.log
@@ -70,9 +73,10 @@ still_works() {
 	server=$LIB_BG_PID
 	lib_wait_for 10 grep -q "listening on" "$slog" ||
 		lib_fail "the server did not start ($ctl): $(cat "$slog")"
-	lib_wait_log "$slog" 5 "status: cannot create .*$why" ||
+	lib_wait_log "$slog" 5 "status: $why" ||
 		lib_fail "no clear message for $ctl ($why): $(cat "$slog")"
-	lib_log "server: $(grep "status: cannot" "$slog")"
+	[ ! -S "$ctl" ] || lib_fail "a status socket was made at $ctl"
+	lib_log "server: $(grep "status: " "$slog" | head -n 1)"
 	lib_client cli "$LIB_TMP/client.conf" cobra "$LIB_UL4_A"
 	client=$LIB_BG_PID
 	lib_wait_up cli tl-cobra 15 "$LIB_TUN4_B"
@@ -83,8 +87,14 @@ still_works() {
 	lib_wait_pid "$server" 10 || lib_fail "the server did not exit 0"
 }
 
-still_works "$full/sub/tapline.sock" "No space left on device" "$FILL"
-still_works "/proc/tapline-test/tapline.sock" "No such file or directory"
+still_works "$full/sub/tapline.sock" "cannot create .*No space left on device" \
+    "$FILL"
+still_works "/proc/tapline-test/tapline.sock" \
+    "cannot create .*No such file or directory"
+mkdir -m 0777 "$LIB_TMP/open"
+chmod 0777 "$LIB_TMP/open"
+still_works "$LIB_TMP/open/tapline.sock" \
+    "$LIB_TMP/open is writable by group or others \\(mode 0777\\)"
 
 # 3. No /dev/net/tun for the server.
 rm -f "$LIB_TMP/server-srv.log" "$LIB_TMP/client-cli-cobra.log"
