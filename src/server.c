@@ -24,6 +24,7 @@
 #include "priv.h"
 #include "log.h"
 #include "notify.h"
+#include "preauth.h"
 #include "server.h"
 #include "session.h"
 #include "udp.h"
@@ -46,9 +47,12 @@ struct server_conn {
 	struct session *s;
 	struct legacy *lg;
 	struct event *peek;
+	struct event *hello;	/* PREAUTH_HELLO_MS after the accept */
+	SSL *ssl;		/* the session's, while s exists */
 	int fd;
 	struct sockaddr_storage sa;
 	socklen_t salen;
+	uint64_t since_ms;	/* accepted */
 };
 
 struct server {
@@ -79,6 +83,14 @@ struct server {
 	bool stopping;
 	struct log_ratelimit rl_cap;
 	struct log_ratelimit rl_preauth;
+	/* Each kind of closing has its own, so none drowns the others. */
+	struct log_ratelimit rl_rate;
+	struct log_ratelimit rl_evict;
+	struct preauth_rate rate;	/* connects per source */
+	uint64_t preauth_overrate;	/* closed at once: over the rate */
+	uint64_t preauth_refused;	/* closed at once: a cap, no victim */
+	uint64_t preauth_evicted;	/* closed for a newcomer */
+	uint64_t preauth_no_hello;	/* no ClientHello in time */
 };
 
 static void server_gonecb(struct session *s, void *arg);
@@ -165,6 +177,8 @@ server_conn_free(struct server_conn *c)
 {
 	session_free(c->s);
 	legacy_free(c->lg);
+	if (c->hello != NULL)
+		event_free(c->hello);
 	if (c->peek != NULL) {
 		event_free(c->peek);
 		evutil_closesocket(c->fd);
@@ -172,49 +186,31 @@ server_conn_free(struct server_conn *c)
 	free(c);
 }
 
-/* Same address (ignoring the port) as another peer? */
-static bool
-server_same_addr(const struct sockaddr *a, const struct sockaddr *b)
-{
-	if (a->sa_family != b->sa_family)
-		return false;
-	if (a->sa_family == AF_INET)
-		return ((const struct sockaddr_in *)(const void *)a)->
-		    sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)(const void *)b)->
-		    sin_addr.s_addr;
-	if (a->sa_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->
-		    sin6_addr, &((const struct sockaddr_in6 *)(const void *)b)->
-		    sin6_addr, sizeof(struct in6_addr)) == 0;
-	return false;
-}
-
 /*
- * Count connections that have not authenticated yet, in all and from
- * this address, so that strangers cannot hold every slot.  One that is
- * closing still counts until it is gone (a refused handshake lingers for
- * the peer's close): its descriptor is held until then.
+ * The connections that have not authenticated yet, for the admission
+ * policy: at most max of them, with the connection behind each entry in
+ * conns.  One that is closing still counts until it is gone (a refused
+ * handshake lingers for the peer's close): its descriptor is held until
+ * then.
  */
-static void
-server_preauth_count(const struct server *srv, const struct sockaddr *sa,
-    int *all, int *same)
+static size_t
+server_preauth_peers(const struct server *srv, struct preauth_peer *peers,
+    struct server_conn **conns, size_t max)
 {
-	const struct server_conn *c;
-	const struct sockaddr *pa;
-	socklen_t len;
+	struct server_conn *c;
+	size_t n = 0;
 
-	*all = *same = 0;
 	TAILQ_FOREACH(c, &srv->conns, entry) {
 		if (server_conn_authenticated(c))
 			continue;
-		(*all)++;
-		pa = c->s != NULL ? session_peer_addr(c->s, &len) :
-		    c->lg != NULL ? legacy_peer_addr(c->lg, &len) :
-		    (const struct sockaddr *)&c->sa;
-		if (server_same_addr(pa, sa))
-			(*same)++;
+		if (n == max)
+			break;
+		preauth_addr_from(&peers[n].addr,
+		    (const struct sockaddr *)&c->sa);
+		peers[n].since_ms = c->since_ms;
+		conns[n++] = c;
 	}
+	return n;
 }
 
 /*
@@ -439,9 +435,34 @@ server_start_tls(struct server *srv, struct server_conn *c)
 		log_warnx("out of memory for a new session");
 		return -1;
 	}
+	c->ssl = ssl;
 	session_set_preauth_ratelimit(c->s, &srv->rl_preauth);
 	session_set_udp(c->s, srv->usock);
 	return 0;
+}
+
+/*
+ * PREAUTH_HELLO_MS after the accept a TLS client must have sent its
+ * whole ClientHello (it does so at once): a connection that sends
+ * nothing or dribbles would otherwise hold its slot for the whole
+ * handshake deadline.  The PSK callback runs once the ClientHello is
+ * complete and parsed; one without a PSK fails the handshake at once
+ * anyway.  A vtund client (legacy) speaks only when greeted, so its own
+ * deadlines apply instead.
+ */
+static void
+server_hellocb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server_conn *c = arg;
+	struct server *srv = c->srv;
+
+	if (c->s == NULL || session_authenticated(c->s) ||
+	    server_conn_closing(c) || handshake_psk_calls(c->ssl) > 0)
+		return;
+	srv->preauth_no_hello++;
+	log_rl(&srv->rl_preauth, LOG_INFO, "%s sent no complete ClientHello "
+	    "in %d s", session_peer(c->s), PREAUTH_HELLO_MS / 1000);
+	server_conn_close(c, WIRE_CLOSE_TIMEOUT, NULL);
 }
 
 /*
@@ -485,22 +506,83 @@ server_peekcb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* "there", "its /64", "its /24", "its /48": the group a cap counts. */
+static const char *
+server_preauth_group(const struct preauth_addr *a, bool net)
+{
+	if (a->family == AF_INET6)
+		return net ? "its /48" : "its /64";
+	return net ? "its /24" : "there";
+}
+
+/*
+ * Whether a new connection may take a pre-authentication slot, before
+ * any TLS work: over its source's rate it is closed at once; at a cap it
+ * either makes room by closing the oldest connection of the heaviest
+ * source or, when its own source is the heaviest, is closed.  Every
+ * refusal and eviction is logged (rate-limited) with the source.
+ */
+static bool
+server_preauth_admit(struct server *srv, const struct sockaddr *sa,
+    uint64_t now)
+{
+	struct preauth_peer peers[PREAUTH_MAX];
+	struct server_conn *conns[PREAUTH_MAX], *v;
+	struct preauth_decision d;
+	struct preauth_addr addr;
+	char host[INET6_ADDRSTRLEN + 16], vhost[INET6_ADDRSTRLEN + 16];
+	size_t n;
+	bool net;
+
+	preauth_addr_from(&addr, sa);
+	if (!preauth_rate_take(&srv->rate, &addr, now)) {
+		srv->preauth_overrate++;
+		util_sockaddr_str(sa, host, sizeof(host));
+		log_rl(&srv->rl_rate, LOG_WARNING, "closing a connection from "
+		    "%s at once: more than %d a second from %s", host,
+		    PREAUTH_RATE_PER_S, server_preauth_group(&addr, false));
+		return false;
+	}
+	n = server_preauth_peers(srv, peers, conns, PREAUTH_MAX);
+	preauth_admit(peers, n, &addr, &d);
+	if (d.verdict == PREAUTH_ADMIT)
+		return true;
+	util_sockaddr_str(sa, host, sizeof(host));
+	net = d.tier != PREAUTH_TIER_SRC;
+	if (d.verdict == PREAUTH_REFUSE) {
+		srv->preauth_refused++;
+		log_rl(&srv->rl_cap, LOG_WARNING, "refusing a connection from "
+		    "%s: %zu unauthenticated connections (%zu from %s)", host,
+		    d.all, net ? d.net : d.src, server_preauth_group(&addr,
+		    net));
+		return false;
+	}
+	/*
+	 * Freed now rather than closed: a closing connection still counts
+	 * until it is gone, and the newcomer needs its slot at once.
+	 */
+	v = conns[d.victim];
+	srv->preauth_evicted++;
+	util_sockaddr_str((const struct sockaddr *)&v->sa, vhost,
+	    sizeof(vhost));
+	log_rl(&srv->rl_evict, LOG_NOTICE, "evicting %s, the oldest "
+	    "unauthenticated connection of the heaviest source, for %s: "
+	    "%zu unauthenticated connections (%zu from %s)", vhost, host,
+	    d.all, d.net, server_preauth_group(&addr, true));
+	TAILQ_REMOVE(&srv->conns, v, entry);
+	server_conn_free(v);
+	return true;
+}
+
 static void
 server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct server *srv = arg;
 	struct server_conn *c;
-	char host[INET6_ADDRSTRLEN + 16];
-	int all, same;
+	uint64_t now = util_now_ms();
 
-	server_preauth_count(srv, sa, &all, &same);
-	if (srv->stopping || all >= SERVER_PREAUTH_MAX ||
-	    same >= SERVER_PREAUTH_PER_ADDR) {
-		util_sockaddr_str(sa, host, sizeof(host));
-		log_rl(&srv->rl_cap, LOG_WARNING, "refusing a connection from "
-		    "%s: %d unauthenticated connections (%d from there)",
-		    host, all, same);
+	if (srv->stopping || !server_preauth_admit(srv, sa, now)) {
 		evutil_closesocket(fd);
 		return;
 	}
@@ -511,13 +593,26 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 	}
 	c->srv = srv;
 	c->fd = fd;
+	c->since_ms = now;
 	if ((size_t)salen > sizeof(c->sa))
 		salen = sizeof(c->sa);
 	memcpy(&c->sa, sa, (size_t)salen);
 	c->salen = (socklen_t)salen;
+	c->hello = evtimer_new(srv->base, server_hellocb, c);
+	if (c->hello == NULL || event_add(c->hello, &(struct timeval){
+	    .tv_sec = PREAUTH_HELLO_MS / 1000,
+	    .tv_usec = (PREAUTH_HELLO_MS % 1000) * 1000 }) != 0) {
+		log_warnx("out of memory for a new connection");
+		if (c->hello != NULL)
+			event_free(c->hello);
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
 	/* Without a legacy session the native path is taken at once. */
 	if (srv->vlib == NULL) {
 		if (server_start_tls(srv, c) != 0) {
+			event_free(c->hello);
 			free(c);
 			return;
 		}
@@ -528,6 +623,7 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 		    .tv_usec = (LEGACY_PEEK_MS % 1000) * 1000 }) != 0) {
 			if (c->peek != NULL)
 				event_free(c->peek);
+			event_free(c->hello);
 			evutil_closesocket(fd);
 			free(c);
 			return;
@@ -841,6 +937,8 @@ server_run(const struct conf *conf, const struct cli *cli)
 	TAILQ_INIT(&srv.conns);
 	srv.rl_cap = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	srv.rl_preauth = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	srv.rl_rate = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	srv.rl_evict = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	if (conf->nsessions == 0) {
 		log_err("%s defines no session; nothing to serve", conf->path);
 		return 2;
@@ -888,6 +986,15 @@ server_run(const struct conf *conf, const struct cli *cli)
 		log_err("event loop failed");
 	else
 		rc = 0;
+	if (srv.preauth_overrate + srv.preauth_refused + srv.preauth_evicted +
+	    srv.preauth_no_hello > 0)
+		log_notice("unauthenticated connections: %llu over the rate "
+		    "and %llu at a cap closed at once, %llu evicted for a "
+		    "newcomer, %llu without a ClientHello in time",
+		    (unsigned long long)srv.preauth_overrate,
+		    (unsigned long long)srv.preauth_refused,
+		    (unsigned long long)srv.preauth_evicted,
+		    (unsigned long long)srv.preauth_no_hello);
 	if (srv.udp_unknown > 0)
 		log_notice("%llu datagrams for no session (too short, or an "
 		    "unknown receiver id) were dropped",

@@ -6,10 +6,6 @@
 #include "cli.h"
 #include "conf.h"
 
-/* Pre-authentication caps (DESIGN.md §4, ATTACKS.md row 18). */
-#define SERVER_PREAUTH_MAX 128
-#define SERVER_PREAUTH_PER_ADDR 8
-
 /* Run until SIGTERM/SIGINT; returns the process exit status. */
 int server_run(const struct conf *conf, const struct cli *cli);
 
