@@ -1329,13 +1329,6 @@ legacy_peer(const struct legacy *l)
 	return l->peer_str;
 }
 
-const struct sockaddr *
-legacy_peer_addr(const struct legacy *l, socklen_t *len)
-{
-	*len = l->peerlen;
-	return (const struct sockaddr *)&l->peer;
-}
-
 bool
 legacy_authenticated(const struct legacy *l)
 {

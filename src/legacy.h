@@ -82,8 +82,6 @@ enum legacy_state legacy_state(const struct legacy *l);
 const struct conf_session *legacy_conf(const struct legacy *l);
 void legacy_set_conf(struct legacy *l, const struct conf_session *cs);
 const char *legacy_peer(const struct legacy *l);
-const struct sockaddr *legacy_peer_addr(const struct legacy *l,
-    socklen_t *len);
 bool legacy_authenticated(const struct legacy *l);
 bool legacy_was_up(const struct legacy *l);
 /* The status entry (control.h) for this session. */

@@ -1782,13 +1782,6 @@ session_peer(const struct session *s)
 	return s->peer_str;
 }
 
-const struct sockaddr *
-session_peer_addr(const struct session *s, socklen_t *len)
-{
-	*len = s->peerlen;
-	return (const struct sockaddr *)&s->peer;
-}
-
 void
 session_set_conf(struct session *s, const struct conf_session *cs)
 {

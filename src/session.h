@@ -110,8 +110,6 @@ const struct conf_session *session_conf(const struct session *s);
 void session_set_conf(struct session *s, const struct conf_session *cs);
 /* "198.51.100.2:40312" or "[2001:db8:1::2]:40312". */
 const char *session_peer(const struct session *s);
-const struct sockaddr *session_peer_addr(const struct session *s,
-    socklen_t *len);
 /* True once the peer has authenticated. */
 bool session_authenticated(const struct session *s);
 /* True if the tunnel ever came up (for a client's exit status). */
