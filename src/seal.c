@@ -738,6 +738,7 @@ seal_rx_open_checked(struct seal_rx *rx, uint32_t receiver_id, uint8_t *buf,
 	if ((d = seal_replay_drop(replay_accept(&e->window, counter))) !=
 	    SEAL_OK)
 		return d;
+	e->opened++;
 	out->promoted = false;
 	if (e == &rx->next) {
 		seal_rx_promote(rx, now_ms);
@@ -842,6 +843,21 @@ seal_rx_window(const struct seal_rx *rx, uint64_t epoch)
 	if (rx->prev.keyed && rx->prev.epoch == epoch)
 		return &rx->prev.window;
 	return NULL;
+}
+
+/* The count of an installed epoch by its full number. */
+uint64_t
+seal_rx_opened(const struct seal_rx *rx, uint64_t epoch)
+{
+	const struct seal_rx_epoch *e = NULL;
+
+	if (rx->cur.keyed && rx->cur.epoch == epoch)
+		e = &rx->cur;
+	else if (rx->next.keyed && rx->next.epoch == epoch)
+		e = &rx->next;
+	else if (rx->prev.keyed && rx->prev.epoch == epoch)
+		e = &rx->prev;
+	return e != NULL ? e->opened : 0;
 }
 
 const struct seal_stats *

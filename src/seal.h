@@ -186,6 +186,7 @@ struct seal_rx_epoch {
 	uint64_t primed;	/* the counter whose nonce ctx holds, or 0 */
 	bool keyed;
 	struct replay window;
+	uint64_t opened;	/* datagrams that authenticated under it */
 };
 
 /* Receiving state: up to three epochs (private fields). */
@@ -366,6 +367,13 @@ bool seal_rx_has_next(const struct seal_rx *rx);
 /* The replay window of an installed epoch, or NULL (tests, status). */
 const struct replay *seal_rx_window(const struct seal_rx *rx,
     uint64_t epoch);
+
+/*
+ * Datagrams that authenticated under an installed epoch (0 if it is not
+ * installed): what the peer really sent in it, unlike the window's
+ * highest counter, which one datagram far ahead can move at will.
+ */
+uint64_t seal_rx_opened(const struct seal_rx *rx, uint64_t epoch);
 
 /* The receive counters. */
 const struct seal_stats *seal_rx_stats(const struct seal_rx *rx);

@@ -81,6 +81,13 @@ const struct seal_stats *udp_chan_stats(const struct udp_chan *ch);
 /* Epochs completed (for logs and tests). */
 uint64_t udp_chan_rekeys(const struct udp_chan *ch);
 
+/*
+ * TEST ONLY: make counter the next one our sender uses (see
+ * seal_tx_test_set_counter), so that a test can send a datagram far ahead
+ * of the ones before it.  False if it would move backwards.
+ */
+bool udp_chan_test_set_counter(struct udp_chan *ch, uint64_t counter);
+
 /* "aes-256-gcm" when this CPU has AES instructions, else ChaCha20. */
 enum wire_cipher udp_cipher_auto(void);
 

@@ -3,7 +3,8 @@
  * transport-udp.c: the data channel of a real TLS 1.3 connection (over a
  * BIO pair): epoch 0 from the exporter both ways, a full rekey with the
  * switch-over rules, and the abuse of ATTACKS.md row 21 (REKEY storm, an
- * all-zero share, a bad epoch, an ACK without a REKEY).
+ * all-zero share, a bad epoch, an ACK without a REKEY) and row 32 (a
+ * far-ahead counter that would pass for a busy epoch).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +258,56 @@ test_rekey_abuse(void **state)
 	    T0 + 5000, err, sizeof(err)), 0);
 }
 
+/*
+ * The storm limit's exemption for a used-up epoch counts the datagrams
+ * that opened, not the highest counter: a client that jumps its counter
+ * ahead with one datagram (the window takes it) gets no back-to-back
+ * rekeys from that (ATTACKS.md row 32), while one that really sent that
+ * many still does.  The test limits make 100 packets an epoch's worth and
+ * a quarter of it, 25, enough to be busy.
+ */
+static void
+test_rekey_far_ahead(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t req[UDP_REKEY_LEN], ack[UDP_REKEY_LEN];
+	struct seal_opened op;
+	char err[200];
+	int i;
+
+	assert_int_equal(udp_chan_rekey_start(fx->c, req, err, sizeof(err)),
+	    0);
+	assert_int_equal(udp_chan_rekey_answer(fx->s, req, sizeof(req), ack,
+	    T0, err, sizeof(err)), 0);
+	assert_int_equal(udp_chan_rekey_finish(fx->c, ack, sizeof(ack), T0,
+	    err, sizeof(err)), 0);
+	assert_int_equal(pass(fx, fx->c, fx->s, "switch", T0, &op), SEAL_OK);
+	assert_int_equal(pass(fx, fx->s, fx->c, "switched", T0, &op),
+	    SEAL_OK);
+	/* One datagram at counter 60: two opened in the epoch, highest 60. */
+	assert_true(udp_chan_test_set_counter(fx->c, 60));
+	assert_int_equal(pass(fx, fx->c, fx->s, "ahead", T0, &op), SEAL_OK);
+	assert_int_equal(op.counter, 60);
+	assert_int_equal(udp_chan_rekey_start(fx->c, req, err, sizeof(err)),
+	    0);
+	err[0] = '\0';
+	assert_int_equal(udp_chan_rekey_answer(fx->s, req, sizeof(req), ack,
+	    T0 + 1000, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "too often"));
+	/* 30 more: 32 opened, a busy epoch; the REKEY goes through. */
+	for (i = 0; i < 30; i++)
+		assert_int_equal(pass(fx, fx->c, fx->s, "x", T0, &op),
+		    SEAL_OK);
+	assert_int_equal(udp_chan_rekey_answer(fx->s, req, sizeof(req), ack,
+	    T0 + 1000, err, sizeof(err)), 0);
+	assert_int_equal(udp_chan_rekey_finish(fx->c, ack, sizeof(ack),
+	    T0 + 1000, err, sizeof(err)), 0);
+	assert_int_equal(pass(fx, fx->c, fx->s, "again", T0 + 1000, &op),
+	    SEAL_OK);
+	assert_int_equal(op.epoch, 2);
+	assert_int_equal(udp_chan_rekeys(fx->s), 2);
+}
+
 int
 main(void)
 {
@@ -271,6 +322,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rekey_wanted_by_time,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rekey_abuse, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_far_ahead, setup,
 		    teardown),
 	};
 
