@@ -245,7 +245,7 @@ udp_sock_new(struct event_base *base, const struct sockaddr *local,
     socklen_t locallen, int v6only, bool offload, udp_recv_fn fn, void *arg,
     char *err, size_t errlen)
 {
-	int pmtu = IP_PMTUDISC_DO, pmtu6 = IPV6_PMTUDISC_DO, one = 1;
+	int pmtu = IP_PMTUDISC_DO, pmtu6 = IPV6_PMTUDISC_DO;
 	char where[INET6_ADDRSTRLEN + 16];
 	struct udp_sock *u;
 
@@ -271,7 +271,12 @@ udp_sock_new(struct event_base *base, const struct sockaddr *local,
 		util_err(err, errlen, "udp socket: %s", strerror(errno));
 		goto fail;
 	}
-	(void)setsockopt(u->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/*
+	 * No SO_REUSEADDR: on UDP it lets any local user who also sets it
+	 * bind our port, and the kernel then gives datagrams to the newer
+	 * or more specific socket (an IPv4 one over our dual-stack one).
+	 * UDP has no TIME_WAIT, so a restart does not need it either.
+	 */
 	if (local->sa_family == AF_INET6) {
 		(void)setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 		    sizeof(v6only));

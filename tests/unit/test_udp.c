@@ -8,6 +8,8 @@
  * it, ::1.  Every wait has a deadline.  sendmmsg is wrapped (the link
  * uses --wrap=sendmmsg) so that the error paths can be driven: EIO and
  * EMSGSIZE for GSO messages, a full socket buffer, any other error.
+ * Last, a local user must not be able to bind the port of a socket
+ * again and take its datagrams (ATTACKS.md row 31).
  */
 #include "config.h"
 
@@ -19,12 +21,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -766,6 +771,149 @@ test_other_error(void **state)
 	}
 }
 
+#define THEFT_MAX 4
+
+/* One socket of ours and the binds a local user tries on its port. */
+struct theft_case {
+	const char *ours;	/* its address (port 0: the kernel's pick) */
+	int v6only;
+	const char *theirs[THEFT_MAX];
+};
+
+/* "1.2.3.4" or "::1" with a port, as a socket address; false if bad. */
+static bool
+theft_addr(const char *a, in_port_t port, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, a, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = port;
+		*len = sizeof(*sin);
+		return true;
+	}
+	if (inet_pton(AF_INET6, a, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = port;
+		*len = sizeof(*sin6);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The local user, in a child: as `pw` (nobody) when we are root, else as
+ * ourselves (the kernel lets any two sockets that both set SO_REUSEADDR
+ * share a UDP port, whoever owns them).  Each bind's errno, 0 if it
+ * worked, goes to fd; exit status 2 if the user could not be taken on.
+ */
+static void
+theft_child(int fd, const struct passwd *pw, const struct sockaddr_storage *ss,
+    const socklen_t *len, size_t n)
+{
+	int res[THEFT_MAX], one = 1, s;
+	size_t i;
+
+	if (pw != NULL && (setgroups(0, NULL) != 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0))
+		_exit(2);
+	for (i = 0; i < n; i++) {
+		res[i] = 0;
+		s = socket(ss[i].ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (s == -1 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one)) != 0 ||
+		    bind(s, (const struct sockaddr *)&ss[i], len[i]) != 0)
+			res[i] = errno;
+		/* Left open: each bind also competes with the ones before. */
+	}
+	n *= sizeof(res[0]);
+	if (write(fd, res, n) != (ssize_t)n)
+		_exit(3);
+	_exit(0);
+}
+
+/*
+ * A server's socket (its listen address, dual stack for "::" as the
+ * default listen address has it) and a client's (port 0): a local user,
+ * unprivileged, binds the same port with SO_REUSEADDR.  Had ours set it
+ * too, the bind would work and the kernel would give the newer, or the
+ * more specific (an IPv4 one against a dual-stack one), socket the
+ * datagrams: EADDRINUSE every time.
+ */
+static void
+test_port_theft(void **state)
+{
+	static const struct theft_case cases[] = {
+		{ "127.0.0.1", 0, { "127.0.0.1", "0.0.0.0" } },
+		{ "0.0.0.0", 0, { "0.0.0.0", "127.0.0.1" } },
+		{ "::", 0, { "0.0.0.0", "127.0.0.1", "::", "::1" } },
+		{ "::", 1, { "::", "::1" } },
+	};
+	struct sockaddr_storage ss, name, their[THEFT_MAX];
+	socklen_t len, namelen, theirlen[THEFT_MAX];
+	int res[THEFT_MAX], fds[2], status;
+	struct event_base *base;
+	struct passwd *pw = NULL;
+	struct udp_sock *u;
+	char err[200];
+	size_t c, i, n, stolen = 0;
+	pid_t pid;
+
+	(void)state;
+	/* One thread: getpwnam's static storage is fine here. */
+	/* cppcheck-suppress getpwnamCalled */
+	if (geteuid() == 0 && (pw = getpwnam("nobody")) == NULL)
+		print_message("no user nobody; binding as root instead\n");
+	base = event_base_new();
+	assert_non_null(base);
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		assert_true(theft_addr(cases[c].ours, 0, &ss, &len));
+		u = udp_sock_new(base, (struct sockaddr *)&ss, len,
+		    cases[c].v6only, true, recvcb, NULL, err, sizeof(err));
+		if (u == NULL && ss.ss_family == AF_INET6) {
+			print_message("no IPv6 here; [::] case skipped\n");
+			continue;
+		}
+		assert_non_null(u);
+		assert_int_equal(udp_sock_name(u, &name, &namelen), 0);
+		for (n = 0; n < THEFT_MAX && cases[c].theirs[n] != NULL; n++)
+			assert_true(theft_addr(cases[c].theirs[n],
+			    ((struct sockaddr_in *)&name)->sin_port,
+			    &their[n], &theirlen[n]));
+		assert_int_equal(pipe(fds), 0);
+		pid = fork();
+		assert_true(pid != -1);
+		if (pid == 0) {
+			close(fds[0]);
+			theft_child(fds[1], pw, their, theirlen, n);
+		}
+		close(fds[1]);
+		assert_int_equal(read(fds[0], res, n * sizeof(res[0])),
+		    (ssize_t)(n * sizeof(res[0])));
+		close(fds[0]);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		for (i = 0; i < n; i++) {
+			print_message("ours %s%s port %u, uid %u binds %s with "
+			    "SO_REUSEADDR: %s\n", cases[c].ours,
+			    cases[c].v6only ? " (v6only)" : "",
+			    ntohs(((struct sockaddr_in *)&name)->sin_port),
+			    pw != NULL ? (unsigned)pw->pw_uid :
+			    (unsigned)geteuid(), cases[c].theirs[i],
+			    res[i] == 0 ? "bound" : strerror(res[i]));
+		}
+		for (i = 0; i < n; i++)
+			stolen += res[i] != EADDRINUSE;
+		udp_sock_free(u);
+	}
+	event_base_free(base);
+	assert_int_equal(stolen, 0);
+}
+
 int
 main(void)
 {
@@ -782,6 +930,7 @@ main(void)
 		cmocka_unit_test(test_gso_emsgsize),
 		cmocka_unit_test(test_eagain),
 		cmocka_unit_test(test_other_error),
+		cmocka_unit_test(test_port_theft),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
