@@ -110,7 +110,9 @@ client_schedule_retry(struct client *cl)
 	    util_now_ms() - cl->up_since_ms >= TIMERS_BACKOFF_RESET_MS)
 		cl->attempt = 0;
 	cl->up_since_ms = 0;
-	(void)getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
+	/* No randomness (never seen in practice): no jitter this time. */
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		rnd = 0;
 	ms = timers_backoff_ms(cl->attempt, rnd);
 	if (cl->attempt < 16)
 		cl->attempt++;

@@ -588,7 +588,9 @@ legacy_udp_open(struct legacy *l, char *err, size_t errlen)
 	if (sa.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
 		    sizeof(zero));
-	(void)getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
+	/* No randomness (never seen in practice): the ports from 0x8080. */
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		rnd = 0;
 	for (i = 0; i < 127; i++) {
 		port = (uint16_t)((0x80 + (rnd + (uint32_t)i) % 127) * 257);
 		legacy_set_port(&sa, port);
