@@ -10,8 +10,9 @@ packages=(
 	libevent-dev libssl-dev zlib1g-dev libconfig-dev libcap-ng-dev
 	# tests
 	libcmocka-dev iproute2 iputils-ping procps netcat-openbsd jq
-	# tests: systemd-analyze verify on the units; the Debian package build
-	systemd build-essential debhelper dpkg-dev
+	# tests: systemd-analyze verify on the units; the Debian package build,
+	# and hardening-check on its binary (devscripts, without recommends)
+	systemd build-essential debhelper dpkg-dev devscripts
 	# tests: interop with Debian's vtund 3.0.4 (legacy = "vtun"), and
 	# the vtund.conf examples import_vtund.sh reads
 	vtun

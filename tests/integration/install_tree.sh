@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # `make install DESTDIR=...` from the build tree: exactly the expected
 # files (binary in sbin, man pages, example config 0600, systemd units
-# with the configured sbin path), a changed config survives a second
-# install and an uninstall, and uninstall leaves nothing else behind.
+# with the configured sbin path), a binary with configure's hardening, a
+# changed config survives a second install and an uninstall, and
+# uninstall leaves nothing else behind.
 # Needs no root: everything happens under a DESTDIR of the test's own.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
@@ -62,6 +63,30 @@ diff -u "$LIB_TMP/expected" "$LIB_TMP/got" ||
 	    "+ installed)"
 
 [ -x "$dest$sbindir/tapline" ] || lib_fail "$sbindir/tapline is not executable"
+# The hardening flags that configure found the compiler to take are in
+# the binary (debian_package.sh checks the build with dpkg-buildflags'):
+# hardening-check asks for each of them, never for control-flow
+# integrity, which Debian 12's crt files do not allow.  Without
+# hardening-check (devscripts) only this check is left out.
+if command -v hardening-check >/dev/null 2>&1; then
+	harden="$(mkvar HARDEN_CFLAGS) $(mkvar HARDEN_LDFLAGS)" &&
+		fortify=$(mkvar HARDEN_CPPFLAGS) ||
+		lib_hard_error "cannot read the hardening flags of the Makefile"
+	opts=(--nocfprotection)
+	[[ $harden == *-fstack-protector-strong* ]] ||
+		opts+=(--nostackprotector)
+	[[ $harden == *-pie* ]] || opts+=(--nopie)
+	[[ $harden == *-z,relro,-z,now* ]] || opts+=(--norelro --nobindnow)
+	[[ $fortify == *-D_FORTIFY_SOURCE=* ]] || opts+=(--nofortify)
+	lib_log "configure's hardening: $harden $fortify"
+	hardening-check "${opts[@]}" "$dest$sbindir/tapline" \
+	    >"$LIB_TMP/hardening.out" 2>&1 ||
+		lib_fail "hardening-check ${opts[*]}:" \
+		    "$(cat "$LIB_TMP/hardening.out")"
+	lib_log "$(cat "$LIB_TMP/hardening.out")"
+else
+	lib_log "no hardening-check (devscripts): hardening not checked"
+fi
 "$dest$sbindir/tapline" -t -f "$dest$conf" >/dev/null 2>&1 ||
 	lib_fail "the installed example config does not pass tapline -t"
 mode=$(stat -c %a "$dest$conf")
