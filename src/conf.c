@@ -29,7 +29,7 @@
 #include <openssl/crypto.h>
 
 #include "conf.h"
-#include "transport-udp.h"
+#include "udpchan.h"
 #include "log.h"
 #include "util.h"
 

@@ -18,18 +18,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "conf.h"
 #include "handshake.h"
+#include "kdf.h"
 #include "key.h"
+#include "log.h"
 #include "util.h"
 
 _Static_assert(KEY_LEN == HANDSHAKE_KEY_LEN, "a session key is the PSK base");
@@ -172,146 +171,6 @@ handshake_init(char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * Format "what: <first queued OpenSSL reason>" into err and drain the rest
- * of the queue.  Returns -1.
- */
-static int
-handshake_ossl_err(char *err, size_t errlen, const char *what)
-{
-	unsigned long e = ERR_peek_error();
-	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-	if (e == 0)
-		util_err(err, errlen, "%s failed", what);
-	else if (reason != NULL)
-		util_err(err, errlen, "%s: %s", what, reason);
-	else
-		util_err(err, errlen, "%s: OpenSSL error %lx", what, e);
-	ERR_clear_error();
-	return -1;
-}
-
-/*
- * One HKDF step with SHA-256 through EVP_KDF: mode EXTRACT_ONLY (key =
- * IKM, salt) or EXPAND_ONLY (key = PRK, info).  Empty salt or info are
- * left out, which RFC 5869 defines as zeros and empty respectively.
- */
-static int
-handshake_hkdf(int mode, const uint8_t *key, size_t keylen,
-    const void *salt, size_t saltlen, const void *info, size_t infolen,
-    uint8_t *out, size_t outlen, const char *what, char *err, size_t errlen)
-{
-	EVP_KDF *kdf = NULL;
-	EVP_KDF_CTX *kctx = NULL;
-	OSSL_PARAM params[6], *p = params;
-	int r = -1;
-
-	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL) {
-		handshake_ossl_err(err, errlen, "HKDF unavailable");
-		goto out;
-	}
-	if ((kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
-		handshake_ossl_err(err, errlen, "EVP_KDF_CTX_new (HKDF)");
-		goto out;
-	}
-	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-	    (char *)"SHA256", 0);
-	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-	    (void *)key, keylen);
-	if (saltlen > 0)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-		    (void *)salt, saltlen);
-	if (infolen > 0)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-		    (void *)info, infolen);
-	*p = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, out, outlen, params) <= 0) {
-		OPENSSL_cleanse(out, outlen);
-		handshake_ossl_err(err, errlen, what);
-		goto out;
-	}
-	r = 0;
-out:
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return r;
-}
-
-int
-handshake_hkdf_expand(const uint8_t *prk, size_t prklen, const void *info,
-    size_t infolen, uint8_t *out, size_t outlen, char *err, size_t errlen)
-{
-	if (prk == NULL || prklen == 0 || out == NULL || outlen == 0 ||
-	    (info == NULL && infolen > 0))
-		return util_err(err, errlen, "HKDF-Expand: bad arguments");
-	/* RFC 5869: at most 255 blocks of output. */
-	if (outlen > 255 * 32)
-		return util_err(err, errlen, "HKDF-Expand: %zu bytes asked, "
-		    "at most %d possible", outlen, 255 * 32);
-	return handshake_hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, prk, prklen,
-	    NULL, 0, info, infolen, out, outlen, "HKDF-Expand", err, errlen);
-}
-
-int
-handshake_hkdf_extract(const void *salt, size_t saltlen, const uint8_t *ikm,
-    size_t ikmlen, uint8_t prk[32], char *err, size_t errlen)
-{
-	/* OpenSSL's HKDF insists on a key; an empty salt means zeros. */
-	if (ikm == NULL || ikmlen == 0 || prk == NULL ||
-	    (salt == NULL && saltlen > 0))
-		return util_err(err, errlen, "HKDF-Extract: bad arguments");
-	return handshake_hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, ikm, ikmlen,
-	    salt, saltlen, NULL, 0, prk, 32, "HKDF-Extract", err, errlen);
-}
-
-/* scrypt through EVP_KDF, with the memory cap raised for N=2^17. */
-int
-handshake_scrypt(const void *pass, size_t passlen, const void *salt,
-    size_t saltlen, uint64_t n, uint32_t r, uint32_t p, uint8_t *out,
-    size_t outlen, char *err, size_t errlen)
-{
-	EVP_KDF *kdf = NULL;
-	EVP_KDF_CTX *kctx = NULL;
-	OSSL_PARAM params[7], *pp = params;
-	uint64_t maxmem = HANDSHAKE_SCRYPT_MAXMEM;
-	/* OSSL_PARAM wants a pointer even for an empty string. */
-	static const unsigned char empty[1];
-	int rc = -1;
-
-	if ((pass == NULL && passlen > 0) || (salt == NULL && saltlen > 0) ||
-	    out == NULL || outlen == 0)
-		return util_err(err, errlen, "scrypt: bad arguments");
-	if ((kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL)) == NULL) {
-		handshake_ossl_err(err, errlen, "scrypt unavailable");
-		goto out;
-	}
-	if ((kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
-		handshake_ossl_err(err, errlen, "EVP_KDF_CTX_new (scrypt)");
-		goto out;
-	}
-	*pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
-	    (void *)(passlen > 0 ? pass : empty), passlen);
-	*pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-	    (void *)(saltlen > 0 ? salt : empty), saltlen);
-	*pp++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
-	*pp++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r);
-	*pp++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p);
-	*pp++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM,
-	    &maxmem);
-	*pp = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, out, outlen, params) <= 0) {
-		OPENSSL_cleanse(out, outlen);
-		handshake_ossl_err(err, errlen, "scrypt");
-		goto out;
-	}
-	rc = 0;
-out:
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return rc;
-}
 
 /* Length of a session name, or 0 if it is empty or too long. */
 static size_t
@@ -347,7 +206,7 @@ handshake_base(const struct conf_session *s, uint8_t base[HANDSHAKE_KEY_LEN],
 			    "passphrase", s->name);
 		memcpy(salt, HANDSHAKE_SALT_PREFIX, prefix);
 		memcpy(salt + prefix, s->name, namelen);
-		return handshake_scrypt(s->passwd, strlen(s->passwd), salt,
+		return kdf_scrypt(s->passwd, strlen(s->passwd), salt,
 		    prefix + namelen, HANDSHAKE_SCRYPT_N, HANDSHAKE_SCRYPT_R,
 		    HANDSHAKE_SCRYPT_P, base, HANDSHAKE_KEY_LEN, err, errlen);
 	}
@@ -378,10 +237,10 @@ handshake_keys_from_base(const uint8_t base[HANDSHAKE_KEY_LEN],
 	memcpy(info + o, HANDSHAKE_PSK_DIRECTION,
 	    sizeof(HANDSHAKE_PSK_DIRECTION) - 1);
 	o += sizeof(HANDSHAKE_PSK_DIRECTION) - 1;
-	if (handshake_hkdf_expand(base, HANDSHAKE_KEY_LEN, info, o, out->psk,
+	if (kdf_hkdf_expand(base, HANDSHAKE_KEY_LEN, info, o, out->psk,
 	    sizeof(out->psk), err, errlen) < 0)
 		goto out;
-	if (handshake_hkdf_expand(base, HANDSHAKE_KEY_LEN, HANDSHAKE_ID_LABEL,
+	if (kdf_hkdf_expand(base, HANDSHAKE_KEY_LEN, HANDSHAKE_ID_LABEL,
 	    sizeof(HANDSHAKE_ID_LABEL) - 1, raw, sizeof(raw), err,
 	    errlen) < 0)
 		goto out;
@@ -593,20 +452,20 @@ handshake_ctx_new(bool server, char *err, size_t errlen)
 
 	ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (ctx == NULL) {
-		handshake_ossl_err(err, errlen, "SSL_CTX_new");
+		log_ossl_err(err, errlen, "SSL_CTX_new");
 		return NULL;
 	}
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
 	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
-		handshake_ossl_err(err, errlen, "setting TLS 1.3 only");
+		log_ossl_err(err, errlen, "setting TLS 1.3 only");
 		goto fail;
 	}
 	if (SSL_CTX_set_ciphersuites(ctx, HANDSHAKE_SUITE) != 1) {
-		handshake_ossl_err(err, errlen, "SSL_CTX_set_ciphersuites");
+		log_ossl_err(err, errlen, "SSL_CTX_set_ciphersuites");
 		goto fail;
 	}
 	if (SSL_CTX_set1_groups_list(ctx, HANDSHAKE_GROUPS) != 1) {
-		handshake_ossl_err(err, errlen, "SSL_CTX_set1_groups_list");
+		log_ossl_err(err, errlen, "SSL_CTX_set1_groups_list");
 		goto fail;
 	}
 	/*
@@ -617,12 +476,12 @@ handshake_ctx_new(bool server, char *err, size_t errlen)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	SSL_CTX_clear_options(ctx, SSL_OP_ALLOW_NO_DHE_KEX);
 	if (SSL_CTX_set_num_tickets(ctx, 0) != 1) {
-		handshake_ossl_err(err, errlen, "SSL_CTX_set_num_tickets");
+		log_ossl_err(err, errlen, "SSL_CTX_set_num_tickets");
 		goto fail;
 	}
 	/* No 0-RTT. */
 	if (SSL_CTX_set_max_early_data(ctx, 0) != 1) {
-		handshake_ossl_err(err, errlen, "SSL_CTX_set_max_early_data");
+		log_ossl_err(err, errlen, "SSL_CTX_set_max_early_data");
 		goto fail;
 	}
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
@@ -698,7 +557,7 @@ handshake_server_reload(const struct conf *c,
 	}
 	if (!SSL_CTX_set_ex_data(ctx, handshake_idx_server, hs)) {
 		handshake_server_destroy(hs);
-		handshake_ossl_err(err, errlen, "SSL_CTX_set_ex_data");
+		log_ossl_err(err, errlen, "SSL_CTX_set_ex_data");
 		goto fail;
 	}
 	/* From here on the context owns hs and frees it with itself. */
@@ -863,7 +722,7 @@ handshake_client_new_keys(const struct handshake_keys *k, char *err,
 	hc->host_key_ok = handshake_host_key(hc->host_key, NULL, 0) == 0;
 	if (!SSL_CTX_set_ex_data(ctx, handshake_idx_client, hc)) {
 		handshake_client_destroy(hc);
-		handshake_ossl_err(err, errlen, "SSL_CTX_set_ex_data");
+		log_ossl_err(err, errlen, "SSL_CTX_set_ex_data");
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -947,7 +806,7 @@ handshake_host_key(uint8_t out[HANDSHAKE_KEY_LEN], char *err, size_t errlen)
 		return util_err(err, errlen, "no machine id and no host name");
 	off = handshake_host_part(buf, off, sizeof(buf), "/proc/self/ns/net",
 	    true);
-	r = handshake_hkdf_extract(HANDSHAKE_HOST_SALT,
+	r = kdf_hkdf_extract(HANDSHAKE_HOST_SALT,
 	    strlen(HANDSHAKE_HOST_SALT), (const uint8_t *)buf, off, out, err,
 	    errlen);
 	OPENSSL_cleanse(buf, sizeof(buf));
@@ -977,7 +836,7 @@ handshake_self_tag(SSL *ssl, const uint8_t host_key[HANDSHAKE_KEY_LEN],
 
 	if (SSL_export_keying_material(ssl, ex, sizeof(ex),
 	    HANDSHAKE_SELF_LABEL, strlen(HANDSHAKE_SELF_LABEL), NULL, 0,
-	    0) == 1 && handshake_hkdf_extract(host_key, HANDSHAKE_KEY_LEN, ex,
+	    0) == 1 && kdf_hkdf_extract(host_key, HANDSHAKE_KEY_LEN, ex,
 	    sizeof(ex), mac, NULL, 0) == 0) {
 		*tag = (uint32_t)mac[0] << 24 | (uint32_t)mac[1] << 16 |
 		    (uint32_t)mac[2] << 8 | mac[3];

@@ -44,8 +44,6 @@
 #define HANDSHAKE_SCRYPT_N ((uint64_t)1 << 17)
 #define HANDSHAKE_SCRYPT_R 8
 #define HANDSHAKE_SCRYPT_P 1
-/* OpenSSL's memory cap for scrypt; N=2^17, r=8 needs 128 MiB and a bit. */
-#define HANDSHAKE_SCRYPT_MAXMEM ((uint64_t)256 << 20)
 
 /* At most this many bytes of a peer's offered identity are kept for logs. */
 #define HANDSHAKE_PEER_ID_MAX 64
@@ -59,22 +57,6 @@ struct handshake_keys {
 };
 
 /* --- Key derivation ---------------------------------------------------- */
-
-/* HKDF-Expand (RFC 5869) with SHA-256; prk is used as is (no Extract). */
-int handshake_hkdf_expand(const uint8_t *prk, size_t prklen, const void *info,
-    size_t infolen, uint8_t *out, size_t outlen, char *err, size_t errlen);
-/* HKDF-Extract (RFC 5869) with SHA-256: 32 bytes of PRK.  0 or -1. */
-int handshake_hkdf_extract(const void *salt, size_t saltlen,
-    const uint8_t *ikm, size_t ikmlen, uint8_t prk[32], char *err,
-    size_t errlen);
-
-/*
- * scrypt (RFC 7914) with explicit parameters, so that tests can use small
- * ones; memory is capped at HANDSHAKE_SCRYPT_MAXMEM.
- */
-int handshake_scrypt(const void *pass, size_t passlen, const void *salt,
-    size_t saltlen, uint64_t n, uint32_t r, uint32_t p, uint8_t *out,
-    size_t outlen, char *err, size_t errlen);
 
 /* The PSK base of a session: its key, or scrypt of its passphrase. */
 int handshake_base(const struct conf_session *s,

@@ -231,6 +231,22 @@ log_vrl(struct log_ratelimit *rl, int level, const char *fmt, va_list ap)
 		log_msg(level, "%s", line);
 }
 
+int
+log_ossl_err(char *err, size_t errlen, const char *what)
+{
+	unsigned long e = ERR_peek_error();
+	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	if (e == 0)
+		util_err(err, errlen, "%s failed", what);
+	else if (reason != NULL)
+		util_err(err, errlen, "%s: %s", what, reason);
+	else
+		util_err(err, errlen, "%s: OpenSSL error %lx", what, e);
+	ERR_clear_error();
+	return -1;
+}
+
 void
 log_ssl_errors(int level, const char *what)
 {

@@ -61,6 +61,11 @@ bool log_rl_allow(struct log_ratelimit *rl, uint64_t now_ms,
 
 /* Drain OpenSSL's error queue into the log, each entry prefixed by `what`. */
 void log_ssl_errors(int level, const char *what);
+/*
+ * Format "what: <first queued OpenSSL reason>" into err (for a caller that
+ * reports the error itself) and drain the rest of the queue.  Returns -1.
+ */
+int log_ossl_err(char *err, size_t errlen, const char *what);
 
 /* Route libevent's own messages and fatal errors into this log. */
 void log_route_libevent(void);

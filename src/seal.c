@@ -13,14 +13,11 @@
 
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 
-#include "handshake.h"
+#include "kdf.h"
 #include "pkt.h"
 #include "replay.h"
 #include "seal.h"
@@ -39,7 +36,7 @@ static const char *const seal_dir_label[2] = {
 
 _Static_assert(sizeof(SEAL_LABEL_KEY) - 1 + 4 <= SEAL_LABEL_MAX,
     "key label fits");
-_Static_assert(SEAL_PRK_LEN == HANDSHAKE_KEY_LEN, "SHA-256 sized prk");
+_Static_assert(SEAL_PRK_LEN == KDF_PRK_LEN, "SHA-256 sized prk");
 
 /* The AEADs, by wire code, with the names EVP fetches them by. */
 static const struct seal_cipher {
@@ -99,13 +96,13 @@ seal_elapsed(uint64_t now_ms, uint64_t then_ms)
 
 /* --- Key schedule ------------------------------------------------------ */
 
-/* HKDF-Extract: the same EVP_KDF glue as the handshake's key schedule. */
+/* HKDF-Extract for the epoch key schedule (kdf.c). */
 int
 seal_hkdf_extract(const uint8_t *salt, size_t saltlen, const uint8_t *ikm,
     size_t ikmlen, uint8_t prk[SEAL_PRK_LEN], char *err, size_t errlen)
 {
 	_Static_assert(SEAL_PRK_LEN == 32, "SHA-256 PRK");
-	return handshake_hkdf_extract(salt, saltlen, ikm, ikmlen, prk, err,
+	return kdf_hkdf_extract(salt, saltlen, ikm, ikmlen, prk, err,
 	    errlen);
 }
 
@@ -121,7 +118,7 @@ seal_expand(const uint8_t prk[SEAL_PRK_LEN], const char *label,
 		return util_err(err, errlen, "HKDF label too long");
 	memcpy(info, label, llen);
 	memcpy(info + llen, seal_dir_label[d], dlen);
-	return handshake_hkdf_expand(prk, SEAL_PRK_LEN, info, llen + dlen,
+	return kdf_hkdf_expand(prk, SEAL_PRK_LEN, info, llen + dlen,
 	    out, outlen, err, errlen);
 }
 

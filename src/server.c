@@ -27,7 +27,7 @@
 #include "preauth.h"
 #include "server.h"
 #include "session.h"
-#include "udp.h"
+#include "udpsock.h"
 #include "util.h"
 #include "vtun.h"
 #include "wire.h"

@@ -26,9 +26,9 @@
 #include "session.h"
 #include "shaper.h"
 #include "timers.h"
-#include "transport.h"
-#include "transport-udp.h"
-#include "udp.h"
+#include "stream.h"
+#include "udpchan.h"
+#include "udpsock.h"
 #include "util.h"
 #include "wire.h"
 
@@ -56,7 +56,7 @@ struct session {
 	const struct session_cbs *cbs;
 	void *arg;
 	const struct conf_session *cs;
-	struct transport *t;
+	struct stream *t;
 	bool transport_done;
 	bool authenticated;
 	bool was_up;
@@ -197,7 +197,7 @@ session_note_addrs(struct session *s)
 {
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
-	int fd = transport_fd(s->t);
+	int fd = stream_fd(s->t);
 
 	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&local, &len) == 0)
 		util_sockaddr_parts((struct sockaddr *)&local, s->local_host,
@@ -327,7 +327,7 @@ session_dev_readcb(evutil_socket_t fd, short what, void *arg)
 	}
 	batch = session_dev_batch(s);
 	for (i = 0; i < batch && s->state == SESSION_UP; i++) {
-		uint8_t *dst = transport_data_reserve(s->t,
+		uint8_t *dst = stream_data_reserve(s->t,
 		    WIRE_DATA_MAX_BODY);
 		uint8_t *buf = s->cz != NULL ? s->pkt : dst;
 		size_t keep = 0, clen, plen;
@@ -371,7 +371,7 @@ session_dev_readcb(evutil_socket_t fd, short what, void *arg)
 		s->c.tx_packets++;
 		s->c.tx_bytes += plen;
 		if (s->cz == NULL) {
-			transport_data_commit(s->t, (size_t)n, flags);
+			stream_data_commit(s->t, (size_t)n, flags);
 			s->c.tx_bytes_wire += (uint64_t)n;
 			goto next;
 		}
@@ -380,22 +380,22 @@ session_dev_readcb(evutil_socket_t fd, short what, void *arg)
 			memcpy(dst, s->pkt, keep);
 		if (compress_packet(s->cz, s->pkt + vh, plen, dst + keep,
 		    plen, &clen) == 1) {
-			transport_data_commit(s->t, keep + clen,
+			stream_data_commit(s->t, keep + clen,
 			    flags | WIRE_FLAG_ZLIB);
 			s->c.tx_bytes_wire += keep + clen;
 		} else {
 			memcpy(dst + keep, s->pkt + vh, plen);
-			transport_data_commit(s->t, keep + plen, flags);
+			stream_data_commit(s->t, keep + plen, flags);
 			s->c.tx_bytes_wire += keep + plen;
 		}
 next:
-		if (transport_congested(s->t))
+		if (stream_congested(s->t))
 			break;
 	}
-	transport_flush(s->t);
+	stream_flush(s->t);
 	timers_on_tx(&s->timers, session_now());
 	/* Backpressure: stop reading the device until TLS drains. */
-	if (transport_congested(s->t))
+	if (stream_congested(s->t))
 		session_pause_reads(s);
 }
 
@@ -533,7 +533,7 @@ session_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
 		p = s->pkt;
 	}
 	if (gso) {
-		/* Fixed up in place: the body is ours (transport.h). */
+		/* Fixed up in place: the body is ours (stream.h). */
 		session_deliver_gso(s, body, zlib ? s->pkt : body +
 		    WIRE_GSO_HDR_LEN, len);
 		return;
@@ -573,7 +573,7 @@ session_udp_maybe_rekey(struct session *s)
 	if (udp_chan_rekey_start(s->chan, body, err, sizeof(err)) != 0)
 		log_warnx("%srekey: %s", session_tag(s), err);
 	else
-		(void)transport_send(s->t, WIRE_REKEY, 0, body, sizeof(body));
+		(void)stream_send(s->t, WIRE_REKEY, 0, body, sizeof(body));
 }
 
 static void
@@ -842,7 +842,7 @@ session_send_hello(struct session *s, uint8_t type)
 
 	session_hello_fill(s, &h);
 	frame_hello_encode(&h, body);
-	return transport_send(s->t, type, 0, body, sizeof(body));
+	return stream_send(s->t, type, 0, body, sizeof(body));
 }
 
 static void
@@ -860,7 +860,7 @@ session_start_shaping(struct session *s)
 	if (s->cs->speed_in == 0 && s->cs->speed_out == 0)
 		return;
 	if (!s->udp) {
-		if (transport_set_rate(s->t, s->cs->speed_in,
+		if (stream_set_rate(s->t, s->cs->speed_in,
 		    s->cs->speed_out) != 0)
 			log_warnx("%scannot limit the speed", session_tag(s));
 		return;
@@ -881,7 +881,7 @@ session_up_done(int result, void *arg)
 		return;
 	}
 	if (s->role == SESSION_SERVER && s->udp && s->chan == NULL &&
-	    (s->chan = udp_chan_new(transport_ssl(s->t), SEAL_ROLE_SERVER,
+	    (s->chan = udp_chan_new(stream_ssl(s->t), SEAL_ROLE_SERVER,
 	    s->cipher, s->my_rid, s->peer_rid, &s->lim, err,
 	    sizeof(err))) == NULL) {
 		log_err("%s%s", session_tag(s), err);
@@ -1020,7 +1020,7 @@ session_udp_client_start(struct session *s, const struct frame_hello *h)
 	}
 	s->peer_rid = h->udp_receiver_id;
 	s->cipher = h->cipher;
-	if (getsockname(transport_fd(s->t), (struct sockaddr *)&local,
+	if (getsockname(stream_fd(s->t), (struct sockaddr *)&local,
 	    &len) != 0) {
 		session_close(s, WIRE_CLOSE_ERROR, "no local address");
 		return -1;
@@ -1036,7 +1036,7 @@ session_udp_client_start(struct session *s, const struct frame_hello *h)
 		    htons(h->udp_port);
 	s->udp_peer_known = true;
 	if (s->usock != NULL)
-		s->chan = udp_chan_new(transport_ssl(s->t), SEAL_ROLE_CLIENT,
+		s->chan = udp_chan_new(stream_ssl(s->t), SEAL_ROLE_CLIENT,
 		    s->cipher, s->my_rid, s->peer_rid, &s->lim, err,
 		    sizeof(err));
 	if (s->usock == NULL || s->chan == NULL) {
@@ -1122,7 +1122,7 @@ session_udp_input(struct session *s, uint8_t *dgram, size_t len,
 static bool
 session_from_self(struct session *s, uint32_t peer_rid)
 {
-	SSL *ssl = transport_ssl(s->t);
+	SSL *ssl = stream_ssl(s->t);
 	const uint8_t *hk = handshake_ssl_host_key(ssl);
 	uint32_t tag;
 
@@ -1247,7 +1247,7 @@ session_rx_close(struct session *s, const uint8_t *body, size_t len)
 		    frame_close_reason_name(reason), msg[0] ? ": " : "", msg);
 	s->state = SESSION_CLOSING;
 	session_teardown(s);
-	transport_close(s->t);
+	stream_close(s->t);
 	return -1;
 }
 
@@ -1265,7 +1265,7 @@ session_rx_rekey(struct session *s, const uint8_t *body, size_t len)
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad REKEY");
 		return -1;
 	}
-	(void)transport_send(s->t, WIRE_REKEY_ACK, 0, ack, sizeof(ack));
+	(void)stream_send(s->t, WIRE_REKEY_ACK, 0, ack, sizeof(ack));
 	s->rekey_ms = session_now();
 	log_info("%srekey: epoch %llu keys ready", session_tag(s),
 	    (unsigned long long)pkt_load64(ack));
@@ -1343,7 +1343,7 @@ static void
 session_connectedcb(void *arg)
 {
 	struct session *s = arg;
-	SSL *ssl = transport_ssl(s->t);
+	SSL *ssl = stream_ssl(s->t);
 	const char *msg = NULL;
 	uint8_t reason = WIRE_CLOSE_REFUSED;
 	char err[160];
@@ -1409,24 +1409,24 @@ session_drainedcb(void *arg)
 
 /* Words for a failed handshake that an operator can act on. */
 static void
-session_log_end(struct session *s, enum transport_end end, const char *why)
+session_log_end(struct session *s, enum stream_end end, const char *why)
 {
 	SSL *ssl;
 
-	if (s->state == SESSION_CLOSING || end == TRANSPORT_CLOSED)
+	if (s->state == SESSION_CLOSING || end == STREAM_CLOSED)
 		return;
 	if (s->state != SESSION_TLS) {
 		log_notice("%sconnection with %s lost: %s", session_tag(s),
 		    s->peer_str, why);
 		return;
 	}
-	if (end != TRANSPORT_TLS) {
+	if (end != STREAM_TLS) {
 		session_preauth_log(s, LOG_INFO,
 		    "%s%s went away during the handshake: %s",
 		    session_tag(s), s->peer_str, why);
 		return;
 	}
-	ssl = transport_ssl(s->t);
+	ssl = stream_ssl(s->t);
 	if (s->role == SESSION_SERVER)
 		session_preauth_log(s, LOG_WARNING,
 		    "authentication failed for %s from %s: %s "
@@ -1439,7 +1439,7 @@ session_log_end(struct session *s, enum transport_end end, const char *why)
 }
 
 static void
-session_endedcb(void *arg, enum transport_end end, const char *why)
+session_endedcb(void *arg, enum stream_end end, const char *why)
 {
 	struct session *s = arg;
 
@@ -1452,7 +1452,7 @@ session_endedcb(void *arg, enum transport_end end, const char *why)
 	session_maybe_gone(s);
 }
 
-static const struct transport_cbs session_transport_cbs = {
+static const struct stream_cbs session_transport_cbs = {
 	.connected = session_connectedcb,
 	.frame = session_framecb,
 	.drained = session_drainedcb,
@@ -1483,7 +1483,7 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 		if (s->chan != NULL) {
 			session_udp_send(s, WIRE_INNER_KEEPALIVE, 0);
 			s->c.keepalives_sent++;
-		} else if (transport_send(s->t, WIRE_KEEPALIVE, 0, NULL,
+		} else if (stream_send(s->t, WIRE_KEEPALIVE, 0, NULL,
 		    0) == 0) {
 			s->c.keepalives_sent++;
 			timers_on_tx(&s->timers, session_now());
@@ -1505,7 +1505,7 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 	case TIMERS_KEY_UPDATE:
 		/* TCP mode renews its keys with TLS 1.3 KeyUpdate; asking the
 		 * peer to update too renews both directions. */
-		if (SSL_key_update(transport_ssl(s->t),
+		if (SSL_key_update(stream_ssl(s->t),
 		    SSL_KEY_UPDATE_REQUESTED) != 1)
 			log_ssl_errors(LOG_WARNING, s->cs->name);
 		timers_on_key_update(&s->timers, session_now());
@@ -1665,7 +1665,7 @@ session_close(struct session *s, uint8_t reason, const char *msg)
 		return;
 	if (s->state != SESSION_TLS && frame_close_encode(reason,
 	    msg != NULL ? msg : "", body, sizeof(body), &len) == 0)
-		(void)transport_send(s->t, WIRE_CLOSE, 0, body, len);
+		(void)stream_send(s->t, WIRE_CLOSE, 0, body, len);
 	if (s->was_up)
 		log_notice("%sclosing the session with %s: %s", session_tag(s),
 		    s->peer_str, msg != NULL ? msg :
@@ -1676,7 +1676,7 @@ session_close(struct session *s, uint8_t reason, const char *msg)
 		    frame_close_reason_name(reason));
 	s->state = SESSION_CLOSING;
 	session_teardown(s);
-	transport_close(s->t);
+	stream_close(s->t);
 }
 
 struct session *
@@ -1721,7 +1721,7 @@ session_new(struct event_base *base, enum session_role role,
 	s->tick = event_new(base, -1, EV_PERSIST, session_tickcb, s);
 	s->reap = event_new(base, -1, 0, session_reapcb, s);
 	s->shape_ev = evtimer_new(base, session_shape_resumecb, s);
-	s->t = transport_new(bev, &session_transport_cbs, s);
+	s->t = stream_new(bev, &session_transport_cbs, s);
 	if (s->tick == NULL || s->reap == NULL || s->shape_ev == NULL ||
 	    s->t == NULL) {
 		if (s->t == NULL)
@@ -1752,7 +1752,7 @@ session_free(struct session *s)
 		event_free(s->reap);
 	if (s->shape_ev != NULL)
 		event_free(s->shape_ev);
-	transport_free(s->t);
+	stream_free(s->t);
 	compress_free(s->cz);
 	gso_coal_free(s->coal);
 	if (s->coal_ev != NULL)
@@ -1823,7 +1823,7 @@ session_info(const struct session *s, struct session_info *info)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	int fd = transport_fd(s->t);
+	int fd = stream_fd(s->t);
 
 	memset(info, 0, sizeof(*info));
 	/* A client's connect(2) may still be under way in the TLS state. */

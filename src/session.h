@@ -28,7 +28,7 @@
 #include "conf.h"
 #include "dev.h"
 #include "log.h"
-#include "udp.h"
+#include "udpsock.h"
 
 enum session_role { SESSION_SERVER, SESSION_CLIENT };
 

@@ -179,7 +179,7 @@ util_err(char *err, size_t errlen, const char *fmt, ...)
 /*
  * The daemon's event loop.  With the changelist, an event armed and
  * disarmed again within one loop iteration costs no epoll_ctl (see
- * transport_kick in transport-tcp.c).  Safe here: no descriptor in the
+ * stream_kick in stream.c).  Safe here: no descriptor in the
  * loop is ever dup()ed, the changelist's one known pitfall.
  */
 struct event_base *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The frames inside the TLS stream (ATTACKS.md rows 15 and 16), consumed
- * as transport-tcp.c's read callback does: bytes arrive in chunks of
+ * as stream.c's read callback does: bytes arrive in chunks of
  * arbitrary size into an evbuffer; each header is judged by
  * frame_parse_hdr before any of its body is awaited; a complete frame
  * goes to the session's handler (session_framecb: HELLO, CLOSE, DATA
@@ -112,7 +112,7 @@ fuzz_stream_frame(struct fuzz_stream *fs, const struct frame_hdr *h,
 	fs->state = FUZZ_CLOSED;
 }
 
-/* transport_readcb: every complete frame in the buffer; keep a partial. */
+/* stream_readcb: every complete frame in the buffer; keep a partial. */
 static void
 fuzz_stream_read(struct fuzz_stream *fs, struct evbuffer *in)
 {

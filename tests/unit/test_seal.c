@@ -26,7 +26,7 @@
 
 #include <openssl/evp.h>
 
-#include "handshake.h"
+#include "kdf.h"
 #include "pkt.h"
 #include "replay.h"
 #include "seal.h"
@@ -394,7 +394,7 @@ test_key_schedule(void **state)
 
 /*
  * RFC 5869 A.1-A.3 through the helpers seal_derive uses: seal_hkdf_extract
- * and handshake_hkdf_expand.
+ * and kdf_hkdf_expand.
  */
 static const struct {
 	const char *ikm, *salt, *info, *prk, *okm;
@@ -441,7 +441,7 @@ test_hkdf_rfc5869(void **state)
 			fail_msg("extract: %s", err);
 		tohex(prk, sizeof(prk), hex);
 		assert_string_equal(hex, rfc5869[i].prk);
-		if (handshake_hkdf_expand(prk, sizeof(prk), info, nlen, okm,
+		if (kdf_hkdf_expand(prk, sizeof(prk), info, nlen, okm,
 		    olen, err, sizeof(err)) != 0)
 			fail_msg("expand: %s", err);
 		tohex(okm, olen, hex);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * udp.c over real loopback sockets: the transmit batch (GSO runs, mixed
+ * udpsock.c over real loopback sockets: the transmit batch (GSO runs, mixed
  * sizes, two destinations, a queue that flushes itself), the receive
  * side (GRO splitting, in place changes by the callback), and the direct
  * send of a large datagram that must not overtake the queue.  Each case
@@ -36,7 +36,7 @@
 #include <event2/event.h>
 
 #include "log.h"
-#include "udp.h"
+#include "udpsock.h"
 #include "util.h"
 
 #define MAX_RECS 1024

@@ -5,8 +5,8 @@
  * bounded batches and handed to a callback with their source address;
  * nothing here knows what is inside them.
  */
-#ifndef TAPLINE_UDP_H
-#define TAPLINE_UDP_H
+#ifndef TAPLINE_UDPSOCK_H
+#define TAPLINE_UDPSOCK_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -17,8 +17,8 @@
  * open for the grace period.  The client starts the next rekey only once
  * it has received under the current epoch (the server has switched).
  */
-#ifndef TAPLINE_TRANSPORT_UDP_H
-#define TAPLINE_TRANSPORT_UDP_H
+#ifndef TAPLINE_UDPCHAN_H
+#define TAPLINE_UDPCHAN_H
 
 #include <stdbool.h>
 #include <stddef.h>

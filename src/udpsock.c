@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "udp.h"
+#include "udpsock.h"
 #include "util.h"
 #include "wire.h"
 

@@ -10,8 +10,8 @@
  * again when it has drained.  In UDP mode (later) the same stream carries
  * only control frames.
  */
-#ifndef TAPLINE_TRANSPORT_H
-#define TAPLINE_TRANSPORT_H
+#ifndef TAPLINE_STREAM_H
+#define TAPLINE_STREAM_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,23 +22,23 @@
 #include "frame.h"
 
 /* Output above this pauses device reads; below the low mark resumes. */
-#define TRANSPORT_TX_HIGH (512 * 1024)
-#define TRANSPORT_TX_LOW (128 * 1024)
+#define STREAM_TX_HIGH (512 * 1024)
+#define STREAM_TX_LOW (128 * 1024)
 /* Let one wakeup read this much (LIBFACTS P9). */
-#define TRANSPORT_RX_HIGH (1024 * 1024)
+#define STREAM_RX_HIGH (1024 * 1024)
 /* DATA frames are packed into extents of this size (LIBFACTS P8). */
-#define TRANSPORT_EXTENT (16 * 1024)
+#define STREAM_EXTENT (16 * 1024)
 /* How long a clean close waits for the peer's close_notify. */
-#define TRANSPORT_LINGER_MS 2000
+#define STREAM_LINGER_MS 2000
 
-enum transport_end {
-	TRANSPORT_EOF,	  /* the peer closed the stream cleanly */
-	TRANSPORT_RESET,  /* the connection broke (reset, EOF without TLS close) */
-	TRANSPORT_TLS,	  /* TLS failed (handshake or record) */
-	TRANSPORT_CLOSED, /* our own close finished */
+enum stream_end {
+	STREAM_EOF,	  /* the peer closed the stream cleanly */
+	STREAM_RESET,  /* the connection broke (reset, EOF without TLS close) */
+	STREAM_TLS,	  /* TLS failed (handshake or record) */
+	STREAM_CLOSED, /* our own close finished */
 };
 
-struct transport_cbs {
+struct stream_cbs {
 	/* The TLS handshake finished. */
 	void (*connected)(void *arg);
 	/*
@@ -51,19 +51,19 @@ struct transport_cbs {
 	/* The output drained below the low mark after being congested. */
 	void (*drained)(void *arg);
 	/* The stream is over; `why` explains it for the log. */
-	void (*ended)(void *arg, enum transport_end end, const char *why);
+	void (*ended)(void *arg, enum stream_end end, const char *why);
 };
 
-struct transport;
+struct stream;
 
 /* Take over bev (with BEV_OPT_CLOSE_ON_FREE); callbacks start at once. */
-struct transport *transport_new(struct bufferevent *bev,
-    const struct transport_cbs *cbs, void *arg);
+struct stream *stream_new(struct bufferevent *bev,
+    const struct stream_cbs *cbs, void *arg);
 /* Free at once, without a TLS close: for a stream that failed. */
-void transport_free(struct transport *t);
+void stream_free(struct stream *t);
 
 /* A control frame, written at once (after any staged data). */
-int transport_send(struct transport *t, uint8_t type, uint8_t flags,
+int stream_send(struct stream *t, uint8_t type, uint8_t flags,
     const void *body, size_t len);
 
 /*
@@ -71,19 +71,19 @@ int transport_send(struct transport *t, uint8_t type, uint8_t flags,
  * (flushing it first if needed); write the body there, then commit its
  * real length.  NULL if the transport is closing.
  */
-uint8_t *transport_data_reserve(struct transport *t, size_t maxlen);
-void transport_data_commit(struct transport *t, size_t len, uint8_t flags);
+uint8_t *stream_data_reserve(struct stream *t, size_t maxlen);
+void stream_data_commit(struct stream *t, size_t len, uint8_t flags);
 /* Hand the staged DATA frames to TLS (end of a batch). */
-void transport_flush(struct transport *t);
+void stream_flush(struct stream *t);
 /* True while output is above the high mark and reads should pause. */
-bool transport_congested(const struct transport *t);
+bool stream_congested(const struct stream *t);
 
 /*
  * Close cleanly: flush what is queued, send TLS close_notify, wait a
- * bounded time for the peer's, then report TRANSPORT_CLOSED via ended()
+ * bounded time for the peer's, then report STREAM_CLOSED via ended()
  * (which must free the transport).
  */
-void transport_close(struct transport *t);
+void stream_close(struct stream *t);
 
 /*
  * Shape the stream with libevent's rate limiting (the `speed` setting):
@@ -91,17 +91,17 @@ void transport_close(struct transport *t);
  * out_kbit what we write (our device reads pause through backpressure).
  * 0 = unlimited.  0, or -1 if libevent refused.
  */
-int transport_set_rate(struct transport *t, uint32_t in_kbit,
+int stream_set_rate(struct stream *t, uint32_t in_kbit,
     uint32_t out_kbit);
 
 /* Bytes and frames both ways, for counters. */
-struct transport_stats {
+struct stream_stats {
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
 };
-const struct transport_stats *transport_stats(const struct transport *t);
+const struct stream_stats *stream_stats(const struct stream *t);
 
 /* The underlying SSL (for checks after the handshake) and socket. */
-struct ssl_st *transport_ssl(const struct transport *t);
-int transport_fd(const struct transport *t);
+struct ssl_st *stream_ssl(const struct stream *t);
+int stream_fd(const struct stream *t);
 
 #endif

@@ -21,11 +21,11 @@
 #include <openssl/ssl.h>
 
 #include "log.h"
-#include "transport.h"
+#include "stream.h"
 #include "util.h"
 #include "wire.h"
 
-enum transport_state {
+enum stream_state {
 	TRANSPORT_HANDSHAKING,
 	TRANSPORT_OPEN,
 	TRANSPORT_DRAINING,	/* close requested: waiting for output to empty */
@@ -33,25 +33,25 @@ enum transport_state {
 	TRANSPORT_DONE,
 };
 
-struct transport {
+struct stream {
 	struct bufferevent *bev;
-	const struct transport_cbs *cbs;
+	const struct stream_cbs *cbs;
 	void *arg;
-	enum transport_state state;
+	enum stream_state state;
 	bool congested;
 	struct event *linger;
 	struct ev_token_bucket_cfg *rate;
-	struct transport_stats stats;
+	struct stream_stats stats;
 
 	/* DATA frames waiting to go to TLS as one extent. */
 	size_t staged;
 	size_t reserved_at;	/* offset of the header of the open frame */
-	uint8_t stage[TRANSPORT_EXTENT + WIRE_FRAME_MAX];
+	uint8_t stage[STREAM_EXTENT + WIRE_FRAME_MAX];
 };
 
 /* Report the end once; the owner frees the transport from there. */
 static void
-transport_end(struct transport *t, enum transport_end end, const char *why)
+stream_end(struct stream *t, enum stream_end end, const char *why)
 {
 	if (t->state == TRANSPORT_DONE)
 		return;
@@ -66,8 +66,8 @@ transport_end(struct transport *t, enum transport_end end, const char *why)
  * (a small number, LIBFACTS P3); only the real ones are worth naming.
  */
 static void
-transport_describe(struct transport *t, short what, char *buf, size_t len,
-    enum transport_end *end)
+stream_describe(struct stream *t, short what, char *buf, size_t len,
+    enum stream_end *end)
 {
 	unsigned long e, first = 0;
 	int sockerr = EVUTIL_SOCKET_ERROR();
@@ -81,27 +81,27 @@ transport_describe(struct transport *t, short what, char *buf, size_t len,
 
 		ERR_error_string_n(first, ebuf, sizeof(ebuf));
 		*end = ERR_GET_REASON(first) ==
-		    SSL_R_UNEXPECTED_EOF_WHILE_READING ? TRANSPORT_RESET :
-		    TRANSPORT_TLS;
-		snprintf(buf, len, "%s", *end == TRANSPORT_RESET ?
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING ? STREAM_RESET :
+		    STREAM_TLS;
+		snprintf(buf, len, "%s", *end == STREAM_RESET ?
 		    "connection closed without TLS close_notify" : ebuf);
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
-		*end = TRANSPORT_EOF;
+		*end = STREAM_EOF;
 		snprintf(buf, len, "peer closed the connection");
 		return;
 	}
-	*end = TRANSPORT_RESET;
+	*end = STREAM_RESET;
 	snprintf(buf, len, "%s", sockerr != 0 ? strerror(sockerr) :
 	    "connection lost");
 }
 
 /* Parse every complete frame in the input; keep a partial one. */
 static void
-transport_readcb(struct bufferevent *bev, void *arg)
+stream_readcb(struct bufferevent *bev, void *arg)
 {
-	struct transport *t = arg;
+	struct stream *t = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	uint8_t hdr[WIRE_FRAME_HDR_LEN];
 	struct frame_hdr h;
@@ -119,19 +119,19 @@ transport_readcb(struct bufferevent *bev, void *arg)
 			char why[200];
 
 			snprintf(why, sizeof(why), "protocol error: %s", err);
-			transport_end(t, TRANSPORT_TLS, why);
+			stream_end(t, STREAM_TLS, why);
 			return;
 		}
 		if (avail < WIRE_FRAME_HDR_LEN + (size_t)h.len) {
 			/* Wake up only when the whole frame is here. */
 			bufferevent_setwatermark(bev, EV_READ,
 			    WIRE_FRAME_HDR_LEN + (size_t)h.len,
-			    TRANSPORT_RX_HIGH);
+			    STREAM_RX_HIGH);
 			return;
 		}
 		body = evbuffer_pullup(in, WIRE_FRAME_HDR_LEN + (ssize_t)h.len);
 		if (body == NULL) {
-			transport_end(t, TRANSPORT_RESET, "out of memory");
+			stream_end(t, STREAM_RESET, "out of memory");
 			return;
 		}
 		t->stats.rx_frames++;
@@ -141,7 +141,7 @@ transport_readcb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, WIRE_FRAME_HDR_LEN + (size_t)h.len);
 	}
 	if (t->state == TRANSPORT_OPEN)
-		bufferevent_setwatermark(bev, EV_READ, 0, TRANSPORT_RX_HIGH);
+		bufferevent_setwatermark(bev, EV_READ, 0, STREAM_RX_HIGH);
 	else if (t->state == TRANSPORT_LINGERING)
 		/* Nothing more is wanted from the peer but its close. */
 		evbuffer_drain(in, evbuffer_get_length(in));
@@ -149,7 +149,7 @@ transport_readcb(struct bufferevent *bev, void *arg)
 
 /* Send close_notify once everything before it has gone out. */
 static void
-transport_shutdown(struct transport *t)
+stream_shutdown(struct stream *t)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(t->bev);
 
@@ -159,21 +159,21 @@ transport_shutdown(struct transport *t)
 	ERR_clear_error();
 	(void)shutdown(bufferevent_getfd(t->bev), SHUT_WR);
 	event_add(t->linger, &(struct timeval){
-	    .tv_sec = TRANSPORT_LINGER_MS / 1000,
-	    .tv_usec = (TRANSPORT_LINGER_MS % 1000) * 1000 });
+	    .tv_sec = STREAM_LINGER_MS / 1000,
+	    .tv_usec = (STREAM_LINGER_MS % 1000) * 1000 });
 }
 
 static void
-transport_writecb(struct bufferevent *bev, void *arg)
+stream_writecb(struct bufferevent *bev, void *arg)
 {
-	struct transport *t = arg;
+	struct stream *t = arg;
 	size_t out = evbuffer_get_length(bufferevent_get_output(bev));
 
 	if (t->state == TRANSPORT_DRAINING && out == 0) {
-		transport_shutdown(t);
+		stream_shutdown(t);
 		return;
 	}
-	if (t->congested && out <= TRANSPORT_TX_LOW) {
+	if (t->congested && out <= STREAM_TX_LOW) {
 		t->congested = false;
 		if (t->state == TRANSPORT_OPEN)
 			t->cbs->drained(t->arg);
@@ -181,16 +181,16 @@ transport_writecb(struct bufferevent *bev, void *arg)
 }
 
 static void
-transport_lingercb(evutil_socket_t fd, short what, void *arg)
+stream_lingercb(evutil_socket_t fd, short what, void *arg)
 {
-	transport_end(arg, TRANSPORT_CLOSED, "closed");
+	stream_end(arg, STREAM_CLOSED, "closed");
 }
 
 static void
-transport_eventcb(struct bufferevent *bev, short what, void *arg)
+stream_eventcb(struct bufferevent *bev, short what, void *arg)
 {
-	struct transport *t = arg;
-	enum transport_end end;
+	struct stream *t = arg;
+	enum stream_end end;
 	char why[200];
 	int fd, one = 1;
 
@@ -206,30 +206,30 @@ transport_eventcb(struct bufferevent *bev, short what, void *arg)
 		/* The client's first frames may already be buffered (P11). */
 		if (t->state == TRANSPORT_OPEN &&
 		    evbuffer_get_length(bufferevent_get_input(bev)) > 0)
-			transport_readcb(bev, t);
+			stream_readcb(bev, t);
 		return;
 	}
 	if (t->state == TRANSPORT_LINGERING) {
-		transport_end(t, TRANSPORT_CLOSED, "closed");
+		stream_end(t, STREAM_CLOSED, "closed");
 		return;
 	}
-	transport_describe(t, what, why, sizeof(why), &end);
+	stream_describe(t, what, why, sizeof(why), &end);
 	/* Frames that arrived with the EOF still count (LIBFACTS P10). */
 	if (t->state == TRANSPORT_OPEN)
-		transport_readcb(bev, t);
-	transport_end(t, end, why);
+		stream_readcb(bev, t);
+	stream_end(t, end, why);
 }
 
-struct transport *
-transport_new(struct bufferevent *bev, const struct transport_cbs *cbs,
+struct stream *
+stream_new(struct bufferevent *bev, const struct stream_cbs *cbs,
     void *arg)
 {
-	struct transport *t;
+	struct stream *t;
 
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
-	t->linger = evtimer_new(bufferevent_get_base(bev), transport_lingercb,
+	t->linger = evtimer_new(bufferevent_get_base(bev), stream_lingercb,
 	    t);
 	if (t->linger == NULL) {
 		free(t);
@@ -239,16 +239,16 @@ transport_new(struct bufferevent *bev, const struct transport_cbs *cbs,
 	t->cbs = cbs;
 	t->arg = arg;
 	t->state = TRANSPORT_HANDSHAKING;
-	bufferevent_setcb(bev, transport_readcb, transport_writecb,
-	    transport_eventcb, t);
-	bufferevent_setwatermark(bev, EV_READ, 0, TRANSPORT_RX_HIGH);
-	bufferevent_setwatermark(bev, EV_WRITE, TRANSPORT_TX_LOW, 0);
+	bufferevent_setcb(bev, stream_readcb, stream_writecb,
+	    stream_eventcb, t);
+	bufferevent_setwatermark(bev, EV_READ, 0, STREAM_RX_HIGH);
+	bufferevent_setwatermark(bev, EV_WRITE, STREAM_TX_LOW, 0);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	return t;
 }
 
 void
-transport_free(struct transport *t)
+stream_free(struct stream *t)
 {
 	if (t == NULL)
 		return;
@@ -271,7 +271,7 @@ transport_free(struct transport *t)
  * (ev_write is the one field of bufferevent_struct.h used here.)
  */
 static void
-transport_kick(struct transport *t)
+stream_kick(struct stream *t)
 {
 	if (t->state == TRANSPORT_OPEN || t->state == TRANSPORT_DRAINING)
 		event_active(&t->bev->ev_write, EV_WRITE, 1);
@@ -279,7 +279,7 @@ transport_kick(struct transport *t)
 
 /* Move staged DATA frames into the TLS output as one extent. */
 void
-transport_flush(struct transport *t)
+stream_flush(struct stream *t)
 {
 	struct evbuffer *out;
 
@@ -287,16 +287,16 @@ transport_flush(struct transport *t)
 		return;
 	out = bufferevent_get_output(t->bev);
 	if (evbuffer_add(out, t->stage, t->staged) != 0)
-		log_warnx("transport: out of memory, %zu bytes dropped",
+		log_warnx("stream: out of memory, %zu bytes dropped",
 		    t->staged);
 	t->staged = 0;
-	if (evbuffer_get_length(out) > TRANSPORT_TX_HIGH)
+	if (evbuffer_get_length(out) > STREAM_TX_HIGH)
 		t->congested = true;
-	transport_kick(t);
+	stream_kick(t);
 }
 
 int
-transport_send(struct transport *t, uint8_t type, uint8_t flags,
+stream_send(struct stream *t, uint8_t type, uint8_t flags,
     const void *body, size_t len)
 {
 	struct evbuffer *out;
@@ -304,7 +304,7 @@ transport_send(struct transport *t, uint8_t type, uint8_t flags,
 
 	if (t->state != TRANSPORT_OPEN)
 		return -1;
-	transport_flush(t);
+	stream_flush(t);
 	out = bufferevent_get_output(t->bev);
 	frame_put_hdr(hdr, type, flags, (uint32_t)len);
 	if (evbuffer_add(out, hdr, sizeof(hdr)) != 0 ||
@@ -312,24 +312,24 @@ transport_send(struct transport *t, uint8_t type, uint8_t flags,
 		return -1;
 	t->stats.tx_frames++;
 	t->stats.tx_bytes += len;
-	transport_kick(t);
+	stream_kick(t);
 	return 0;
 }
 
 uint8_t *
-transport_data_reserve(struct transport *t, size_t maxlen)
+stream_data_reserve(struct stream *t, size_t maxlen)
 {
 	if (t->state != TRANSPORT_OPEN || maxlen > WIRE_DATA_MAX_BODY)
 		return NULL;
-	/* The extent may overrun TRANSPORT_EXTENT by one frame at most. */
-	if (t->staged >= TRANSPORT_EXTENT)
-		transport_flush(t);
+	/* The extent may overrun STREAM_EXTENT by one frame at most. */
+	if (t->staged >= STREAM_EXTENT)
+		stream_flush(t);
 	t->reserved_at = t->staged;
 	return t->stage + t->staged + WIRE_FRAME_HDR_LEN;
 }
 
 void
-transport_data_commit(struct transport *t, size_t len, uint8_t flags)
+stream_data_commit(struct stream *t, size_t len, uint8_t flags)
 {
 	frame_put_hdr(t->stage + t->reserved_at, WIRE_DATA, flags,
 	    (uint32_t)len);
@@ -339,37 +339,37 @@ transport_data_commit(struct transport *t, size_t len, uint8_t flags)
 }
 
 bool
-transport_congested(const struct transport *t)
+stream_congested(const struct stream *t)
 {
 	return t->congested;
 }
 
 void
-transport_close(struct transport *t)
+stream_close(struct stream *t)
 {
 	if (t->state == TRANSPORT_HANDSHAKING) {
-		transport_end(t, TRANSPORT_CLOSED, "closed before TLS");
+		stream_end(t, STREAM_CLOSED, "closed before TLS");
 		return;
 	}
 	if (t->state != TRANSPORT_OPEN)
 		return;
-	transport_flush(t);
+	stream_flush(t);
 	t->state = TRANSPORT_DRAINING;
 	/* The write callback must fire at an empty buffer now. */
 	bufferevent_setwatermark(t->bev, EV_WRITE, 0, 0);
 	if (evbuffer_get_length(bufferevent_get_output(t->bev)) == 0)
-		transport_shutdown(t);
+		stream_shutdown(t);
 	else
 		event_add(t->linger, &(struct timeval){
-		    .tv_sec = TRANSPORT_LINGER_MS / 1000,
-		    .tv_usec = (TRANSPORT_LINGER_MS % 1000) * 1000 });
+		    .tv_sec = STREAM_LINGER_MS / 1000,
+		    .tv_usec = (STREAM_LINGER_MS % 1000) * 1000 });
 }
 
 /* Refill every 50 ms, so that shaping is smooth rather than per second. */
 #define TRANSPORT_RATE_TICK_MS 50
 
 int
-transport_set_rate(struct transport *t, uint32_t in_kbit, uint32_t out_kbit)
+stream_set_rate(struct stream *t, uint32_t in_kbit, uint32_t out_kbit)
 {
 	const struct timeval tick = { 0, TRANSPORT_RATE_TICK_MS * 1000 };
 	size_t rin = EV_RATE_LIMIT_MAX, rout = EV_RATE_LIMIT_MAX;
@@ -392,20 +392,20 @@ transport_set_rate(struct transport *t, uint32_t in_kbit, uint32_t out_kbit)
 	return 0;
 }
 
-const struct transport_stats *
-transport_stats(const struct transport *t)
+const struct stream_stats *
+stream_stats(const struct stream *t)
 {
 	return &t->stats;
 }
 
 struct ssl_st *
-transport_ssl(const struct transport *t)
+stream_ssl(const struct stream *t)
 {
 	return bufferevent_openssl_get_ssl(t->bev);
 }
 
 int
-transport_fd(const struct transport *t)
+stream_fd(const struct stream *t)
 {
 	return bufferevent_getfd(t->bev);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * transport-udp.c: the data channel of a real TLS 1.3 connection (over a
+ * udpchan.c: the data channel of a real TLS 1.3 connection (over a
  * BIO pair): epoch 0 from the exporter both ways, a full rekey with the
  * switch-over rules, and the abuse of ATTACKS.md row 21 (REKEY storm, an
  * all-zero share, a bad epoch, an ACK without a REKEY) and row 32 (a
@@ -21,7 +21,7 @@
 #include "conf.h"
 #include "handshake.h"
 #include "pkt.h"
-#include "transport-udp.h"
+#include "udpchan.h"
 #include "util.h"
 #include "wire.h"
 
@@ -327,5 +327,5 @@ main(void)
 		    teardown),
 	};
 
-	return cmocka_run_group_tests_name("transport_udp", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("udpchan", tests, NULL, NULL);
 }

@@ -14,7 +14,7 @@
 
 #include "log.h"
 #include "pkt.h"
-#include "transport-udp.h"
+#include "udpchan.h"
 #include "util.h"
 
 struct udp_chan {
