@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "kdf.h"
+#include "log.h"
 #include "pkt.h"
 #include "replay.h"
 #include "seal.h"
@@ -66,26 +67,6 @@ static const char *const seal_drop_names[SEAL_DROP_COUNT] = {
 	[SEAL_DROP_INNER_LEN] = "inner_len",
 	[SEAL_DROP_ERROR] = "error",
 };
-
-/*
- * Format "what: <first queued OpenSSL reason>" into err and drain the
- * queue.  Returns -1.
- */
-static int
-seal_ossl_err(char *err, size_t errlen, const char *what)
-{
-	unsigned long e = ERR_peek_error();
-	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-	if (e == 0)
-		util_err(err, errlen, "%s failed", what);
-	else if (reason != NULL)
-		util_err(err, errlen, "%s: %s", what, reason);
-	else
-		util_err(err, errlen, "%s: OpenSSL error %lx", what, e);
-	ERR_clear_error();
-	return -1;
-}
 
 /* Milliseconds from then to now; a clock that went back counts as 0. */
 static uint64_t
@@ -239,9 +220,9 @@ seal_ctx_key(EVP_CIPHER_CTX *ctx, enum wire_cipher c, const uint8_t *key,
 		    (int)c);
 	/* Frees the provider's key schedule (which cleanses it). */
 	if (!EVP_CIPHER_CTX_reset(ctx))
-		return seal_ossl_err(err, errlen, "EVP_CIPHER_CTX_reset");
+		return log_ossl_err(err, errlen, "EVP_CIPHER_CTX_reset");
 	if ((cipher = EVP_CIPHER_fetch(NULL, name, NULL)) == NULL) {
-		seal_ossl_err(err, errlen, name);
+		log_ossl_err(err, errlen, name);
 		goto out;
 	}
 	if (EVP_CIPHER_get_key_length(cipher) != SEAL_KEY_LEN) {
@@ -249,7 +230,7 @@ seal_ctx_key(EVP_CIPHER_CTX *ctx, enum wire_cipher c, const uint8_t *key,
 		goto out;
 	}
 	if (!EVP_CipherInit_ex2(ctx, cipher, key, NULL, enc, NULL)) {
-		seal_ossl_err(err, errlen, name);
+		log_ossl_err(err, errlen, name);
 		goto out;
 	}
 	/*
@@ -397,7 +378,7 @@ seal_tx_init(struct seal_tx *tx, const struct seal_limits *lim, char *err,
 	if (seal_limits_set(&tx->lim, lim, err, errlen) != 0)
 		return -1;
 	if ((tx->ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return seal_ossl_err(err, errlen, "EVP_CIPHER_CTX_new");
+		return log_ossl_err(err, errlen, "EVP_CIPHER_CTX_new");
 	return 0;
 }
 
@@ -565,7 +546,7 @@ seal_rx_init(struct seal_rx *rx, const struct seal_limits *lim, char *err,
 	if ((rx->prev.ctx = EVP_CIPHER_CTX_new()) == NULL ||
 	    (rx->cur.ctx = EVP_CIPHER_CTX_new()) == NULL ||
 	    (rx->next.ctx = EVP_CIPHER_CTX_new()) == NULL) {
-		seal_ossl_err(err, errlen, "EVP_CIPHER_CTX_new");
+		log_ossl_err(err, errlen, "EVP_CIPHER_CTX_new");
 		seal_rx_free(rx);
 		return -1;
 	}

@@ -410,7 +410,7 @@ fuzz_rx_free(struct fuzz_rx *rx)
 	memset(rx, 0, sizeof(*rx));
 }
 
-/* session_deliver_gso: a super-packet, split or whole. */
+/* receive_deliver_gso: a super-packet, split or whole. */
 static void
 fuzz_rx_deliver_gso(struct fuzz_rx *rx, const uint8_t *hdr, uint8_t *p,
     size_t len)

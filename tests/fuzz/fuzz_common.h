@@ -3,8 +3,8 @@
  * What the libFuzzer targets of tests/fuzz and their seed generator
  * share: a silent log, a check that crashes loudly, a cursor over the
  * fuzzer's bytes, the fixed keys of fuzz_udp_datagram, and the receive
- * side of a session (session_deliver and session_deliver_gso in
- * session.c) rebuilt from the sans-I/O stages, with checks on every
+ * side of a session (receive_deliver and receive_deliver_gso in
+ * receive.c) rebuilt from the sans-I/O stages, with checks on every
  * result.  Nothing here keeps state between two inputs that could change
  * a verdict: each target makes its objects at the start of a run and
  * frees them at the end (the one exception, the receive side's inflate
@@ -138,7 +138,7 @@ int fuzz_rx_init(struct fuzz_rx *rx, bool tap, size_t mtu, int level,
 /* Flush the coalescer, check that it lost nothing, free everything. */
 void fuzz_rx_free(struct fuzz_rx *rx);
 /*
- * session_deliver: one DATA body or opened datagram payload (blen bytes
+ * receive_deliver: one DATA body or opened datagram payload (blen bytes
  * at body, which may be changed in place), compressed and/or a
  * super-packet behind its offload header as the flags say.
  */
@@ -148,7 +148,7 @@ void fuzz_rx_deliver(struct fuzz_rx *rx, uint8_t *body, size_t blen,
 void fuzz_rx_flush(struct fuzz_rx *rx);
 
 /*
- * Split a super-packet as session_deliver_gso does when the tun cannot
+ * Split a super-packet as receive_deliver_gso does when the tun cannot
  * take it whole, and prepare a copy as it does when it can; check every
  * segment (lengths, IP and TCP/UDP checksums, sequence numbers) and the
  * offload header.  With feed, the segments then go through feed's

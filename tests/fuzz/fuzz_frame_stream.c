@@ -4,7 +4,7 @@
  * as stream.c's read callback does: bytes arrive in chunks of
  * arbitrary size into an evbuffer; each header is judged by
  * frame_parse_hdr before any of its body is awaited; a complete frame
- * goes to the session's handler (session_framecb: HELLO, CLOSE, DATA
+ * goes to the session's handler (ctlmsg_framecb: HELLO, CLOSE, DATA
  * through the receive side of fuzz_common.c).  A refused header or a
  * frame the session closes on ends the stream, as it ends the session.
  *
@@ -32,7 +32,7 @@ struct fuzz_stream {
 	enum fuzz_state state;
 };
 
-/* session_rx_hello: decode, and encode back to the very same bytes. */
+/* ctlmsg_rx_hello: decode, and encode back to the very same bytes. */
 static void
 fuzz_stream_hello(struct fuzz_stream *fs, const uint8_t *body, size_t len)
 {
@@ -51,7 +51,7 @@ fuzz_stream_hello(struct fuzz_stream *fs, const uint8_t *body, size_t len)
 	fs->state = FUZZ_UP;
 }
 
-/* session_rx_close: whatever the body, the session ends. */
+/* ctlmsg_rx_close: whatever the body, the session ends. */
 static void
 fuzz_stream_close(struct fuzz_stream *fs, const uint8_t *body, size_t len)
 {
@@ -72,7 +72,7 @@ fuzz_stream_close(struct fuzz_stream *fs, const uint8_t *body, size_t len)
 	fs->state = FUZZ_CLOSED;
 }
 
-/* session_framecb on one complete frame (body is len bytes of its own). */
+/* ctlmsg_framecb on one complete frame (body is len bytes of its own). */
 static void
 fuzz_stream_frame(struct fuzz_stream *fs, const struct frame_hdr *h,
     uint8_t *body)

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The inside of a session, shared by the files that make one up:
+ * session.c (life cycle, timers, accessors), send.c (device to peer),
+ * receive.c (peer to device) and ctlmsg.c (the frames of the TLS stream:
+ * HELLO, REKEY, CLOSE, DATA).  Nothing outside these four includes it;
+ * the rest of the program sees struct session only through session.h.
+ */
+#ifndef TAPLINE_SESSION_PRIVATE_H
+#define TAPLINE_SESSION_PRIVATE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#include "compress.h"
+#include "frame.h"
+#include "gso.h"
+#include "handshake.h"
+#include "log.h"
+#include "netcfg.h"
+#include "pkt.h"
+#include "script.h"
+#include "session.h"
+#include "shaper.h"
+#include "timers.h"
+#include "stream.h"
+#include "udpchan.h"
+#include "udpsock.h"
+#include "util.h"
+#include "wire.h"
+
+/* Packets one device wakeup may read before yielding to the loop. */
+#define SESSION_BATCH 64
+/* Device reads this close together (µs) are one burst. */
+#define SESSION_BURST_US 200
+/* MTU of a TCP-mode device when the config leaves it at 0. */
+#define SESSION_TCP_MTU 1500
+/* TCP flows the receive coalescer keeps open at once. */
+#define SESSION_COAL_FLOWS 8
+/* Ethernet header plus one VLAN tag on top of the MTU for tap frames. */
+#define SESSION_TAP_EXTRA 18
+
+struct session_queue {
+	struct session *s;
+	int fd;
+	struct event *ev;
+};
+
+struct session {
+	struct event_base *base;
+	enum session_role role;
+	enum session_state state;
+	const struct session_cbs *cbs;
+	void *arg;
+	const struct conf_session *cs;
+	struct stream *t;
+	bool transport_done;
+	bool authenticated;
+	bool was_up;
+	uint64_t up_since_ms;
+	/* For status: when TLS finished and when keys were last renewed. */
+	uint64_t handshake_ms;
+	uint64_t rekey_ms;
+	uint64_t key_updates;	/* TCP mode's KeyUpdates sent */
+
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	char peer_str[INET6_ADDRSTRLEN + 16];
+	char peer_host[INET6_ADDRSTRLEN];
+	char peer_port[8];
+	char local_host[INET6_ADDRSTRLEN];
+	char local_port[8];
+
+	/* What both ends agreed on (the server's settings). */
+	enum dev_type type;
+	int compress_level;
+	int mtu;
+	bool udp;		/* packets in UDP datagrams, not in TLS */
+	enum wire_cipher cipher;
+
+	/* UDP mode: the data channel, the socket (the server's shared one
+	 * or the client's own), and where the peer's datagrams come from. */
+	struct udp_chan *chan;
+	struct udp_sock *usock;
+	struct udp_sock *usock_own;
+	uint32_t my_rid, peer_rid;
+	struct sockaddr_storage udp_peer;
+	socklen_t udp_peerlen;
+	bool udp_peer_known;
+	uint64_t udp_rx;	/* datagrams that authenticated */
+	struct seal_limits lim;
+
+	/* speed: UDP mode's buckets (TCP mode uses libevent's). */
+	struct shaper shape_in, shape_out;
+	struct event *shape_ev;
+
+	struct dev own_dev;	/* the device, unless kept by the client */
+	struct dev *dev;	/* &own_dev or the client's kept device */
+	bool dev_ready;		/* open and configured by us or kept */
+	bool dev_fresh;		/* configured by this session: run up/down */
+	struct session_queue *queues;
+	bool reading;
+	/* When the device reader last ran (the loop's cached clock, µs):
+	 * see send_dev_batch. */
+	uint64_t dev_read_us;
+
+	/* With offloads on the tun: receive coalescing, flushed by coal_ev
+	 * once the batch that filled it is done. */
+	struct gso_coal *coal;
+	struct event *coal_ev;
+	bool coal_armed;
+	bool udp_slots;		/* datagrams fit the socket's batch slots */
+
+	struct compress *cz;
+	struct script_run *script;
+	bool down_running;
+	struct timers timers;
+	struct event *tick;
+	struct event *reap;
+
+	struct session_counters c;
+	struct log_ratelimit rl_drop;
+	struct log_ratelimit rl_tx;	/* own limiter: rarer, more telling */
+	struct log_ratelimit *rl_preauth;
+	uint8_t pkt[WIRE_PACKET_MAX];
+	uint8_t seg[WIRE_PACKET_MAX];	/* one segment of a super-packet */
+	uint8_t dgram[WIRE_UDP_MAX_LEN + WIRE_TAILROOM];
+};
+
+/*
+ * The longest packet the session carries: the MTU both ends agreed on,
+ * plus the Ethernet header (and a VLAN tag) on tap.  The device's own MTU
+ * may be larger (an up command, an admin or a network manager can raise
+ * it at any time), so every packet read from it is held to this.
+ */
+static inline size_t
+session_pkt_limit(const struct session *s)
+{
+	return (size_t)s->mtu + (s->type == DEV_TAP ? SESSION_TAP_EXTRA : 0);
+}
+
+/* session.c: the life cycle, timers and accessors */
+uint64_t session_now(void);
+const char *session_tag(const struct session *s);
+void session_note_addrs(struct session *s);
+void session_pause_reads(struct session *s);
+void session_udp_maybe_rekey(struct session *s);
+int session_derive_mtu(const struct session *s);
+void session_setup(struct session *s);
+int session_udp_client_start(struct session *s, const struct frame_hello *h);
+void session_teardown(struct session *s);
+
+/* send.c: device to peer */
+void send_dev_readcb(evutil_socket_t fd, short what, void *arg);
+void send_udp_dgram(struct session *s, uint8_t kind, size_t len);
+
+/* receive.c: peer to device */
+int receive_dev_writev(void *arg, const struct iovec *iov, int iovcnt);
+void receive_coal_flushcb(evutil_socket_t fd, short what, void *arg);
+void receive_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
+    bool gso);
+void receive_udp_cb(void *arg, uint8_t *dgram, size_t len,
+    const struct sockaddr *from, socklen_t fromlen);
+
+/* ctlmsg.c: the frames of the TLS stream */
+int ctlmsg_send_hello(struct session *s, uint8_t type);
+int ctlmsg_framecb(void *arg, const struct frame_hdr *h, uint8_t *body);
+void ctlmsg_connectedcb(void *arg);
+
+#endif
