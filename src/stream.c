@@ -26,11 +26,11 @@
 #include "wire.h"
 
 enum stream_state {
-	TRANSPORT_HANDSHAKING,
-	TRANSPORT_OPEN,
-	TRANSPORT_DRAINING,	/* close requested: waiting for output to empty */
-	TRANSPORT_LINGERING,	/* close_notify sent: waiting for the peer's */
-	TRANSPORT_DONE,
+	STREAM_HANDSHAKING,
+	STREAM_OPEN,
+	STREAM_DRAINING,	/* close requested: waiting for output to empty */
+	STREAM_LINGERING,	/* close_notify sent: waiting for the peer's */
+	STREAM_DONE,
 };
 
 struct stream {
@@ -53,9 +53,9 @@ struct stream {
 static void
 stream_end(struct stream *t, enum stream_end end, const char *why)
 {
-	if (t->state == TRANSPORT_DONE)
+	if (t->state == STREAM_DONE)
 		return;
-	t->state = TRANSPORT_DONE;
+	t->state = STREAM_DONE;
 	bufferevent_disable(t->bev, EV_READ | EV_WRITE);
 	t->cbs->ended(t->arg, end, why);
 }
@@ -107,7 +107,7 @@ stream_readcb(struct bufferevent *bev, void *arg)
 	struct frame_hdr h;
 	char err[160];
 
-	while (t->state == TRANSPORT_OPEN) {
+	while (t->state == STREAM_OPEN) {
 		size_t avail = evbuffer_get_length(in);
 		uint8_t *body;
 
@@ -140,9 +140,9 @@ stream_readcb(struct bufferevent *bev, void *arg)
 			return;
 		evbuffer_drain(in, WIRE_FRAME_HDR_LEN + (size_t)h.len);
 	}
-	if (t->state == TRANSPORT_OPEN)
+	if (t->state == STREAM_OPEN)
 		bufferevent_setwatermark(bev, EV_READ, 0, STREAM_RX_HIGH);
-	else if (t->state == TRANSPORT_LINGERING)
+	else if (t->state == STREAM_LINGERING)
 		/* Nothing more is wanted from the peer but its close. */
 		evbuffer_drain(in, evbuffer_get_length(in));
 }
@@ -153,7 +153,7 @@ stream_shutdown(struct stream *t)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(t->bev);
 
-	t->state = TRANSPORT_LINGERING;
+	t->state = STREAM_LINGERING;
 	ERR_clear_error();
 	(void)SSL_shutdown(ssl);
 	ERR_clear_error();
@@ -169,13 +169,13 @@ stream_writecb(struct bufferevent *bev, void *arg)
 	struct stream *t = arg;
 	size_t out = evbuffer_get_length(bufferevent_get_output(bev));
 
-	if (t->state == TRANSPORT_DRAINING && out == 0) {
+	if (t->state == STREAM_DRAINING && out == 0) {
 		stream_shutdown(t);
 		return;
 	}
 	if (t->congested && out <= STREAM_TX_LOW) {
 		t->congested = false;
-		if (t->state == TRANSPORT_OPEN)
+		if (t->state == STREAM_OPEN)
 			t->cbs->drained(t->arg);
 	}
 }
@@ -195,27 +195,27 @@ stream_eventcb(struct bufferevent *bev, short what, void *arg)
 	int fd, one = 1;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		if (t->state != TRANSPORT_HANDSHAKING)
+		if (t->state != STREAM_HANDSHAKING)
 			return;
-		t->state = TRANSPORT_OPEN;
+		t->state = STREAM_OPEN;
 		/* Small records must not wait for Nagle (LIBFACTS P8). */
 		fd = bufferevent_getfd(bev);
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 		t->cbs->connected(t->arg);
 		/* The client's first frames may already be buffered (P11). */
-		if (t->state == TRANSPORT_OPEN &&
+		if (t->state == STREAM_OPEN &&
 		    evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 			stream_readcb(bev, t);
 		return;
 	}
-	if (t->state == TRANSPORT_LINGERING) {
+	if (t->state == STREAM_LINGERING) {
 		stream_end(t, STREAM_CLOSED, "closed");
 		return;
 	}
 	stream_describe(t, what, why, sizeof(why), &end);
 	/* Frames that arrived with the EOF still count (LIBFACTS P10). */
-	if (t->state == TRANSPORT_OPEN)
+	if (t->state == STREAM_OPEN)
 		stream_readcb(bev, t);
 	stream_end(t, end, why);
 }
@@ -238,7 +238,7 @@ stream_new(struct bufferevent *bev, const struct stream_cbs *cbs,
 	t->bev = bev;
 	t->cbs = cbs;
 	t->arg = arg;
-	t->state = TRANSPORT_HANDSHAKING;
+	t->state = STREAM_HANDSHAKING;
 	bufferevent_setcb(bev, stream_readcb, stream_writecb,
 	    stream_eventcb, t);
 	bufferevent_setwatermark(bev, EV_READ, 0, STREAM_RX_HIGH);
@@ -273,7 +273,7 @@ stream_free(struct stream *t)
 static void
 stream_kick(struct stream *t)
 {
-	if (t->state == TRANSPORT_OPEN || t->state == TRANSPORT_DRAINING)
+	if (t->state == STREAM_OPEN || t->state == STREAM_DRAINING)
 		event_active(&t->bev->ev_write, EV_WRITE, 1);
 }
 
@@ -302,7 +302,7 @@ stream_send(struct stream *t, uint8_t type, uint8_t flags,
 	struct evbuffer *out;
 	uint8_t hdr[WIRE_FRAME_HDR_LEN];
 
-	if (t->state != TRANSPORT_OPEN)
+	if (t->state != STREAM_OPEN)
 		return -1;
 	stream_flush(t);
 	out = bufferevent_get_output(t->bev);
@@ -319,7 +319,7 @@ stream_send(struct stream *t, uint8_t type, uint8_t flags,
 uint8_t *
 stream_data_reserve(struct stream *t, size_t maxlen)
 {
-	if (t->state != TRANSPORT_OPEN || maxlen > WIRE_DATA_MAX_BODY)
+	if (t->state != STREAM_OPEN || maxlen > WIRE_DATA_MAX_BODY)
 		return NULL;
 	/* The extent may overrun STREAM_EXTENT by one frame at most. */
 	if (t->staged >= STREAM_EXTENT)
@@ -347,14 +347,14 @@ stream_congested(const struct stream *t)
 void
 stream_close(struct stream *t)
 {
-	if (t->state == TRANSPORT_HANDSHAKING) {
+	if (t->state == STREAM_HANDSHAKING) {
 		stream_end(t, STREAM_CLOSED, "closed before TLS");
 		return;
 	}
-	if (t->state != TRANSPORT_OPEN)
+	if (t->state != STREAM_OPEN)
 		return;
 	stream_flush(t);
-	t->state = TRANSPORT_DRAINING;
+	t->state = STREAM_DRAINING;
 	/* The write callback must fire at an empty buffer now. */
 	bufferevent_setwatermark(t->bev, EV_WRITE, 0, 0);
 	if (evbuffer_get_length(bufferevent_get_output(t->bev)) == 0)
@@ -366,22 +366,22 @@ stream_close(struct stream *t)
 }
 
 /* Refill every 50 ms, so that shaping is smooth rather than per second. */
-#define TRANSPORT_RATE_TICK_MS 50
+#define STREAM_RATE_TICK_MS 50
 
 int
 stream_set_rate(struct stream *t, uint32_t in_kbit, uint32_t out_kbit)
 {
-	const struct timeval tick = { 0, TRANSPORT_RATE_TICK_MS * 1000 };
+	const struct timeval tick = { 0, STREAM_RATE_TICK_MS * 1000 };
 	size_t rin = EV_RATE_LIMIT_MAX, rout = EV_RATE_LIMIT_MAX;
 
 	if (in_kbit == 0 && out_kbit == 0)
 		return 0;
 	/* kbit/s into bytes per tick. */
 	if (in_kbit != 0)
-		rin = (size_t)in_kbit * 1000 / 8 * TRANSPORT_RATE_TICK_MS /
+		rin = (size_t)in_kbit * 1000 / 8 * STREAM_RATE_TICK_MS /
 		    1000 + 1;
 	if (out_kbit != 0)
-		rout = (size_t)out_kbit * 1000 / 8 * TRANSPORT_RATE_TICK_MS /
+		rout = (size_t)out_kbit * 1000 / 8 * STREAM_RATE_TICK_MS /
 		    1000 + 1;
 	/* A burst of one TLS record more than a tick's worth. */
 	t->rate = ev_token_bucket_cfg_new(rin, in_kbit != 0 ? rin + 16384 :
