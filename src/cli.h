@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Command line: flags, subcommands and their checks (DESIGN.md §1). */
+/* Command line: flags, subcommands and their checks (tapline(8)). */
 #ifndef TAPLINE_CLI_H
 #define TAPLINE_CLI_H
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The zlib stage (DESIGN.md §6): every packet is its own raw-deflate
+ * The zlib stage: every packet is its own raw-deflate
  * stream (no zlib header, no shared dictionary across packets), so a lost
  * or reordered UDP datagram never breaks the next one.
  *
@@ -8,7 +8,7 @@
  * allocated when the object is made and reset for each packet, so the data
  * path allocates nothing.  Inflation is bounded by the caller's limit (the
  * MTU): a stream that would produce more is a bomb and is dropped without
- * a byte written past the limit (ATTACKS.md row 17).
+ * a byte written past the limit (tests/ATTACKS.md row 17).
  *
  * Sans-I/O and not thread-safe: one object per session and thread.
  */

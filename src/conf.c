@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * libconfig -> validated struct conf (DESIGN.md section 2 and
- * tapline.conf(5)).
+ * libconfig -> validated struct conf (tapline.conf(5) describes every
+ * setting).
  *
  * One pass over the file collects every error and warning as a complete
  * line "FILE:LINE: SETTING: what is wrong and what is allowed", so that an
  * operator fixes a file in one round.  Nothing here prints a key or a
- * passphrase.  libconfig 1.5 pitfalls handled here (LIBFACTS.md section 5):
+ * passphrase.  libconfig 1.5 pitfalls handled here (doc/ARCHITECTURE.md):
  * integers beyond 32 bits wrap silently, a comment on the last line needs
  * a newline, names may contain '*', and file errors carry no errno.
  */
@@ -66,7 +66,7 @@ struct conf_ctx {
 	bool oom;
 };
 
-/* Session settings, in the order of DESIGN.md section 2. */
+/* Session settings, in the order of tapline.conf(5). */
 enum conf_field {
 	F_KEY,
 	F_PASSWD,
@@ -898,7 +898,7 @@ conf_session_inherit(struct conf_session *dst, const struct conf_session *src)
 	return 0;
 }
 
-/* The built-in defaults (DESIGN.md section 2). */
+/* The built-in defaults, as tapline.conf(5) gives them. */
 static void
 conf_session_defaults(struct conf_session *s)
 {
@@ -1927,7 +1927,7 @@ conf_options_free(struct conf_options *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* The built-in options (DESIGN.md section 2). */
+/* The built-in options, as tapline.conf(5) gives them. */
 static int
 conf_options_defaults(struct conf_options *o)
 {

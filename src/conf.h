@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The configuration file (DESIGN.md section 2, tapline.conf(5)), turned
+ * The configuration file (tapline.conf(5)), turned
  * into an immutable, fully validated struct conf.  Every setting of every
  * session is resolved here: the session's own value, else the `default`
  * group's, else the built-in default.  Only conf.c knows about libconfig.

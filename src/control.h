@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The status socket (DESIGN.md §9): a unix stream socket at
+ * The status socket: a unix stream socket at
  * options.control, mode 0600, where `tapline status` asks the running
  * daemon about its sessions.  One request per connection, one line:
  *

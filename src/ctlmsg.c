@@ -177,7 +177,7 @@ ctlmsg_rx_close(struct session *s, const uint8_t *body, size_t len)
 	return -1;
 }
 
-/* Server: the client asks for a new epoch (ATTACKS.md row 21). */
+/* Server: the client asks for a new epoch (tests/ATTACKS.md row 21). */
 static int
 ctlmsg_rx_rekey(struct session *s, const uint8_t *body, size_t len)
 {

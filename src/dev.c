@@ -206,7 +206,8 @@ dev_create_error(enum dev_type type, const char *name, int e, char *err,
 /*
  * Offloads on a queue fd opened with IFF_VNET_HDR: everything first, then
  * without USO (older kernels), then checksum and TSO only.  USO4 and USO6
- * go together and both need CSUM (LIBFACTS.md).  If even that fails the
+ * go together and both need CSUM (the kernel refuses them otherwise).  If
+ * even that fails the
  * vnet header stays (it cannot be taken back) and simply says nothing.
  */
 static unsigned int

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Frames inside the TLS stream (DESIGN.md §4, layout in wire.h):
+ * Frames inside the TLS stream (layout in wire.h):
  *   type(1) | flags(1) | reserved(2) | length(4, big-endian) | body
  * and the fixed bodies of HELLO, HELLO_ACK and CLOSE, plus the sanity check
  * of an inner packet before it is written to the device.
@@ -8,7 +8,7 @@
  * Sans-I/O: functions take bytes and return results.  Parsers return 0, or
  * -1 with one complete sentence in err that names the offending value, so
  * the session can log it and close with WIRE_CLOSE_PROTOCOL
- * (ATTACKS.md rows 15 and 16).
+ * (tests/ATTACKS.md rows 15 and 16).
  */
 #ifndef TAPLINE_FRAME_H
 #define TAPLINE_FRAME_H
@@ -104,12 +104,13 @@ const char *frame_close_reason_name(uint8_t reason);
 /*
  * Check a decrypted, inflated inner packet before it is written to the
  * device, so that the kernel is never handed a packet it would reject and
- * nothing reads past the buffer (ATTACKS.md row 16).  tun: an IPv4 packet
- * (version 4, IHL >= 5, header within the packet, total length == len) or
- * an IPv6 packet (40 + payload length == len) of at most mtu bytes.  tap:
- * an Ethernet frame of 14..mtu + 18 bytes (one VLAN tag).  The packet has
- * no virtio-net header in front.  Returns 0, or -1 with *why set to a
- * short static reason fit for a drop counter ("ipv4 length mismatch").
+ * nothing reads past the buffer (tests/ATTACKS.md row 16).  tun: an IPv4
+ * packet (version 4, IHL >= 5, header within the packet, total length ==
+ * len) or an IPv6 packet (40 + payload length == len) of at most mtu
+ * bytes.  tap: an Ethernet frame of 14..mtu + 18 bytes (one VLAN tag).
+ * The packet has no virtio-net header in front.  Returns 0, or -1 with
+ * *why set to a short static reason fit for a drop counter ("ipv4 length
+ * mismatch").
  */
 int frame_packet_check(bool is_tap, const uint8_t *p, size_t len, size_t mtu,
     const char **why);

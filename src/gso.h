@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Offload super-packets (DESIGN.md §8): the virtio-net header that a tun
+ * Offload super-packets: the virtio-net header that a tun
  * opened with IFF_VNET_HDR puts in front of every packet, checksums,
  * splitting a TSO/USO super-packet into MTU-size segments with correct
  * IPv4/IPv6/TCP/UDP headers, and coalescing the segments of one TCP flow

@@ -33,7 +33,7 @@
 
 _Static_assert(KEY_LEN == HANDSHAKE_KEY_LEN, "a session key is the PSK base");
 
-/* The labels of the key schedule (DESIGN.md section 4). */
+/* The labels of the key schedule (handshake.h). */
 #define HANDSHAKE_SALT_PREFIX "tapline v1"
 #define HANDSHAKE_PSK_LABEL "tapline tls13 psk v1"
 #define HANDSHAKE_PSK_DIRECTION "c->s"
@@ -361,9 +361,9 @@ handshake_server_lookup(const struct handshake_server *hs,
 
 /*
  * Server PSK callback, once per ClientHello: a session for the known
- * identity, else one with a random key (DESIGN.md section 4: an unknown
- * identity must fail exactly like a wrong key, with "binder does not
- * verify", and not with the different error of *sess = NULL).
+ * identity, else one with a random key: an unknown identity must fail
+ * exactly like a wrong key, with "binder does not verify", so that a
+ * prober cannot tell them apart (*sess = NULL would fail differently).
  */
 int
 handshake_server_psk_find(SSL *ssl, const unsigned char *id, size_t idlen,
@@ -436,7 +436,7 @@ handshake_client_psk_use(SSL *ssl, const EVP_MD *md, const unsigned char **id,
 
 /*
  * Client certificate check: a server that answers with a certificate did
- * not take our PSK, and no certificate is trusted (DESIGN.md section 4).
+ * not take our PSK, and no certificate is trusted.
  */
 static int
 handshake_client_verify_cert(int preverify_ok, X509_STORE_CTX *x)
@@ -444,7 +444,7 @@ handshake_client_verify_cert(int preverify_ok, X509_STORE_CTX *x)
 	return 0;
 }
 
-/* A context with the settings both roles share (LIBFACTS.md section 2). */
+/* A context with the settings both roles share (doc/ARCHITECTURE.md). */
 static SSL_CTX *
 handshake_ctx_new(bool server, char *err, size_t errlen)
 {
@@ -850,7 +850,7 @@ handshake_self_tag(SSL *ssl, const uint8_t host_key[HANDSHAKE_KEY_LEN],
 	return r;
 }
 
-/* The contract's checks on a finished handshake (DESIGN.md section 4). */
+/* The checks on a finished handshake that handshake.h promises. */
 int
 handshake_verify(SSL *ssl, char *err, size_t errlen)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The control channel's TLS 1.3 handshake (DESIGN.md section 4): external
+ * The control channel's TLS 1.3 handshake: external
  * PSK with X25519 (psk_dhe_ke), TLS_AES_256_GCM_SHA384, no certificates,
  * no tickets, no 0-RTT.  This module derives the PSKs and identities, sets
  * up the SSL_CTX of each role with its PSK callback, and checks a finished

@@ -2,7 +2,7 @@
 /*
  * Native device configuration over rtnetlink: addresses, routes and bridge
  * membership, so that no `ip` command or script is needed for the common
- * case (DESIGN.md section 7).  Every call opens its own netlink socket,
+ * case.  Every call opens its own netlink socket,
  * waits for the kernel's acknowledgement and closes it again; nothing is
  * kept between calls.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Anti-replay window for the UDP data channel (DESIGN.md §5, RFC 6479).
+ * Anti-replay window for the UDP data channel (RFC 6479).
  *
  * The window is a ring of WIRE_REPLAY_WINDOW_BITS bits (128 words of 64
  * bits) indexed by counter: the bit of counter c is bit (c % 64) of word

@@ -2,7 +2,8 @@
 /*
  * up/down command lines.  A line is split into argv here, once, when the
  * config is loaded; no shell ever sees it, so ';', '|', '$(...)' and
- * backticks are ordinary characters inside an argument (ATTACKS.md row 23).
+ * backticks are ordinary characters inside an argument (tests/ATTACKS.md
+ * row 23).
  * Whoever wants a shell writes "sh -c '...'" and owns the consequences.
  */
 #include "config.h"

@@ -667,7 +667,7 @@ seal_replay_drop(int r)
 	return SEAL_DROP_ERROR;
 }
 
-/* Every check up to the window update, cheapest first (DESIGN.md §5). */
+/* Every check up to the window update, cheapest first (seal.h). */
 static enum seal_drop
 seal_rx_open_checked(struct seal_rx *rx, uint32_t receiver_id, uint8_t *buf,
     size_t len, size_t max_len, struct seal_opened *out, uint64_t now_ms)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * AEAD seal and open of UDP data datagrams, and their key epochs
- * (DESIGN.md §5).  Sans-I/O: bytes and a clock value in, bytes and a
+ * AEAD seal and open of UDP data datagrams, and their key epochs.
+ * Sans-I/O: bytes and a clock value in, bytes and a
  * verdict out; no sockets, no logging, no allocation per packet.
  *
  * Datagram (a contract, to the byte):
@@ -328,8 +328,8 @@ int seal_rx_install(struct seal_rx *rx, uint64_t epoch, enum wire_cipher c,
     char *err, size_t errlen);
 
 /*
- * Check and open one datagram of len bytes in place, in the order of
- * DESIGN.md §5: length (against max_len, which the caller derives from the
+ * Check and open one datagram of len bytes in place, cheapest check
+ * first: length (against max_len, which the caller derives from the
  * MTU), header fields, receiver id, epoch, replay pre-check, AEAD open,
  * window update, inner frame.  SEAL_OK with *out filled (out may be
  * NULL; the payload is decrypted where it was, at buf +

@@ -2,7 +2,7 @@
 /*
  * The TLS stream over TCP with bufferevent_openssl: frame reader, packed
  * DATA writer with backpressure, and the clean close that libevent 2.1
- * does not do by itself (LIBFACTS P1, P2, P10).
+ * does not do by itself (doc/ARCHITECTURE.md: what the libraries do).
  */
 #include "config.h"
 
@@ -63,7 +63,7 @@ stream_end(struct stream *t, enum stream_end end, const char *why)
 /*
  * Turn libevent's error report into one line.  Its OpenSSL error list
  * mixes real error codes with the SSL_get_error() value it pushed last
- * (a small number, LIBFACTS P3); only the real ones are worth naming.
+ * (a small number below 0x100); only the real ones are worth naming.
  */
 static void
 stream_describe(struct stream *t, short what, char *buf, size_t len,
@@ -198,7 +198,7 @@ stream_eventcb(struct bufferevent *bev, short what, void *arg)
 		if (t->state != STREAM_HANDSHAKING)
 			return;
 		t->state = STREAM_OPEN;
-		/* Small records must not wait for Nagle (LIBFACTS P8). */
+		/* Small records must not wait for Nagle. */
 		fd = bufferevent_getfd(bev);
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
@@ -214,7 +214,8 @@ stream_eventcb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	stream_describe(t, what, why, sizeof(why), &end);
-	/* Frames that arrived with the EOF still count (LIBFACTS P10). */
+	/* Frames that arrived with the EOF still count: libevent may report
+	 * the end before it has handed over the last data. */
 	if (t->state == STREAM_OPEN)
 		stream_readcb(bev, t);
 	stream_end(t, end, why);

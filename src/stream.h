@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The TLS stream between two tapline peers (DESIGN.md §4, §5 TCP mode):
+ * The TLS stream between two tapline peers (in TCP mode with the data):
  * frames in, frames out, over one bufferevent_openssl.
  *
  * In TCP mode DATA frames share the stream with control frames; several
@@ -24,9 +24,10 @@
 /* Output above this pauses device reads; below the low mark resumes. */
 #define STREAM_TX_HIGH (512 * 1024)
 #define STREAM_TX_LOW (128 * 1024)
-/* Let one wakeup read this much (LIBFACTS P9). */
+/* Let one wakeup read this much (libevent reads 4 KiB otherwise). */
 #define STREAM_RX_HIGH (1024 * 1024)
-/* DATA frames are packed into extents of this size (LIBFACTS P8). */
+/* DATA frames are packed into extents of this size: libevent makes each
+ * chain its own SSL_write and TLS record. */
 #define STREAM_EXTENT (16 * 1024)
 /* How long a clean close waits for the peer's close_notify. */
 #define STREAM_LINGER_MS 2000

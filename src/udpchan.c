@@ -85,7 +85,7 @@ udp_chan_limits(struct seal_limits *lim)
 	    "a real tunnel like this", packets, ms);
 }
 
-/* The exporter secret of one epoch (LIBFACTS §1c). */
+/* The exporter secret of one epoch (seal.h has the key schedule). */
 static int
 udp_exporter(SSL *ssl, uint64_t epoch, uint8_t out[SEAL_EXPORTER_LEN],
     char *err, size_t errlen)
@@ -236,7 +236,7 @@ udp_share_new(uint8_t pub[32], char *err, size_t errlen)
 /*
  * The shared secret with the peer's public key.  OpenSSL refuses a
  * result of all zeros (a small-order or zero key), which ends the
- * session (ATTACKS.md row 21).
+ * session (tests/ATTACKS.md row 21).
  */
 static int
 udp_x25519(EVP_PKEY *mine, const uint8_t peer[32], uint8_t out[32],

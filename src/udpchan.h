@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The UDP data channel of one session (DESIGN.md §5): keys per epoch from
+ * The UDP data channel of one session: keys per epoch from
  * the TLS exporter, rekeying over the TLS control channel with a fresh
  * X25519 share, and the sealing and opening of datagrams (seal.c).
  *

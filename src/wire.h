@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Every on-the-wire type, size and protocol limit of tapline, in one place
- * (DESIGN.md §4 and §5).  Nothing here is laid over raw bytes as a struct:
- * parsers read fields with the bounded helpers of pkt.h in network byte
- * order; these constants give them their sizes and limits.
+ * (doc/ARCHITECTURE.md has the protocol in one page).  Nothing here is
+ * laid over raw bytes as a struct: parsers read fields with the bounded
+ * helpers of pkt.h in network byte order; these constants give them their
+ * sizes and limits.
  */
 #ifndef TAPLINE_WIRE_H
 #define TAPLINE_WIRE_H
@@ -143,7 +144,7 @@ enum wire_inner_kind {
 #define WIRE_UDP_KEY_LEN 32
 #define WIRE_UDP_NONCE_LEN 12
 
-/* Data channel key schedule and replay limits (DESIGN.md §5). */
+/* Data channel key schedule and replay limits. */
 #define WIRE_REKEY_AFTER_PACKETS (UINT64_C(1) << 26)
 #define WIRE_REJECT_AFTER_PACKETS (UINT64_C(1) << 27)
 #define WIRE_REKEY_AFTER_SECONDS 120
@@ -151,7 +152,7 @@ enum wire_inner_kind {
 #define WIRE_EPOCH_GRACE_SECONDS 10
 #define WIRE_REPLAY_WINDOW_BITS 8192
 
-/* Pre-authentication limits (DESIGN.md §4). */
+/* Pre-authentication limits. */
 #define WIRE_HANDSHAKE_DEADLINE_SECONDS 10
 #define WIRE_HELLO_DEADLINE_SECONDS 10
 

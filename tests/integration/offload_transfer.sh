@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Offloads (options.offload, DESIGN.md §8) end to end: a tun session over
+# Offloads (options.offload) end to end: a tun session over
 # UDP and over TCP, with offloads on at both ends, off at both ends, and
 # on at the client only (the server then splits what arrives whole over
 # TCP, and writes segments one by one over UDP).  In every case a 24 MiB

@@ -15,7 +15,7 @@
 # exits 1 within 15 s.  No tunnel device appears on either side (ip monitor
 # watches both namespaces throughout) and no up command runs on either
 # side (each writes a marker file).  The client cannot tell the three
-# cases apart: it sees the same error each time (DESIGN.md section 4).
+# cases apart: it sees the same error each time.
 # The right client then still gets in.  Every daemon runs at the highest
 # verbosity (-v -v), and at the end no log may contain the passphrase or a
 # key (ATTACKS.md row 26), in base64 or in hex.

@@ -467,7 +467,7 @@ count_ticket(SSL *ssl, SSL_SESSION *sess)
 	return 0;
 }
 
-/* Over a socketpair: everything DESIGN.md section 4 promises. */
+/* Over a socketpair: everything handshake.h promises. */
 static void
 test_handshake_ok(void **state)
 {
@@ -631,7 +631,7 @@ assert_same_failure(struct link *l, const struct failure *ref)
 	assert_memory_equal(f.s2c, ref->s2c, f.s2c_len);
 }
 
-/* Run the reference failure and check it is the one LIBFACTS.md saw. */
+/* Run the reference failure and check it is the one OpenSSL 3.0 gives. */
 static void
 wrong_key_reference(struct fx *fx, struct failure *ref)
 {
@@ -874,7 +874,8 @@ test_find_callback(void **state)
 	SSL_free(ssl);
 }
 
-/* LIBFACTS.md P6: a HelloRetryRequest still leads to the PSK. */
+/* A HelloRetryRequest still leads to the PSK (the digest is compared
+ * with EVP_MD_is_a, not by pointer: doc/ARCHITECTURE.md). */
 static void
 test_hrr(void **state)
 {

@@ -9,7 +9,7 @@
  * The expected hex values below were computed once, independently of
  * this code, with python3's `cryptography` package (AESGCM,
  * ChaCha20Poly1305, HMAC-SHA256 for the extract and HKDFExpand) from the
- * inputs written next to them, following DESIGN.md §5 and seal.h; the
+ * inputs written next to them, following seal.h; the
  * key schedule values were also checked with `openssl kdf ... HKDF` in
  * EXTRACT_ONLY and EXPAND_ONLY modes.
  */
