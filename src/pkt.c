@@ -1,99 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "pkt.h"
-
-int
-pkt_init(struct pkt *p, uint8_t *buf, size_t cap, size_t headroom)
-{
-	if (headroom > cap)
-		return PKT_ENOSPACE;
-	p->buf = buf;
-	p->cap = cap;
-	p->off = headroom;
-	p->len = 0;
-	return 0;
-}
-
-/*
- * Packets are allocated once per session (a pool), never per packet; the
- * buffer follows the struct so that one free releases both.
- */
-struct pkt *
-pkt_new(size_t headroom, size_t size, size_t tailroom)
-{
-	struct pkt *p;
-	size_t cap = headroom + size + tailroom;
-
-	if (cap < headroom || cap - headroom < size)
-		return NULL;
-	p = malloc(sizeof(*p) + cap);
-	if (p == NULL)
-		return NULL;
-	pkt_init(p, (uint8_t *)(p + 1), cap, headroom);
-	return p;
-}
-
-void
-pkt_free(struct pkt *p)
-{
-	free(p);
-}
-
-int
-pkt_reset(struct pkt *p, size_t headroom)
-{
-	if (headroom > p->cap)
-		return PKT_ENOSPACE;
-	p->off = headroom;
-	p->len = 0;
-	return 0;
-}
-
-uint8_t *
-pkt_push(struct pkt *p, size_t n)
-{
-	if (n > p->off)
-		return NULL;
-	p->off -= n;
-	p->len += n;
-	return p->buf + p->off;
-}
-
-uint8_t *
-pkt_pull(struct pkt *p, size_t n)
-{
-	uint8_t *old = p->buf + p->off;
-
-	if (n > p->len)
-		return NULL;
-	p->off += n;
-	p->len -= n;
-	return old;
-}
-
-uint8_t *
-pkt_put(struct pkt *p, size_t n)
-{
-	uint8_t *end = p->buf + p->off + p->len;
-
-	if (n > pkt_tailroom(p))
-		return NULL;
-	p->len += n;
-	return end;
-}
-
-int
-pkt_trim(struct pkt *p, size_t len)
-{
-	if (len > p->len)
-		return PKT_ESHORT;
-	p->len = len;
-	return 0;
-}
 
 void
 pkt_rd_init(struct pkt_rd *r, const void *buf, size_t len)

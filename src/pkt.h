@@ -1,10 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Packet buffers and bounded access to untrusted bytes.
- *
- * A struct pkt is a window [off, off+len) into a buffer of `cap` bytes; the
- * space in front (headroom) takes headers that a stage prepends and the
- * space behind (tailroom) takes an AEAD tag, so stages work in place.
+ * Bounded access to untrusted bytes.
  *
  * struct pkt_rd and struct pkt_wr walk a byte range with helpers that
  * check every access: they return 0, or a negative PKT_E* value and leave
@@ -19,49 +15,6 @@
 
 #define PKT_ESHORT (-1)	  /* fewer bytes left than asked for */
 #define PKT_ENOSPACE (-2) /* no room left to write */
-
-struct pkt {
-	uint8_t *buf;
-	size_t cap;
-	size_t off;
-	size_t len;
-};
-
-/* Buffer owned by the caller; the packet starts empty after `headroom`. */
-int pkt_init(struct pkt *p, uint8_t *buf, size_t cap, size_t headroom);
-/* One allocation holding the struct and its buffer; NULL on ENOMEM. */
-struct pkt *pkt_new(size_t headroom, size_t size, size_t tailroom);
-void pkt_free(struct pkt *p);
-
-/* Reset to an empty packet after `headroom` bytes. */
-int pkt_reset(struct pkt *p, size_t headroom);
-
-static inline uint8_t *
-pkt_data(const struct pkt *p)
-{
-	return p->buf + p->off;
-}
-
-static inline size_t
-pkt_headroom(const struct pkt *p)
-{
-	return p->off;
-}
-
-static inline size_t
-pkt_tailroom(const struct pkt *p)
-{
-	return p->cap - p->off - p->len;
-}
-
-/* Grow at the front by n bytes; returns the new start or NULL. */
-uint8_t *pkt_push(struct pkt *p, size_t n);
-/* Drop n bytes from the front; returns the old start or NULL. */
-uint8_t *pkt_pull(struct pkt *p, size_t n);
-/* Grow at the back by n bytes; returns the first new byte or NULL. */
-uint8_t *pkt_put(struct pkt *p, size_t n);
-/* Shrink to len bytes (len <= current length). */
-int pkt_trim(struct pkt *p, size_t len);
 
 struct pkt_rd {
 	const uint8_t *p;

@@ -464,29 +464,6 @@ seal_tx_seal(struct seal_tx *tx, uint32_t receiver_id, uint8_t kind,
 	return 0;
 }
 
-/* seal_tx_seal around a packet buffer's headroom and tailroom. */
-int
-seal_tx_seal_pkt(struct seal_tx *tx, uint32_t receiver_id, uint8_t kind,
-    struct pkt *p, uint64_t now_ms)
-{
-	size_t outlen;
-	int r;
-
-	if (pkt_headroom(p) < WIRE_UDP_PAYLOAD_OFF ||
-	    pkt_tailroom(p) < WIRE_UDP_TAG_LEN)
-		return SEAL_E_ARG;
-	r = seal_tx_seal(tx, receiver_id, kind,
-	    pkt_data(p) - WIRE_UDP_PAYLOAD_OFF,
-	    WIRE_UDP_PAYLOAD_OFF + p->len + pkt_tailroom(p), p->len, &outlen,
-	    now_ms);
-	if (r != 0)
-		return r;
-	if (pkt_push(p, WIRE_UDP_PAYLOAD_OFF) == NULL ||
-	    pkt_put(p, WIRE_UDP_TAG_LEN) == NULL)
-		return SEAL_E_ARG;	/* checked above; cannot happen */
-	return 0;
-}
-
 /* Packet or time limit reached (or nothing installed yet). */
 bool
 seal_tx_rekey_due(const struct seal_tx *tx, uint64_t now_ms)
@@ -761,27 +738,6 @@ seal_rx_open(struct seal_rx *rx, uint32_t receiver_id, uint8_t *buf,
 	}
 	rx->stats.opened++;
 	rx->stats.opened_bytes += o.payload_len;
-	if (out != NULL)
-		*out = o;
-	return SEAL_OK;
-}
-
-/* seal_rx_open on a packet buffer; the packet becomes the payload. */
-enum seal_drop
-seal_rx_open_pkt(struct seal_rx *rx, uint32_t receiver_id, struct pkt *p,
-    size_t max_len, struct seal_opened *out, uint64_t now_ms)
-{
-	struct seal_opened o;
-	enum seal_drop d;
-
-	d = seal_rx_open(rx, receiver_id, pkt_data(p), p->len, max_len, &o,
-	    now_ms);
-	if (d != SEAL_OK)
-		return d;
-	/* Both fit: the datagram was at least WIRE_UDP_MIN_LEN long. */
-	if (pkt_pull(p, WIRE_UDP_PAYLOAD_OFF) == NULL ||
-	    pkt_trim(p, o.payload_len) != 0)
-		return SEAL_DROP_ERROR;
 	if (out != NULL)
 		*out = o;
 	return SEAL_OK;

@@ -280,15 +280,6 @@ int seal_tx_seal(struct seal_tx *tx, uint32_t receiver_id, uint8_t kind,
     uint64_t now_ms);
 
 /*
- * The same on a packet buffer: the payload is the packet; on success the
- * packet is the datagram (WIRE_UDP_PAYLOAD_OFF bytes of headroom and
- * WIRE_UDP_TAG_LEN of tailroom used).  On error the packet is unchanged
- * in position and length.
- */
-int seal_tx_seal_pkt(struct seal_tx *tx, uint32_t receiver_id, uint8_t kind,
-    struct pkt *p, uint64_t now_ms);
-
-/*
  * Time to start a rekey: the next counter has reached
  * rekey_after_packets, or rekey_after_ms have passed since install.  Also
  * true before the first install.
@@ -344,13 +335,6 @@ int seal_rx_install(struct seal_rx *rx, uint64_t epoch, enum wire_cipher c,
 enum seal_drop seal_rx_open(struct seal_rx *rx, uint32_t receiver_id,
     uint8_t *buf, size_t len, size_t max_len, struct seal_opened *out,
     uint64_t now_ms);
-
-/*
- * The same on a packet buffer holding one datagram; on SEAL_OK the packet
- * is the payload, otherwise its position and length are unchanged.
- */
-enum seal_drop seal_rx_open_pkt(struct seal_rx *rx, uint32_t receiver_id,
-    struct pkt *p, size_t max_len, struct seal_opened *out, uint64_t now_ms);
 
 /*
  * Forget the previous epoch's key once its grace or reject time is over

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* pkt.c: buffer headroom/tailroom and the bounded readers and writers at
- * every boundary: 0, 1, exact size and one past. */
+/* pkt.c: the bounded readers and writers at every boundary: 0, 1, exact
+ * size and one past. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,81 +11,6 @@
 #include <string.h>
 
 #include "pkt.h"
-#include "wire.h"
-
-/* Sizes around each boundary for a 16-byte area. */
-static const size_t sizes[] = { 0, 1, 15, 16, 17 };
-
-static void
-test_push_pull_put_bounds(void **state)
-{
-	uint8_t buf[32];
-	struct pkt p;
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		size_t n = sizes[i];
-		bool fits = n <= 16;
-
-		/* 16 headroom, 16 tailroom, empty packet. */
-		assert_int_equal(pkt_init(&p, buf, sizeof(buf), 16), 0);
-		if (fits) {
-			assert_ptr_equal(pkt_push(&p, n), buf + 16 - n);
-			assert_int_equal(p.len, n);
-			assert_int_equal(pkt_headroom(&p), 16 - n);
-			assert_ptr_equal(pkt_pull(&p, n), buf + 16 - n);
-			assert_int_equal(p.len, 0);
-		} else {
-			assert_null(pkt_push(&p, n));
-			assert_int_equal(p.off, 16);
-			assert_int_equal(p.len, 0);
-		}
-		/* Pulling more than the packet holds is refused. */
-		assert_int_equal(pkt_reset(&p, 16), 0);
-		assert_int_equal(p.len, 0);
-		if (n > 0)
-			assert_null(pkt_pull(&p, n));
-		else
-			assert_non_null(pkt_pull(&p, n));
-		/* Appending up to the tailroom, not one byte further. */
-		if (fits) {
-			assert_ptr_equal(pkt_put(&p, n), buf + 16);
-			assert_int_equal(pkt_tailroom(&p), 16 - n);
-		} else {
-			assert_null(pkt_put(&p, n));
-			assert_int_equal(pkt_tailroom(&p), 16);
-		}
-	}
-}
-
-static void
-test_init_trim_new(void **state)
-{
-	uint8_t buf[8];
-	struct pkt p, *q;
-
-	(void)state;
-	assert_int_equal(pkt_init(&p, buf, sizeof(buf), 8), 0);
-	assert_int_equal(pkt_tailroom(&p), 0);
-	assert_int_equal(pkt_init(&p, buf, sizeof(buf), 9), PKT_ENOSPACE);
-	assert_int_equal(pkt_init(&p, buf, sizeof(buf), 0), 0);
-	assert_non_null(pkt_put(&p, 5));
-	assert_int_equal(pkt_trim(&p, 6), PKT_ESHORT);
-	assert_int_equal(pkt_trim(&p, 5), 0);
-	assert_int_equal(pkt_trim(&p, 0), 0);
-	assert_int_equal(p.len, 0);
-
-	q = pkt_new(WIRE_HEADROOM, 1500, WIRE_TAILROOM);
-	assert_non_null(q);
-	assert_int_equal(pkt_headroom(q), WIRE_HEADROOM);
-	assert_int_equal(pkt_tailroom(q), 1500 + WIRE_TAILROOM);
-	assert_non_null(pkt_push(q, WIRE_UDP_HDR_LEN));
-	pkt_free(q);
-	/* Overflowing sizes are refused, not wrapped. */
-	assert_null(pkt_new(SIZE_MAX, 2, 0));
-	assert_null(pkt_new(1, SIZE_MAX, 0));
-}
 
 /* Every reader width on areas of 0, width-1, width and width+1 bytes. */
 static void
@@ -224,8 +149,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_push_pull_put_bounds),
-		cmocka_unit_test(test_init_trim_new),
 		cmocka_unit_test(test_reader_bounds),
 		cmocka_unit_test(test_reader_bytes_ptr_skip),
 		cmocka_unit_test(test_writer_bounds),

@@ -1260,73 +1260,6 @@ test_sender_args(void **state)
 }
 
 /*
- * The packet-buffer path: a payload read behind WIRE_HEADROOM is sealed
- * in place and opened in place back to the same bytes.
- */
-static void
-test_pkt_path(void **state)
-{
-	uint8_t mem[WIRE_HEADROOM + 1500 + WIRE_TAILROOM], *w;
-	struct seal_opened o;
-	struct pkt p;
-	struct pair pr;
-	size_t i;
-
-	(void)state;
-	pair_init(&pr, WIRE_CIPHER_CHACHA20_POLY1305, 9, 0);
-	assert_int_equal(pkt_init(&p, mem, sizeof(mem), WIRE_HEADROOM), 0);
-	assert_non_null(w = pkt_put(&p, 1500));
-	for (i = 0; i < 1500; i++)
-		w[i] = (uint8_t)(i ^ 0x5a);
-	assert_int_equal(seal_tx_seal_pkt(&pr.tx, KAT_RID, WIRE_INNER_RAW, &p,
-	    0), 0);
-	assert_int_equal(p.off, WIRE_HEADROOM - WIRE_UDP_PAYLOAD_OFF);
-	assert_int_equal(p.len, 1500 + SEAL_OVERHEAD);
-	assert_int_equal(pkt_data(&p)[WIRE_UDP_OFF_EPOCH], 9);
-
-	assert_int_equal(seal_rx_open_pkt(&pr.rx, KAT_RID, &p, MAXLEN, &o, 0),
-	    SEAL_OK);
-	assert_int_equal(p.off, WIRE_HEADROOM);
-	assert_int_equal(p.len, 1500);
-	assert_ptr_equal(o.payload, pkt_data(&p));
-	for (i = 0; i < 1500; i++)
-		assert_int_equal(pkt_data(&p)[i], (uint8_t)(i ^ 0x5a));
-
-	/* A replay through the same path leaves the packet alone. */
-	assert_int_equal(seal_tx_seal_pkt(&pr.tx, KAT_RID, WIRE_INNER_RAW, &p,
-	    0), 0);
-	{
-		uint8_t copy[sizeof(mem)];
-		size_t off = p.off, len = p.len;
-
-		memcpy(copy, mem, sizeof(mem));
-		assert_int_equal(seal_rx_open_pkt(&pr.rx, KAT_RID, &p, MAXLEN,
-		    &o, 0), SEAL_OK);
-		memcpy(mem, copy, sizeof(mem));
-		p.off = off;
-		p.len = len;
-		assert_int_equal(seal_rx_open_pkt(&pr.rx, KAT_RID, &p, MAXLEN,
-		    &o, 0), SEAL_DROP_REPLAY);
-		assert_int_equal(p.off, off);
-		assert_int_equal(p.len, len);
-	}
-
-	/* Not enough headroom or tailroom: refused, packet unchanged. */
-	assert_int_equal(pkt_init(&p, mem, 100, WIRE_UDP_PAYLOAD_OFF - 1), 0);
-	assert_non_null(pkt_put(&p, 10));
-	assert_int_equal(seal_tx_seal_pkt(&pr.tx, KAT_RID, WIRE_INNER_RAW, &p,
-	    0), SEAL_E_ARG);
-	assert_int_equal(p.off, WIRE_UDP_PAYLOAD_OFF - 1);
-	assert_int_equal(pkt_init(&p, mem, 100, WIRE_HEADROOM), 0);
-	assert_non_null(pkt_put(&p, 100 - WIRE_HEADROOM - WIRE_UDP_TAG_LEN +
-	    1));
-	assert_int_equal(seal_tx_seal_pkt(&pr.tx, KAT_RID, WIRE_INNER_RAW, &p,
-	    0), SEAL_E_ARG);
-	assert_int_equal(p.off, WIRE_HEADROOM);
-	pair_free(&pr);
-}
-
-/*
  * The nonce primed after each seal and open (seal.c) is only used for
  * the counter it was made for.  Sender: in order, after a jump, after a
  * reinstall; every datagram also opens in a fresh receiver, which never
@@ -1444,7 +1377,6 @@ main(void)
 		cmocka_unit_test(test_sender_limits),
 		cmocka_unit_test(test_sender_lowered_limits),
 		cmocka_unit_test(test_sender_args),
-		cmocka_unit_test(test_pkt_path),
 		cmocka_unit_test(test_primed_nonce),
 		cmocka_unit_test(test_names),
 	};
