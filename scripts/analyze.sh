@@ -41,7 +41,7 @@ if [[ -z $queue_h ]]; then
 	exit 2
 fi
 
-files=(src/*.c tests/unit/*.c tests/integration/*.c bench/*.c)
+files=(src/*.c tests/unit/*.c tests/tools/*.c bench/*.c)
 
 # The global suppressions, each with its reason:
 #  missingIncludeSystem: system headers are left out on purpose (above).

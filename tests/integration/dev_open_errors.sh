@@ -12,7 +12,7 @@ lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 . "$lib"
 
 lib_require_root
-lib_require_bin DEVPROBE "${top_builddir:-.}/tests/integration/devprobe"
+lib_require_bin DEVPROBE "${top_builddir:-.}/tests/tools/devprobe"
 
 lib_netns_add a
 ns=$(lib_ns a)

@@ -13,7 +13,7 @@ lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 . "$lib"
 
 lib_require_root
-lib_require_bin DEVPROBE "${top_builddir:-.}/tests/integration/devprobe"
+lib_require_bin DEVPROBE "${top_builddir:-.}/tests/tools/devprobe"
 
 queues=4
 lib_netns_add a

@@ -15,7 +15,7 @@ lib_require_root
 lib_require_cmd ping
 # The payload check knows where iputils ping puts the -p pattern.
 ping -V 2>&1 | grep -q iputils || lib_skip "needs iputils ping"
-lib_require_bin DEVPROBE "${top_builddir:-.}/tests/integration/devprobe"
+lib_require_bin DEVPROBE "${top_builddir:-.}/tests/tools/devprobe"
 
 pattern=a1b2c3d4e5
 size=100

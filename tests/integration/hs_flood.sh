@@ -25,7 +25,7 @@ lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 lib_require_root
 lib_require_cmd ping ss
 lib_require_bin TAPLINE "${top_builddir:-.}/tapline"
-lib_require_bin UDPRELAY "${top_builddir:-.}/tests/integration/udprelay"
+lib_require_bin UDPRELAY "${top_builddir:-.}/tests/tools/udprelay"
 
 N=${FLOOD_CONNECTS:-3000}
 port=5000

@@ -23,7 +23,7 @@ lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 lib_require_root
 lib_require_cmd ping
 legacy_require
-lib_require_bin LEGACYPEER "${top_builddir:-.}/tests/integration/legacypeer"
+lib_require_bin LEGACYPEER "${top_builddir:-.}/tests/tools/legacypeer"
 legacy_netns
 
 # What the server's RSS may grow by during the flood: far above the

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # A legacy client whose session says cipher = "aes128ecb" against a fake
-# vtund server (tests/integration/legacypeer) that takes any password and
+# vtund server (tests/tools/legacypeer) that takes any password and
 # answers with a FLAGS line of its choosing: what a man in the middle can
 # send, since vtund's FLAGS travel in clear (tests/ATTACKS.md: legacy
 # downgrade).  A line without encryption, or with Blowfish, is refused:
@@ -18,7 +18,7 @@ lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 
 lib_require_root
 lib_require_bin TAPLINE "${top_builddir:-.}/tapline"
-lib_require_bin LEGACYPEER "${top_builddir:-.}/tests/integration/legacypeer"
+lib_require_bin LEGACYPEER "${top_builddir:-.}/tests/tools/legacypeer"
 legacy_netns
 
 cat >"$LIB_TMP/client.conf" <<CONF

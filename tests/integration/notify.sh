@@ -16,7 +16,7 @@ lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 
 lib_require_root
 lib_require_bin TAPLINE "${top_builddir:-.}/tapline"
-lib_require_bin NOTIFYRECV "${top_builddir:-.}/tests/integration/notifyrecv"
+lib_require_bin NOTIFYRECV "${top_builddir:-.}/tests/tools/notifyrecv"
 
 lib_netns_add srv
 lib_netns_add cli

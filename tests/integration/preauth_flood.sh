@@ -26,7 +26,7 @@ lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 lib_require_root
 lib_require_cmd ping
 lib_require_bin TAPLINE "${top_builddir:-.}/tapline"
-lib_require_bin PREAUTHFLOOD "${top_builddir:-.}/tests/integration/preauthflood"
+lib_require_bin PREAUTHFLOOD "${top_builddir:-.}/tests/tools/preauthflood"
 
 port=5000
 tries=${PREAUTH_TRIES:-20}

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
-# Helpers around tests/integration/udprelay, the fault-injecting UDP relay
+# Helpers around tests/tools/udprelay, the fault-injecting UDP relay
 # (see the comment at the top of udprelay.c for its options).  Source it
 # after lib.sh:
 #
@@ -28,7 +28,7 @@ UDPRELAY_LIB_LOADED=1
 # executable.
 udprelay_require() {
 	lib_require_bin UDPRELAY \
-	    "${top_builddir:-.}/tests/integration/udprelay"
+	    "${top_builddir:-.}/tests/tools/udprelay"
 }
 
 # Has IFNAME in namespace SHORT its IPv6 multicast route yet?
