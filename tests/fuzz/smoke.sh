@@ -7,7 +7,11 @@
 #
 #   smoke.sh SRCDIR BUILDDIR TARGET...
 #
-# SRCDIR holds corpus/TARGET/ and TARGET.dict, BUILDDIR the programs.
+# SRCDIR holds corpus/TARGET/ and TARGET.dict, BUILDDIR the programs.  A
+# TARGET is a name (fuzz_conf) or a path ending in one, as Makefile.am's
+# FUZZ_TARGETS lists them.  The targets given must be every fuzz_*.c of
+# SRCDIR but fuzz_common.c and fuzz_seeds.c: one left out of the list
+# would never be built or run, so that fails too.
 # One line per target, in the order given:
 #   fuzz-smoke: TARGET ok (N runs, R/s, cov: C)
 #   fuzz-smoke: TARGET FAILED (...)          followed by its last lines
@@ -21,6 +25,11 @@ if [[ $# -lt 3 ]]; then
 fi
 src=$1 build=$2
 shift 2
+names=()
+for t in "$@"; do
+	names+=("${t##*/}")
+done
+set -- "${names[@]}"
 seconds=${FUZZ_SECONDS:-30}
 jobs=${FUZZ_JOBS:-1}
 work=$(mktemp -d "${TMPDIR:-/tmp}/tapline-fuzz.XXXXXX") || exit 1
@@ -62,6 +71,20 @@ run_one() {
 }
 
 echo "fuzz-smoke: $# targets, ${seconds} s each, $jobs at a time"
+
+# A target's source file that is not in the list given.
+unlisted=0
+for f in "$src"/fuzz_*.c; do
+	t=${f##*/}
+	t=${t%.c}
+	case " fuzz_common fuzz_seeds $* " in
+	*" $t "*) continue ;;
+	esac
+	echo "fuzz-smoke: $t FAILED ($t.c is not in Makefile.am's" \
+	    "FUZZ_TARGETS, so it is never built or run)"
+	unlisted=$((unlisted + 1))
+done
+
 for t in "$@"; do
 	while [[ $(jobs -rp | wc -l) -ge $jobs ]]; do
 		wait -n
@@ -79,4 +102,4 @@ for t in "$@"; do
 		    tail -n 40 "$build/$t.smoke.log" | sed "s/^/  $t: /"
 	fi
 done
-[[ $failed -eq 0 ]]
+[[ $failed -eq 0 && $unlisted -eq 0 ]]
