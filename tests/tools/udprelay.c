@@ -51,7 +51,7 @@
  *	[--echo-wait-ms N] [--bind ADDR:PORT] [--stats FILE] [--max-seconds N]
  *	Send N seeded pseudo-random datagrams and count the answers.
  *	garbage: random bytes, random length 0..MAX (default 1500).
- *	header: tapline data datagrams (DESIGN.md §5) for receiver id HEX
+ *	header: tapline data datagrams (seal.h) for receiver id HEX
  *	in epoch E (default 0), each wrong in one way, drawn at random: half
  *	"auth" (every header field right, a counter in [2^20, 2^26), a
  *	random body and tag: only the AEAD can refuse it), and one in
@@ -154,7 +154,7 @@
 /* Flood: the largest garbage datagram by default. */
 #define UR_FLOOD_SIZE 1500
 
-/* The tapline datagram header (DESIGN.md §5), for capture and flood. */
+/* The tapline datagram header (seal.h), for capture and flood. */
 #define TL_HDR_LEN 16
 #define TL_TYPE_DATA 0x01
 
