@@ -24,6 +24,7 @@
 #include "legacy.h"
 #include "log.h"
 #include "priv.h"
+#include "proc.h"
 #include "notify.h"
 #include "script.h"
 #include "session.h"
@@ -37,10 +38,7 @@
 
 struct client {
 	struct event_base *base;
-	const struct conf *conf;
-	const struct conf *conf_first;	/* main's; later ones are ours */
-	struct conf **old_confs;	/* replaced by reloads, freed at exit */
-	size_t nold_confs;
+	struct proc proc;	/* the running configuration, reloads' */
 	const struct conf_session *cs;
 	const struct cli *cli;
 	const char *server;
@@ -359,23 +357,21 @@ static void
 client_reload(struct client *cl)
 {
 	const struct conf_session *ncs;
-	struct conf *nc, **olds;
+	struct conf *nc;
 	char err[256];
+	bool room;
 
-	if ((nc = conf_reload(cl->conf->path)) == NULL)
+	if ((nc = conf_reload(cl->proc.conf->path)) == NULL)
 		return;
 	ncs = conf_session_find(nc, cl->cs->name);
-	olds = realloc(cl->old_confs, (cl->nold_confs + 1) * sizeof(*olds));
-	if (ncs == NULL || olds == NULL) {
+	room = proc_conf_reserve(&cl->proc) == 0;
+	if (ncs == NULL || !room) {
 		log_err("reload: %s; the running configuration stays",
 		    ncs == NULL ? "the session is no longer in the file" :
 		    "out of memory");
-		if (olds != NULL)
-			cl->old_confs = olds;
 		conf_free(nc);
 		return;
 	}
-	cl->old_confs = olds;
 	if (conf_session_equal(cl->cs, ncs)) {
 		if (cl->s != NULL)
 			session_set_conf(cl->s, ncs);
@@ -399,9 +395,7 @@ client_reload(struct client *cl)
 	}
 	cl->cs = ncs;
 	cl->persist = cl->cli->persist || ncs->persist != CONF_PERSIST_NO;
-	if (cl->conf != cl->conf_first)
-		cl->old_confs[cl->nold_confs++] = (struct conf *)cl->conf;
-	cl->conf = nc;
+	proc_conf_replace(&cl->proc, nc);
 }
 
 /* SIGTERM/SIGINT: send CLOSE, let down commands run, exit 0. */
@@ -476,12 +470,12 @@ client_run(const struct conf *conf, const struct conf_session *cs,
     const char *server, const struct cli *cli)
 {
 	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
-	struct client cl = { .conf = conf, .conf_first = conf, .cs = cs,
-		.cli = cli,
-		.server = server, .exit_code = 1 };
+	struct client cl = { .cs = cs, .cli = cli, .server = server,
+		.exit_code = 1 };
 	char err[256], ctlpath[PATH_MAX];
 	int i;
 
+	proc_init(&cl.proc, conf);
 	cl.persist = cli->persist || cs->persist != CONF_PERSIST_NO;
 	cl.keep = cs->persist == CONF_PERSIST_KEEP;
 	snprintf(cl.port, sizeof(cl.port), "%d",
@@ -551,10 +545,6 @@ out:
 	handshake_client_free(cl.hc);
 	vtun_lib_free(cl.vlib);
 	event_base_free(cl.base);
-	if (cl.conf != cl.conf_first)
-		conf_free((struct conf *)cl.conf);
-	for (i = 0; i < (int)cl.nold_confs; i++)
-		conf_free(cl.old_confs[i]);
-	free(cl.old_confs);
+	proc_free(&cl.proc);
 	return cl.exit_code;
 }

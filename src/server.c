@@ -25,6 +25,7 @@
 #include "log.h"
 #include "notify.h"
 #include "preauth.h"
+#include "proc.h"
 #include "server.h"
 #include "session.h"
 #include "udpsock.h"
@@ -57,15 +58,7 @@ struct server_conn {
 
 struct server {
 	struct event_base *base;
-	const struct conf *conf;
-	const struct conf *conf_first;	/* main's; the others are ours */
-	/*
-	 * Configs replaced by a reload stay allocated until exit: sessions
-	 * that were closing or handshaking may still point into them.  One
-	 * small struct per reload is cheap next to chasing those pointers.
-	 */
-	struct conf **old_confs;
-	size_t nold_confs;
+	struct proc proc;	/* the running configuration, reloads' */
 	const struct cli *cli;
 	struct handshake_server *hs;
 	struct vtun_lib *vlib;	/* only while a legacy session exists */
@@ -231,7 +224,7 @@ server_admit(struct server_conn *self, const struct conf_session **csp,
 		return -1;
 	}
 	/* A reload during the handshake: hold the peer to the new file. */
-	cur = conf_session_find(srv->conf, cs->name);
+	cur = conf_session_find(srv->proc.conf, cs->name);
 	if (cur == NULL || !conf_session_equal(cur, cs)) {
 		*reason = WIRE_CLOSE_REFUSED;
 		*msg = "configuration changed; try again";
@@ -371,8 +364,9 @@ static const struct conf_session *
 server_legacy_lookupcb(const char *name, void *arg)
 {
 	struct server_conn *c = arg;
-	const struct conf_session *cs = conf_session_find(c->srv->conf, name);
+	const struct conf_session *cs;
 
+	cs = conf_session_find(c->srv->proc.conf, name);
 	return cs != NULL && cs->legacy == CONF_LEGACY_VTUN ? cs : NULL;
 }
 
@@ -692,9 +686,9 @@ static int
 server_listen(struct server *srv)
 {
 	const char *addr = srv->cli->local != NULL ? srv->cli->local :
-	    srv->conf->options.listen;
+	    srv->proc.conf->options.listen;
 	int port = srv->cli->port != 0 ? srv->cli->port :
-	    srv->conf->options.port;
+	    srv->proc.conf->options.port;
 	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICHOST |
 	    AI_NUMERICSERV, .ai_socktype = SOCK_STREAM,
 	    .ai_family = srv->cli->family };
@@ -731,7 +725,7 @@ server_listen(struct server *srv)
 	evconnlistener_set_error_cb(srv->listener, server_accept_errorcb);
 	/* UDP datagrams come to the same address and port number. */
 	srv->usock = udp_sock_new(srv->base, ai->ai_addr, ai->ai_addrlen,
-	    srv->cli->family == AF_INET6, srv->conf->options.offload,
+	    srv->cli->family == AF_INET6, srv->proc.conf->options.offload,
 	    server_udp_recvcb, srv, err,
 	    sizeof(err));
 	if (srv->usock == NULL) {
@@ -773,35 +767,32 @@ server_reload(struct server *srv)
 	struct server_conn *c, *next;
 	struct handshake_server *hs;
 	const struct conf_session *cs, *ncs;
-	struct conf *nc, **olds;
+	struct conf *nc;
 	size_t kept = 0, closed = 0;
 	char err[256];
+	bool room;
 
-	if ((nc = conf_reload(srv->conf->path)) == NULL)
+	if ((nc = conf_reload(srv->proc.conf->path)) == NULL)
 		return;
 	hs = nc->nsessions > 0 ? handshake_server_reload(nc, srv->hs, err,
 	    sizeof(err)) : NULL;
-	olds = realloc(srv->old_confs, (srv->nold_confs + 1) *
-	    sizeof(*olds));
+	room = proc_conf_reserve(&srv->proc) == 0;
 	if (hs != NULL && server_legacy_lib(srv, nc) != 0) {
 		handshake_server_free(hs);
 		hs = NULL;
 		util_strlcpy(err, "cannot load what legacy sessions need",
 		    sizeof(err));
 	}
-	if (hs == NULL || olds == NULL) {
+	if (hs == NULL || !room) {
 		log_err("reload: %s; the running configuration stays",
 		    hs == NULL ? (nc->nsessions == 0 ? "no session left" :
 		    err) : "out of memory");
-		if (olds != NULL)
-			srv->old_confs = olds;
 		handshake_server_free(hs);
 		conf_free(nc);
 		return;
 	}
-	srv->old_confs = olds;
-	if (nc->options.port != srv->conf->options.port ||
-	    strcmp(nc->options.listen, srv->conf->options.listen) != 0)
+	if (nc->options.port != srv->proc.conf->options.port ||
+	    strcmp(nc->options.listen, srv->proc.conf->options.listen) != 0)
 		log_warnx("reload: options.port and options.listen take "
 		    "effect at the next restart");
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
@@ -824,9 +815,7 @@ server_reload(struct server *srv)
 	}
 	handshake_server_free(srv->hs);
 	srv->hs = hs;
-	if (srv->conf != srv->conf_first)
-		srv->old_confs[srv->nold_confs++] = (struct conf *)srv->conf;
-	srv->conf = nc;
+	proc_conf_replace(&srv->proc, nc);
 	server_warn_sessions(nc);
 	log_notice("reloaded: %zu session%s defined, %zu running unchanged, "
 	    "%zu closed", nc->nsessions, nc->nsessions == 1 ? "" : "s",
@@ -897,8 +886,8 @@ server_collect(struct control_report *r, void *arg)
 	bool any;
 
 	r->server = true;
-	for (i = 0; i < srv->conf->nsessions; i++) {
-		cs = &srv->conf->sessions[i];
+	for (i = 0; i < srv->proc.conf->nsessions; i++) {
+		cs = &srv->proc.conf->sessions[i];
 		any = false;
 		TAILQ_FOREACH(c, &srv->conns, entry) {
 			scs = server_conn_conf(c);
@@ -919,7 +908,7 @@ server_collect(struct control_report *r, void *arg)
 		scs = server_conn_conf(c);
 		if (scs == NULL && !server_conn_closing(c))
 			r->unauthenticated++;
-		else if (scs != NULL && conf_session_find(srv->conf,
+		else if (scs != NULL && conf_session_find(srv->proc.conf,
 		    scs->name) == NULL && (e = control_report_add(r)) != NULL)
 			server_conn_fill(e, c, now);
 	}
@@ -929,11 +918,12 @@ int
 server_run(const struct conf *conf, const struct cli *cli)
 {
 	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
-	struct server srv = { .conf = conf, .conf_first = conf, .cli = cli };
+	struct server srv = { .cli = cli };
 	struct server_conn *c;
 	char err[256];
 	int i, rc = 1;
 
+	proc_init(&srv.proc, conf);
 	TAILQ_INIT(&srv.conns);
 	srv.rl_cap = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	srv.rl_preauth = (struct log_ratelimit)LOG_RATELIMIT_INIT;
@@ -1020,10 +1010,6 @@ out:
 	control_free(srv.ctl);
 	handshake_server_free(srv.hs);
 	event_base_free(srv.base);
-	if (srv.conf != srv.conf_first)
-		conf_free((struct conf *)srv.conf);
-	for (i = 0; i < (int)srv.nold_confs; i++)
-		conf_free(srv.old_confs[i]);
-	free(srv.old_confs);
+	proc_free(&srv.proc);
 	return rc;
 }
