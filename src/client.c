@@ -33,12 +33,8 @@
 #include "vtun.h"
 #include "wire.h"
 
-/* How long a stop waits for CLOSE to go out and down commands to end. */
-#define CLIENT_STOP_GRACE_S 35
-
 struct client {
-	struct event_base *base;
-	struct proc proc;	/* the running configuration, reloads' */
+	struct proc proc;	/* the loop, signals, running configuration */
 	const struct conf_session *cs;
 	const struct cli *cli;
 	const char *server;
@@ -58,11 +54,8 @@ struct client {
 	unsigned int attempt;
 	uint64_t up_since_ms;
 	bool ever_up;
-	bool stopping;
 	int exit_code;
 	struct event *retry;
-	struct event *sig[3];
-	struct event *stop_deadline;
 	struct event *watchdog;	/* systemd's WatchdogSec, or NULL */
 	struct control *ctl;	/* the status socket and SIGUSR1 */
 	uint64_t retry_at_ms;	/* for status: when the retry timer fires */
@@ -78,7 +71,7 @@ client_finish_downcb(int result, void *arg)
 
 	cl->down = NULL;
 	dev_close(&cl->kept);
-	event_base_loopexit(cl->base, NULL);
+	event_base_loopexit(cl->proc.base, NULL);
 }
 
 static void
@@ -89,7 +82,7 @@ client_finish(struct client *cl)
 		.laddr = "", .lport = "" };
 
 	if (cl->kept.nqueues > 0 && cl->cs->ndown > 0) {
-		cl->down = script_run_start(cl->base, "down", cl->cs->down,
+		cl->down = script_run_start(cl->proc.base, "down", cl->cs->down,
 		    cl->cs->ndown, &env, SCRIPT_TIMEOUT_MS,
 		    client_finish_downcb, cl);
 		if (cl->down != NULL)
@@ -135,7 +128,7 @@ client_upcb(struct session *s, void *arg)
 static void
 client_ended(struct client *cl, bool was_up)
 {
-	if (cl->stopping) {
+	if (cl->proc.stopping) {
 		client_finish(cl);
 		return;
 	}
@@ -284,8 +277,8 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 	if ((fd = client_socket(cl, res, where)) == -1)
 		goto failed;
 	if (cl->cs->legacy == CONF_LEGACY_VTUN) {
-		cl->lg = legacy_new(cl->base, LEGACY_CLIENT, fd, res->ai_addr,
-		    (socklen_t)res->ai_addrlen, cl->cs,
+		cl->lg = legacy_new(cl->proc.base, LEGACY_CLIENT, fd,
+		    res->ai_addr, (socklen_t)res->ai_addrlen, cl->cs,
 		    cl->keep ? &cl->kept : NULL, cl->vlib, &client_legacy_cbs,
 		    cl);
 		if (cl->lg == NULL)
@@ -294,14 +287,14 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 		return;
 	}
 	ssl = handshake_client_ssl_new(cl->hc);
-	bev = ssl == NULL ? NULL : bufferevent_openssl_socket_new(cl->base,
+	bev = ssl == NULL ? NULL : bufferevent_openssl_socket_new(cl->proc.base,
 	    fd, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		SSL_free(ssl);
 		close(fd);
 		goto failed;
 	}
-	cl->s = session_new(cl->base, SESSION_CLIENT, bev, res->ai_addr,
+	cl->s = session_new(cl->proc.base, SESSION_CLIENT, bev, res->ai_addr,
 	    (socklen_t)res->ai_addrlen, cl->cs, cl->keep ? &cl->kept : NULL,
 	    &client_session_cbs, cl);
 	if (cl->s == NULL)
@@ -311,7 +304,7 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 failed:
 	if (res != NULL)
 		evutil_freeaddrinfo(res);
-	if (cl->persist && !cl->stopping) {
+	if (cl->persist && !cl->proc.stopping) {
 		client_schedule_retry(cl);
 	} else {
 		cl->exit_code = 1;
@@ -326,7 +319,7 @@ client_attempt(struct client *cl)
 		.ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP,
 		.ai_flags = EVUTIL_AI_ADDRCONFIG };
 
-	if (cl->stopping)
+	if (cl->proc.stopping)
 		return;
 	cl->req = evdns_getaddrinfo(cl->dns, cl->server, cl->port, &hints,
 	    client_resolvedcb, cl);
@@ -339,13 +332,12 @@ client_retrycb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-client_stop_deadlinecb(evutil_socket_t fd, short what, void *arg)
+client_expired(void *arg)
 {
 	struct client *cl = arg;
 
 	log_warnx("%s: the session did not close within %d s; exiting "
-	    "anyway", cl->cs->name, CLIENT_STOP_GRACE_S);
-	event_base_loopexit(cl->base, NULL);
+	    "anyway", cl->cs->name, PROC_STOP_GRACE_S);
 }
 
 /*
@@ -354,8 +346,9 @@ client_stop_deadlinecb(evutil_socket_t fd, short what, void *arg)
  * A bad file, or one without our session, changes nothing.
  */
 static void
-client_reload(struct client *cl)
+client_reload(void *arg)
 {
+	struct client *cl = arg;
 	const struct conf_session *ncs;
 	struct conf *nc;
 	char err[256];
@@ -400,26 +393,13 @@ client_reload(struct client *cl)
 
 /* SIGTERM/SIGINT: send CLOSE, let down commands run, exit 0. */
 static void
-client_signalcb(evutil_socket_t sig, short what, void *arg)
+client_stop(void *arg, int sig)
 {
 	struct client *cl = arg;
 
-	if (sig == SIGHUP) {
-		if (!cl->stopping) {
-			notify_reloading();
-			client_reload(cl);
-			notify_ready();
-		}
-		return;
-	}
-	if (cl->stopping)
-		return;
-	log_notice("%s: %s, closing", cl->cs->name, strsignal((int)sig));
-	cl->stopping = true;
+	log_notice("%s: %s, closing", cl->cs->name, strsignal(sig));
 	cl->exit_code = 0;
-	notify_stopping();
-	event_add(cl->stop_deadline,
-	    &(struct timeval){ .tv_sec = CLIENT_STOP_GRACE_S });
+	proc_stop(&cl->proc);
 	evtimer_del(cl->retry);
 	if (cl->req != NULL) {
 		evdns_getaddrinfo_cancel(cl->req);
@@ -454,7 +434,7 @@ client_collect(struct control_report *r, void *arg)
 	e->name = cl->cs->name;
 	e->peer = cl->server;	/* no address yet: the name it resolves */
 	e->udp = cl->cs->proto == CONF_PROTO_UDP;
-	if (cl->stopping || cl->down != NULL) {
+	if (cl->proc.stopping || cl->down != NULL) {
 		e->state = CONTROL_CLOSING;
 	} else if (evtimer_pending(cl->retry, NULL)) {
 		e->state = CONTROL_RECONNECTING;
@@ -465,46 +445,41 @@ client_collect(struct control_report *r, void *arg)
 	}
 }
 
+static const struct proc_ops client_proc_ops = {
+	.reload = client_reload,
+	.stop = client_stop,
+	.expired = client_expired,
+};
+
 int
 client_run(const struct conf *conf, const struct conf_session *cs,
     const char *server, const struct cli *cli)
 {
-	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
 	struct client cl = { .cs = cs, .cli = cli, .server = server,
 		.exit_code = 1 };
 	char err[256], ctlpath[PATH_MAX];
-	int i;
 
-	proc_init(&cl.proc, conf);
 	cl.persist = cli->persist || cs->persist != CONF_PERSIST_NO;
 	cl.keep = cs->persist == CONF_PERSIST_KEEP;
 	snprintf(cl.port, sizeof(cl.port), "%d",
 	    cli->port != 0 ? cli->port : conf->options.port);
-	if ((cl.base = util_event_base_new()) == NULL) {
-		log_err("cannot create the event loop");
+	if (proc_init(&cl.proc, conf, &client_proc_ops, &cl) != 0)
 		return 1;
-	}
 	if (client_prepare(&cl, cs, err, sizeof(err)) != 0) {
 		log_err("%s: %s", cs->name, err);
 		goto out;
 	}
-	cl.dns = evdns_base_new(cl.base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	cl.dns = evdns_base_new(cl.proc.base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	if (cl.dns == NULL)
-		cl.dns = evdns_base_new(cl.base, 0);
-	cl.retry = evtimer_new(cl.base, client_retrycb, &cl);
-	cl.stop_deadline = evtimer_new(cl.base, client_stop_deadlinecb, &cl);
-	if (cl.dns == NULL || cl.retry == NULL || cl.stop_deadline == NULL)
+		cl.dns = evdns_base_new(cl.proc.base, 0);
+	cl.retry = evtimer_new(cl.proc.base, client_retrycb, &cl);
+	if (cl.dns == NULL || cl.retry == NULL || proc_signals(&cl.proc) != 0)
 		goto out;
-	for (i = 0; i < 3; i++) {
-		cl.sig[i] = evsignal_new(cl.base, sigs[i], client_signalcb,
-		    &cl);
-		if (cl.sig[i] == NULL || evsignal_add(cl.sig[i], NULL) != 0)
-			goto out;
-	}
 	control_client_path(conf->options.control, cs->name, ctlpath,
 	    sizeof(ctlpath));
-	cl.ctl = control_new(cl.base, ctlpath, conf->options.user,
+	cl.ctl = control_new(cl.proc.base, ctlpath, conf->options.user,
 	    client_collect, &cl);
 	if (priv_drop(conf->options.user, conf->options.group, err,
 	    sizeof(err)) != 0) {
@@ -518,9 +493,8 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 	notify_status("connecting to %s", server);
 	client_attempt(&cl);
 	notify_ready();
-	cl.watchdog = notify_watchdog_new(cl.base);
-	if (event_base_dispatch(cl.base) == -1)
-		log_err("event loop failed");
+	cl.watchdog = notify_watchdog_new(cl.proc.base);
+	(void)proc_dispatch(&cl.proc);
 out:
 	if (cl.req != NULL)
 		evdns_getaddrinfo_cancel(cl.req);
@@ -530,13 +504,8 @@ out:
 	if (cl.down != NULL)
 		script_run_cancel(cl.down);
 	dev_close(&cl.kept);
-	for (i = 0; i < 3; i++)
-		if (cl.sig[i] != NULL)
-			event_free(cl.sig[i]);
 	if (cl.retry != NULL)
 		event_free(cl.retry);
-	if (cl.stop_deadline != NULL)
-		event_free(cl.stop_deadline);
 	if (cl.watchdog != NULL)
 		event_free(cl.watchdog);
 	if (cl.dns != NULL)
@@ -544,7 +513,6 @@ out:
 	control_free(cl.ctl);
 	handshake_client_free(cl.hc);
 	vtun_lib_free(cl.vlib);
-	event_base_free(cl.base);
 	proc_free(&cl.proc);
 	return cl.exit_code;
 }

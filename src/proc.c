@@ -1,14 +1,93 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <signal.h>
 #include <stdlib.h>
 
+#include <event2/event.h>
+
+#include "log.h"
+#include "notify.h"
 #include "proc.h"
+#include "util.h"
+
+int
+proc_init(struct proc *p, const struct conf *conf,
+    const struct proc_ops *ops, void *arg)
+{
+	*p = (struct proc){ .conf = conf, .conf_first = conf, .ops = ops,
+		.arg = arg };
+	if ((p->base = util_event_base_new()) == NULL) {
+		log_err("cannot create the event loop");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A reload is bracketed for the service manager (Type=notify-reload
+ * waits for READY=1 again); a stopping process reloads nothing, and a
+ * second stop signal changes nothing.
+ */
+static void
+proc_signalcb(evutil_socket_t sig, short what, void *arg)
+{
+	struct proc *p = arg;
+
+	if (p->stopping)
+		return;
+	if (sig == SIGHUP) {
+		notify_reloading();
+		p->ops->reload(p->arg);
+		notify_ready();
+		return;
+	}
+	p->ops->stop(p->arg, (int)sig);
+}
+
+static void
+proc_stop_deadlinecb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proc *p = arg;
+
+	p->ops->expired(p->arg);
+	event_base_loopexit(p->base, NULL);
+}
+
+int
+proc_signals(struct proc *p)
+{
+	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+	size_t i;
+
+	p->stop_deadline = evtimer_new(p->base, proc_stop_deadlinecb, p);
+	if (p->stop_deadline == NULL)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		p->sig[i] = evsignal_new(p->base, sigs[i], proc_signalcb, p);
+		if (p->sig[i] == NULL || evsignal_add(p->sig[i], NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
 
 void
-proc_init(struct proc *p, const struct conf *conf)
+proc_stop(struct proc *p)
 {
-	*p = (struct proc){ .conf = conf, .conf_first = conf };
+	p->stopping = true;
+	notify_stopping();
+	event_add(p->stop_deadline,
+	    &(struct timeval){ .tv_sec = PROC_STOP_GRACE_S });
+}
+
+int
+proc_dispatch(struct proc *p)
+{
+	if (event_base_dispatch(p->base) == -1) {
+		log_err("event loop failed");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -37,12 +116,18 @@ proc_free(struct proc *p)
 {
 	size_t i;
 
+	for (i = 0; i < 3; i++)
+		if (p->sig[i] != NULL)
+			event_free(p->sig[i]);
+	if (p->stop_deadline != NULL)
+		event_free(p->stop_deadline);
+	if (p->base != NULL)
+		event_base_free(p->base);
 	if (p->conf != p->conf_first)
 		conf_free((struct conf *)p->conf);
 	for (i = 0; i < p->nold_confs; i++)
 		conf_free(p->old_confs[i]);
 	free(p->old_confs);
-	p->old_confs = NULL;
-	p->nold_confs = 0;
-	p->conf = p->conf_first;
+	*p = (struct proc){ .conf = p->conf_first,
+		.conf_first = p->conf_first };
 }

@@ -1,18 +1,45 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The daemon process that server and client alike are: what a reload
- * leaves behind (the configurations it replaced).  The role (server.c or
- * client.c) owns one struct proc and reads its fields; only proc_*
- * functions change them.
+ * The daemon process that server and client alike are: its event loop,
+ * the signals it answers, the stop's grace period, and what a reload
+ * leaves behind (the configurations it replaced).  The role (server.c
+ * or client.c) owns one struct proc, takes the steps below in its own
+ * order, and reads the fields; only proc_* functions change them.
+ *
+ * What comes back to the role, through its proc_ops:
+ *	SIGHUP		reload(), between RELOADING=1 and READY=1 to the
+ *			service manager; ignored while stopping
+ *	SIGTERM, SIGINT	stop(), the first one only
+ *	the grace after proc_stop() ran out	expired(), then the loop ends
  */
 #ifndef TAPLINE_PROC_H
 #define TAPLINE_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conf.h"
 
+struct event;
+struct event_base;
+
+/* How long a stop waits for sessions to close and down commands to end. */
+#define PROC_STOP_GRACE_S 35
+
+struct proc_ops {
+	/* Re-read the configuration (p->conf->path). */
+	void (*reload)(void *arg);
+	/*
+	 * Log why (sig), call proc_stop(), and close what the role runs;
+	 * once all is closed, the role ends the loop.
+	 */
+	void (*stop)(void *arg, int sig);
+	/* Say what did not close in time; the loop ends right after. */
+	void (*expired)(void *arg);
+};
+
 struct proc {
+	struct event_base *base;
 	const struct conf *conf;	/* the running configuration */
 	const struct conf *conf_first;	/* the caller's; the others are ours */
 	/*
@@ -23,10 +50,32 @@ struct proc {
 	 */
 	struct conf **old_confs;
 	size_t nold_confs;
+	bool stopping;		/* proc_stop() was called */
+
+	const struct proc_ops *ops;
+	void *arg;		/* the role's, for ops */
+	struct event *sig[3];
+	struct event *stop_deadline;
 };
 
-/* A process running conf, which stays the caller's to free. */
-void proc_init(struct proc *p, const struct conf *conf);
+/*
+ * A process running conf (which stays the caller's to free) with a new
+ * event loop; the role gets ops called with arg.  0, or -1 (logged).
+ */
+int proc_init(struct proc *p, const struct conf *conf,
+    const struct proc_ops *ops, void *arg);
+
+/* Answer SIGHUP, SIGTERM and SIGINT from now on.  0, or -1. */
+int proc_signals(struct proc *p);
+
+/*
+ * The stop has begun: tell the service manager, and end the loop after
+ * PROC_STOP_GRACE_S whatever is still open.
+ */
+void proc_stop(struct proc *p);
+
+/* Run the loop until the role ends it.  0, or -1 (logged). */
+int proc_dispatch(struct proc *p);
 
 /*
  * Room to keep the running configuration when a reload replaces it,
@@ -42,7 +91,10 @@ int proc_conf_reserve(struct proc *p);
  */
 void proc_conf_replace(struct proc *p, struct conf *nc);
 
-/* Free what the process holds, the configurations reloads made too. */
+/*
+ * Free what the process holds, the loop and the configurations reloads
+ * made too; after everything of the role's that uses the loop.
+ */
 void proc_free(struct proc *p);
 
 #endif

@@ -33,8 +33,6 @@
 #include "vtun.h"
 #include "wire.h"
 
-/* How long a shutdown waits for sessions to close and down commands. */
-#define SERVER_STOP_GRACE_S 35
 /* After EMFILE/ENFILE, accepting pauses this long. */
 #define SERVER_ACCEPT_PAUSE_MS 1000
 
@@ -57,8 +55,7 @@ struct server_conn {
 };
 
 struct server {
-	struct event_base *base;
-	struct proc proc;	/* the running configuration, reloads' */
+	struct proc proc;	/* the loop, signals, running configuration */
 	const struct cli *cli;
 	struct handshake_server *hs;
 	struct vtun_lib *vlib;	/* only while a legacy session exists */
@@ -66,14 +63,11 @@ struct server {
 	struct udp_sock *usock;
 	uint64_t udp_unknown;	/* datagrams for no session (or too short) */
 	struct event *accept_pause;
-	struct event *sig[3];
-	struct event *stop_deadline;
 	struct event *watchdog;	/* systemd's WatchdogSec, or NULL */
 	struct control *ctl;	/* the status socket and SIGUSR1 */
 	/* cppcheck-suppress unusedStructMember ; used by the TAILQ macros */
 	TAILQ_HEAD(, server_conn) conns;
 	int nup_told;		/* sessions up in the last STATUS= */
-	bool stopping;
 	struct log_ratelimit rl_cap;
 	struct log_ratelimit rl_preauth;
 	/* Each kind of closing has its own, so none drowns the others. */
@@ -218,7 +212,7 @@ server_admit(struct server_conn *self, const struct conf_session **csp,
 	const struct conf_session *cs = *csp, *cur;
 	struct server_conn *c, *next;
 
-	if (srv->stopping) {
+	if (srv->proc.stopping) {
 		*reason = WIRE_CLOSE_SHUTDOWN;
 		*msg = "server is stopping";
 		return -1;
@@ -309,8 +303,8 @@ server_upcb(struct session *s, void *arg)
 static void
 server_maybe_exit(struct server *srv)
 {
-	if (srv->stopping && TAILQ_EMPTY(&srv->conns))
-		event_base_loopexit(srv->base, NULL);
+	if (srv->proc.stopping && TAILQ_EMPTY(&srv->conns))
+		event_base_loopexit(srv->proc.base, NULL);
 }
 
 /* A connection of either kind has ended: forget it. */
@@ -414,15 +408,16 @@ server_start_tls(struct server *srv, struct server_conn *c)
 	SSL *ssl;
 
 	ssl = handshake_server_ssl_new(srv->hs);
-	bev = ssl == NULL ? NULL : bufferevent_openssl_socket_new(srv->base,
-	    c->fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	bev = ssl == NULL ? NULL :
+	    bufferevent_openssl_socket_new(srv->proc.base, c->fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		log_warnx("out of memory for a new connection");
 		SSL_free(ssl);
 		evutil_closesocket(c->fd);
 		return -1;
 	}
-	c->s = session_new(srv->base, SESSION_SERVER, bev,
+	c->s = session_new(srv->proc.base, SESSION_SERVER, bev,
 	    (struct sockaddr *)&c->sa, c->salen, NULL, NULL,
 	    &server_session_cbs, c);
 	if (c->s == NULL) {
@@ -485,7 +480,7 @@ server_peekcb(evutil_socket_t fd, short what, void *arg)
 			rc = server_start_tls(srv, c);
 		}
 	} else if (srv->vlib != NULL) {
-		c->lg = legacy_new(srv->base, LEGACY_SERVER, fd,
+		c->lg = legacy_new(srv->proc.base, LEGACY_SERVER, fd,
 		    (struct sockaddr *)&c->sa, c->salen, NULL, NULL,
 		    srv->vlib, &server_legacy_cbs, c);
 		if (c->lg != NULL)
@@ -576,7 +571,7 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 	struct server_conn *c;
 	uint64_t now = util_now_ms();
 
-	if (srv->stopping || !server_preauth_admit(srv, sa, now)) {
+	if (srv->proc.stopping || !server_preauth_admit(srv, sa, now)) {
 		evutil_closesocket(fd);
 		return;
 	}
@@ -592,7 +587,7 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 		salen = sizeof(c->sa);
 	memcpy(&c->sa, sa, (size_t)salen);
 	c->salen = (socklen_t)salen;
-	c->hello = evtimer_new(srv->base, server_hellocb, c);
+	c->hello = evtimer_new(srv->proc.base, server_hellocb, c);
 	if (c->hello == NULL || event_add(c->hello, &(struct timeval){
 	    .tv_sec = PREAUTH_HELLO_MS / 1000,
 	    .tv_usec = (PREAUTH_HELLO_MS % 1000) * 1000 }) != 0) {
@@ -611,7 +606,8 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 			return;
 		}
 	} else {
-		c->peek = event_new(srv->base, fd, EV_READ, server_peekcb, c);
+		c->peek = event_new(srv->proc.base, fd, EV_READ,
+		    server_peekcb, c);
 		if (c->peek == NULL || event_add(c->peek, &(struct timeval){
 		    .tv_sec = LEGACY_PEEK_MS / 1000,
 		    .tv_usec = (LEGACY_PEEK_MS % 1000) * 1000 }) != 0) {
@@ -631,7 +627,7 @@ server_accept_resumecb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 
-	if (!srv->stopping)
+	if (!srv->proc.stopping)
 		evconnlistener_enable(srv->listener);
 }
 
@@ -718,13 +714,13 @@ server_listen(struct server *srv)
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
 	    listen(fd, 128) == -1)
 		goto fail;
-	srv->listener = evconnlistener_new(srv->base, server_acceptcb, srv,
+	srv->listener = evconnlistener_new(srv->proc.base, server_acceptcb, srv,
 	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	if (srv->listener == NULL)
 		goto fail;
 	evconnlistener_set_error_cb(srv->listener, server_accept_errorcb);
 	/* UDP datagrams come to the same address and port number. */
-	srv->usock = udp_sock_new(srv->base, ai->ai_addr, ai->ai_addrlen,
+	srv->usock = udp_sock_new(srv->proc.base, ai->ai_addr, ai->ai_addrlen,
 	    srv->cli->family == AF_INET6, srv->proc.conf->options.offload,
 	    server_udp_recvcb, srv, err,
 	    sizeof(err));
@@ -745,13 +741,10 @@ fail:
 }
 
 static void
-server_stop_deadlinecb(evutil_socket_t fd, short what, void *arg)
+server_expired(void *arg)
 {
-	struct server *srv = arg;
-
 	log_warnx("sessions did not close within %d s; exiting anyway",
-	    SERVER_STOP_GRACE_S);
-	event_base_loopexit(srv->base, NULL);
+	    PROC_STOP_GRACE_S);
 }
 
 /*
@@ -762,8 +755,9 @@ server_stop_deadlinecb(evutil_socket_t fd, short what, void *arg)
  * nothing.  Listen address and port need a restart.
  */
 static void
-server_reload(struct server *srv)
+server_reload(void *arg)
 {
+	struct server *srv = arg;
 	struct server_conn *c, *next;
 	struct handshake_server *hs;
 	const struct conf_session *cs, *ncs;
@@ -824,28 +818,15 @@ server_reload(struct server *srv)
 
 /* SIGTERM/SIGINT: CLOSE every session, run down commands, exit 0. */
 static void
-server_signalcb(evutil_socket_t sig, short what, void *arg)
+server_stop(void *arg, int sig)
 {
 	struct server *srv = arg;
 	struct server_conn *c, *next;
 
-	if (sig == SIGHUP) {
-		if (!srv->stopping) {
-			notify_reloading();
-			server_reload(srv);
-			notify_ready();
-		}
-		return;
-	}
-	if (srv->stopping)
-		return;
-	log_notice("%s: closing %s and exiting", strsignal((int)sig),
+	log_notice("%s: closing %s and exiting", strsignal(sig),
 	    TAILQ_EMPTY(&srv->conns) ? "nothing" : "all sessions");
-	srv->stopping = true;
-	notify_stopping();
+	proc_stop(&srv->proc);
 	evconnlistener_disable(srv->listener);
-	event_add(srv->stop_deadline,
-	    &(struct timeval){ .tv_sec = SERVER_STOP_GRACE_S });
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		server_conn_close(c, WIRE_CLOSE_SHUTDOWN, "server stopping");
@@ -914,16 +895,20 @@ server_collect(struct control_report *r, void *arg)
 	}
 }
 
+static const struct proc_ops server_proc_ops = {
+	.reload = server_reload,
+	.stop = server_stop,
+	.expired = server_expired,
+};
+
 int
 server_run(const struct conf *conf, const struct cli *cli)
 {
-	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
 	struct server srv = { .cli = cli };
 	struct server_conn *c;
 	char err[256];
-	int i, rc = 1;
+	int rc = 1;
 
-	proc_init(&srv.proc, conf);
 	TAILQ_INIT(&srv.conns);
 	srv.rl_cap = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	srv.rl_preauth = (struct log_ratelimit)LOG_RATELIMIT_INIT;
@@ -933,10 +918,8 @@ server_run(const struct conf *conf, const struct cli *cli)
 		log_err("%s defines no session; nothing to serve", conf->path);
 		return 2;
 	}
-	if ((srv.base = util_event_base_new()) == NULL) {
-		log_err("cannot create the event loop");
+	if (proc_init(&srv.proc, conf, &server_proc_ops, &srv) != 0)
 		return 1;
-	}
 	server_warn_sessions(conf);
 	log_info("deriving keys for %zu session%s", conf->nsessions,
 	    conf->nsessions == 1 ? "" : "s");
@@ -946,22 +929,15 @@ server_run(const struct conf *conf, const struct cli *cli)
 	}
 	if (server_legacy_lib(&srv, conf) != 0)
 		goto out;
-	srv.accept_pause = evtimer_new(srv.base, server_accept_resumecb, &srv);
-	srv.stop_deadline = evtimer_new(srv.base, server_stop_deadlinecb,
+	srv.accept_pause = evtimer_new(srv.proc.base, server_accept_resumecb,
 	    &srv);
-	for (i = 0; i < 3; i++) {
-		srv.sig[i] = evsignal_new(srv.base, sigs[i], server_signalcb,
-		    &srv);
-		if (srv.sig[i] == NULL || evsignal_add(srv.sig[i], NULL) != 0)
-			goto out;
-	}
-	if (srv.accept_pause == NULL || srv.stop_deadline == NULL ||
+	if (proc_signals(&srv.proc) != 0 || srv.accept_pause == NULL ||
 	    server_listen(&srv) != 0)
 		goto out;
 	notify_ready();
 	notify_status("0 sessions up");
-	srv.watchdog = notify_watchdog_new(srv.base);
-	srv.ctl = control_new(srv.base, conf->options.control,
+	srv.watchdog = notify_watchdog_new(srv.proc.base);
+	srv.ctl = control_new(srv.proc.base, conf->options.control,
 	    conf->options.user, server_collect, &srv);
 	/* Sockets are open: from here on root is not needed. */
 	if (priv_drop(conf->options.user, conf->options.group, err,
@@ -972,9 +948,7 @@ server_run(const struct conf *conf, const struct cli *cli)
 	if (conf->options.user[0] != '\0')
 		log_notice("running as %s with CAP_NET_ADMIN only",
 		    conf->options.user);
-	if (event_base_dispatch(srv.base) == -1)
-		log_err("event loop failed");
-	else
+	if (proc_dispatch(&srv.proc) == 0)
 		rc = 0;
 	if (srv.preauth_overrate + srv.preauth_refused + srv.preauth_evicted +
 	    srv.preauth_no_hello > 0)
@@ -998,18 +972,12 @@ out:
 	if (srv.listener != NULL)
 		evconnlistener_free(srv.listener);
 	udp_sock_free(srv.usock);
-	for (i = 0; i < 3; i++)
-		if (srv.sig[i] != NULL)
-			event_free(srv.sig[i]);
 	if (srv.accept_pause != NULL)
 		event_free(srv.accept_pause);
-	if (srv.stop_deadline != NULL)
-		event_free(srv.stop_deadline);
 	if (srv.watchdog != NULL)
 		event_free(srv.watchdog);
 	control_free(srv.ctl);
 	handshake_server_free(srv.hs);
-	event_base_free(srv.base);
 	proc_free(&srv.proc);
 	return rc;
 }

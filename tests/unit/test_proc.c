@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * proc.c: the configurations a reload replaces stay allocated (sessions
- * may still point into them) and are all freed at the end, the caller's
- * own never.  Config files go to a mkdtemp directory per test.
+ * proc.c: the signals a daemon answers, with a real event loop and
+ * raise(): SIGHUP reloads between RELOADING=1 and READY=1, SIGTERM and
+ * SIGINT stop once, a stopping process reloads nothing, the grace ends
+ * the loop.  The configurations a reload replaces stay allocated
+ * (sessions may still point into them) and are all freed at the end,
+ * the caller's own never.  Config files and the service manager's
+ * socket go to a mkdtemp directory per test.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,12 +14,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "conf.h"
 #include "proc.h"
@@ -23,6 +33,15 @@
 struct fixture {
 	char dir[64];
 	char conf[96];	/* dir/t.conf */
+	char notify[96];	/* dir/notify: the service manager's socket */
+	int notify_fd;
+	/* What the role was told, through its proc_ops. */
+	struct proc *p;
+	int reloads;
+	int stops;
+	int last_sig;
+	int expired;
+	bool reloading_first;	/* RELOADING=1 came before reload() */
 };
 
 static int
@@ -34,6 +53,8 @@ setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/tapline-proc.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->conf, sizeof(f->conf), "%s/t.conf", f->dir);
+	snprintf(f->notify, sizeof(f->notify), "%s/notify", f->dir);
+	f->notify_fd = -1;
 	*state = f;
 	return 0;
 }
@@ -43,6 +64,11 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	if (f->notify_fd != -1) {
+		close(f->notify_fd);
+		unlink(f->notify);
+		unsetenv("NOTIFY_SOCKET");
+	}
 	unlink(f->conf);
 	rmdir(f->dir);
 	free(f);
@@ -68,13 +94,162 @@ write_conf(const struct fixture *f, int port)
 static struct conf *
 load_conf(const struct fixture *f, int port)
 {
+	struct conf_diag d;
 	struct conf *c;
 
 	write_conf(f, port);
-	c = conf_reload(f->conf);
+	c = conf_load(f->conf, &d);
+	conf_diag_free(&d);
 	assert_non_null(c);
 	assert_int_equal(c->options.port, port);
 	return c;
+}
+
+/* Be the service manager: $NOTIFY_SOCKET names a socket of ours. */
+static void
+notify_listen(struct fixture *f)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	assert_true(strlen(f->notify) < sizeof(sun.sun_path));
+	strcpy(sun.sun_path, f->notify);
+	f->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_true(f->notify_fd >= 0);
+	assert_int_equal(bind(f->notify_fd, (struct sockaddr *)&sun,
+	    sizeof(sun)), 0);
+	assert_int_equal(setenv("NOTIFY_SOCKET", f->notify, 1), 0);
+}
+
+/* The next message to the manager ("" if none), into buf. */
+static const char *
+notify_next(struct fixture *f, char *buf, size_t len)
+{
+	ssize_t n = recv(f->notify_fd, buf, len - 1, 0);
+
+	if (n == -1) {
+		assert_int_equal(errno, EAGAIN);
+		n = 0;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static void
+ops_reload(void *arg)
+{
+	struct fixture *f = arg;
+	char buf[256];
+
+	f->reloads++;
+	f->reloading_first = strncmp(notify_next(f, buf, sizeof(buf)),
+	    "RELOADING=1\n", 12) == 0;
+}
+
+/* As a role does: say why, then proc_stop(). */
+static void
+ops_stop(void *arg, int sig)
+{
+	struct fixture *f = arg;
+
+	f->stops++;
+	f->last_sig = sig;
+	proc_stop(f->p);
+}
+
+static void
+ops_expired(void *arg)
+{
+	struct fixture *f = arg;
+
+	f->expired++;
+}
+
+static const struct proc_ops test_ops = {
+	.reload = ops_reload,
+	.stop = ops_stop,
+	.expired = ops_expired,
+};
+
+/*
+ * Deliver sig to ourselves and run the loop until its callback has run
+ * (*counter moved) or a bounded number of rounds has passed.
+ */
+static void
+deliver(struct proc *p, int sig, const int *counter)
+{
+	int before = *counter, i;
+
+	assert_int_equal(raise(sig), 0);
+	for (i = 0; i < 100 && *counter == before; i++)
+		assert_true(event_base_loop(p->base, EVLOOP_ONCE |
+		    EVLOOP_NONBLOCK) >= 0);
+}
+
+/*
+ * SIGHUP reloads, bracketed by RELOADING=1 and READY=1; SIGTERM stops
+ * (STOPPING=1, the grace armed); then SIGHUP and SIGINT change nothing;
+ * when the grace runs out the role is told and the loop ends.
+ */
+static void
+test_signals(void **state)
+{
+	struct fixture *f = *state;
+	struct conf *first = load_conf(f, 5000);
+	struct proc p;
+	char buf[256];
+
+	notify_listen(f);
+	f->p = &p;
+	assert_int_equal(proc_init(&p, first, &test_ops, f), 0);
+	assert_int_equal(proc_signals(&p), 0);
+	assert_false(p.stopping);
+
+	deliver(&p, SIGHUP, &f->reloads);
+	assert_int_equal(f->reloads, 1);
+	assert_true(f->reloading_first);
+	assert_string_equal(notify_next(f, buf, sizeof(buf)), "READY=1");
+	assert_int_equal(f->stops, 0);
+
+	deliver(&p, SIGTERM, &f->stops);
+	assert_int_equal(f->stops, 1);
+	assert_int_equal(f->last_sig, SIGTERM);
+	assert_true(p.stopping);
+	assert_string_equal(notify_next(f, buf, sizeof(buf)), "STOPPING=1");
+	assert_true(event_pending(p.stop_deadline, EV_TIMEOUT, NULL));
+
+	deliver(&p, SIGHUP, &f->reloads);
+	deliver(&p, SIGINT, &f->stops);
+	deliver(&p, SIGTERM, &f->stops);
+	assert_int_equal(f->reloads, 1);
+	assert_int_equal(f->stops, 1);
+	assert_string_equal(notify_next(f, buf, sizeof(buf)), "");
+
+	/* The grace, without waiting for it. */
+	event_active(p.stop_deadline, EV_TIMEOUT, 1);
+	assert_int_equal(proc_dispatch(&p), 0);
+	assert_int_equal(f->expired, 1);
+	proc_free(&p);
+	conf_free(first);
+}
+
+/* SIGINT stops as SIGTERM does, and the role learns which it was. */
+static void
+test_sigint(void **state)
+{
+	struct fixture *f = *state;
+	struct conf *first = load_conf(f, 5000);
+	struct proc p;
+
+	f->p = &p;
+	assert_int_equal(proc_init(&p, first, &test_ops, f), 0);
+	assert_int_equal(proc_signals(&p), 0);
+	deliver(&p, SIGINT, &f->stops);
+	assert_int_equal(f->stops, 1);
+	assert_int_equal(f->last_sig, SIGINT);
+	assert_true(p.stopping);
+	assert_int_equal(f->reloads, 0);
+	proc_free(&p);
+	conf_free(first);
 }
 
 /*
@@ -90,7 +265,7 @@ test_conf_keeping(void **state)
 	struct proc p;
 	int i;
 
-	proc_init(&p, first);
+	assert_int_equal(proc_init(&p, first, &test_ops, f), 0);
 	assert_ptr_equal(p.conf, first);
 	assert_int_equal(p.nold_confs, 0);
 	for (i = 1; i <= 3; i++) {
@@ -120,7 +295,7 @@ test_conf_reserve_unused(void **state)
 	struct conf *first = load_conf(f, 5000), *nc;
 	struct proc p;
 
-	proc_init(&p, first);
+	assert_int_equal(proc_init(&p, first, &test_ops, f), 0);
 	nc = load_conf(f, 5001);
 	assert_int_equal(proc_conf_reserve(&p), 0);
 	proc_conf_replace(&p, nc);
@@ -140,6 +315,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_signals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conf_keeping, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_conf_reserve_unused,
