@@ -5,7 +5,6 @@
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,6 @@
 #include "handshake.h"
 #include "legacy.h"
 #include "log.h"
-#include "priv.h"
 #include "proc.h"
 #include "notify.h"
 #include "script.h"
@@ -56,8 +54,6 @@ struct client {
 	bool ever_up;
 	int exit_code;
 	struct event *retry;
-	struct event *watchdog;	/* systemd's WatchdogSec, or NULL */
-	struct control *ctl;	/* the status socket and SIGUSR1 */
 	uint64_t retry_at_ms;	/* for status: when the retry timer fires */
 };
 
@@ -449,6 +445,7 @@ static const struct proc_ops client_proc_ops = {
 	.reload = client_reload,
 	.stop = client_stop,
 	.expired = client_expired,
+	.collect = client_collect,
 };
 
 int
@@ -479,21 +476,14 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 		goto out;
 	control_client_path(conf->options.control, cs->name, ctlpath,
 	    sizeof(ctlpath));
-	cl.ctl = control_new(cl.proc.base, ctlpath, conf->options.user,
-	    client_collect, &cl);
-	if (priv_drop(conf->options.user, conf->options.group, err,
-	    sizeof(err)) != 0) {
-		log_err("%s", err);
+	proc_control(&cl.proc, ctlpath);
+	if (proc_drop(&cl.proc) != 0)
 		goto out;
-	}
-	if (conf->options.user[0] != '\0')
-		log_notice("running as %s with CAP_NET_ADMIN only",
-		    conf->options.user);
 	/* A numeric server is tried at once: its news must come last. */
 	notify_status("connecting to %s", server);
 	client_attempt(&cl);
 	notify_ready();
-	cl.watchdog = notify_watchdog_new(cl.proc.base);
+	proc_watchdog(&cl.proc);
 	(void)proc_dispatch(&cl.proc);
 out:
 	if (cl.req != NULL)
@@ -506,11 +496,8 @@ out:
 	dev_close(&cl.kept);
 	if (cl.retry != NULL)
 		event_free(cl.retry);
-	if (cl.watchdog != NULL)
-		event_free(cl.watchdog);
 	if (cl.dns != NULL)
 		evdns_base_free(cl.dns, 1);
-	control_free(cl.ctl);
 	handshake_client_free(cl.hc);
 	vtun_lib_free(cl.vlib);
 	proc_free(&cl.proc);

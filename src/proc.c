@@ -6,8 +6,10 @@
 
 #include <event2/event.h>
 
+#include "control.h"
 #include "log.h"
 #include "notify.h"
+#include "priv.h"
 #include "proc.h"
 #include "util.h"
 
@@ -80,6 +82,34 @@ proc_stop(struct proc *p)
 	    &(struct timeval){ .tv_sec = PROC_STOP_GRACE_S });
 }
 
+void
+proc_watchdog(struct proc *p)
+{
+	p->watchdog = notify_watchdog_new(p->base);
+}
+
+void
+proc_control(struct proc *p, const char *path)
+{
+	p->ctl = control_new(p->base, path, p->conf->options.user,
+	    p->ops->collect, p->arg);
+}
+
+int
+proc_drop(struct proc *p)
+{
+	const struct conf_options *o = &p->conf->options;
+	char err[256];
+
+	if (priv_drop(o->user, o->group, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (o->user[0] != '\0')
+		log_notice("running as %s with CAP_NET_ADMIN only", o->user);
+	return 0;
+}
+
 int
 proc_dispatch(struct proc *p)
 {
@@ -121,6 +151,9 @@ proc_free(struct proc *p)
 			event_free(p->sig[i]);
 	if (p->stop_deadline != NULL)
 		event_free(p->stop_deadline);
+	if (p->watchdog != NULL)
+		event_free(p->watchdog);
+	control_free(p->ctl);
 	if (p->base != NULL)
 		event_base_free(p->base);
 	if (p->conf != p->conf_first)

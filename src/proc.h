@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The daemon process that server and client alike are: its event loop,
- * the signals it answers, the stop's grace period, and what a reload
- * leaves behind (the configurations it replaced).  The role (server.c
- * or client.c) owns one struct proc, takes the steps below in its own
- * order, and reads the fields; only proc_* functions change them.
+ * the signals it answers, the stop's grace period, the service
+ * manager's watchdog, the status socket, the drop of root, and what a
+ * reload leaves behind (the configurations it replaced).  The role
+ * (server.c or client.c) owns one struct proc, takes the steps below in
+ * its own order, and reads the fields; only proc_* functions change
+ * them.
  *
  * What comes back to the role, through its proc_ops:
  *	SIGHUP		reload(), between RELOADING=1 and READY=1 to the
  *			service manager; ignored while stopping
  *	SIGTERM, SIGINT	stop(), the first one only
  *	the grace after proc_stop() ran out	expired(), then the loop ends
+ *	a status request, SIGUSR1	collect()
  */
 #ifndef TAPLINE_PROC_H
 #define TAPLINE_PROC_H
@@ -20,6 +23,8 @@
 
 #include "conf.h"
 
+struct control;
+struct control_report;
 struct event;
 struct event_base;
 
@@ -36,6 +41,8 @@ struct proc_ops {
 	void (*stop)(void *arg, int sig);
 	/* Say what did not close in time; the loop ends right after. */
 	void (*expired)(void *arg);
+	/* Fill the status report (control_report_add()). */
+	void (*collect)(struct control_report *r, void *arg);
 };
 
 struct proc {
@@ -56,6 +63,8 @@ struct proc {
 	void *arg;		/* the role's, for ops */
 	struct event *sig[3];
 	struct event *stop_deadline;
+	struct event *watchdog;	/* systemd's WatchdogSec, or NULL */
+	struct control *ctl;	/* the status socket and SIGUSR1, or NULL */
 };
 
 /*
@@ -73,6 +82,25 @@ int proc_signals(struct proc *p);
  * PROC_STOP_GRACE_S whatever is still open.
  */
 void proc_stop(struct proc *p);
+
+/*
+ * Ping the service manager's watchdog from the loop from now on, if it
+ * asked for one: a stuck loop then stops the pings.
+ */
+void proc_watchdog(struct proc *p);
+
+/*
+ * Serve the status socket at path, and SIGUSR1, with collect()'s
+ * reports.  Problems are logged and leave status unavailable, not the
+ * daemon down.
+ */
+void proc_control(struct proc *p, const char *path);
+
+/*
+ * Once the sockets are open: become options.user (if set), keeping only
+ * CAP_NET_ADMIN.  0, or -1 (logged).
+ */
+int proc_drop(struct proc *p);
 
 /* Run the loop until the role ends it.  0, or -1 (logged). */
 int proc_dispatch(struct proc *p);

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +20,6 @@
 #include "handshake.h"
 #include "legacy.h"
 #include "pkt.h"
-#include "priv.h"
 #include "log.h"
 #include "notify.h"
 #include "preauth.h"
@@ -63,8 +61,6 @@ struct server {
 	struct udp_sock *usock;
 	uint64_t udp_unknown;	/* datagrams for no session (or too short) */
 	struct event *accept_pause;
-	struct event *watchdog;	/* systemd's WatchdogSec, or NULL */
-	struct control *ctl;	/* the status socket and SIGUSR1 */
 	/* cppcheck-suppress unusedStructMember ; used by the TAILQ macros */
 	TAILQ_HEAD(, server_conn) conns;
 	int nup_told;		/* sessions up in the last STATUS= */
@@ -899,6 +895,7 @@ static const struct proc_ops server_proc_ops = {
 	.reload = server_reload,
 	.stop = server_stop,
 	.expired = server_expired,
+	.collect = server_collect,
 };
 
 int
@@ -936,18 +933,11 @@ server_run(const struct conf *conf, const struct cli *cli)
 		goto out;
 	notify_ready();
 	notify_status("0 sessions up");
-	srv.watchdog = notify_watchdog_new(srv.proc.base);
-	srv.ctl = control_new(srv.proc.base, conf->options.control,
-	    conf->options.user, server_collect, &srv);
+	proc_watchdog(&srv.proc);
+	proc_control(&srv.proc, conf->options.control);
 	/* Sockets are open: from here on root is not needed. */
-	if (priv_drop(conf->options.user, conf->options.group, err,
-	    sizeof(err)) != 0) {
-		log_err("%s", err);
+	if (proc_drop(&srv.proc) != 0)
 		goto out;
-	}
-	if (conf->options.user[0] != '\0')
-		log_notice("running as %s with CAP_NET_ADMIN only",
-		    conf->options.user);
 	if (proc_dispatch(&srv.proc) == 0)
 		rc = 0;
 	if (srv.preauth_overrate + srv.preauth_refused + srv.preauth_evicted +
@@ -974,9 +964,6 @@ out:
 	udp_sock_free(srv.usock);
 	if (srv.accept_pause != NULL)
 		event_free(srv.accept_pause);
-	if (srv.watchdog != NULL)
-		event_free(srv.watchdog);
-	control_free(srv.ctl);
 	handshake_server_free(srv.hs);
 	proc_free(&srv.proc);
 	return rc;

@@ -5,8 +5,11 @@
  * SIGINT stop once, a stopping process reloads nothing, the grace ends
  * the loop.  The configurations a reload replaces stay allocated
  * (sessions may still point into them) and are all freed at the end,
- * the caller's own never.  Config files and the service manager's
- * socket go to a mkdtemp directory per test.
+ * the caller's own never.  The watchdog pings, the status socket and
+ * SIGUSR1 reach the role's collect(), and the drop of root takes
+ * options.user (only the cases that need no root: "" and an unknown
+ * user).  Config files and the sockets go to a mkdtemp directory per
+ * test.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,12 +31,14 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "control.h"
 #include "proc.h"
 
 struct fixture {
 	char dir[64];
 	char conf[96];	/* dir/t.conf */
 	char notify[96];	/* dir/notify: the service manager's socket */
+	char ctl[96];		/* dir/ctl.sock: the status socket */
 	int notify_fd;
 	/* What the role was told, through its proc_ops. */
 	struct proc *p;
@@ -41,6 +46,7 @@ struct fixture {
 	int stops;
 	int last_sig;
 	int expired;
+	int collects;
 	bool reloading_first;	/* RELOADING=1 came before reload() */
 };
 
@@ -54,6 +60,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->conf, sizeof(f->conf), "%s/t.conf", f->dir);
 	snprintf(f->notify, sizeof(f->notify), "%s/notify", f->dir);
+	snprintf(f->ctl, sizeof(f->ctl), "%s/ctl.sock", f->dir);
 	f->notify_fd = -1;
 	*state = f;
 	return 0;
@@ -69,26 +76,40 @@ teardown(void **state)
 		unlink(f->notify);
 		unsetenv("NOTIFY_SOCKET");
 	}
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+	unlink(f->ctl);
 	unlink(f->conf);
 	rmdir(f->dir);
 	free(f);
 	return 0;
 }
 
-/* A one-session file whose port tells the versions apart. */
+/*
+ * A one-session file whose port tells the versions apart, with
+ * options.user set to user.
+ */
 static void
-write_conf(const struct fixture *f, int port)
+write_conf_user(const struct fixture *f, int port, const char *user)
 {
 	char text[256];
 	int fd, n;
 
-	n = snprintf(text, sizeof(text), "options = { port = %d; };\n"
-	    "cobra = { passwd = \"correct horse battery staple\"; };\n", port);
+	n = snprintf(text, sizeof(text), "options = { port = %d; user = "
+	    "\"%s\"; };\n"
+	    "cobra = { passwd = \"correct horse battery staple\"; };\n", port,
+	    user);
 	unlink(f->conf);
 	fd = open(f->conf, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, (size_t)n), n);
 	close(fd);
+}
+
+static void
+write_conf(const struct fixture *f, int port)
+{
+	write_conf_user(f, port, "");
 }
 
 static struct conf *
@@ -164,10 +185,25 @@ ops_expired(void *arg)
 	f->expired++;
 }
 
+/* One entry, so that a report is never empty. */
+static void
+ops_collect(struct control_report *r, void *arg)
+{
+	struct fixture *f = arg;
+	struct control_session *e;
+
+	f->collects++;
+	if ((e = control_report_add(r)) != NULL) {
+		e->name = "cobra";
+		e->state = CONTROL_WAITING;
+	}
+}
+
 static const struct proc_ops test_ops = {
 	.reload = ops_reload,
 	.stop = ops_stop,
 	.expired = ops_expired,
+	.collect = ops_collect,
 };
 
 /*
@@ -253,6 +289,89 @@ test_sigint(void **state)
 }
 
 /*
+ * With WatchdogSec (WATCHDOG_USEC, for this pid) the manager gets a
+ * WATCHDOG=1 at once and a timer runs in the loop; without, nothing.
+ */
+static void
+test_watchdog(void **state)
+{
+	struct fixture *f = *state;
+	struct conf *first = load_conf(f, 5000);
+	struct proc p;
+	char buf[256], pid[32];
+
+	notify_listen(f);
+	assert_int_equal(proc_init(&p, first, &test_ops, f), 0);
+	proc_watchdog(&p);
+	assert_null(p.watchdog);
+	assert_string_equal(notify_next(f, buf, sizeof(buf)), "");
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	assert_int_equal(setenv("WATCHDOG_PID", pid, 1), 0);
+	assert_int_equal(setenv("WATCHDOG_USEC", "20000000", 1), 0);
+	proc_watchdog(&p);
+	assert_non_null(p.watchdog);
+	assert_true(event_pending(p.watchdog, EV_TIMEOUT, NULL));
+	assert_string_equal(notify_next(f, buf, sizeof(buf)), "WATCHDOG=1");
+	proc_free(&p);
+	conf_free(first);
+}
+
+/*
+ * The status socket appears at the path given, SIGUSR1 asks collect()
+ * for a report, and proc_free() removes the socket.
+ */
+static void
+test_control(void **state)
+{
+	struct fixture *f = *state;
+	struct conf *first = load_conf(f, 5000);
+	struct proc p;
+	struct stat st;
+
+	assert_int_equal(proc_init(&p, first, &test_ops, f), 0);
+	proc_control(&p, f->ctl);
+	assert_non_null(p.ctl);
+	assert_int_equal(lstat(f->ctl, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	deliver(&p, SIGUSR1, &f->collects);
+	assert_int_equal(f->collects, 1);
+	proc_free(&p);
+	assert_int_equal(lstat(f->ctl, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	conf_free(first);
+}
+
+/*
+ * options.user "" stays as we are; a user that does not exist is an
+ * error (logged) rather than running as root unannounced.
+ */
+static void
+test_drop(void **state)
+{
+	struct fixture *f = *state;
+	struct conf *first = load_conf(f, 5000), *unknown;
+	struct conf_diag d;
+	struct proc p;
+	uid_t uid = getuid();
+
+	assert_int_equal(proc_init(&p, first, &test_ops, f), 0);
+	assert_int_equal(proc_drop(&p), 0);
+	assert_int_equal(getuid(), uid);
+	proc_free(&p);
+	conf_free(first);
+
+	write_conf_user(f, 5000, "tapline-test-no-such-user");
+	unknown = conf_load(f->conf, &d);
+	conf_diag_free(&d);
+	assert_non_null(unknown);
+	assert_int_equal(proc_init(&p, unknown, &test_ops, f), 0);
+	assert_int_equal(proc_drop(&p), -1);
+	assert_int_equal(getuid(), uid);
+	proc_free(&p);
+	conf_free(unknown);
+}
+
+/*
  * Three reloads: the running configuration is always the newest, every
  * one it replaced is still readable, the caller's is never kept (it is
  * the caller's to free).  Under ASan, nothing leaks.
@@ -317,6 +436,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_signals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watchdog, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_control, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conf_keeping, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_conf_reserve_unused,
