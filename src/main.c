@@ -1,20 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * tapline: command line, mode dispatch and process setup.  Everything else
- * lives in the internal library so that tests can reach it.
+ * tapline: command line and mode dispatch.  Everything else, the daemon
+ * process's setup too (proc.c), lives in the internal library so that
+ * tests can reach it.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,6 +28,7 @@
 #include "control.h"
 #include "key.h"
 #include "log.h"
+#include "proc.h"
 #include "server.h"
 #include "util.h"
 #include "vtunconf.h"
@@ -439,26 +438,6 @@ main_version(void)
 	    zlibVersion());
 }
 
-/*
- * Process hygiene for the daemon modes: a peer closing a socket must not
- * kill us (SIGPIPE), and a core dump must not carry keys.
- */
-static void
-main_harden(void)
-{
-	signal(SIGPIPE, SIG_IGN);
-	umask(077);
-	/*
-	 * At line rate 64 KiB buffers (super-packet frames, evbuffer chains)
-	 * come and go thousands of times a second: keep freed memory in the
-	 * heap rather than paying brk/munmap and fresh page faults each time.
-	 */
-	(void)mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
-	(void)mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
-		log_warnx("cannot disable core dumps: %s", strerror(errno));
-}
-
 static int
 main_daemon(const struct cli *c)
 {
@@ -467,7 +446,7 @@ main_daemon(const struct cli *c)
 	struct conf *conf;
 	int rc;
 
-	main_harden();
+	proc_harden();
 	if ((conf = main_load_conf(c)) == NULL)
 		return EXIT_USAGE;
 	if (c->mode == CLI_CLIENT) {

@@ -68,6 +68,13 @@ struct proc {
 };
 
 /*
+ * Process hygiene for the daemon modes, first thing: a peer closing a
+ * socket must not kill us (SIGPIPE), files we create are ours alone,
+ * and a core dump must not carry keys.
+ */
+void proc_harden(void);
+
+/*
  * A process running conf (which stays the caller's to free) with a new
  * event loop; the role gets ops called with arg.  0, or -1 (logged).
  */
