@@ -27,7 +27,7 @@ ctlmsg_hello_fill(const struct session *s, struct frame_hello *h)
 	h->mtu = (uint16_t)s->mtu;
 	h->udp_receiver_id = s->my_rid;
 	if (s->role == SESSION_SERVER && s->udp)
-		h->udp_port = (uint16_t)atoi(s->local_port);
+		h->udp_port = (uint16_t)atoi(s->tun.local_port);
 }
 
 int

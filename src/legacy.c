@@ -23,6 +23,7 @@
 #include "netcfg.h"
 #include "script.h"
 #include "timers.h"
+#include "tunnel.h"
 #include "util.h"
 #include "vtun.h"
 #include "wire.h"
@@ -47,6 +48,7 @@ _Static_assert(CONF_LEGACY_NAME_MAX == VTUN_HOST_MAX,
     "the config allows the names a HOST line carries");
 
 struct legacy {
+	struct tunnel tun;	/* device, up/down commands, the end */
 	struct event_base *base;
 	enum legacy_role role;
 	enum legacy_state state;
@@ -87,24 +89,14 @@ struct legacy {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	char peer_str[INET6_ADDRSTRLEN + 16];
-	char peer_host[INET6_ADDRSTRLEN];
-	char peer_port[8];
-	char local_host[INET6_ADDRSTRLEN];
-	char local_port[8];
 
-	struct dev own_dev;
-	struct dev *dev;
-	bool dev_ready, dev_fresh;
 	struct event *dev_ev;
 	bool reading;
 	bool rx_paused;		/* TCP: the peer is not read until drained */
 	int mtu;
 
-	struct script_run *script;
-	bool down_running;
 	struct timers timers;
 	struct event *tick;
-	struct event *reap;
 
 	struct session_counters c;
 	uint64_t bad_frames;	/* malformed or unexpected frames */
@@ -160,21 +152,11 @@ legacy_preauth_log(const struct legacy *l, int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
-legacy_reapcb(evutil_socket_t fd, short what, void *arg)
-{
-	struct legacy *l = arg;
-
-	l->cbs->gone(l, l->arg);
-}
-
 /* Gone once the connection is closed and no down command is running. */
 static void
 legacy_maybe_gone(struct legacy *l)
 {
-	if (l->state == LEGACY_CLOSING && l->tcp_done && !l->down_running &&
-	    l->script == NULL)
-		event_active(l->reap, 0, 0);
+	tunnel_maybe_gone(&l->tun, l->state == LEGACY_CLOSING && l->tcp_done);
 }
 
 /* The TCP connection is over: free it (and stop any linger). */
@@ -402,7 +384,7 @@ legacy_rx_data(struct legacy *l, const uint8_t *body, size_t len)
 		l->c.drop_not_ready++;
 		return 0;
 	}
-	if (write(l->dev->fds[0], p, n) != (ssize_t)n) {
+	if (write(l->tun.dev->fds[0], p, n) != (ssize_t)n) {
 		l->c.drop_dev_write++;
 		log_rl(&l->rl_drop, LOG_INFO, "%sthe device refused a packet "
 		    "of %zu bytes: %s", legacy_tag(l), n, strerror(errno));
@@ -518,7 +500,7 @@ legacy_udp_from_peer(struct legacy *l, const struct sockaddr *from)
 		l->uport_known = true;
 		legacy_set_port(&l->upeer, port);
 		log_info("%s%s sends from UDP port %u (%s byte order)",
-		    legacy_tag(l), l->peer_host, port, port == l->uport_be ?
+		    legacy_tag(l), l->tun.peer_host, port, port == l->uport_be ?
 		    "network" : "host");
 	}
 	return true;
@@ -653,7 +635,7 @@ legacy_ports_done(struct legacy *l, const uint8_t *b)
 		bufferevent_disable(l->bev, EV_READ);
 		bufferevent_setwatermark(l->bev, EV_WRITE, 0, 0);
 	}
-	log_info("%sUDP to %s port %u (or %u)", legacy_tag(l), l->peer_host,
+	log_info("%sUDP to %s port %u (or %u)", legacy_tag(l), l->tun.peer_host,
 	    l->uport_be, l->uport_le);
 	legacy_send_flag(l, WIRE_VTUN_ECHO_REQ);
 	legacy_setup(l);
@@ -729,9 +711,9 @@ legacy_authenticated_common(struct legacy *l)
 	l->handshake_ms = legacy_now();
 	if (getsockname(bufferevent_getfd(l->bev), (struct sockaddr *)&sa,
 	    &len) == 0)
-		util_sockaddr_parts((struct sockaddr *)&sa, l->local_host,
-		    sizeof(l->local_host), l->local_port,
-		    sizeof(l->local_port));
+		util_sockaddr_parts((struct sockaddr *)&sa, l->tun.local_host,
+		    sizeof(l->tun.local_host), l->tun.local_port,
+		    sizeof(l->tun.local_port));
 	log_warnx("%slegacy vtund session with %s (%s, %s, %s, zlib %s): "
 	    "the vtund protocol is NOT secure (MD5 keys, ECB, no integrity, "
 	    "flags in clear)", legacy_tag(l), l->peer_str,
@@ -976,24 +958,12 @@ legacy_lingercb(evutil_socket_t fd, short what, void *arg)
 
 /* --- Device and up commands ------------------------------------------ */
 
-static void
-legacy_script_env(const struct legacy *l, struct script_env *env)
-{
-	env->device = l->dev->name;
-	env->session = l->cs->name;
-	env->raddr = l->peer_host;
-	env->rport = l->peer_port;
-	env->laddr = l->local_host;
-	env->lport = l->local_port;
-}
-
 /* Up commands done: forwarding starts. */
 static void
-legacy_up_done(int result, void *arg)
+legacy_up_done(void *arg, int result)
 {
 	struct legacy *l = arg;
 
-	l->script = NULL;
 	if (result != 0) {
 		legacy_close(l, "up command failed");
 		return;
@@ -1008,7 +978,7 @@ legacy_up_done(int result, void *arg)
 	legacy_resume_reads(l);
 	log_notice("%sup with %s (vtund legacy, %s, %s %s, mtu %d, %s, "
 	    "zlib %s)", legacy_tag(l), l->peer_str, l->fl.udp ? "udp" : "tcp",
-	    dev_type_name(l->fl.type), l->dev->name, l->mtu,
+	    dev_type_name(l->fl.type), l->tun.dev->name, l->mtu,
 	    l->cipher_label, l->fl.zlevel > 0 ? "on" : "off");
 	if (l->cbs->up != NULL)
 		l->cbs->up(l, l->arg);
@@ -1021,7 +991,6 @@ legacy_up_done(int result, void *arg)
 static void
 legacy_setup(struct legacy *l)
 {
-	struct script_env env;
 	char err[256];
 
 	if (l->state == LEGACY_CLOSING)
@@ -1029,47 +998,26 @@ legacy_setup(struct legacy *l)
 	l->state = LEGACY_SETUP;
 	timers_set_phase(&l->timers, TIMERS_SETUP, legacy_now());
 	l->mtu = l->cs->mtu != 0 ? l->cs->mtu : LEGACY_MTU;
-	if (l->dev->nqueues > 0 && l->dev->type != l->fl.type)
-		dev_close(l->dev);
-	if (l->dev->nqueues == 0) {
-		if (dev_open(l->dev, l->fl.type, l->cs->device, 1, false, err,
-		    sizeof(err)) != 0 ||
-		    netcfg_dev_setup(l->dev, l->mtu, l->cs, err,
-		    sizeof(err)) != 0) {
-			log_err("%sdevice setup failed: %s", legacy_tag(l),
-			    err);
-			dev_close(l->dev);
-			legacy_close(l, "device setup failed");
-			return;
-		}
-		l->dev_fresh = true;
+	if (tunnel_dev_open(&l->tun, l->cs, l->fl.type, l->mtu, 1, false, err,
+	    sizeof(err)) != 0) {
+		log_err("%sdevice setup failed: %s", legacy_tag(l), err);
+		legacy_close(l, "device setup failed");
+		return;
 	}
-	l->dev_ready = true;
-	l->dev_ev = event_new(l->base, l->dev->fds[0], EV_READ | EV_PERSIST,
+	l->dev_ev = event_new(l->base, l->tun.dev->fds[0], EV_READ | EV_PERSIST,
 	    legacy_dev_readcb, l);
 	if (l->dev_ev == NULL) {
 		legacy_close(l, "out of memory");
 		return;
 	}
-	if (!l->dev_fresh || l->cs->nup == 0) {
-		legacy_up_done(0, l);
-		return;
-	}
-	legacy_script_env(l, &env);
-	l->script = script_run_start(l->base, "up", l->cs->up, l->cs->nup,
-	    &env, SCRIPT_TIMEOUT_MS, legacy_up_done, l);
-	if (l->script == NULL)
+	if (tunnel_up(&l->tun, l->cs) != 0)
 		legacy_close(l, "cannot run up commands");
 }
 
 static void
-legacy_down_done(int result, void *arg)
+legacy_down_done(void *arg)
 {
-	struct legacy *l = arg;
-
-	l->script = NULL;
-	l->down_running = false;
-	legacy_maybe_gone(l);
+	legacy_maybe_gone(arg);
 }
 
 /* --- Timers -------------------------------------------------------------- */
@@ -1139,12 +1087,7 @@ legacy_log_summary(const struct legacy *l)
 static void
 legacy_teardown(struct legacy *l)
 {
-	struct script_env env;
-
-	if (l->script != NULL) {
-		script_run_cancel(l->script);
-		l->script = NULL;
-	}
+	tunnel_cancel(&l->tun);
 	if (l->was_up)
 		legacy_log_summary(l);
 	legacy_pause_reads(l);
@@ -1160,21 +1103,7 @@ legacy_teardown(struct legacy *l)
 		close(l->ufd);
 		l->ufd = -1;
 	}
-	if (!l->dev_ready)
-		return;
-	l->dev_ready = false;
-	if (l->dev != &l->own_dev)
-		return;
-	legacy_script_env(l, &env);
-	dev_close(l->dev);
-	if (l->dev_fresh && l->cs->ndown > 0) {
-		l->down_running = true;
-		l->script = script_run_start(l->base, "down", l->cs->down,
-		    l->cs->ndown, &env, SCRIPT_TIMEOUT_MS, legacy_down_done,
-		    l);
-		if (l->script == NULL)
-			l->down_running = false;
-	}
+	tunnel_release(&l->tun, l->cs);
 }
 
 void
@@ -1215,6 +1144,21 @@ legacy_close(struct legacy *l, const char *why)
 	legacy_maybe_gone(l);
 }
 
+/* The owner's gone callback, run from the loop by the tunnel. */
+static void
+legacy_gone(void *arg)
+{
+	struct legacy *l = arg;
+
+	l->cbs->gone(l, l->arg);
+}
+
+static const struct tunnel_ops legacy_tunnel_ops = {
+	.up_done = legacy_up_done,
+	.down_done = legacy_down_done,
+	.gone = legacy_gone,
+};
+
 struct legacy *
 legacy_new(struct event_base *base, enum legacy_role role, int fd,
     const struct sockaddr *peer, socklen_t peerlen,
@@ -1228,6 +1172,11 @@ legacy_new(struct event_base *base, enum legacy_role role, int fd,
 		evutil_closesocket(fd);
 		return NULL;
 	}
+	if (tunnel_init(&l->tun, base, keep, &legacy_tunnel_ops, l) != 0) {
+		evutil_closesocket(fd);
+		free(l);
+		return NULL;
+	}
 	l->base = base;
 	l->role = role;
 	l->state = LEGACY_HANDSHAKE;
@@ -1236,25 +1185,23 @@ legacy_new(struct event_base *base, enum legacy_role role, int fd,
 	l->cs = cs;
 	l->lib = lib;
 	l->ufd = -1;
-	l->dev = keep != NULL ? keep : &l->own_dev;
 	l->rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	util_strlcpy(l->cipher_label, "vtun", sizeof(l->cipher_label));
 	if (peerlen > sizeof(l->peer))
 		peerlen = sizeof(l->peer);
 	memcpy(&l->peer, peer, peerlen);
 	l->peerlen = peerlen;
-	util_sockaddr_parts(peer, l->peer_host, sizeof(l->peer_host),
-	    l->peer_port, sizeof(l->peer_port));
+	util_sockaddr_parts(peer, l->tun.peer_host, sizeof(l->tun.peer_host),
+	    l->tun.peer_port, sizeof(l->tun.peer_port));
 	util_sockaddr_str(peer, l->peer_str, sizeof(l->peer_str));
 	timers_init(&l->timers, legacy_now());
 	timers_set_phase(&l->timers, TIMERS_HANDSHAKE, legacy_now());
 	l->tick = event_new(base, -1, EV_PERSIST, legacy_tickcb, l);
-	l->reap = event_new(base, -1, 0, legacy_reapcb, l);
 	l->linger = evtimer_new(base, legacy_lingercb, l);
 	l->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (l->bev == NULL)
 		evutil_closesocket(fd);
-	if (l->tick == NULL || l->reap == NULL || l->linger == NULL ||
+	if (l->tick == NULL || l->linger == NULL ||
 	    l->bev == NULL) {
 		legacy_free(l);
 		return NULL;
@@ -1285,14 +1232,12 @@ legacy_free(struct legacy *l)
 		l->state = LEGACY_CLOSING;
 		legacy_teardown(l);
 	}
-	if (l->script != NULL)
-		script_run_cancel(l->script);
+	tunnel_cancel(&l->tun);
 	if (l->bev != NULL)
 		bufferevent_free(l->bev);
 	if (l->tick != NULL)
 		event_free(l->tick);
-	if (l->reap != NULL)
-		event_free(l->reap);
+	tunnel_free(&l->tun);
 	if (l->linger != NULL)
 		event_free(l->linger);
 	vtun_zlib_free(l->z);
@@ -1377,7 +1322,7 @@ legacy_fill(struct control_session *e, const struct legacy *l,
 	e->peer = l->peer_str;
 	e->udp = l->fl.udp;
 	e->cipher = l->authenticated ? l->cipher_label : NULL;
-	e->device = l->dev_ready ? l->dev->name : NULL;
+	e->device = l->tun.dev_ready ? l->tun.dev->name : NULL;
 	e->uptime_ms = legacy_age(now_ms, l->state == LEGACY_UP ?
 	    l->up_since_ms : 0);
 	e->handshake_age_ms = legacy_age(now_ms, l->handshake_ms);

@@ -32,14 +32,14 @@ receive_dev_writev(void *arg, const struct iovec *iov, int iovcnt)
 
 	for (i = 1; i < iovcnt; i++)
 		len += iov[i].iov_len;
-	if (!s->dev->vnet) {
+	if (!s->tun.dev->vnet) {
 		iov++;
 		iovcnt--;
 	}
-	if (writev(s->dev->fds[0], iov, iovcnt) < 0) {
+	if (writev(s->tun.dev->fds[0], iov, iovcnt) < 0) {
 		s->c.drop_dev_write++;
 		log_rl(&s->rl_drop, LOG_WARNING, "%swriting %s: %s",
-		    session_tag(s), s->dev->name, strerror(errno));
+		    session_tag(s), s->tun.dev->name, strerror(errno));
 		return -1;
 	}
 	if (h->gso_type != GSO_NONE)
@@ -96,8 +96,8 @@ receive_deliver_gso(struct session *s, const uint8_t *hdr, uint8_t *p,
 	if (s->coal != NULL)
 		gso_coal_flush(s->coal);	/* keep each flow in order */
 	/* Whole into a tun that takes this kind, else split here. */
-	if (s->dev->vnet && (type != GSO_UDP_L4 ||
-	    (s->dev->offload & DEV_OFF_USO4) != 0)) {
+	if (s->tun.dev->vnet && (type != GSO_UDP_L4 ||
+	    (s->tun.dev->offload & DEV_OFF_USO4) != 0)) {
 		if (gso_prepare_write(type, size, p, len, &vh, &why) != 0) {
 			s->c.drop_bad_packet++;
 			return;

@@ -26,7 +26,7 @@ send_drop_oversize(struct session *s, size_t len)
 	s->c.drop_oversize++;
 	log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a %zu-byte packet from "
 	    "%s: the session's MTU is %d (is the device's MTU raised?)",
-	    session_tag(s), len, s->dev->name, s->mtu);
+	    session_tag(s), len, s->tun.dev->name, s->mtu);
 }
 
 /*
@@ -100,7 +100,7 @@ send_dev_readcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session_queue *q = arg;
 	struct session *s = q->s;
-	size_t vh = s->dev->vnet ? GSO_VNET_LEN : 0;
+	size_t vh = s->tun.dev->vnet ? GSO_VNET_LEN : 0;
 	int i, batch;
 
 	if (s->udp) {
@@ -127,7 +127,7 @@ send_dev_readcb(evutil_socket_t fd, short what, void *arg)
 				s->c.dev_read_errors++;
 				log_rl(&s->rl_drop, LOG_WARNING,
 				    "%sreading %s: %s", session_tag(s),
-				    s->dev->name, strerror(errno));
+				    s->tun.dev->name, strerror(errno));
 			}
 			break;
 		}
@@ -292,7 +292,7 @@ send_udp_super(struct session *s, const uint8_t *p, size_t len,
 	    sp.hlen + sp.mss > (size_t)s->mtu) {
 		s->c.dev_read_errors++;
 		log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a super-packet "
-		    "from %s: %s", session_tag(s), s->dev->name, why);
+		    "from %s: %s", session_tag(s), s->tun.dev->name, why);
 		return;
 	}
 	s->c.tx_super++;
@@ -317,8 +317,8 @@ send_udp_super(struct session *s, const uint8_t *p, size_t len,
 static void
 send_dev_read_udp(struct session *s, int fd)
 {
-	bool direct = s->cz == NULL && !s->dev->vnet && s->udp_slots;
-	size_t vh = s->dev->vnet ? GSO_VNET_LEN : 0;
+	bool direct = s->cz == NULL && !s->tun.dev->vnet && s->udp_slots;
+	size_t vh = s->tun.dev->vnet ? GSO_VNET_LEN : 0;
 	struct gso_vnet h;
 	uint8_t *buf;
 	ssize_t n;

@@ -28,6 +28,7 @@
 #include "session.h"
 #include "shaper.h"
 #include "timers.h"
+#include "tunnel.h"
 #include "stream.h"
 #include "udpchan.h"
 #include "udpsock.h"
@@ -52,6 +53,7 @@ struct session_queue {
 };
 
 struct session {
+	struct tunnel tun;	/* device, up/down commands, the end */
 	struct event_base *base;
 	enum session_role role;
 	enum session_state state;
@@ -71,10 +73,6 @@ struct session {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	char peer_str[INET6_ADDRSTRLEN + 16];
-	char peer_host[INET6_ADDRSTRLEN];
-	char peer_port[8];
-	char local_host[INET6_ADDRSTRLEN];
-	char local_port[8];
 
 	/* What both ends agreed on (the server's settings). */
 	enum dev_type type;
@@ -99,10 +97,6 @@ struct session {
 	struct shaper shape_in, shape_out;
 	struct event *shape_ev;
 
-	struct dev own_dev;	/* the device, unless kept by the client */
-	struct dev *dev;	/* &own_dev or the client's kept device */
-	bool dev_ready;		/* open and configured by us or kept */
-	bool dev_fresh;		/* configured by this session: run up/down */
 	struct session_queue *queues;
 	bool reading;
 	/* When the device reader last ran (the loop's cached clock, µs):
@@ -117,11 +111,8 @@ struct session {
 	bool udp_slots;		/* datagrams fit the socket's batch slots */
 
 	struct compress *cz;
-	struct script_run *script;
-	bool down_running;
 	struct timers timers;
 	struct event *tick;
-	struct event *reap;
 
 	struct session_counters c;
 	struct log_ratelimit rl_drop;

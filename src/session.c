@@ -65,27 +65,17 @@ session_note_addrs(struct session *s)
 	int fd = stream_fd(s->t);
 
 	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&local, &len) == 0)
-		util_sockaddr_parts((struct sockaddr *)&local, s->local_host,
-		    sizeof(s->local_host), s->local_port,
-		    sizeof(s->local_port));
-}
-
-/* Run the owner's gone callback from the loop, never from inside ours. */
-static void
-session_reapcb(evutil_socket_t fd, short what, void *arg)
-{
-	struct session *s = arg;
-
-	s->cbs->gone(s, s->arg);
+		util_sockaddr_parts((struct sockaddr *)&local, s->tun.local_host,
+		    sizeof(s->tun.local_host), s->tun.local_port,
+		    sizeof(s->tun.local_port));
 }
 
 /* Gone once the stream has ended and no down command is running. */
 static void
 session_maybe_gone(struct session *s)
 {
-	if (s->state == SESSION_CLOSING && s->transport_done &&
-	    !s->down_running && s->script == NULL)
-		event_active(s->reap, 0, 0);
+	tunnel_maybe_gone(&s->tun, s->state == SESSION_CLOSING &&
+	    s->transport_done);
 }
 
 void
@@ -95,7 +85,7 @@ session_pause_reads(struct session *s)
 
 	if (!s->reading)
 		return;
-	for (i = 0; i < s->dev->nqueues; i++)
+	for (i = 0; i < s->tun.dev->nqueues; i++)
 		event_del(s->queues[i].ev);
 	s->reading = false;
 }
@@ -107,7 +97,7 @@ session_resume_reads(struct session *s)
 
 	if (s->reading || s->state != SESSION_UP)
 		return;
-	for (i = 0; i < s->dev->nqueues; i++)
+	for (i = 0; i < s->tun.dev->nqueues; i++)
 		event_add(s->queues[i].ev, NULL);
 	s->reading = true;
 }
@@ -200,12 +190,11 @@ session_start_shaping(struct session *s)
 }
 
 static void
-session_up_done(int result, void *arg)
+session_up_done(void *arg, int result)
 {
 	struct session *s = arg;
 	char err[200];
 
-	s->script = NULL;
 	if (result != 0) {
 		session_close(s, WIRE_CLOSE_ERROR, "up command failed");
 		return;
@@ -232,21 +221,10 @@ session_up_done(int result, void *arg)
 	session_resume_reads(s);
 	log_notice("%sup with %s (%s, %s %s, mtu %d, %s)", session_tag(s),
 	    s->peer_str, s->udp ? seal_cipher_name(s->cipher) : "tcp",
-	    dev_type_name(s->type), s->dev->name, s->mtu,
+	    dev_type_name(s->type), s->tun.dev->name, s->mtu,
 	    s->compress_level > 0 ? "zlib on" : "compression off");
 	if (s->cbs->up != NULL)
 		s->cbs->up(s, s->arg);
-}
-
-static void
-session_script_env(const struct session *s, struct script_env *env)
-{
-	env->device = s->dev->name;
-	env->session = s->cs->name;
-	env->raddr = s->peer_host;
-	env->rport = s->peer_port;
-	env->laddr = s->local_host;
-	env->lport = s->local_port;
 }
 
 /*
@@ -256,40 +234,21 @@ session_script_env(const struct session *s, struct script_env *env)
 void
 session_setup(struct session *s)
 {
-	struct script_env env;
 	char err[256];
 	int i;
 
 	s->state = SESSION_SETUP;
 	timers_set_phase(&s->timers, TIMERS_SETUP, session_now());
-	if (s->dev->nqueues > 0 && s->dev->type != s->type)
-		dev_close(s->dev);	/* the kept device has the wrong type */
-	if (s->dev->nqueues == 0) {
-		if (dev_open(s->dev, s->type, s->cs->device, s->cs->queues,
-		    s->cs->offload, err, sizeof(err)) != 0 ||
-		    netcfg_dev_setup(s->dev, s->mtu, s->cs, err,
-		    sizeof(err)) != 0) {
-			log_err("%sdevice setup failed: %s", session_tag(s),
-			    err);
-			/* Half-configured: never keep it for a retry. */
-			dev_close(s->dev);
-			session_close(s, WIRE_CLOSE_ERROR,
-			    "device setup failed");
-			return;
-		}
-		s->dev_fresh = true;
-	} else if (dev_set_mtu(s->dev, s->mtu, err, sizeof(err)) != 0) {
-		/* A kept device whose MTU is not ours is no use either. */
+	if (tunnel_dev_open(&s->tun, s->cs, s->type, s->mtu, s->cs->queues,
+	    s->cs->offload, err, sizeof(err)) != 0) {
 		log_err("%sdevice setup failed: %s", session_tag(s), err);
-		dev_close(s->dev);
 		session_close(s, WIRE_CLOSE_ERROR, "device setup failed");
 		return;
 	}
-	s->dev_ready = true;
 	/* Strictly smaller: a direct read asks for one byte more. */
 	s->udp_slots = s->udp && WIRE_UDP_PAYLOAD_OFF + session_pkt_limit(s) +
 	    WIRE_UDP_TAG_LEN < UDP_TX_SLOT;
-	if (s->dev->vnet && s->coal == NULL) {
+	if (s->tun.dev->vnet && s->coal == NULL) {
 		s->coal = gso_coal_new(SESSION_COAL_FLOWS, receive_dev_writev,
 		    s);
 		s->coal_ev = event_new(s->base, -1, 0, receive_coal_flushcb,
@@ -299,29 +258,22 @@ session_setup(struct session *s)
 			return;
 		}
 	}
-	s->queues = calloc((size_t)s->dev->nqueues, sizeof(*s->queues));
+	s->queues = calloc((size_t)s->tun.dev->nqueues, sizeof(*s->queues));
 	if (s->queues == NULL) {
 		session_close(s, WIRE_CLOSE_ERROR, "out of memory");
 		return;
 	}
-	for (i = 0; i < s->dev->nqueues; i++) {
+	for (i = 0; i < s->tun.dev->nqueues; i++) {
 		s->queues[i].s = s;
-		s->queues[i].fd = s->dev->fds[i];
-		s->queues[i].ev = event_new(s->base, s->dev->fds[i],
+		s->queues[i].fd = s->tun.dev->fds[i];
+		s->queues[i].ev = event_new(s->base, s->tun.dev->fds[i],
 		    EV_READ | EV_PERSIST, send_dev_readcb, &s->queues[i]);
 		if (s->queues[i].ev == NULL) {
 			session_close(s, WIRE_CLOSE_ERROR, "out of memory");
 			return;
 		}
 	}
-	if (!s->dev_fresh || s->cs->nup == 0) {
-		session_up_done(0, s);
-		return;
-	}
-	session_script_env(s, &env);
-	s->script = script_run_start(s->base, "up", s->cs->up, s->cs->nup,
-	    &env, SCRIPT_TIMEOUT_MS, session_up_done, s);
-	if (s->script == NULL)
+	if (tunnel_up(&s->tun, s->cs) != 0)
 		session_close(s, WIRE_CLOSE_ERROR, "cannot run up commands");
 }
 
@@ -492,13 +444,9 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-session_down_done(int result, void *arg)
+session_down_done(void *arg)
 {
-	struct session *s = arg;
-
-	s->script = NULL;
-	s->down_running = false;
-	session_maybe_gone(s);
+	session_maybe_gone(arg);
 }
 
 /* "; udp: 5 rekeys, 1234 datagrams in, dropped: auth 3 replay 2". */
@@ -572,13 +520,9 @@ session_log_summary(const struct session *s)
 void
 session_teardown(struct session *s)
 {
-	struct script_env env;
 	int i;
 
-	if (s->script != NULL) {
-		script_run_cancel(s->script);
-		s->script = NULL;
-	}
+	tunnel_cancel(&s->tun);
 	if (s->was_up)
 		session_log_summary(s);
 	/* Whichever side ends it, a session that never got one datagram
@@ -592,7 +536,7 @@ session_teardown(struct session *s)
 	if (s->shape_ev != NULL)
 		evtimer_del(s->shape_ev);
 	/* What the coalescer holds goes out before the device may go. */
-	if (s->coal != NULL && s->dev_ready)
+	if (s->coal != NULL && s->tun.dev_ready)
 		gso_coal_flush(s->coal);
 	if (s->coal_ev != NULL)
 		event_del(s->coal_ev);
@@ -602,27 +546,13 @@ session_teardown(struct session *s)
 	udp_sock_free(s->usock_own);
 	s->usock_own = s->usock = NULL;
 	if (s->queues != NULL) {
-		for (i = 0; i < s->dev->nqueues; i++)
+		for (i = 0; i < s->tun.dev->nqueues; i++)
 			if (s->queues[i].ev != NULL)
 				event_free(s->queues[i].ev);
 		free(s->queues);
 		s->queues = NULL;
 	}
-	if (!s->dev_ready)
-		return;
-	s->dev_ready = false;
-	if (s->dev != &s->own_dev)
-		return;
-	session_script_env(s, &env);
-	dev_close(s->dev);
-	if (s->dev_fresh && s->cs->ndown > 0) {
-		s->down_running = true;
-		s->script = script_run_start(s->base, "down", s->cs->down,
-		    s->cs->ndown, &env, SCRIPT_TIMEOUT_MS,
-		    session_down_done, s);
-		if (s->script == NULL)
-			s->down_running = false;
-	}
+	tunnel_release(&s->tun, s->cs);
 }
 
 void
@@ -649,6 +579,21 @@ session_close(struct session *s, uint8_t reason, const char *msg)
 	stream_close(s->t);
 }
 
+/* The owner's gone callback, run from the loop by the tunnel. */
+static void
+session_gone(void *arg)
+{
+	struct session *s = arg;
+
+	s->cbs->gone(s, s->arg);
+}
+
+static const struct tunnel_ops session_tunnel_ops = {
+	.up_done = session_up_done,
+	.down_done = session_down_done,
+	.gone = session_gone,
+};
+
 struct session *
 session_new(struct event_base *base, enum session_role role,
     struct bufferevent *bev, const struct sockaddr *peer, socklen_t peerlen,
@@ -662,21 +607,25 @@ session_new(struct event_base *base, enum session_role role,
 		bufferevent_free(bev);
 		return NULL;
 	}
+	if (tunnel_init(&s->tun, base, keep, &session_tunnel_ops, s) != 0) {
+		bufferevent_free(bev);
+		free(s);
+		return NULL;
+	}
 	s->base = base;
 	s->role = role;
 	s->state = SESSION_TLS;
 	s->cbs = cbs;
 	s->arg = arg;
 	s->cs = cs;
-	s->dev = keep != NULL ? keep : &s->own_dev;
 	s->rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	s->rl_tx = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	if (peerlen > sizeof(s->peer))
 		peerlen = sizeof(s->peer);
 	memcpy(&s->peer, peer, peerlen);
 	s->peerlen = peerlen;
-	util_sockaddr_parts(peer, s->peer_host, sizeof(s->peer_host),
-	    s->peer_port, sizeof(s->peer_port));
+	util_sockaddr_parts(peer, s->tun.peer_host, sizeof(s->tun.peer_host),
+	    s->tun.peer_port, sizeof(s->tun.peer_port));
 	util_sockaddr_str(peer, s->peer_str, sizeof(s->peer_str));
 	s->my_rid = session_new_rid();
 	udp_chan_limits(&s->lim);
@@ -689,10 +638,9 @@ session_new(struct event_base *base, enum session_role role,
 	}
 	timers_init(&s->timers, session_now());
 	s->tick = event_new(base, -1, EV_PERSIST, session_tickcb, s);
-	s->reap = event_new(base, -1, 0, session_reapcb, s);
 	s->shape_ev = evtimer_new(base, session_shape_resumecb, s);
 	s->t = stream_new(bev, &session_transport_cbs, s);
-	if (s->tick == NULL || s->reap == NULL || s->shape_ev == NULL ||
+	if (s->tick == NULL || s->shape_ev == NULL ||
 	    s->t == NULL) {
 		if (s->t == NULL)
 			bufferevent_free(bev);
@@ -714,12 +662,10 @@ session_free(struct session *s)
 		s->state = SESSION_CLOSING;
 		session_teardown(s);
 	}
-	if (s->script != NULL)
-		script_run_cancel(s->script);
+	tunnel_cancel(&s->tun);
 	if (s->tick != NULL)
 		event_free(s->tick);
-	if (s->reap != NULL)
-		event_free(s->reap);
+	tunnel_free(&s->tun);
 	if (s->shape_ev != NULL)
 		event_free(s->shape_ev);
 	stream_free(s->t);
@@ -727,8 +673,8 @@ session_free(struct session *s)
 	gso_coal_free(s->coal);
 	if (s->coal_ev != NULL)
 		event_free(s->coal_ev);
-	if (s->dev == &s->own_dev)
-		dev_close(&s->own_dev);
+	if (s->tun.dev == &s->tun.own_dev)
+		dev_close(&s->tun.own_dev);
 	OPENSSL_cleanse(s->pkt, sizeof(s->pkt));
 	OPENSSL_cleanse(s->seg, sizeof(s->seg));
 	free(s);
@@ -802,8 +748,8 @@ session_info(const struct session *s, struct session_info *info)
 	info->udp = s->udp;
 	if (s->udp && (s->chan != NULL || s->was_up))
 		info->cipher = seal_cipher_name(s->cipher);
-	if (s->dev_ready)
-		info->device = s->dev->name;
+	if (s->tun.dev_ready)
+		info->device = s->tun.dev->name;
 	if (s->state == SESSION_UP)
 		info->up_since_ms = s->up_since_ms;
 	info->handshake_ms = s->handshake_ms;

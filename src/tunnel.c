@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The life cycle every kind of session shares (see tunnel.h): device,
+ * up and down commands, the end.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "netcfg.h"
+#include "tunnel.h"
+
+/* Run the owner's gone callback from the loop, never from inside ours. */
+static void
+tunnel_reapcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tunnel *t = arg;
+
+	t->ops->gone(t->owner);
+}
+
+int
+tunnel_init(struct tunnel *t, struct event_base *base, struct dev *keep,
+    const struct tunnel_ops *ops, void *owner)
+{
+	memset(t, 0, sizeof(*t));
+	t->base = base;
+	t->ops = ops;
+	t->owner = owner;
+	t->dev = keep != NULL ? keep : &t->own_dev;
+	t->reap = event_new(base, -1, 0, tunnel_reapcb, t);
+	return t->reap != NULL ? 0 : -1;
+}
+
+void
+tunnel_free(struct tunnel *t)
+{
+	if (t->reap != NULL)
+		event_free(t->reap);
+	t->reap = NULL;
+}
+
+/* What a command sees: %d %h %a %p %A %P and their variables. */
+static void
+tunnel_script_env(const struct tunnel *t, const struct conf_session *cs,
+    struct script_env *env)
+{
+	env->device = t->dev->name;
+	env->session = cs->name;
+	env->raddr = t->peer_host;
+	env->rport = t->peer_port;
+	env->laddr = t->local_host;
+	env->lport = t->local_port;
+}
+
+int
+tunnel_dev_open(struct tunnel *t, const struct conf_session *cs,
+    enum dev_type type, int mtu, int queues, bool offload, char *err,
+    size_t errlen)
+{
+	if (t->dev->nqueues > 0 && t->dev->type != type)
+		dev_close(t->dev);	/* the kept device has the wrong type */
+	if (t->dev->nqueues == 0) {
+		if (dev_open(t->dev, type, cs->device, queues, offload, err,
+		    errlen) != 0 ||
+		    netcfg_dev_setup(t->dev, mtu, cs, err, errlen) != 0) {
+			/* Half-configured: never keep it for a retry. */
+			dev_close(t->dev);
+			return -1;
+		}
+		t->dev_fresh = true;
+	} else if (dev_set_mtu(t->dev, mtu, err, errlen) != 0) {
+		/* A kept device whose MTU is not ours is no use either. */
+		dev_close(t->dev);
+		return -1;
+	}
+	t->dev_ready = true;
+	return 0;
+}
+
+/* The up commands ended: the owner learns how. */
+static void
+tunnel_up_donecb(int result, void *arg)
+{
+	struct tunnel *t = arg;
+
+	t->script = NULL;
+	t->ops->up_done(t->owner, result);
+}
+
+int
+tunnel_up(struct tunnel *t, const struct conf_session *cs)
+{
+	struct script_env env;
+
+	if (!t->dev_fresh || cs->nup == 0) {
+		t->ops->up_done(t->owner, 0);
+		return 0;
+	}
+	tunnel_script_env(t, cs, &env);
+	t->script = script_run_start(t->base, "up", cs->up, cs->nup, &env,
+	    SCRIPT_TIMEOUT_MS, tunnel_up_donecb, t);
+	return t->script != NULL ? 0 : -1;
+}
+
+void
+tunnel_cancel(struct tunnel *t)
+{
+	if (t->script != NULL) {
+		script_run_cancel(t->script);
+		t->script = NULL;
+	}
+}
+
+/* The down commands ended, however they did. */
+static void
+tunnel_down_donecb(int result, void *arg)
+{
+	struct tunnel *t = arg;
+
+	t->script = NULL;
+	t->down_running = false;
+	t->ops->down_done(t->owner);
+}
+
+void
+tunnel_release(struct tunnel *t, const struct conf_session *cs)
+{
+	struct script_env env;
+
+	if (!t->dev_ready)
+		return;
+	t->dev_ready = false;
+	if (t->dev != &t->own_dev)
+		return;
+	tunnel_script_env(t, cs, &env);
+	dev_close(t->dev);
+	if (t->dev_fresh && cs->ndown > 0) {
+		t->down_running = true;
+		t->script = script_run_start(t->base, "down", cs->down,
+		    cs->ndown, &env, SCRIPT_TIMEOUT_MS, tunnel_down_donecb, t);
+		if (t->script == NULL)
+			t->down_running = false;
+	}
+}
+
+void
+tunnel_maybe_gone(struct tunnel *t, bool over)
+{
+	if (over && !t->down_running && t->script == NULL)
+		event_active(t->reap, 0, 0);
+}

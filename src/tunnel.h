@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What every kind of session shares, native (session.c) and vtund
+ * (legacy.c): the device, made afresh or the client's kept one taken
+ * over, its up and down commands, and the end, once the session is over
+ * and no command runs any more.  Each kind keeps its own protocol, packet
+ * paths and timers, and is told through a small ops table when its up
+ * commands are done, when its down commands are, and when it may go.
+ */
+#ifndef TAPLINE_TUNNEL_H
+#define TAPLINE_TUNNEL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "dev.h"
+#include "script.h"
+
+/* What a kind of session is told by its tunnel. */
+struct tunnel_ops {
+	/* The up commands are done (result 0) or failed: forward, or end. */
+	void (*up_done)(void *owner, int result);
+	/* The down commands are done: the owner may now be gone. */
+	void (*down_done)(void *owner);
+	/* Everything is over: free the owner (called from the loop). */
+	void (*gone)(void *owner);
+};
+
+struct tunnel {
+	struct event_base *base;
+	const struct tunnel_ops *ops;
+	void *owner;
+	struct dev own_dev;	/* the device, unless the client keeps it */
+	struct dev *dev;	/* &own_dev or the client's kept device */
+	bool dev_ready;		/* open and configured (by us, or kept) */
+	bool dev_fresh;		/* configured by this session: run up/down */
+	struct script_run *script;	/* the up or down commands running */
+	bool down_running;
+	struct event *reap;
+	/* Both ends as the kernel sees them, for %a %p %A %P. */
+	char peer_host[INET6_ADDRSTRLEN];
+	char peer_port[8];
+	char local_host[INET6_ADDRSTRLEN];
+	char local_port[8];
+};
+
+/*
+ * keep: the client's device kept across reconnects (persist = "keep"),
+ * used when it is open and filled otherwise, never closed here.  0, or -1
+ * when out of memory.
+ */
+int tunnel_init(struct tunnel *t, struct event_base *base, struct dev *keep,
+    const struct tunnel_ops *ops, void *owner);
+void tunnel_free(struct tunnel *t);
+
+/*
+ * The device of cs with this type, queues and offloads, configured with
+ * mtu (addresses, routes, bridge, link up): a kept device of the same
+ * type is taken over and only gets the MTU.  0, or -1 with the reason in
+ * err; a device that could not be set up is closed, never kept.
+ */
+int tunnel_dev_open(struct tunnel *t, const struct conf_session *cs,
+    enum dev_type type, int mtu, int queues, bool offload, char *err,
+    size_t errlen);
+
+/*
+ * Run cs's up commands on a fresh device, or report them done at once
+ * (ops->up_done).  -1 if they cannot be started.
+ */
+int tunnel_up(struct tunnel *t, const struct conf_session *cs);
+
+/* Stop an up or down command that is still running. */
+void tunnel_cancel(struct tunnel *t);
+
+/*
+ * Give the device back: close it (unless the client keeps it), then run
+ * cs's down commands if the device was ours; ops->down_done follows.
+ */
+void tunnel_release(struct tunnel *t, const struct conf_session *cs);
+
+/* Once over and no command runs: ops->gone from the loop. */
+void tunnel_maybe_gone(struct tunnel *t, bool over);
+
+#endif
