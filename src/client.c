@@ -43,8 +43,9 @@ struct client {
 	struct handshake_client *hc;
 	struct evdns_base *dns;
 	struct evdns_getaddrinfo_request *req;
-	struct session *s;
-	struct legacy *lg;	/* legacy = "vtun": instead of s */
+	/* The session now, native or vtund (legacy = "vtun"), or NULL. */
+	const struct tunnel_kind *kind;
+	void *obj;
 	struct vtun_lib *vlib;	/* the legacy provider's context, or NULL */
 	struct dev kept;	/* persist = "keep": the device between sessions */
 	struct script_run *down;
@@ -137,15 +138,22 @@ client_ended(struct client *cl, bool was_up)
 	client_finish(cl);
 }
 
+/* The session (native or vtund) is gone: free it, then go on. */
+static void
+client_gone(struct client *cl)
+{
+	bool was_up = cl->kind->was_up(cl->obj);
+
+	cl->kind->free(cl->obj);
+	cl->kind = NULL;
+	cl->obj = NULL;
+	client_ended(cl, was_up);
+}
+
 static void
 client_gonecb(struct session *s, void *arg)
 {
-	struct client *cl = arg;
-	bool was_up = session_was_up(s);
-
-	session_free(s);
-	cl->s = NULL;
-	client_ended(cl, was_up);
+	client_gone(arg);
 }
 
 static const struct session_cbs client_session_cbs = {
@@ -163,16 +171,10 @@ client_legacy_upcb(struct legacy *l, void *arg)
 	notify_status("connected to %s (vtund legacy)", legacy_peer(l));
 }
 
-/* As client_gonecb, for a vtund session. */
 static void
 client_legacy_gonecb(struct legacy *l, void *arg)
 {
-	struct client *cl = arg;
-	bool was_up = legacy_was_up(l);
-
-	legacy_free(l);
-	cl->lg = NULL;
-	client_ended(cl, was_up);
+	client_gone(arg);
 }
 
 static const struct legacy_cbs client_legacy_cbs = {
@@ -273,12 +275,13 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 	if ((fd = client_socket(cl, res, where)) == -1)
 		goto failed;
 	if (cl->cs->legacy == CONF_LEGACY_VTUN) {
-		cl->lg = legacy_new(cl->proc.base, LEGACY_CLIENT, fd,
+		cl->obj = legacy_new(cl->proc.base, LEGACY_CLIENT, fd,
 		    res->ai_addr, (socklen_t)res->ai_addrlen, cl->cs,
 		    cl->keep ? &cl->kept : NULL, cl->vlib, &client_legacy_cbs,
 		    cl);
-		if (cl->lg == NULL)
+		if (cl->obj == NULL)
 			goto failed;
+		cl->kind = &legacy_kind;
 		evutil_freeaddrinfo(res);
 		return;
 	}
@@ -290,11 +293,12 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 		close(fd);
 		goto failed;
 	}
-	cl->s = session_new(cl->proc.base, SESSION_CLIENT, bev, res->ai_addr,
-	    (socklen_t)res->ai_addrlen, cl->cs, cl->keep ? &cl->kept : NULL,
-	    &client_session_cbs, cl);
-	if (cl->s == NULL)
+	cl->obj = session_new(cl->proc.base, SESSION_CLIENT, bev,
+	    res->ai_addr, (socklen_t)res->ai_addrlen, cl->cs,
+	    cl->keep ? &cl->kept : NULL, &client_session_cbs, cl);
+	if (cl->obj == NULL)
 		goto failed;
+	cl->kind = &session_kind;
 	evutil_freeaddrinfo(res);
 	return;
 failed:
@@ -362,10 +366,8 @@ client_reload(void *arg)
 		return;
 	}
 	if (conf_session_equal(cl->cs, ncs)) {
-		if (cl->s != NULL)
-			session_set_conf(cl->s, ncs);
-		if (cl->lg != NULL)
-			legacy_set_conf(cl->lg, ncs);
+		if (cl->obj != NULL)
+			cl->kind->set_conf(cl->obj, ncs);
 		log_notice("reloaded: %s unchanged", ncs->name);
 	} else {
 		if (client_prepare(cl, ncs, err, sizeof(err)) != 0) {
@@ -376,11 +378,9 @@ client_reload(void *arg)
 		}
 		log_notice("reloaded: %s changed; reconnecting", ncs->name);
 		cl->attempt = 0;
-		if (cl->s != NULL)
-			session_close(cl->s, WIRE_CLOSE_SHUTDOWN,
+		if (cl->obj != NULL)
+			cl->kind->close(cl->obj, WIRE_CLOSE_SHUTDOWN,
 			    "configuration changed");
-		if (cl->lg != NULL)
-			legacy_close(cl->lg, "configuration changed");
 	}
 	cl->cs = ncs;
 	cl->persist = cl->cli->persist || ncs->persist != CONF_PERSIST_NO;
@@ -401,10 +401,9 @@ client_stop(void *arg, int sig)
 		evdns_getaddrinfo_cancel(cl->req);
 		cl->req = NULL;
 	}
-	if (cl->s != NULL)
-		session_close(cl->s, WIRE_CLOSE_SHUTDOWN, "client stopping");
-	else if (cl->lg != NULL)
-		legacy_close(cl->lg, "client stopping");
+	if (cl->obj != NULL)
+		cl->kind->close(cl->obj, WIRE_CLOSE_SHUTDOWN,
+		    "client stopping");
 	else
 		client_finish(cl);
 }
@@ -419,12 +418,8 @@ client_collect(struct control_report *r, void *arg)
 
 	if ((e = control_report_add(r)) == NULL)
 		return;
-	if (cl->s != NULL) {
-		control_session_fill(e, cl->s, now);
-		return;
-	}
-	if (cl->lg != NULL) {
-		legacy_fill(e, cl->lg, now);
+	if (cl->obj != NULL) {
+		cl->kind->fill(e, cl->obj, now);
 		return;
 	}
 	e->name = cl->cs->name;
@@ -488,9 +483,8 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 out:
 	if (cl.req != NULL)
 		evdns_getaddrinfo_cancel(cl.req);
-	if (cl.s != NULL)
-		session_free(cl.s);
-	legacy_free(cl.lg);
+	if (cl.obj != NULL)
+		cl.kind->free(cl.obj);
 	if (cl.down != NULL)
 		script_run_cancel(cl.down);
 	dev_close(&cl.kept);

@@ -1252,22 +1252,11 @@ legacy_set_preauth_ratelimit(struct legacy *l, struct log_ratelimit *rl)
 	l->rl_preauth = rl;
 }
 
-enum legacy_state
-legacy_state(const struct legacy *l)
-{
-	return l->state;
-}
-
-const struct conf_session *
+/* Its settings, once it is known which session it is. */
+static const struct conf_session *
 legacy_conf(const struct legacy *l)
 {
 	return l->authenticated || l->role == LEGACY_CLIENT ? l->cs : NULL;
-}
-
-void
-legacy_set_conf(struct legacy *l, const struct conf_session *cs)
-{
-	l->cs = cs;
 }
 
 const char *
@@ -1276,25 +1265,14 @@ legacy_peer(const struct legacy *l)
 	return l->peer_str;
 }
 
-bool
-legacy_authenticated(const struct legacy *l)
-{
-	return l->authenticated;
-}
-
-bool
-legacy_was_up(const struct legacy *l)
-{
-	return l->was_up;
-}
-
 static uint64_t
 legacy_age(uint64_t now, uint64_t then)
 {
 	return then == 0 ? CONTROL_NEVER : now - then;
 }
 
-void
+/* The status entry (control.h) for this session. */
+static void
 legacy_fill(struct control_session *e, const struct legacy *l,
     uint64_t now_ms)
 {
@@ -1331,3 +1309,80 @@ legacy_fill(struct control_session *e, const struct legacy *l,
 	e->compress_level = l->fl.zlevel;
 	e->z = l->z != NULL ? &l->zst : NULL;
 }
+
+/* --- The table server.c and client.c drive a session through ----------- */
+
+static bool
+legacy_kind_authenticated(const void *o)
+{
+	return ((const struct legacy *)o)->authenticated;
+}
+
+static bool
+legacy_kind_closing(const void *o)
+{
+	return ((const struct legacy *)o)->state == LEGACY_CLOSING;
+}
+
+static bool
+legacy_kind_up(const void *o)
+{
+	return ((const struct legacy *)o)->state == LEGACY_UP;
+}
+
+static bool
+legacy_kind_was_up(const void *o)
+{
+	return ((const struct legacy *)o)->was_up;
+}
+
+static const struct conf_session *
+legacy_kind_conf(const void *o)
+{
+	return legacy_conf(o);
+}
+
+static const char *
+legacy_kind_peer(const void *o)
+{
+	return legacy_peer(o);
+}
+
+/* A reload kept the session: its settings now live in the new file. */
+static void
+legacy_kind_set_conf(void *o, const struct conf_session *cs)
+{
+	((struct legacy *)o)->cs = cs;
+}
+
+/* vtund's close has no reason code: the words are what it logs. */
+static void
+legacy_kind_close(void *o, uint8_t reason, const char *msg)
+{
+	legacy_close(o, msg);
+}
+
+static void
+legacy_kind_fill(struct control_session *e, const void *o, uint64_t now)
+{
+	legacy_fill(e, o, now);
+}
+
+static void
+legacy_kind_free(void *o)
+{
+	legacy_free(o);
+}
+
+const struct tunnel_kind legacy_kind = {
+	.authenticated = legacy_kind_authenticated,
+	.closing = legacy_kind_closing,
+	.up = legacy_kind_up,
+	.was_up = legacy_kind_was_up,
+	.conf = legacy_kind_conf,
+	.peer = legacy_kind_peer,
+	.set_conf = legacy_kind_set_conf,
+	.close = legacy_kind_close,
+	.fill = legacy_kind_fill,
+	.free = legacy_kind_free,
+};

@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "dev.h"
 #include "log.h"
+#include "tunnel.h"
 
 /* A server tells a vtund client from a TLS client by waiting this long
  * for a first byte: TLS clients speak first, vtund clients never do. */
@@ -78,14 +79,9 @@ void legacy_set_preauth_ratelimit(struct legacy *l, struct log_ratelimit *rl);
 /* End the session: a close frame to the peer, then tear down. */
 void legacy_close(struct legacy *l, const char *why);
 
-enum legacy_state legacy_state(const struct legacy *l);
-const struct conf_session *legacy_conf(const struct legacy *l);
-void legacy_set_conf(struct legacy *l, const struct conf_session *cs);
 const char *legacy_peer(const struct legacy *l);
-bool legacy_authenticated(const struct legacy *l);
-bool legacy_was_up(const struct legacy *l);
-/* The status entry (control.h) for this session. */
-void legacy_fill(struct control_session *e, const struct legacy *l,
-    uint64_t now_ms);
+
+/* The table server.c and client.c drive a vtund session through. */
+extern const struct tunnel_kind legacy_kind;
 
 #endif

@@ -41,8 +41,10 @@
 struct server_conn {
 	TAILQ_ENTRY(server_conn) entry;
 	struct server *srv;
-	struct session *s;
-	struct legacy *lg;
+	/* What it speaks (server_peek_kind until the first byte says);
+	 * obj is the session, the legacy session, or this connection. */
+	const struct tunnel_kind *kind;
+	void *obj;
 	struct event *peek;
 	struct event *hello;	/* PREAUTH_HELLO_MS after the accept */
 	SSL *ssl;		/* the session's, while s exists */
@@ -83,83 +85,76 @@ static void server_conn_free(struct server_conn *c);
 
 /* --- A connection, whatever it speaks ---------------------------------- */
 
-static bool
-server_conn_authenticated(const struct server_conn *c)
+/* The native session behind a connection, or NULL. */
+static struct session *
+server_conn_session(const struct server_conn *c)
 {
-	if (c->s != NULL)
-		return session_authenticated(c->s);
-	return c->lg != NULL && legacy_authenticated(c->lg);
+	return c->kind == &session_kind ? c->obj : NULL;
 }
 
+/*
+ * A connection whose first byte has not told yet whether it speaks TLS
+ * or vtund: nothing to report, and closing it frees it at once.
+ */
 static bool
-server_conn_closing(const struct server_conn *c)
+server_peek_false(const void *o)
 {
-	if (c->s != NULL)
-		return session_state(c->s) == SESSION_CLOSING;
-	return c->lg != NULL && legacy_state(c->lg) == LEGACY_CLOSING;
-}
-
-static bool
-server_conn_up(const struct server_conn *c)
-{
-	if (c->s != NULL)
-		return session_state(c->s) == SESSION_UP;
-	return c->lg != NULL && legacy_state(c->lg) == LEGACY_UP;
+	return false;
 }
 
 static const struct conf_session *
-server_conn_conf(const struct server_conn *c)
+server_peek_conf(const void *o)
 {
-	if (c->s != NULL)
-		return session_conf(c->s);
-	return c->lg != NULL ? legacy_conf(c->lg) : NULL;
+	return NULL;
 }
 
 static const char *
-server_conn_peer(const struct server_conn *c)
+server_peek_peer(const void *o)
 {
-	return c->s != NULL ? session_peer(c->s) : c->lg != NULL ?
-	    legacy_peer(c->lg) : "?";
+	return "?";
 }
 
 static void
-server_conn_set_conf(struct server_conn *c, const struct conf_session *cs)
+server_peek_set_conf(void *o, const struct conf_session *cs)
 {
-	if (c->s != NULL)
-		session_set_conf(c->s, cs);
-	else if (c->lg != NULL)
-		legacy_set_conf(c->lg, cs);
-}
-
-/* Close it; a connection still being peeked at is freed at once. */
-static void
-server_conn_close(struct server_conn *c, uint8_t reason, const char *msg)
-{
-	if (c->s != NULL) {
-		session_close(c->s, reason, msg);
-	} else if (c->lg != NULL) {
-		legacy_close(c->lg, msg);
-	} else {
-		TAILQ_REMOVE(&c->srv->conns, c, entry);
-		server_conn_free(c);
-	}
 }
 
 static void
-server_conn_fill(struct control_session *e, const struct server_conn *c,
-    uint64_t now)
+server_peek_close(void *o, uint8_t reason, const char *msg)
 {
-	if (c->s != NULL)
-		control_session_fill(e, c->s, now);
-	else if (c->lg != NULL)
-		legacy_fill(e, c->lg, now);
+	struct server_conn *c = o;
+
+	TAILQ_REMOVE(&c->srv->conns, c, entry);
+	server_conn_free(c);
 }
+
+static void
+server_peek_fill(struct control_session *e, const void *o, uint64_t now)
+{
+}
+
+static void
+server_peek_free(void *o)
+{
+}
+
+static const struct tunnel_kind server_peek_kind = {
+	.authenticated = server_peek_false,
+	.closing = server_peek_false,
+	.up = server_peek_false,
+	.was_up = server_peek_false,
+	.conf = server_peek_conf,
+	.peer = server_peek_peer,
+	.set_conf = server_peek_set_conf,
+	.close = server_peek_close,
+	.fill = server_peek_fill,
+	.free = server_peek_free,
+};
 
 static void
 server_conn_free(struct server_conn *c)
 {
-	session_free(c->s);
-	legacy_free(c->lg);
+	c->kind->free(c->obj);
 	if (c->hello != NULL)
 		event_free(c->hello);
 	if (c->peek != NULL) {
@@ -184,7 +179,7 @@ server_preauth_peers(const struct server *srv, struct preauth_peer *peers,
 	size_t n = 0;
 
 	TAILQ_FOREACH(c, &srv->conns, entry) {
-		if (server_conn_authenticated(c))
+		if (c->kind->authenticated(c->obj))
 			continue;
 		if (n == max)
 			break;
@@ -221,12 +216,12 @@ server_admit(struct server_conn *self, const struct conf_session **csp,
 		return -1;
 	}
 	if (cur != cs)
-		server_conn_set_conf(self, cur);
+		self->kind->set_conf(self->obj, cur);
 	*csp = cs = cur;
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (c == self || server_conn_conf(c) != cs ||
-		    !server_conn_authenticated(c) || server_conn_closing(c))
+		if (c == self || c->kind->conf(c->obj) != cs ||
+		    !c->kind->authenticated(c->obj) || c->kind->closing(c->obj))
 			continue;
 		switch (cs->multi) {
 		case CONF_MULTI_ALLOW:
@@ -234,15 +229,15 @@ server_admit(struct server_conn *self, const struct conf_session **csp,
 		case CONF_MULTI_DENY:
 			log_notice("%s: refusing %s: the session is already "
 			    "up with %s (multi = deny)", cs->name,
-			    server_conn_peer(self), server_conn_peer(c));
+			    self->kind->peer(self->obj), c->kind->peer(c->obj));
 			*reason = WIRE_CLOSE_BUSY;
 			*msg = "session already connected";
 			return -1;
 		case CONF_MULTI_KILLOLD:
 			log_notice("%s: %s replaces %s (multi = killold)",
-			    cs->name, server_conn_peer(self),
-			    server_conn_peer(c));
-			server_conn_close(c, WIRE_CLOSE_REPLACED,
+			    cs->name, self->kind->peer(self->obj),
+			    c->kind->peer(c->obj));
+			c->kind->close(c->obj, WIRE_CLOSE_REPLACED,
 			    "replaced by a newer connection");
 			break;
 		}
@@ -280,7 +275,7 @@ server_notify_sessions(struct server *srv)
 	int n = 0;
 
 	TAILQ_FOREACH(c, &srv->conns, entry)
-		if (server_conn_up(c))
+		if (c->kind->up(c->obj))
 			n++;
 	if (n == srv->nup_told)
 		return;
@@ -401,6 +396,7 @@ static int
 server_start_tls(struct server *srv, struct server_conn *c)
 {
 	struct bufferevent *bev;
+	struct session *s;
 	SSL *ssl;
 
 	ssl = handshake_server_ssl_new(srv->hs);
@@ -413,16 +409,18 @@ server_start_tls(struct server *srv, struct server_conn *c)
 		evutil_closesocket(c->fd);
 		return -1;
 	}
-	c->s = session_new(srv->proc.base, SESSION_SERVER, bev,
+	s = session_new(srv->proc.base, SESSION_SERVER, bev,
 	    (struct sockaddr *)&c->sa, c->salen, NULL, NULL,
 	    &server_session_cbs, c);
-	if (c->s == NULL) {
+	if (s == NULL) {
 		log_warnx("out of memory for a new session");
 		return -1;
 	}
+	c->kind = &session_kind;
+	c->obj = s;
 	c->ssl = ssl;
-	session_set_preauth_ratelimit(c->s, &srv->rl_preauth);
-	session_set_udp(c->s, srv->usock);
+	session_set_preauth_ratelimit(s, &srv->rl_preauth);
+	session_set_udp(s, srv->usock);
 	return 0;
 }
 
@@ -441,13 +439,13 @@ server_hellocb(evutil_socket_t fd, short what, void *arg)
 	struct server_conn *c = arg;
 	struct server *srv = c->srv;
 
-	if (c->s == NULL || session_authenticated(c->s) ||
-	    server_conn_closing(c) || handshake_psk_calls(c->ssl) > 0)
+	if (server_conn_session(c) == NULL || c->kind->authenticated(c->obj) ||
+	    c->kind->closing(c->obj) || handshake_psk_calls(c->ssl) > 0)
 		return;
 	srv->preauth_no_hello++;
 	log_rl(&srv->rl_preauth, LOG_INFO, "%s sent no complete ClientHello "
-	    "in %d s", session_peer(c->s), PREAUTH_HELLO_MS / 1000);
-	server_conn_close(c, WIRE_CLOSE_TIMEOUT, NULL);
+	    "in %d s", c->kind->peer(c->obj), PREAUTH_HELLO_MS / 1000);
+	c->kind->close(c->obj, WIRE_CLOSE_TIMEOUT, NULL);
 }
 
 /*
@@ -476,12 +474,16 @@ server_peekcb(evutil_socket_t fd, short what, void *arg)
 			rc = server_start_tls(srv, c);
 		}
 	} else if (srv->vlib != NULL) {
-		c->lg = legacy_new(srv->proc.base, LEGACY_SERVER, fd,
-		    (struct sockaddr *)&c->sa, c->salen, NULL, NULL,
+		struct legacy *l = legacy_new(srv->proc.base, LEGACY_SERVER,
+		    fd, (struct sockaddr *)&c->sa, c->salen, NULL, NULL,
 		    srv->vlib, &server_legacy_cbs, c);
-		if (c->lg != NULL)
-			legacy_set_preauth_ratelimit(c->lg, &srv->rl_preauth);
-		rc = c->lg != NULL ? 0 : -1;
+
+		if (l != NULL) {
+			legacy_set_preauth_ratelimit(l, &srv->rl_preauth);
+			c->kind = &legacy_kind;
+			c->obj = l;
+		}
+		rc = l != NULL ? 0 : -1;
 	} else {
 		rc = server_start_tls(srv, c);
 	}
@@ -577,6 +579,8 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	c->srv = srv;
+	c->kind = &server_peek_kind;
+	c->obj = c;
 	c->fd = fd;
 	c->since_ms = now;
 	if ((size_t)salen > sizeof(c->sa))
@@ -658,10 +662,11 @@ server_udp_recvcb(void *arg, uint8_t *dgram, size_t len,
 	if (len >= WIRE_UDP_HDR_LEN) {
 		rid = pkt_load32(dgram + WIRE_UDP_OFF_RECEIVER);
 		TAILQ_FOREACH(c, &srv->conns, entry) {
-			if (rid != 0 && c->s != NULL &&
-			    session_udp_rid(c->s) == rid &&
-			    session_authenticated(c->s)) {
-				session_udp_input(c->s, dgram, len, from,
+			struct session *s = server_conn_session(c);
+
+			if (rid != 0 && s != NULL && session_udp_rid(s) == rid &&
+			    session_authenticated(s)) {
+				session_udp_input(s, dgram, len, from,
 				    fromlen);
 				return;
 			}
@@ -787,18 +792,18 @@ server_reload(void *arg)
 		    "effect at the next restart");
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		cs = server_conn_conf(c);
-		if (cs == NULL || server_conn_closing(c))
+		cs = c->kind->conf(c->obj);
+		if (cs == NULL || c->kind->closing(c->obj))
 			continue;
 		ncs = conf_session_find(nc, cs->name);
 		if (ncs != NULL && conf_session_equal(cs, ncs)) {
-			server_conn_set_conf(c, ncs);
+			c->kind->set_conf(c->obj, ncs);
 			kept++;
 			continue;
 		}
 		log_notice("%s: %s by the reload; closing it", cs->name,
 		    ncs == NULL ? "removed" : "changed");
-		server_conn_close(c, WIRE_CLOSE_SHUTDOWN, ncs == NULL ?
+		c->kind->close(c->obj, WIRE_CLOSE_SHUTDOWN, ncs == NULL ?
 		    "session removed from the server's configuration" :
 		    "configuration changed");
 		closed++;
@@ -825,7 +830,7 @@ server_stop(void *arg, int sig)
 	evconnlistener_disable(srv->listener);
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		server_conn_close(c, WIRE_CLOSE_SHUTDOWN, "server stopping");
+		c->kind->close(c->obj, WIRE_CLOSE_SHUTDOWN, "server stopping");
 	}
 	server_maybe_exit(srv);
 }
@@ -867,12 +872,12 @@ server_collect(struct control_report *r, void *arg)
 		cs = &srv->proc.conf->sessions[i];
 		any = false;
 		TAILQ_FOREACH(c, &srv->conns, entry) {
-			scs = server_conn_conf(c);
+			scs = c->kind->conf(c->obj);
 			if (scs == NULL || strcmp(scs->name, cs->name) != 0)
 				continue;
 			if ((e = control_report_add(r)) == NULL)
 				return;
-			server_conn_fill(e, c, now);
+			c->kind->fill(e, c->obj, now);
 			any = true;
 		}
 		if (!any && (e = control_report_add(r)) != NULL) {
@@ -882,12 +887,12 @@ server_collect(struct control_report *r, void *arg)
 		}
 	}
 	TAILQ_FOREACH(c, &srv->conns, entry) {
-		scs = server_conn_conf(c);
-		if (scs == NULL && !server_conn_closing(c))
+		scs = c->kind->conf(c->obj);
+		if (scs == NULL && !c->kind->closing(c->obj))
 			r->unauthenticated++;
 		else if (scs != NULL && conf_session_find(srv->proc.conf,
 		    scs->name) == NULL && (e = control_report_add(r)) != NULL)
-			server_conn_fill(e, c, now);
+			c->kind->fill(e, c->obj, now);
 	}
 }
 

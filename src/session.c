@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "control.h"
 #include "session-private.h"
 
 /* A line about a connection before authentication: rate-limited. */
@@ -698,22 +699,10 @@ session_peer(const struct session *s)
 	return s->peer_str;
 }
 
-void
-session_set_conf(struct session *s, const struct conf_session *cs)
-{
-	s->cs = cs;
-}
-
 bool
 session_authenticated(const struct session *s)
 {
 	return s->authenticated;
-}
-
-bool
-session_was_up(const struct session *s)
-{
-	return s->was_up;
 }
 
 const struct session_counters *
@@ -760,3 +749,79 @@ session_info(const struct session *s, struct session_info *info)
 	info->z = s->cz != NULL ? compress_stats(s->cz) : NULL;
 	info->seal = s->chan != NULL ? udp_chan_stats(s->chan) : NULL;
 }
+
+/* --- The table server.c and client.c drive a session through ----------- */
+
+static bool
+session_kind_authenticated(const void *o)
+{
+	return session_authenticated(o);
+}
+
+static bool
+session_kind_closing(const void *o)
+{
+	return session_state(o) == SESSION_CLOSING;
+}
+
+static bool
+session_kind_up(const void *o)
+{
+	return session_state(o) == SESSION_UP;
+}
+
+static bool
+session_kind_was_up(const void *o)
+{
+	return ((const struct session *)o)->was_up;
+}
+
+static const struct conf_session *
+session_kind_conf(const void *o)
+{
+	return session_conf(o);
+}
+
+static const char *
+session_kind_peer(const void *o)
+{
+	return session_peer(o);
+}
+
+/* A reload kept the session: its settings now live in the new file. */
+static void
+session_kind_set_conf(void *o, const struct conf_session *cs)
+{
+	((struct session *)o)->cs = cs;
+}
+
+static void
+session_kind_close(void *o, uint8_t reason, const char *msg)
+{
+	session_close(o, reason, msg);
+}
+
+static void
+session_kind_fill(struct control_session *e, const void *o, uint64_t now)
+{
+	control_session_fill(e, o, now);
+}
+
+static void
+session_kind_free(void *o)
+{
+	session_free(o);
+}
+
+const struct tunnel_kind session_kind = {
+	.authenticated = session_kind_authenticated,
+	.closing = session_kind_closing,
+	.up = session_kind_up,
+	.was_up = session_kind_was_up,
+	.conf = session_kind_conf,
+	.peer = session_kind_peer,
+	.set_conf = session_kind_set_conf,
+	.close = session_kind_close,
+	.fill = session_kind_fill,
+	.free = session_kind_free,
+};

@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "dev.h"
 #include "log.h"
+#include "tunnel.h"
 #include "udpsock.h"
 
 enum session_role { SESSION_SERVER, SESSION_CLIENT };
@@ -103,17 +104,10 @@ void session_close(struct session *s, uint8_t reason, const char *msg);
 enum session_state session_state(const struct session *s);
 /* The configured session, once known (server: after the handshake). */
 const struct conf_session *session_conf(const struct session *s);
-/*
- * A reload found this session's settings unchanged: from now on read
- * them from the new config (cs must be equal by conf_session_equal).
- */
-void session_set_conf(struct session *s, const struct conf_session *cs);
 /* "198.51.100.2:40312" or "[2001:db8:1::2]:40312". */
 const char *session_peer(const struct session *s);
 /* True once the peer has authenticated. */
 bool session_authenticated(const struct session *s);
-/* True if the tunnel ever came up (for a client's exit status). */
-bool session_was_up(const struct session *s);
 const struct session_counters *session_counters(const struct session *s);
 
 struct compress_stats;
@@ -146,5 +140,8 @@ uint32_t session_udp_rid(const struct session *s);
 /* A datagram for this session (opened in place). */
 void session_udp_input(struct session *s, uint8_t *dgram, size_t len,
     const struct sockaddr *from, socklen_t fromlen);
+
+/* The table server.c and client.c drive a native session through. */
+extern const struct tunnel_kind session_kind;
 
 #endif

@@ -86,4 +86,28 @@ void tunnel_release(struct tunnel *t, const struct conf_session *cs);
 /* Once over and no command runs: ops->gone from the loop. */
 void tunnel_maybe_gone(struct tunnel *t, bool over);
 
+/*
+ * A kind of session (native in session.c, vtund in legacy.c) as the
+ * server and the client drive it: each exports one const table, and they
+ * call through it without knowing which kind they hold.
+ */
+struct control_session;
+struct tunnel_kind {
+	bool (*authenticated)(const void *obj);
+	bool (*closing)(const void *obj);
+	bool (*up)(const void *obj);	/* forwarding now */
+	bool (*was_up)(const void *obj);	/* forwarded at some time */
+	const struct conf_session *(*conf)(const void *obj);
+	const char *(*peer)(const void *obj);
+	/* A reload found its settings unchanged: from now on they are read
+	 * from cs, the new file's (equal by conf_session_equal). */
+	void (*set_conf)(void *obj, const struct conf_session *cs);
+	/* End it; reason is tapline's CLOSE reason, msg the words for both. */
+	void (*close)(void *obj, uint8_t reason, const char *msg);
+	/* Its line in `tapline status`. */
+	void (*fill)(struct control_session *e, const void *obj,
+	    uint64_t now_ms);
+	void (*free)(void *obj);
+};
+
 #endif
