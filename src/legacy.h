@@ -4,7 +4,7 @@
  * the daemon's event loop, as client or server, over TCP or UDP.  It is
  * the insecure twin of session.c and deliberately separate from it, so
  * that nothing of vtund reaches the native data path.  The device,
- * addresses, routes and up/down commands work exactly as in native
+ * addresses, routes and up/down commands are tunnel.c's, as for native
  * sessions: the device is configured and the up commands have finished
  * before the first packet is forwarded.
  *
