@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The status socket: a unix stream socket at
- * options.control, mode 0600, where `tapline status` asks the running
- * daemon about its sessions.  One request per connection, one line:
+ * What the status socket (ctlsock.c) asks and answers, sans-I/O: the
+ * request line and the report.  One request per connection, one line:
  *
  *	status [SESSION] [json|text]\n
  *
@@ -12,11 +11,11 @@
  * `tapline status` always sends the format after a session name, so a
  * session called "json" can still be asked for.
  *
- * Parsing a request and formatting a report are sans-I/O
- * (control_request_parse, control_format) so that unit tests drive them
- * without sockets.  The socket itself (control_new) runs in the daemon's
- * event loop and asks its owner for a fresh report on every request and
- * on SIGUSR1 (control_log), which logs the same counters.
+ * A report is what the daemon knows of each session (control_session,
+ * filled from a live one by control_session_fill); control_format
+ * writes it as text for people, JSON for programs or one line per
+ * session for the log (SIGUSR1).  Parsing a request and formatting a
+ * report take no socket, so that unit tests drive them directly.
  */
 #ifndef TAPLINE_CONTROL_H
 #define TAPLINE_CONTROL_H
@@ -24,9 +23,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-
-#include <event2/event.h>
 
 #include "conf.h"
 #include "seal.h"
@@ -34,15 +30,8 @@
 
 struct compress_stats;
 
-/* Limits of the socket (ATTACKS: a local root-only socket, still bounded). */
-#define CONTROL_CLIENTS_MAX 8
+/* A request's limit (ATTACKS: a local root-only socket, still bounded). */
 #define CONTROL_REQUEST_MAX 256		/* bytes, newline included */
-#define CONTROL_REQUEST_DEADLINE_MS 1000
-#define CONTROL_ANSWER_DEADLINE_MS 5000	/* to read the whole answer */
-/* `tapline status`: how long it waits for the daemon's answer. */
-#define CONTROL_QUERY_TIMEOUT_MS 5000
-/* What the client reads at most (thousands of sessions fit). */
-#define CONTROL_ANSWER_MAX (16 * 1024 * 1024)
 /* Ages and durations that never started. */
 #define CONTROL_NEVER UINT64_MAX
 
@@ -132,34 +121,6 @@ size_t control_format(const struct control_report *r, enum control_format f,
 /* An entry for a live session, ages measured from now_ms. */
 void control_session_fill(struct control_session *e,
     const struct session *s, uint64_t now_ms);
-
-/* The daemon fills a report (control_report_add) for every request. */
-typedef void (*control_collect_fn)(struct control_report *r, void *arg);
-
-struct control;
-
-/*
- * Serve the status socket at path in base's loop.  Its directory must be
- * owned by root, by us or by user (options.user, "" or NULL for none:
- * the daemon drops to it) and writable by nobody else, as must the ones
- * above it unless sticky.  Problems with the socket are logged and
- * leave status unavailable, not the daemon down; NULL only when out of
- * memory.
- */
-struct control *control_new(struct event_base *base, const char *path,
-    const char *user, control_collect_fn collect, void *arg);
-/* Close every connection and remove the socket file if it is ours. */
-void control_free(struct control *c);
-/* SIGUSR1: log one line per session at notice level. */
-void control_log(struct control *c);
-
-/*
- * `tapline status`: ask the daemon at path and print its answer on out.
- * Returns 0, or 1 with one line in err (nothing listens, no such
- * session, ...).
- */
-int control_query(const char *path, const char *session, bool json,
-    FILE *out, char *err, size_t errlen);
 
 /*
  * A client daemon's socket: options.control with "-SESSION" before its

@@ -26,6 +26,7 @@
 #include "client.h"
 #include "conf.h"
 #include "control.h"
+#include "ctlsock.h"
 #include "key.h"
 #include "log.h"
 #include "proc.h"
@@ -107,7 +108,7 @@ out:
 }
 
 /*
- * tapline status: ask the running daemon through its socket (control.c)
+ * tapline status: ask the running daemon through its socket (ctlsock.c)
  * and print its answer.
  */
 static int
@@ -134,7 +135,7 @@ main_status(const struct cli *c)
 		if (stat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
 			util_strlcpy(path, base, sizeof(path));
 	}
-	rc = control_query(path, c->session, c->json, stdout, err,
+	rc = ctlsock_query(path, c->session, c->json, stdout, err,
 	    sizeof(err));
 	if (rc != 0)
 		fprintf(stderr, "tapline: status: %s%s\n", err,

@@ -11,7 +11,7 @@
 
 #include <event2/event.h>
 
-#include "control.h"
+#include "ctlsock.h"
 #include "log.h"
 #include "notify.h"
 #include "priv.h"
@@ -112,7 +112,7 @@ proc_watchdog(struct proc *p)
 void
 proc_control(struct proc *p, const char *path)
 {
-	p->ctl = control_new(p->base, path, p->conf->options.user,
+	p->ctl = ctlsock_new(p->base, path, p->conf->options.user,
 	    p->ops->collect, p->arg);
 }
 
@@ -174,7 +174,7 @@ proc_free(struct proc *p)
 		event_free(p->stop_deadline);
 	if (p->watchdog != NULL)
 		event_free(p->watchdog);
-	control_free(p->ctl);
+	ctlsock_free(p->ctl);
 	if (p->base != NULL)
 		event_base_free(p->base);
 	if (p->conf != p->conf_first)

@@ -23,7 +23,7 @@
 
 #include "conf.h"
 
-struct control;
+struct ctlsock;
 struct control_report;
 struct event;
 struct event_base;
@@ -64,7 +64,7 @@ struct proc {
 	struct event *sig[3];
 	struct event *stop_deadline;
 	struct event *watchdog;	/* systemd's WatchdogSec, or NULL */
-	struct control *ctl;	/* the status socket and SIGUSR1, or NULL */
+	struct ctlsock *ctl;	/* the status socket and SIGUSR1, or NULL */
 };
 
 /*

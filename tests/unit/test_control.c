@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * control.c: request parsing, the text, JSON and log-line reports, and
+ * control.c and ctlsock.c, the status socket and what it answers:
+ * request parsing, the text, JSON and log-line reports (control.c), and
  * the socket's limits (stale file, mode, directory, symlink swap,
- * clients, deadline, size) and what `tapline status` prints.
+ * clients, deadline, size) and what `tapline status` prints (ctlsock.c).
+ * One file for both: the socket's tests check its answers with the
+ * report fixtures and the JSON checker of the format tests.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +30,7 @@
 
 #include "compress.h"
 #include "control.h"
+#include "ctlsock.h"
 #include "log.h"
 #include "util.h"
 
@@ -744,11 +748,11 @@ static void
 test_socket(void **state)
 {
 	struct sock_test *t = *state;
-	struct control *c;
+	struct ctlsock *c;
 	struct stat st;
 	char dir[128], big[CONTROL_REQUEST_MAX + 50], *ans;
 
-	c = control_new(t->base, t->path, NULL, sock_collect, t);
+	c = ctlsock_new(t->base, t->path, NULL, sock_collect, t);
 	assert_non_null(c);
 	/* Root only: the directory 0750, the socket 0600. */
 	assert_int_equal(lstat(t->path, &st), 0);
@@ -795,7 +799,7 @@ test_socket(void **state)
 	assert_int_equal(strncmp(t->logged, "cobra: state up; ", 17), 0);
 	assert_non_null(strstr(t->logged, "rx 5 packets, 420 bytes"));
 
-	control_free(c);
+	ctlsock_free(c);
 	/* The socket goes away with the daemon. */
 	assert_int_equal(lstat(t->path, &st), -1);
 	assert_int_equal(errno, ENOENT);
@@ -806,7 +810,7 @@ static void
 test_socket_deadline(void **state)
 {
 	struct sock_test *t = *state;
-	struct control *c = control_new(t->base, t->path, NULL,
+	struct ctlsock *c = ctlsock_new(t->base, t->path, NULL,
 	    sock_collect, t);
 	uint64_t took = 0;
 	char *ans;
@@ -820,24 +824,24 @@ test_socket_deadline(void **state)
 	close(fd);
 	assert_non_null(ans);
 	assert_string_equal(ans, "");
-	assert_true(took >= CONTROL_REQUEST_DEADLINE_MS - 50);
-	assert_true(took < CONTROL_REQUEST_DEADLINE_MS + 1000);
-	control_free(c);
+	assert_true(took >= CTLSOCK_REQUEST_DEADLINE_MS - 50);
+	assert_true(took < CTLSOCK_REQUEST_DEADLINE_MS + 1000);
+	ctlsock_free(c);
 }
 
-/* At most CONTROL_CLIENTS_MAX at once; the next is closed at once. */
+/* At most CTLSOCK_CLIENTS_MAX at once; the next is closed at once. */
 static void
 test_socket_clients_max(void **state)
 {
 	struct sock_test *t = *state;
-	struct control *c = control_new(t->base, t->path, NULL,
+	struct ctlsock *c = ctlsock_new(t->base, t->path, NULL,
 	    sock_collect, t);
-	int fds[CONTROL_CLIENTS_MAX], fd, i;
+	int fds[CTLSOCK_CLIENTS_MAX], fd, i;
 	uint64_t took = 0;
 	char *ans;
 
 	assert_non_null(c);
-	for (i = 0; i < CONTROL_CLIENTS_MAX; i++) {
+	for (i = 0; i < CTLSOCK_CLIENTS_MAX; i++) {
 		fds[i] = sock_connect(t->path);
 		event_base_loop(t->base, EVLOOP_NONBLOCK);
 	}
@@ -846,15 +850,15 @@ test_socket_clients_max(void **state)
 	close(fd);
 	assert_non_null(ans);
 	assert_string_equal(ans, "");
-	assert_true(took < CONTROL_REQUEST_DEADLINE_MS / 2);
+	assert_true(took < CTLSOCK_REQUEST_DEADLINE_MS / 2);
 	/* The eight still get their answer. */
 	assert_int_equal(write(fds[0], "status\n", 7), 7);
 	ans = sock_drive(t->base, fds[0], 3000, NULL);
 	assert_non_null(ans);
 	assert_int_equal(strncmp(ans, "session cobra\n", 14), 0);
-	for (i = 0; i < CONTROL_CLIENTS_MAX; i++)
+	for (i = 0; i < CTLSOCK_CLIENTS_MAX; i++)
 		close(fds[i]);
-	control_free(c);
+	ctlsock_free(c);
 }
 
 /*
@@ -867,57 +871,57 @@ test_socket_stale(void **state)
 {
 	struct sock_test *t = *state;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct control *c, *c2;
+	struct ctlsock *c, *c2;
 	char err[256], *ans;
 	struct stat st;
 	FILE *f;
 	int fd;
 
-	c = control_new(t->base, t->path, NULL, sock_collect, t);
+	c = ctlsock_new(t->base, t->path, NULL, sock_collect, t);
 	assert_non_null(c);
-	control_free(c);
+	ctlsock_free(c);
 	/* A dead daemon's socket: bound, never listened on. */
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	util_strlcpy(sun.sun_path, t->path, sizeof(sun.sun_path));
 	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	close(fd);
-	c = control_new(t->base, t->path, NULL, sock_collect, t);
+	c = ctlsock_new(t->base, t->path, NULL, sock_collect, t);
 	assert_non_null(c);
 	ans = sock_ask(t, "status\n", 7);
 	assert_int_equal(strncmp(ans, "session cobra\n", 14), 0);
 
 	/* A second daemon on the same path leaves the first one be. */
-	c2 = control_new(t->base, t->path, NULL, sock_collect, t);
+	c2 = ctlsock_new(t->base, t->path, NULL, sock_collect, t);
 	assert_non_null(c2);
-	control_free(c2);
+	ctlsock_free(c2);
 	assert_int_equal(lstat(t->path, &st), 0);
 	ans = sock_ask(t, "status\n", 7);
 	assert_int_equal(strncmp(ans, "session cobra\n", 14), 0);
-	control_free(c);
+	ctlsock_free(c);
 
 	/* Not a socket: left alone, and status is just unavailable. */
 	f = fopen(t->path, "w");
 	assert_non_null(f);
 	fclose(f);
-	c = control_new(t->base, t->path, NULL, sock_collect, t);
+	c = ctlsock_new(t->base, t->path, NULL, sock_collect, t);
 	assert_non_null(c);
-	control_free(c);
+	ctlsock_free(c);
 	assert_int_equal(lstat(t->path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	unlink(t->path);
 
 	/* And the client side says what is wrong when nothing listens. */
 	f = tmpfile();
-	assert_int_equal(control_query(t->path, NULL, false, f, err,
+	assert_int_equal(ctlsock_query(t->path, NULL, false, f, err,
 	    sizeof(err)), 1);
 	assert_non_null(strstr(err, "is tapline running?"));
-	assert_int_equal(control_query(t->path, "no such", false, f, err,
+	assert_int_equal(ctlsock_query(t->path, "no such", false, f, err,
 	    sizeof(err)), 1);
 	assert_string_equal(err, "no session no such");
 	fclose(f);
 }
 
-/* control_query against a daemon in another process. */
+/* ctlsock_query against a daemon in another process. */
 static void
 test_query(void **state)
 {
@@ -933,13 +937,13 @@ test_query(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct event_base *base = event_base_new();
-		struct control *c;
+		struct ctlsock *c;
 
 		log_set_sink(NULL, NULL);
-		c = control_new(base, t->path, NULL, sock_collect, t);
+		c = ctlsock_new(base, t->path, NULL, sock_collect, t);
 		event_base_loopexit(base, &(struct timeval){ .tv_sec = 10 });
 		event_base_dispatch(base);
-		control_free(c);
+		ctlsock_free(c);
 		_exit(0);
 	}
 	f = tmpfile();
@@ -947,7 +951,7 @@ test_query(void **state)
 	/* The child may not listen yet: retry briefly. */
 	for (end = util_now_ms() + 3000; util_now_ms() < end;
 	    nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL))
-		if ((rc = control_query(t->path, "cobra", true, f, err,
+		if ((rc = ctlsock_query(t->path, "cobra", true, f, err,
 		    sizeof(err))) == 0)
 			break;
 	if (rc != 0)
@@ -958,7 +962,7 @@ test_query(void **state)
 	if (!json_valid(out))
 		fail_msg("not JSON: %s", out);
 	assert_non_null(strstr(out, "\"name\":\"cobra\""));
-	assert_int_equal(control_query(t->path, "viper", false, f, err,
+	assert_int_equal(ctlsock_query(t->path, "viper", false, f, err,
 	    sizeof(err)), 1);
 	assert_string_equal(err, "no session viper");
 	fclose(f);
@@ -966,11 +970,11 @@ test_query(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	/* The killed daemon left its socket: the next one takes it over. */
 	{
-		struct control *c = control_new(t->base, t->path, NULL,
+		struct ctlsock *c = ctlsock_new(t->base, t->path, NULL,
 		    sock_collect, t);
 
 		assert_non_null(c);
-		control_free(c);
+		ctlsock_free(c);
 	}
 }
 
@@ -986,7 +990,7 @@ test_socket_dir_unsafe(void **state)
 {
 	static const mode_t modes[] = { 0777, 0770, 0757, 01777 };
 	struct sock_test *t = *state;
-	struct control *c;
+	struct ctlsock *c;
 	struct stat st;
 	char dir[128];
 	size_t i;
@@ -996,7 +1000,7 @@ test_socket_dir_unsafe(void **state)
 	for (i = 0; i < UTIL_ARRAY_LEN(modes); i++) {
 		assert_int_equal(chmod(dir, modes[i]), 0);
 		t->warned[0] = '\0';
-		c = control_new(t->base, t->path, NULL, sock_collect, t);
+		c = ctlsock_new(t->base, t->path, NULL, sock_collect, t);
 		assert_non_null(c);
 		if (lstat(t->path, &st) == 0)
 			fail_msg("socket made in a %04o directory",
@@ -1006,7 +1010,7 @@ test_socket_dir_unsafe(void **state)
 		    strstr(t->warned, "writable by group or others") == NULL)
 			fail_msg("mode %04o: unclear warning '%s'",
 			    (unsigned)modes[i], t->warned);
-		control_free(c);
+		ctlsock_free(c);
 	}
 
 	/* Owned by another user: refused too (root can chown). */
@@ -1015,31 +1019,31 @@ test_socket_dir_unsafe(void **state)
 	assert_int_equal(chmod(dir, 0750), 0);
 	assert_int_equal(chown(dir, 12345, (gid_t)-1), 0);
 	t->warned[0] = '\0';
-	c = control_new(t->base, t->path, NULL, sock_collect, t);
+	c = ctlsock_new(t->base, t->path, NULL, sock_collect, t);
 	assert_non_null(c);
 	if (lstat(t->path, &st) == 0)
 		fail_msg("socket made in a directory owned by uid 12345");
 	if (strstr(t->warned, dir) == NULL ||
 	    strstr(t->warned, "owned by uid 12345") == NULL)
 		fail_msg("unclear warning '%s'", t->warned);
-	control_free(c);
+	ctlsock_free(c);
 	/* Unless that is the user the daemon drops to. */
-	c = control_new(t->base, t->path, "12345", sock_collect, t);
+	c = ctlsock_new(t->base, t->path, "12345", sock_collect, t);
 	assert_non_null(c);
 	assert_int_equal(lstat(t->path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
-	control_free(c);
+	ctlsock_free(c);
 	/* The directory is checked, not merely its last component. */
 	assert_int_equal(chown(dir, 0, (gid_t)-1), 0);
 	assert_int_equal(chown(t->dir, 12345, (gid_t)-1), 0);
 	t->warned[0] = '\0';
-	c = control_new(t->base, t->path, NULL, sock_collect, t);
+	c = ctlsock_new(t->base, t->path, NULL, sock_collect, t);
 	assert_non_null(c);
 	if (lstat(t->path, &st) == 0)
 		fail_msg("socket made under a directory owned by uid 12345");
 	if (strstr(t->warned, t->dir) == NULL)
 		fail_msg("unclear warning '%s'", t->warned);
-	control_free(c);
+	ctlsock_free(c);
 	assert_int_equal(chown(t->dir, 0, (gid_t)-1), 0);
 }
 
@@ -1081,7 +1085,7 @@ static void
 test_socket_symlink_swap(void **state)
 {
 	struct sock_test *t = *state;
-	struct control *c;
+	struct ctlsock *c;
 	char victim[128], moved[160];
 	struct stat st;
 	FILE *f;
@@ -1094,7 +1098,7 @@ test_socket_symlink_swap(void **state)
 	swap.path = t->path;
 	swap.victim = victim;
 	swap.armed = true;
-	c = control_new(t->base, t->path, NULL, sock_collect, t);
+	c = ctlsock_new(t->base, t->path, NULL, sock_collect, t);
 	assert_non_null(c);
 	assert_false(swap.armed);
 	assert_int_equal(stat(victim, &st), 0);
@@ -1105,7 +1109,7 @@ test_socket_symlink_swap(void **state)
 	assert_int_equal(lstat(moved, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0600);
-	control_free(c);
+	ctlsock_free(c);
 	/* Not ours: the symlink is left alone. */
 	assert_int_equal(lstat(t->path, &st), 0);
 	assert_true(S_ISLNK(st.st_mode));
@@ -1153,7 +1157,7 @@ test_query_escapes(void **state)
 	close(lfd);
 	f = tmpfile();
 	assert_non_null(f);
-	if (control_query(sun.sun_path, NULL, false, f, err,
+	if (ctlsock_query(sun.sun_path, NULL, false, f, err,
 	    sizeof(err)) != 0)
 		fail_msg("query: %s", err);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
