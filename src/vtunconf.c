@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vtund.conf, read as vtund 3.0.4 reads it (vtunconf.h says which quirks
- * that keeps).  Two parts, as in vtund: a lexer whose state (INITIAL,
- * OPTION, PARAM) is moved by braces, keywords and ';' alone, and a parser
- * for vtund's grammar on top of its tokens.  vtund's lexer never hands ';'
- * to its parser: ';' only ends a keyword's values.  Keeping that split is
- * what makes a missing ';' fail here exactly where vtund fails.
+ * that keeps).  Two parts, as in vtund: a lexer (vtunlex.c) whose state
+ * (INITIAL, OPTION, PARAM) is moved by braces, keywords and ';' alone,
+ * and this file's parser for vtund's grammar on top of its tokens.
+ * vtund's lexer never hands ';' to its parser: ';' only ends a keyword's
+ * values.  Keeping that split is what makes a missing ';' fail here
+ * exactly where vtund fails.
  *
- * Every allocation of a result goes into one arena that vtunconf_free
- * releases; the parser itself keeps one token of look-ahead and nothing
- * else, so its memory is bounded by the size of the file.
+ * Every allocation of a result goes into one arena (vtunlex.c's) that
+ * vtunconf_free releases; the parser itself keeps one token of
+ * look-ahead and nothing else, so its memory is bounded by the size of
+ * the file.
  */
 #include "config.h"
 
@@ -22,76 +24,7 @@
 
 #include "util.h"
 #include "vtunconf.h"
-
-/* ---------------------------------------------------------------- */
-/* Arena */
-
-/* One block of the arena; blocks are chained and freed together. */
-struct vtunconf_block {
-	struct vtunconf_block *next;
-	size_t used, size;
-	max_align_t data[];
-};
-
-struct vtunconf_arena {
-	struct vtunconf_block *head;
-};
-
-#define VT_BLOCK_SIZE 16384
-
-/* size bytes from the arena, aligned for any type; NULL if out of memory. */
-static void *
-vt_alloc(struct vtunconf_arena *a, size_t size)
-{
-	const size_t align = sizeof(max_align_t);
-	struct vtunconf_block *b = a->head;
-	size_t want = (size + align - 1) / align * align;
-	void *p;
-
-	if (want == 0)
-		want = align;
-	if (b == NULL || b->size - b->used < want) {
-		size_t bsize = want > VT_BLOCK_SIZE ? want : VT_BLOCK_SIZE;
-
-		b = malloc(sizeof(*b) + bsize);
-		if (b == NULL)
-			return NULL;
-		b->size = bsize;
-		b->used = 0;
-		b->next = a->head;
-		a->head = b;
-	}
-	p = (char *)b->data + b->used;
-	b->used += want;
-	return p;
-}
-
-/* A NUL-terminated copy of len bytes in the arena. */
-static char *
-vt_strndup(struct vtunconf_arena *a, const char *s, size_t len)
-{
-	char *p = vt_alloc(a, len + 1);
-
-	if (p != NULL) {
-		memcpy(p, s, len);
-		p[len] = '\0';
-	}
-	return p;
-}
-
-static void
-vt_arena_free(struct vtunconf_arena *a)
-{
-	struct vtunconf_block *b, *next;
-
-	if (a == NULL)
-		return;
-	for (b = a->head; b != NULL; b = next) {
-		next = b->next;
-		free(b);
-	}
-	free(a);
-}
+#include "vtunlex.h"
 
 /* ---------------------------------------------------------------- */
 /* Warnings */
@@ -160,92 +93,7 @@ vtunconf_diag_free(struct vtunconf_diag *d)
 }
 
 /* ---------------------------------------------------------------- */
-/* vtund's tables (cfg_kwords.h) */
-
-enum vt_kw {
-	KW_OPTIONS,
-	KW_DEFAULT,
-	KW_UP,
-	KW_DOWN,
-	KW_PORT,
-	KW_SRCADDR,
-	KW_ADDR,
-	KW_IFACE,
-	KW_BINDADDR,
-	KW_PERSIST,
-	KW_MULTI,
-	KW_TIMEOUT,
-	KW_PASSWD,
-	KW_PROGRAM,
-	KW_SPEED,
-	KW_COMPRESS,
-	KW_ENCRYPT,
-	KW_TYPE,
-	KW_PROTO,
-	KW_NAT_HACK,
-	KW_DEVICE,
-	KW_PPP,
-	KW_IFCONFIG,
-	KW_FIREWALL,
-	KW_ROUTE,
-	KW_IP,
-	KW_KEEPALIVE,
-	KW_STAT,
-	KW_SYSLOG,
-	KW_IPV4,
-	KW_IPV6,
-};
-
-/* Keywords, compared in full: vtund 3.0 takes no abbreviation. */
-static const struct {
-	const char *name;
-	enum vt_kw kw;
-} vt_keywords[] = {
-	{ "options", KW_OPTIONS },	{ "default", KW_DEFAULT },
-	{ "up", KW_UP },		{ "down", KW_DOWN },
-	{ "port", KW_PORT },		{ "srcaddr", KW_SRCADDR },
-	{ "addr", KW_ADDR },		{ "iface", KW_IFACE },
-	{ "bindaddr", KW_BINDADDR },	{ "persist", KW_PERSIST },
-	{ "multi", KW_MULTI },		{ "timeout", KW_TIMEOUT },
-	{ "passwd", KW_PASSWD },	{ "password", KW_PASSWD },
-	{ "program", KW_PROGRAM },	{ "speed", KW_SPEED },
-	{ "compress", KW_COMPRESS },	{ "encrypt", KW_ENCRYPT },
-	{ "type", KW_TYPE },		{ "proto", KW_PROTO },
-	{ "nat_hack", KW_NAT_HACK },	{ "delay_udp", KW_NAT_HACK },
-	{ "device", KW_DEVICE },	{ "ppp", KW_PPP },
-	{ "ifconfig", KW_IFCONFIG },	{ "ifcfg", KW_IFCONFIG },
-	{ "firewall", KW_FIREWALL },	{ "route", KW_ROUTE },
-	{ "ip", KW_IP },		{ "keepalive", KW_KEEPALIVE },
-	{ "stat", KW_STAT },		{ "syslog", KW_SYSLOG },
-	/* Debian's vtund 3.0.4 also knows these two, in options. */
-	{ "ipv4", KW_IPV4 },		{ "ipv6", KW_IPV6 },
-};
-
-/* Words that stand for numbers wherever a value is read. */
-static const struct {
-	const char *name;
-	long long value;
-} vt_params[] = {
-	{ "yes", 1 },		{ "no", 0 },
-	{ "allow", 1 },		{ "deny", 0 },
-	{ "enable", 1 },	{ "disable", 0 },
-	{ "tty", VTUNCONF_TYPE_TTY },	{ "pipe", VTUNCONF_TYPE_PIPE },
-	{ "ether", VTUNCONF_TYPE_ETHER }, { "tun", VTUNCONF_TYPE_TUN },
-	{ "tcp", VTUNCONF_PROTO_TCP },	{ "udp", VTUNCONF_PROTO_UDP },
-	{ "client", 0x4000 },	{ "server", 0x8000 },
-	{ "lzo", 2 },		{ "zlib", 1 },
-	{ "wait", 1 },		{ "killold", 2 },
-	{ "inetd", 1 },		{ "stand", 0 },
-	{ "keep", 2 },		{ "oldblowfish128ecb", 999 },
-	{ "blowfish128ecb", 1 },	{ "blowfish128cbc", 2 },
-	{ "blowfish128cfb", 3 },	{ "blowfish128ofb", 4 },
-	{ "blowfish256ecb", 5 },	{ "blowfish256cbc", 6 },
-	{ "blowfish256cfb", 7 },	{ "blowfish256ofb", 8 },
-	{ "aes128ecb", 9 },	{ "aes128cbc", 10 },
-	{ "aes128cfb", 11 },	{ "aes128ofb", 12 },
-	{ "aes256ecb", 13 },	{ "aes256cbc", 14 },
-	{ "aes256cfb", 15 },	{ "aes256ofb", 16 },
-};
+/* vtund's tables (the lexer's are in vtunlex.c) */
 
 /* syslog facilities by vtund's names (cfg_file.y). */
 static const struct {
@@ -266,447 +114,38 @@ static const struct {
 const char *
 vtunconf_cipher_name(long long cipher)
 {
-	size_t i;
-
-	/* The cipher names follow "oldblowfish128ecb" in the table. */
-	for (i = 0; i < UTIL_ARRAY_LEN(vt_params); i++)
-		if (vt_params[i].value == cipher &&
-		    (strstr(vt_params[i].name, "blowfish") != NULL ||
-		    strncmp(vt_params[i].name, "aes", 3) == 0))
-			return vt_params[i].name;
-	return NULL;
-}
-
-static int
-vt_keyword(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < UTIL_ARRAY_LEN(vt_keywords); i++)
-		if (strcmp(s, vt_keywords[i].name) == 0)
-			return (int)vt_keywords[i].kw;
-	return -1;
-}
-
-static bool
-vt_param(const char *s, long long *v)
-{
-	size_t i;
-
-	for (i = 0; i < UTIL_ARRAY_LEN(vt_params); i++)
-		if (strcmp(s, vt_params[i].name) == 0) {
-			*v = vt_params[i].value;
-			return true;
-		}
-	return false;
-}
-
-/* ---------------------------------------------------------------- */
-/* Lexer (cfg_file.l) */
-
-enum vt_kind {
-	T_EOF,
-	T_LBRACE,
-	T_RBRACE,
-	T_KEYWORD,	/* kw */
-	T_HOST,		/* a section name that is no keyword */
-	T_BAD,		/* vtund's K_ERROR: a word that is no keyword */
-	T_STRING,	/* text: between the quotes */
-	T_NUM,		/* n1 */
-	T_DNUM,		/* n1:n2 */
-	T_WORD,
-	T_PATH,
-};
-
-struct vt_tok {
-	enum vt_kind kind;
-	int line;
-	bool nested;	/* read while the lexer was inside a block */
-	enum vt_kw kw;
-	long long n1, n2;
-	const char *text;	/* as written (arena); never NULL */
-};
-
-enum vt_state { S_INITIAL, S_OPTION, S_PARAM };
-
-/* vtund's parser-state stack holds 16. */
-#define VT_STACK_MAX 16
-/* atoi() of a longer number is undefined; we saturate instead. */
-#define VT_NUM_CAP 1000000000000LL
-
-struct vt_lexer {
-	const char *s;
-	size_t len, pos;
-	int line;
-	enum vt_state state;
-	enum vt_state stack[VT_STACK_MAX];
-	int sp;
-};
-
-/* The parser: the lexer, one token of look-ahead and the result. */
-struct vt_parser {
-	const char *path;
-	struct vt_lexer lx;
-	struct vt_tok ahead;
-	bool have_ahead;
-	struct vtunconf *vc;
-	size_t hosts_cap;
-	struct vtunconf_host def;	/* vtund's default_host */
-	struct vtunconf_diag *diag;
-	char *err;
-	size_t errlen;
-};
-
-static bool
-vt_is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool
-vt_is_alnum(unsigned char c)
-{
-	return vt_is_digit(c) || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z');
-}
-
-/* {word}: [A-Za-z0-9\-\_+=\!\$\#\%\&\*\^\@\\\~\.]+ */
-static bool
-vt_is_word(unsigned char c)
-{
-	return vt_is_alnum(c) || (c != '\0' && strchr("-_+=!$#%&*^@\\~.", c)
-	    != NULL);
-}
-
-/* {kword}: [A-Za-z0-9\_\-]+ */
-static bool
-vt_is_kword(unsigned char c)
-{
-	return vt_is_alnum(c) || c == '_' || c == '-';
-}
-
-/* {fname}: [A-Za-z0-9\_\.\-]+ */
-static bool
-vt_is_fname(unsigned char c)
-{
-	return vt_is_alnum(c) || c == '_' || c == '.' || c == '-';
-}
-
-/* Length of the run of bytes at p (at most n) that ok() accepts. */
-static size_t
-vt_run(const char *p, size_t n, bool (*ok)(unsigned char))
-{
-	size_t i = 0;
-
-	while (i < n && ok((unsigned char)p[i]))
-		i++;
-	return i;
-}
-
-/* Decimal digits as atoi() would read them, but saturating. */
-static long long
-vt_atoll(const char *p, size_t n)
-{
-	long long v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		v = v * 10 + (p[i] - '0');
-		if (v > VT_NUM_CAP)
-			return VT_NUM_CAP;
-	}
-	return v;
-}
-
-/* Report a fatal error at line; always -1. */
-static int
-vt_fail(struct vt_parser *p, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-vt_fail(struct vt_parser *p, int line, const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return util_err(p->err, p->errlen, "%s:%d: %s", p->path, line, msg);
-}
-
-static int
-vt_oom(struct vt_parser *p)
-{
-	return util_err(p->err, p->errlen, "%s: out of memory", p->path);
-}
-
-/* A token whose text is s[0..n) of the file. */
-static int
-vt_make(struct vt_parser *p, struct vt_tok *t, enum vt_kind kind,
-    const char *s, size_t n)
-{
-	t->kind = kind;
-	t->line = p->lx.line;
-	t->text = vt_strndup(p->vc->arena, s, n);
-	return t->text != NULL ? 0 : vt_oom(p);
-}
-
-static int
-vt_push(struct vt_parser *p, enum vt_state next)
-{
-	struct vt_lexer *lx = &p->lx;
-
-	if (lx->sp == VT_STACK_MAX)
-		return vt_fail(p, lx->line, "blocks nested too deeply (vtund "
-		    "stops at %d levels)", VT_STACK_MAX);
-	lx->stack[lx->sp++] = lx->state;
-	lx->state = next;
-	return 0;
-}
-
-static int
-vt_pop(struct vt_parser *p, char c)
-{
-	struct vt_lexer *lx = &p->lx;
-
-	if (lx->sp == 0)
-		return vt_fail(p, lx->line, "'%c' without a block or value to "
-		    "end", c);
-	lx->state = lx->stack[--lx->sp];
-	return 0;
-}
-
-/* A byte that starts no token: vtund logs it and reads on, and so do we. */
-static void
-vt_garbage(struct vt_parser *p, unsigned char c)
-{
-	char q[8];
-
-	util_escape(&c, 1, q, sizeof(q));
-	vtunconf_warn(p->diag, p->path, p->lx.line, "invalid character '%s' "
-	    "ignored (vtund ignores it too)", q);
-}
-
-/* A STRING: from '"' to the last '"' on the same line, as flex's \".*\". */
-static int
-vt_lex_string(struct vt_parser *p, struct vt_tok *t, bool *found)
-{
-	struct vt_lexer *lx = &p->lx;
-	const char *s = lx->s + lx->pos, *q = NULL;
-	size_t n = lx->len - lx->pos, i, content;
-
-	*found = false;
-	for (i = 1; i < n && s[i] != '\n'; i++)
-		if (s[i] == '"')
-			q = s + i;
-	if (q == NULL)
-		return 0;
-	*found = true;
-	content = (size_t)(q - s) - 1;
-	if (content > VTUNCONF_STRING_MAX)
-		return vt_fail(p, lx->line, "string longer than %d bytes "
-		    "(vtund 3.0 cannot read it)", VTUNCONF_STRING_MAX);
-	if (vt_make(p, t, T_STRING, s + 1, content) == -1)
-		return -1;
-	if (memchr(s + 1, '"', content) != NULL)
-		vtunconf_warn(p->diag, p->path, lx->line, "this string runs to "
-		    "the last '\"' of its line, as vtund reads it: two strings "
-		    "on one line are one (put each command on a line of its "
-		    "own)");
-	lx->pos += content + 2;
-	return 0;
-}
-
-/*
- * A value in PARAM state: the longest of {dnum} {num} {word} {wordnm}
- * {path}, the earlier rule on a tie, as flex picks.  Returns the length
- * taken (0: none matched).
- */
-static int
-vt_lex_value(struct vt_parser *p, struct vt_tok *t, size_t *taken)
-{
-	struct vt_lexer *lx = &p->lx;
-	const char *s = lx->s + lx->pos;
-	size_t n = lx->len - lx->pos;
-	size_t d1, d2 = 0, lw, lwd = 0, ldnum = 0, lwnm = 0, lpath = 0, best;
-	long long v;
-	char *w;
-
-	d1 = vt_run(s, n, vt_is_digit);
-	if (d1 > 0 && d1 < n && s[d1] == ':') {
-		d2 = vt_run(s + d1 + 1, n - d1 - 1, vt_is_digit);
-		if (d2 > 0)
-			ldnum = d1 + 1 + d2;
-	}
-	lw = vt_run(s, n, vt_is_word);
-	if (lw > 0 && lw < n && s[lw] == ':') {
-		lwd = vt_run(s + lw + 1, n - lw - 1, vt_is_digit);
-		if (lwd > 0)
-			lwnm = lw + 1 + lwd;
-	}
-	while (lpath + 1 < n && s[lpath] == '/' &&
-	    vt_is_fname((unsigned char)s[lpath + 1]))
-		lpath += 1 + vt_run(s + lpath + 1, n - lpath - 1, vt_is_fname);
-
-	best = ldnum;
-	if (d1 > best)
-		best = d1;
-	if (lw > best)
-		best = lw;
-	if (lwnm > best)
-		best = lwnm;
-	if (lpath > best)
-		best = lpath;
-	*taken = best;
-	if (best == 0)
-		return 0;
-	if (best > VTUNCONF_TOKEN_MAX)
-		return vt_fail(p, lx->line, "a value longer than %d bytes",
-		    VTUNCONF_TOKEN_MAX);
-	if (vt_make(p, t, T_WORD, s, best) == -1)
-		return -1;
-	if (best == ldnum) {
-		t->kind = T_DNUM;
-		t->n1 = vt_atoll(s, d1);
-		t->n2 = vt_atoll(s + d1 + 1, d2);
-	} else if (best == d1) {
-		t->kind = T_NUM;
-		t->n1 = vt_atoll(s, d1);
-	} else if (best == lw) {
-		if (vt_param(t->text, &v)) {
-			t->kind = T_NUM;
-			t->n1 = v;
-		}
-	} else if (best == lwnm) {
-		/* "lzo:9": the word from the value table, -1 if not in it. */
-		t->kind = T_DNUM;
-		w = vt_strndup(p->vc->arena, s, lw);
-		if (w == NULL)
-			return vt_oom(p);
-		t->n1 = vt_param(w, &v) ? v : -1;
-		t->n2 = vt_atoll(s + lw + 1, lwd);
-	} else {
-		t->kind = T_PATH;
-	}
-	return 0;
-}
-
-/* A word in INITIAL or OPTION state: a keyword, a section name or K_ERROR. */
-static int
-vt_lex_name(struct vt_parser *p, struct vt_tok *t, size_t *taken)
-{
-	struct vt_lexer *lx = &p->lx;
-	const char *s = lx->s + lx->pos;
-	size_t n = lx->len - lx->pos;
-	size_t lw = vt_run(s, n, vt_is_word);
-	size_t lk = lx->state == S_INITIAL ? vt_run(s, n, vt_is_kword) : 0;
-	int kw;
-
-	*taken = lw;
-	if (lw == 0)
-		return 0;
-	if (lw > VTUNCONF_TOKEN_MAX)
-		return vt_fail(p, lx->line, "a name longer than %d bytes",
-		    VTUNCONF_TOKEN_MAX);
-	if (vt_make(p, t, T_BAD, s, lw) == -1)
-		return -1;
-	kw = vt_keyword(t->text);
-	if (lx->state == S_INITIAL) {
-		/* {kword} wins a tie with {word}; a longer {word} is K_ERROR. */
-		if (lk == lw)
-			t->kind = kw >= 0 ? T_KEYWORD : T_HOST;
-	} else if (kw >= 0) {
-		/* A keyword in a block: its values follow, up to ';'. */
-		t->kind = T_KEYWORD;
-		if (vt_push(p, S_PARAM) == -1)
-			return -1;
-	}
-	if (t->kind == T_KEYWORD)
-		t->kw = (enum vt_kw)kw;
-	return 0;
-}
-
-/* The next token, moving the lexer state as vtund's lexer does. */
-static int
-vt_lex(struct vt_parser *p, struct vt_tok *t)
-{
-	struct vt_lexer *lx = &p->lx;
-
-	memset(t, 0, sizeof(*t));
-	t->nested = lx->state != S_INITIAL;
-	while (lx->pos < lx->len) {
-		unsigned char c = (unsigned char)lx->s[lx->pos];
-		size_t taken = 0;
-		bool found;
-
-		if (c == ' ' || c == '\t') {
-			lx->pos++;
-			continue;
-		}
-		if (c == '\n') {
-			lx->line++;
-			lx->pos++;
-			continue;
-		}
-		if (c == '#' && lx->state != S_PARAM) {
-			while (lx->pos < lx->len && lx->s[lx->pos] != '\n')
-				lx->pos++;
-			continue;
-		}
-		if (c == '{' || c == '}') {
-			if ((c == '{' ? vt_push(p, S_OPTION) : vt_pop(p, '}')) ==
-			    -1 || vt_make(p, t, c == '{' ? T_LBRACE : T_RBRACE,
-			    lx->s + lx->pos, 1) == -1)
-				return -1;
-			lx->pos++;
-			return 0;
-		}
-		if (lx->state == S_PARAM) {
-			if (c == ';') {
-				lx->pos++;
-				if (vt_pop(p, ';') == -1)
-					return -1;
-				continue;
-			}
-			if (c == '"') {
-				if (vt_lex_string(p, t, &found) == -1)
-					return -1;
-				if (found)
-					return 0;
-			} else {
-				if (vt_lex_value(p, t, &taken) == -1)
-					return -1;
-				if (taken > 0) {
-					lx->pos += taken;
-					return 0;
-				}
-			}
-		} else {
-			if (vt_lex_name(p, t, &taken) == -1)
-				return -1;
-			if (taken > 0) {
-				lx->pos += taken;
-				return 0;
-			}
-		}
-		vt_garbage(p, c);
-		lx->pos++;
-	}
-	t->kind = T_EOF;
-	t->line = lx->line;
-	t->text = "";
-	return 0;
+	return vtunlex_cipher_name(cipher);
 }
 
 /* ---------------------------------------------------------------- */
 /* Parser (cfg_file.y) */
 
+/* The parser: the lexer, one token of look-ahead and the result. */
+struct vt_parser {
+	const char *path;
+	struct vtunlex lx;
+	struct vtunlex_tok ahead;
+	bool have_ahead;
+	struct vtunconf *vc;
+	size_t hosts_cap;
+	struct vtunconf_host def;	/* vtund's default_host */
+	struct vtunconf_diag *diag;
+};
+
+/* Errors go where the lexer's go: "PATH:LINE: ..." into err. */
+#define vt_fail(p, line, ...) vtunlex_fail(&(p)->lx, (line), __VA_ARGS__)
+
 static int
-vt_peek(struct vt_parser *p, const struct vt_tok **t)
+vt_oom(struct vt_parser *p)
+{
+	return vtunlex_oom(&p->lx);
+}
+
+static int
+vt_peek(struct vt_parser *p, const struct vtunlex_tok **t)
 {
 	if (!p->have_ahead) {
-		if (vt_lex(p, &p->ahead) == -1)
+		if (vtunlex_next(&p->lx, &p->ahead) == -1)
 			return -1;
 		p->have_ahead = true;
 	}
@@ -715,9 +154,9 @@ vt_peek(struct vt_parser *p, const struct vt_tok **t)
 }
 
 static int
-vt_next(struct vt_parser *p, struct vt_tok *t)
+vt_next(struct vt_parser *p, struct vtunlex_tok *t)
 {
-	const struct vt_tok *a;
+	const struct vtunlex_tok *a;
 
 	if (vt_peek(p, &a) == -1)
 		return -1;
@@ -727,31 +166,6 @@ vt_next(struct vt_parser *p, struct vt_tok *t)
 }
 
 /* How a token reads in a message: "'yes'", "the string \"...\"". */
-static const char *
-vt_describe(const struct vt_tok *t, char *buf, size_t len)
-{
-	char q[64];
-
-	util_escape(t->text, strlen(t->text), q, sizeof(q));
-	switch (t->kind) {
-	case T_EOF:
-		return "the end of the file";
-	case T_STRING:
-		snprintf(buf, len, "the string \"%s\"", q);
-		break;
-	case T_KEYWORD:
-		snprintf(buf, len, "the keyword '%s'", q);
-		break;
-	case T_PATH:
-		snprintf(buf, len, "the path %s", q);
-		break;
-	default:
-		snprintf(buf, len, "'%s'", q);
-		break;
-	}
-	return buf;
-}
-
 /* Which token kinds a value may be, for expect and its message. */
 #define V_NUM (1u << T_NUM)
 #define V_DNUM (1u << T_DNUM)
@@ -761,8 +175,8 @@ vt_describe(const struct vt_tok *t, char *buf, size_t len)
 
 /* The value of keyword kw: one token of the kinds in mask, or an error. */
 static int
-vt_value(struct vt_parser *p, const struct vt_tok *kw, unsigned mask,
-    const char *what, struct vt_tok *t)
+vt_value(struct vt_parser *p, const struct vtunlex_tok *kw, unsigned mask,
+    const char *what, struct vtunlex_tok *t)
 {
 	char d[96];
 
@@ -772,15 +186,16 @@ vt_value(struct vt_parser *p, const struct vt_tok *kw, unsigned mask,
 		return 0;
 	/* "device tun": a word of vtund's value table is no word to vtund. */
 	return vt_fail(p, t->line, "%s: expected %s, got %s%s", kw->text, what,
-	    vt_describe(t, d, sizeof(d)), t->kind == T_NUM &&
-	    !vt_is_digit((unsigned char)t->text[0]) && (mask & V_WORD) ?
+	    vtunlex_describe(t, d, sizeof(d)), t->kind == T_NUM &&
+	    !vtunlex_is_digit((unsigned char)t->text[0]) &&
+	    (mask & V_WORD) ?
 	    " (one of vtund's value words, which it does not take here)" : "");
 }
 
 static int
-vt_expect(struct vt_parser *p, enum vt_kind kind, const char *after)
+vt_expect(struct vt_parser *p, enum vtunlex_kind kind, const char *after)
 {
-	struct vt_tok t;
+	struct vtunlex_tok t;
 	char d[96];
 
 	if (vt_next(p, &t) == -1)
@@ -788,40 +203,15 @@ vt_expect(struct vt_parser *p, enum vt_kind kind, const char *after)
 	if (t.kind == kind)
 		return 0;
 	return vt_fail(p, t.line, "expected '%c' after %s, got %s",
-	    kind == T_LBRACE ? '{' : '}', after, vt_describe(&t, d, sizeof(d)));
+	    kind == T_LBRACE ? '{' : '}', after,
+	    vtunlex_describe(&t, d, sizeof(d)));
 }
 
 /* Where the value of a setting came from. */
 static struct vtunconf_src
-vt_src(const struct vt_tok *t)
+vt_src(const struct vtunlex_tok *t)
 {
 	return (struct vtunconf_src){ .line = t->line, .text = t->text };
-}
-
-/* "did you mean" for an unknown keyword: a prefix or a near miss. */
-static void
-vt_hint(const char *word, char *buf, size_t len)
-{
-	size_t i, n = strlen(word);
-
-	buf[0] = '\0';
-	for (i = 0; i < UTIL_ARRAY_LEN(vt_keywords); i++) {
-		const char *k = vt_keywords[i].name;
-
-		if (n >= 3 && n < strlen(k) && strncmp(word, k, n) == 0) {
-			snprintf(buf, len, "; did you mean '%s'? (vtund 3.0 "
-			    "reads keywords in full, not abbreviated)", k);
-			return;
-		}
-	}
-	for (i = 0; i < UTIL_ARRAY_LEN(vt_keywords); i++) {
-		const char *k = vt_keywords[i].name;
-
-		if (n >= 3 && util_edit_distance(word, k) <= 2) {
-			snprintf(buf, len, "; did you mean '%s'?", k);
-			return;
-		}
-	}
 }
 
 /*
@@ -830,12 +220,12 @@ vt_hint(const char *word, char *buf, size_t len)
  * keyword as one more value.
  */
 static int
-vt_not_keyword(struct vt_parser *p, const struct vt_tok *t, const char *in)
+vt_not_keyword(struct vt_parser *p, const struct vtunlex_tok *t, const char *in)
 {
 	char d[96], h[128];
 
 	if (t->kind == T_BAD) {
-		vt_hint(t->text, h, sizeof(h));
+		vtunlex_hint(t->text, h, sizeof(h));
 		return vt_fail(p, t->line, "unknown keyword '%s' in %s%s",
 		    t->text, in, h);
 	}
@@ -844,13 +234,13 @@ vt_not_keyword(struct vt_parser *p, const struct vt_tok *t, const char *in)
 		    "missing)", in);
 	return vt_fail(p, t->line, "%s where a keyword should start the next "
 	    "setting of %s (a ';' missing before it, or a value in two "
-	    "words?)", vt_describe(t, d, sizeof(d)), in);
+	    "words?)", vtunlex_describe(t, d, sizeof(d)), in);
 }
 
 /* options: the first port, type, timeout and iface count, as in vtund. */
 static void
 vt_first(struct vt_parser *p, long long *field, struct vtunconf_src *src,
-    const struct vt_tok *kw, const struct vt_tok *v)
+    const struct vtunlex_tok *kw, const struct vtunlex_tok *v)
 {
 	if (*field == -1) {
 		*field = v->n1;
@@ -868,14 +258,15 @@ static int
 vt_bindaddr(struct vt_parser *p)
 {
 	struct vtunconf_options *o = &p->vc->opts;
-	struct vt_tok t, v;
+	struct vtunlex_tok t, v;
 	char d[96];
 
 	if (vt_expect(p, T_LBRACE, "bindaddr") == -1 || vt_next(p, &t) == -1)
 		return -1;
 	if (t.kind != T_KEYWORD || (t.kw != KW_ADDR && t.kw != KW_IFACE))
 		return vt_fail(p, t.line, "bindaddr { } takes one 'addr NAME;' "
-		    "or 'iface NAME;', got %s", vt_describe(&t, d, sizeof(d)));
+		    "or 'iface NAME;', got %s",
+		    vtunlex_describe(&t, d, sizeof(d)));
 	if (vt_value(p, &t, t.kw == KW_ADDR ? V_WORD : V_WORD | V_STRING,
 	    t.kw == KW_ADDR ? "an address or host name" : "an interface name",
 	    &v) == -1)
@@ -889,10 +280,10 @@ vt_bindaddr(struct vt_parser *p)
 
 /* syslog NUMBER or syslog NAME; vtund refuses an unknown name. */
 static int
-vt_syslog(struct vt_parser *p, const struct vt_tok *kw)
+vt_syslog(struct vt_parser *p, const struct vtunlex_tok *kw)
 {
 	struct vtunconf_options *o = &p->vc->opts;
-	struct vt_tok v;
+	struct vtunlex_tok v;
 	size_t i;
 
 	if (vt_value(p, kw, V_NUM | V_WORD, "a facility name or number", &v) ==
@@ -918,7 +309,7 @@ static int
 vt_option(struct vt_parser *p)
 {
 	struct vtunconf_options *o = &p->vc->opts;
-	struct vt_tok kw, v;
+	struct vtunlex_tok kw, v;
 	const char **path = NULL;
 
 	if (vt_next(p, &kw) == -1)
@@ -990,8 +381,8 @@ vt_option(struct vt_parser *p)
 static int
 vt_options_block(struct vt_parser *p)
 {
-	const struct vt_tok *t;
-	struct vt_tok close;
+	const struct vtunlex_tok *t;
+	struct vtunlex_tok close;
 	int n;
 
 	if (vt_expect(p, T_LBRACE, "options") == -1)
@@ -1017,8 +408,8 @@ static int
 vt_command(struct vt_parser *p, struct vtunconf_cmd *cmd)
 {
 	const struct vtunconf_options *o = &p->vc->opts;
-	const struct vt_tok *a;
-	struct vt_tok kw, v;
+	const struct vtunlex_tok *a;
+	struct vtunlex_tok kw, v;
 	int n = 0;
 
 	if (vt_next(p, &kw) == -1)
@@ -1085,12 +476,12 @@ vt_command(struct vt_parser *p, struct vtunconf_cmd *cmd)
 
 /* up { commands } or down { commands }: a new list, replacing the old. */
 static int
-vt_commands(struct vt_parser *p, const struct vt_tok *kw,
+vt_commands(struct vt_parser *p, const struct vtunlex_tok *kw,
     const struct vtunconf_cmds **out)
 {
 	struct vtunconf_cmd tmp[VTUNCONF_CMDS_MAX];
 	struct vtunconf_cmds *l;
-	const struct vt_tok *t;
+	const struct vtunlex_tok *t;
 	size_t n = 0;
 
 	if (vt_expect(p, T_LBRACE, kw->text) == -1)
@@ -1108,8 +499,8 @@ vt_commands(struct vt_parser *p, const struct vt_tok *kw,
 		n++;
 	}
 	p->have_ahead = false;
-	l = vt_alloc(p->vc->arena, sizeof(*l));
-	if (l == NULL || (n > 0 && (l->v = vt_alloc(p->vc->arena,
+	l = vtunlex_alloc(p->vc->arena, sizeof(*l));
+	if (l == NULL || (n > 0 && (l->v = vtunlex_alloc(p->vc->arena,
 	    n * sizeof(*l->v))) == NULL))
 		return vt_oom(p);
 	if (n > 0)
@@ -1125,10 +516,10 @@ vt_commands(struct vt_parser *p, const struct vt_tok *kw,
 /* srcaddr { addr NAME; iface NAME; port N; }, each optional. */
 static int
 vt_srcaddr(struct vt_parser *p, struct vtunconf_host *h,
-    const struct vt_tok *kw)
+    const struct vtunlex_tok *kw)
 {
-	const struct vt_tok *a;
-	struct vt_tok t, v;
+	const struct vtunlex_tok *a;
+	struct vtunlex_tok t, v;
 	char d[96];
 
 	if (vt_expect(p, T_LBRACE, "srcaddr") == -1)
@@ -1152,7 +543,7 @@ vt_srcaddr(struct vt_parser *p, struct vtunconf_host *h,
 		if (t.kw != KW_ADDR && t.kw != KW_IFACE)
 			return vt_fail(p, t.line, "srcaddr { } takes addr, "
 			    "iface and port, got %s",
-			    vt_describe(&t, d, sizeof(d)));
+			    vtunlex_describe(&t, d, sizeof(d)));
 		if (vt_value(p, &t, t.kw == KW_ADDR ? V_WORD :
 		    V_WORD | V_STRING, t.kw == KW_ADDR ?
 		    "an address or host name" : "an interface name", &v) == -1)
@@ -1170,8 +561,8 @@ vt_srcaddr(struct vt_parser *p, struct vtunconf_host *h,
  * multi 7): vtund would set garbage flags; we keep the value before.
  */
 static void
-vt_meaningless(struct vt_parser *p, const struct vt_tok *kw,
-    const struct vt_tok *v, const char *allowed)
+vt_meaningless(struct vt_parser *p, const struct vtunlex_tok *kw,
+    const struct vtunlex_tok *v, const char *allowed)
 {
 	vtunconf_warn(p->diag, p->path, v->line, "%s %s means nothing to "
 	    "vtund (use %s); ignored", kw->text, v->text, allowed);
@@ -1180,7 +571,7 @@ vt_meaningless(struct vt_parser *p, const struct vt_tok *kw,
 /* compress N, compress METHOD:LEVEL. */
 static void
 vt_compress(struct vt_parser *p, struct vtunconf_host *h,
-    const struct vt_tok *kw, const struct vt_tok *v)
+    const struct vtunlex_tok *kw, const struct vtunlex_tok *v)
 {
 	long long method = v->kind == T_DNUM ? v->n1 : 1;
 	long long level = v->kind == T_DNUM ? v->n2 : v->n1;
@@ -1203,7 +594,7 @@ vt_compress(struct vt_parser *p, struct vtunconf_host *h,
 		return;
 	}
 	if (method == 1 && (v->kind == T_DNUM ||
-	    vt_is_digit((unsigned char)v->text[0])))
+	    vtunlex_is_digit((unsigned char)v->text[0])))
 		vtunconf_warn(p->diag, p->path, v->line, "%s %s: zlib levels "
 		    "are 1..9 (vtund would fail to start the session); "
 		    "compression stays off", kw->text, v->text);
@@ -1213,8 +604,8 @@ vt_compress(struct vt_parser *p, struct vtunconf_host *h,
 
 /* A setting that takes one of a few numbers (multi, persist, type ...). */
 static bool
-vt_one_of(struct vt_parser *p, const struct vt_tok *kw,
-    const struct vt_tok *v, const long long *ok, size_t nok,
+vt_one_of(struct vt_parser *p, const struct vtunlex_tok *kw,
+    const struct vtunlex_tok *v, const long long *ok, size_t nok,
     const char *allowed)
 {
 	size_t i;
@@ -1232,7 +623,7 @@ vt_one_of(struct vt_parser *p, const struct vt_tok *kw,
  */
 static void
 vt_speed(struct vt_parser *p, struct vtunconf_host *h,
-    const struct vt_tok *kw, const struct vt_tok *v)
+    const struct vtunlex_tok *kw, const struct vtunlex_tok *v)
 {
 	if (v->n1 < 0 || (v->kind == T_DNUM && v->n2 < 0)) {
 		vt_meaningless(p, kw, v, "N or TO:FROM in kbit/s");
@@ -1255,7 +646,7 @@ vt_speed(struct vt_parser *p, struct vtunconf_host *h,
 /* keepalive yes|no|N, keepalive INTERVAL:COUNT. */
 static void
 vt_keepalive(struct vt_parser *p, struct vtunconf_host *h,
-    const struct vt_tok *kw, const struct vt_tok *v)
+    const struct vtunlex_tok *kw, const struct vtunlex_tok *v)
 {
 	if (v->n1 < 0 || (v->kind == T_DNUM && v->n2 < 0)) {
 		vt_meaningless(p, kw, v, "yes, no, N or INTERVAL:COUNT");
@@ -1276,7 +667,7 @@ vt_keepalive(struct vt_parser *p, struct vtunconf_host *h,
 /* The settings that take a number (or a word of vtund's value table). */
 static int
 vt_host_num(struct vt_parser *p, struct vtunconf_host *h,
-    const struct vt_tok *kw)
+    const struct vtunlex_tok *kw)
 {
 	static const long long multi[] = { 0, 1, 2 }, persist[] = { 0, 1, 2 };
 	static const long long type[] = { VTUNCONF_TYPE_TTY,
@@ -1284,7 +675,7 @@ vt_host_num(struct vt_parser *p, struct vtunconf_host *h,
 	static const long long proto[] = { VTUNCONF_PROTO_TCP,
 		VTUNCONF_PROTO_UDP };
 	unsigned mask = V_NUM;
-	struct vt_tok v;
+	struct vtunlex_tok v;
 
 	if (kw->kw == KW_SPEED || kw->kw == KW_COMPRESS ||
 	    kw->kw == KW_KEEPALIVE)
@@ -1357,7 +748,7 @@ static int
 vt_host_option(struct vt_parser *p, struct vtunconf_host *h, bool is_default,
     const char *in)
 {
-	struct vt_tok kw, v;
+	struct vtunlex_tok kw, v;
 
 	if (vt_next(p, &kw) == -1)
 		return -1;
@@ -1421,8 +812,8 @@ static int
 vt_host_options(struct vt_parser *p, struct vtunconf_host *h, bool is_default,
     const char *in)
 {
-	const struct vt_tok *t;
-	struct vt_tok close;
+	const struct vtunlex_tok *t;
+	struct vtunlex_tok close;
 	int n;
 
 	if (vt_expect(p, T_LBRACE, in) == -1)
@@ -1445,7 +836,7 @@ vt_host_options(struct vt_parser *p, struct vtunconf_host *h, bool is_default,
 
 /* NAME { settings }: a copy of default_host, kept if it has a password. */
 static int
-vt_host_block(struct vt_parser *p, const struct vt_tok *name)
+vt_host_block(struct vt_parser *p, const struct vtunlex_tok *name)
 {
 	struct vtunconf *vc = p->vc;
 	struct vtunconf_host h = p->def, *nv;
@@ -1482,7 +873,7 @@ vt_host_block(struct vt_parser *p, const struct vt_tok *name)
 static int
 vt_statement(struct vt_parser *p)
 {
-	struct vt_tok t;
+	struct vtunlex_tok t;
 	char d[96];
 
 	if (vt_next(p, &t) == -1)
@@ -1496,7 +887,7 @@ vt_statement(struct vt_parser *p)
 		return vt_fail(p, t.line, "%s cannot start a section here: vtund "
 		    "still reads the block above, because a ';' is missing in "
 		    "it (after a value, or after the '}' of up { }, down { }, "
-		    "srcaddr { } or bindaddr { })", vt_describe(&t, d,
+		    "srcaddr { } or bindaddr { })", vtunlex_describe(&t, d,
 		    sizeof(d)));
 	switch (t.kind) {
 	case T_KEYWORD:
@@ -1517,7 +908,7 @@ vt_statement(struct vt_parser *p)
 	default:
 		return vt_fail(p, t.line, "%s where a section (options, "
 		    "default or a session NAME) should start",
-		    vt_describe(&t, d, sizeof(d)));
+		    vtunlex_describe(&t, d, sizeof(d)));
 	}
 }
 
@@ -1556,10 +947,8 @@ vtunconf_parse(const char *path, const char *text, size_t len,
 	struct vt_parser p = {
 		.path = path,
 		.diag = diag,
-		.err = err,
-		.errlen = errlen,
 	};
-	const struct vt_tok *t;
+	const struct vtunlex_tok *t;
 	struct vtunconf *vc;
 
 	if (len > VTUNCONF_FILE_MAX) {
@@ -1573,15 +962,14 @@ vtunconf_parse(const char *path, const char *text, size_t len,
 		return NULL;
 	}
 	vc = calloc(1, sizeof(*vc));
-	if (vc == NULL || (vc->arena = calloc(1, sizeof(*vc->arena))) == NULL ||
+	if (vc == NULL || (vc->arena = vtunlex_arena_new()) == NULL ||
 	    (vc->path = strdup(path)) == NULL) {
 		vtunconf_free(vc);
 		util_err(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
 	p.vc = vc;
-	p.lx = (struct vt_lexer){ .s = text, .len = len, .line = 1,
-		.state = S_INITIAL };
+	vtunlex_init(&p.lx, path, text, len, vc->arena, diag, err, errlen);
 	vt_defaults(vc, &p.def);
 	for (;;) {
 		if (vt_peek(&p, &t) == -1)
@@ -1608,6 +996,6 @@ vtunconf_free(struct vtunconf *vc)
 		return;
 	free(vc->hosts);
 	free(vc->path);
-	vt_arena_free(vc->arena);
+	vtunlex_arena_free(vc->arena);
 	free(vc);
 }

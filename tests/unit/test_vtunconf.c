@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * vtunconf.c: every keyword of vtund.conf(5) read as vtund 3.0.4 reads it,
- * vtund's quirks (default applies to later sessions, incomplete sessions
- * dropped, first port wins, ';' ends a value), and every way a file can
- * fail, each with its line.  Table-driven: a case is a small file and what
+ * vtunconf.c and its lexer vtunlex.c: every keyword of vtund.conf(5)
+ * read as vtund 3.0.4 reads it, vtund's quirks (default applies to later
+ * sessions, incomplete sessions dropped, first port wins, ';' ends a
+ * value), and every way a file can fail, each with its line.  Table-driven: a case is a small file and what
  * its result must say.
  */
 #include <stdarg.h>
