@@ -20,7 +20,7 @@
 #include "client.h"
 #include "control.h"
 #include "handshake.h"
-#include "legacy.h"
+#include "vtunsess.h"
 #include "log.h"
 #include "proc.h"
 #include "notify.h"
@@ -162,22 +162,22 @@ static const struct session_cbs client_session_cbs = {
 };
 
 static void
-client_legacy_upcb(struct legacy *l, void *arg)
+client_legacy_upcb(struct vtunsess *l, void *arg)
 {
 	struct client *cl = arg;
 
 	cl->up_since_ms = util_now_ms();
 	cl->ever_up = true;
-	notify_status("connected to %s (vtund legacy)", legacy_peer(l));
+	notify_status("connected to %s (vtund legacy)", vtunsess_peer(l));
 }
 
 static void
-client_legacy_gonecb(struct legacy *l, void *arg)
+client_legacy_gonecb(struct vtunsess *l, void *arg)
 {
 	client_gone(arg);
 }
 
-static const struct legacy_cbs client_legacy_cbs = {
+static const struct vtunsess_cbs client_legacy_cbs = {
 	.up = client_legacy_upcb,
 	.gone = client_legacy_gonecb,
 };
@@ -275,13 +275,13 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 	if ((fd = client_socket(cl, res, where)) == -1)
 		goto failed;
 	if (cl->cs->legacy == CONF_LEGACY_VTUN) {
-		cl->obj = legacy_new(cl->proc.base, LEGACY_CLIENT, fd,
+		cl->obj = vtunsess_new(cl->proc.base, VTUNSESS_CLIENT, fd,
 		    res->ai_addr, (socklen_t)res->ai_addrlen, cl->cs,
 		    cl->keep ? &cl->kept : NULL, cl->vlib, &client_legacy_cbs,
 		    cl);
 		if (cl->obj == NULL)
 			goto failed;
-		cl->kind = &legacy_kind;
+		cl->kind = &vtunsess_kind;
 		evutil_freeaddrinfo(res);
 		return;
 	}

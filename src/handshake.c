@@ -574,7 +574,7 @@ handshake_server_reload(const struct conf *c,
 	for (i = 0; i < c->nsessions; i++) {
 		struct handshake_entry *e = &hs->entries[hs->nentries];
 
-		/* A legacy = "vtun" session never speaks TLS (legacy.c):
+		/* A legacy = "vtun" session never speaks TLS (vtunsess.c):
 		 * no key to derive, and no identity a TLS client could use. */
 		if (c->sessions[i].legacy != CONF_LEGACY_NONE)
 			continue;

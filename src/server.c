@@ -18,7 +18,7 @@
 
 #include "control.h"
 #include "handshake.h"
-#include "legacy.h"
+#include "vtunsess.h"
 #include "pkt.h"
 #include "log.h"
 #include "notify.h"
@@ -356,7 +356,7 @@ server_legacy_lookupcb(const char *name, void *arg)
 }
 
 static int
-server_legacy_authcb(struct legacy *l, const struct conf_session *cs,
+server_legacy_authcb(struct vtunsess *l, const struct conf_session *cs,
     void *arg)
 {
 	uint8_t reason;
@@ -364,14 +364,14 @@ server_legacy_authcb(struct legacy *l, const struct conf_session *cs,
 
 	if (server_admit(arg, &cs, &reason, &msg) != 0) {
 		log_notice("%s: refusing vtund client %s: %s", cs->name,
-		    legacy_peer(l), msg);
+		    vtunsess_peer(l), msg);
 		return -1;
 	}
 	return 0;
 }
 
 static void
-server_legacy_upcb(struct legacy *l, void *arg)
+server_legacy_upcb(struct vtunsess *l, void *arg)
 {
 	struct server_conn *c = arg;
 
@@ -379,12 +379,12 @@ server_legacy_upcb(struct legacy *l, void *arg)
 }
 
 static void
-server_legacy_gonecb(struct legacy *l, void *arg)
+server_legacy_gonecb(struct vtunsess *l, void *arg)
 {
 	server_conn_gone(arg);
 }
 
-static const struct legacy_cbs server_legacy_cbs = {
+static const struct vtunsess_cbs server_legacy_cbs = {
 	.lookup = server_legacy_lookupcb,
 	.authenticated = server_legacy_authcb,
 	.up = server_legacy_upcb,
@@ -451,7 +451,7 @@ server_hellocb(evutil_socket_t fd, short what, void *arg)
 /*
  * The first byte decides: a TLS client sends its ClientHello at once (a
  * record starting 0x16), a vtund client says nothing until greeted.  So
- * silence for LEGACY_PEEK_MS means vtund; any byte means TLS, which
+ * silence for VTUNSESS_PEEK_MS means vtund; any byte means TLS, which
  * copes with (and logs) whatever is not a ClientHello.
  */
 static void
@@ -474,13 +474,13 @@ server_peekcb(evutil_socket_t fd, short what, void *arg)
 			rc = server_start_tls(srv, c);
 		}
 	} else if (srv->vlib != NULL) {
-		struct legacy *l = legacy_new(srv->proc.base, LEGACY_SERVER,
+		struct vtunsess *l = vtunsess_new(srv->proc.base, VTUNSESS_SERVER,
 		    fd, (struct sockaddr *)&c->sa, c->salen, NULL, NULL,
 		    srv->vlib, &server_legacy_cbs, c);
 
 		if (l != NULL) {
-			legacy_set_preauth_ratelimit(l, &srv->rl_preauth);
-			c->kind = &legacy_kind;
+			vtunsess_set_preauth_ratelimit(l, &srv->rl_preauth);
+			c->kind = &vtunsess_kind;
 			c->obj = l;
 		}
 		rc = l != NULL ? 0 : -1;
@@ -609,8 +609,8 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 		c->peek = event_new(srv->proc.base, fd, EV_READ,
 		    server_peekcb, c);
 		if (c->peek == NULL || event_add(c->peek, &(struct timeval){
-		    .tv_sec = LEGACY_PEEK_MS / 1000,
-		    .tv_usec = (LEGACY_PEEK_MS % 1000) * 1000 }) != 0) {
+		    .tv_sec = VTUNSESS_PEEK_MS / 1000,
+		    .tv_usec = (VTUNSESS_PEEK_MS % 1000) * 1000 }) != 0) {
 			if (c->peek != NULL)
 				event_free(c->peek);
 			event_free(c->hello);

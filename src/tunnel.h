@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What every kind of session shares, native (session.c) and vtund
- * (legacy.c): the device, made afresh or the client's kept one taken
+ * (vtunsess.c): the device, made afresh or the client's kept one taken
  * over, its up and down commands, and the end, once the session is over
  * and no command runs any more.  Each kind keeps its own protocol, packet
  * paths and timers, and is told through a small ops table when its up
@@ -87,7 +87,7 @@ void tunnel_release(struct tunnel *t, const struct conf_session *cs);
 void tunnel_maybe_gone(struct tunnel *t, bool over);
 
 /*
- * A kind of session (native in session.c, vtund in legacy.c) as the
+ * A kind of session (native in session.c, vtund in vtunsess.c) as the
  * server and the client drive it: each exports one const table, and they
  * call through it without knowing which kind they hold.
  */

@@ -3,7 +3,7 @@
  * The vtund 3.0.4 protocol (legacy = "vtun"), sans I/O: the handshake
  * lines, the challenge crypto, the flag string, the frame header, the UDP
  * port message, and the two per-frame stages (zlib stream, ECB cipher).
- * legacy.c does the I/O.  Nothing here is secure: the challenge is
+ * vtunsess.c does the I/O.  Nothing here is secure: the challenge is
  * Blowfish-ECB under MD5(passwd), the data ciphers are ECB without
  * integrity, and the flags are sent in clear.  It exists so that a tapline
  * can talk to an old vtund peer.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What a vtund peer sends a legacy = "vtun" session (vtun.c): the 50-byte
- * handshake lines, then frames, read as legacy.c reads them (a TCP
+ * handshake lines, then frames, read as vtunsess.c reads them (a TCP
  * stream or datagrams), through the ECB cipher and the zlib stream.
  *
  * Input: sel(1) | bytes.
@@ -96,7 +96,7 @@ fuzz_vtun_msg(const uint8_t *m)
 	}
 }
 
-/* One frame as legacy_rx_frame takes it. */
+/* One frame as vtunsess_rx_frame takes it. */
 static void
 fuzz_vtun_frame(enum vtun_frame_kind k, const uint8_t *body, size_t len,
     struct vtun_crypt *cr, struct vtun_zlib *z, bool *zbroken)
@@ -118,7 +118,7 @@ fuzz_vtun_frame(enum vtun_frame_kind k, const uint8_t *body, size_t len,
 	}
 	if (z != NULL && !*zbroken) {
 		if (vtun_zlib_inflate(z, p, n, inf, sizeof(inf), &n) != 0) {
-			*zbroken = true;	/* legacy.c closes here */
+			*zbroken = true;	/* vtunsess.c closes here */
 			return;
 		}
 		FUZZ_CHECK(n < sizeof(inf));

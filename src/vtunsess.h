@@ -17,8 +17,8 @@
  *   UP         forwarding, echo keepalives, dead-peer timeout
  *   CLOSING    a close frame sent, device removed, down commands running
  */
-#ifndef TAPLINE_LEGACY_H
-#define TAPLINE_LEGACY_H
+#ifndef TAPLINE_VTUNSESS_H
+#define TAPLINE_VTUNSESS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,33 +33,33 @@
 
 /* A server tells a vtund client from a TLS client by waiting this long
  * for a first byte: TLS clients speak first, vtund clients never do. */
-#define LEGACY_PEEK_MS 1000
+#define VTUNSESS_PEEK_MS 1000
 
-enum legacy_role { LEGACY_SERVER, LEGACY_CLIENT };
-enum legacy_state {
-	LEGACY_HANDSHAKE,
-	LEGACY_PORTS,
-	LEGACY_SETUP,
-	LEGACY_UP,
-	LEGACY_CLOSING,
+enum vtunsess_role { VTUNSESS_SERVER, VTUNSESS_CLIENT };
+enum vtunsess_state {
+	VTUNSESS_HANDSHAKE,
+	VTUNSESS_PORTS,
+	VTUNSESS_SETUP,
+	VTUNSESS_UP,
+	VTUNSESS_CLOSING,
 };
 
-struct legacy;
+struct vtunsess;
 struct vtun_lib;
 struct control_session;
 
-struct legacy_cbs {
+struct vtunsess_cbs {
 	/* Server: the legacy session named by HOST, or NULL (unknown, or
 	 * not a legacy session: both fail like a wrong password). */
 	const struct conf_session *(*lookup)(const char *name, void *arg);
 	/* Server: the password was right; 0 to go on, -1 to refuse
 	 * (multi = deny, stopping, ...). */
-	int (*authenticated)(struct legacy *l, const struct conf_session *cs,
+	int (*authenticated)(struct vtunsess *l, const struct conf_session *cs,
 	    void *arg);
 	/* The tunnel is up: device ready, up commands done. */
-	void (*up)(struct legacy *l, void *arg);
+	void (*up)(struct vtunsess *l, void *arg);
 	/* Everything is over (down commands finished); free it now. */
-	void (*gone)(struct legacy *l, void *arg);
+	void (*gone)(struct vtunsess *l, void *arg);
 };
 
 /*
@@ -68,20 +68,20 @@ struct legacy_cbs {
  * as in session_new (persist = "keep").  lib: the OpenSSL context with
  * the legacy provider, owned by the caller.
  */
-struct legacy *legacy_new(struct event_base *base, enum legacy_role role,
+struct vtunsess *vtunsess_new(struct event_base *base, enum vtunsess_role role,
     int fd, const struct sockaddr *peer, socklen_t peerlen,
     const struct conf_session *cs, struct dev *keep, struct vtun_lib *lib,
-    const struct legacy_cbs *cbs, void *arg);
-void legacy_free(struct legacy *l);
+    const struct vtunsess_cbs *cbs, void *arg);
+void vtunsess_free(struct vtunsess *l);
 /* Lines about peers that have not authenticated go through rl. */
-void legacy_set_preauth_ratelimit(struct legacy *l, struct log_ratelimit *rl);
+void vtunsess_set_preauth_ratelimit(struct vtunsess *l, struct log_ratelimit *rl);
 
 /* End the session: a close frame to the peer, then tear down. */
-void legacy_close(struct legacy *l, const char *why);
+void vtunsess_close(struct vtunsess *l, const char *why);
 
-const char *legacy_peer(const struct legacy *l);
+const char *vtunsess_peer(const struct vtunsess *l);
 
 /* The table server.c and client.c drive a vtund session through. */
-extern const struct tunnel_kind legacy_kind;
+extern const struct tunnel_kind vtunsess_kind;
 
 #endif

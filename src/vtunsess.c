@@ -18,7 +18,7 @@
 
 #include "compress.h"
 #include "control.h"
-#include "legacy.h"
+#include "vtunsess.h"
 #include "log.h"
 #include "netcfg.h"
 #include "script.h"
@@ -29,30 +29,30 @@
 #include "wire.h"
 
 /* Packets one device or socket wakeup handles before yielding. */
-#define LEGACY_BATCH 64
+#define VTUNSESS_BATCH 64
 /* Device MTU when the config leaves it at 0 (vtund's default). */
-#define LEGACY_MTU 1500
+#define VTUNSESS_MTU 1500
 /*
  * TCP output above this pauses device reads; below the low mark resumes.
  * Above it an echo request from the peer gets no reply, and the peer is
  * not read again until the output is below the low mark.
  */
-#define LEGACY_TX_HIGH (256 * 1024)
-#define LEGACY_TX_LOW (64 * 1024)
+#define VTUNSESS_TX_HIGH (256 * 1024)
+#define VTUNSESS_TX_LOW (64 * 1024)
 /* What one connection may hold unread. */
-#define LEGACY_RX_HIGH (256 * 1024)
+#define VTUNSESS_RX_HIGH (256 * 1024)
 /* How long a closing TCP connection may take to send what is queued. */
-#define LEGACY_LINGER_MS 2000
+#define VTUNSESS_LINGER_MS 2000
 
 _Static_assert(CONF_LEGACY_NAME_MAX == VTUN_HOST_MAX,
     "the config allows the names a HOST line carries");
 
-struct legacy {
+struct vtunsess {
 	struct tunnel tun;	/* device, up/down commands, the end */
 	struct event_base *base;
-	enum legacy_role role;
-	enum legacy_state state;
-	const struct legacy_cbs *cbs;
+	enum vtunsess_role role;
+	enum vtunsess_state state;
+	const struct vtunsess_cbs *cbs;
 	void *arg;
 	const struct conf_session *cs;
 	struct vtun_lib *lib;
@@ -112,35 +112,35 @@ struct legacy {
 	uint8_t inf[WIRE_VTUN_PACKET_MAX + 1];
 };
 
-static void legacy_teardown(struct legacy *l);
+static void vtunsess_teardown(struct vtunsess *l);
 
 /* The port of an AF_INET or AF_INET6 address. */
 static void
-legacy_set_port(struct sockaddr_storage *ss, uint16_t port)
+vtunsess_set_port(struct sockaddr_storage *ss, uint16_t port)
 {
 	if (ss->ss_family == AF_INET)
 		((struct sockaddr_in *)(void *)ss)->sin_port = htons(port);
 	else
 		((struct sockaddr_in6 *)(void *)ss)->sin6_port = htons(port);
 }
-static void legacy_setup(struct legacy *l);
-static void legacy_tcp_readcb(struct bufferevent *bev, void *arg);
+static void vtunsess_setup(struct vtunsess *l);
+static void vtunsess_tcp_readcb(struct bufferevent *bev, void *arg);
 
 static uint64_t
-legacy_now(void)
+vtunsess_now(void)
 {
 	return util_now_ms();
 }
 
 static const char *
-legacy_tag(const struct legacy *l)
+vtunsess_tag(const struct vtunsess *l)
 {
 	return l->cs != NULL ? l->cs->tag : "";
 }
 
 /* A line about a peer that has not authenticated: rate-limited. */
 static void LOG_PRINTF(3, 4)
-legacy_preauth_log(const struct legacy *l, int level, const char *fmt, ...)
+vtunsess_preauth_log(const struct vtunsess *l, int level, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -154,14 +154,14 @@ legacy_preauth_log(const struct legacy *l, int level, const char *fmt, ...)
 
 /* Gone once the connection is closed and no down command is running. */
 static void
-legacy_maybe_gone(struct legacy *l)
+vtunsess_maybe_gone(struct vtunsess *l)
 {
-	tunnel_maybe_gone(&l->tun, l->state == LEGACY_CLOSING && l->tcp_done);
+	tunnel_maybe_gone(&l->tun, l->state == VTUNSESS_CLOSING && l->tcp_done);
 }
 
 /* The TCP connection is over: free it (and stop any linger). */
 static void
-legacy_tcp_free(struct legacy *l)
+vtunsess_tcp_free(struct vtunsess *l)
 {
 	if (l->bev != NULL) {
 		bufferevent_free(l->bev);
@@ -173,7 +173,7 @@ legacy_tcp_free(struct legacy *l)
 }
 
 static void
-legacy_pause_reads(struct legacy *l)
+vtunsess_pause_reads(struct vtunsess *l)
 {
 	if (l->reading && l->dev_ev != NULL)
 		event_del(l->dev_ev);
@@ -181,20 +181,20 @@ legacy_pause_reads(struct legacy *l)
 }
 
 static void
-legacy_resume_reads(struct legacy *l)
+vtunsess_resume_reads(struct vtunsess *l)
 {
-	if (!l->reading && l->dev_ev != NULL && l->state == LEGACY_UP &&
+	if (!l->reading && l->dev_ev != NULL && l->state == VTUNSESS_UP &&
 	    event_add(l->dev_ev, NULL) == 0)
 		l->reading = true;
 }
 
 /* TCP mode: is what waits for the peer above the high-water mark? */
 static bool
-legacy_tx_congested(const struct legacy *l)
+vtunsess_tx_congested(const struct vtunsess *l)
 {
 	return l->ufd == -1 && l->bev != NULL && !l->tcp_done &&
 	    evbuffer_get_length(bufferevent_get_output(l->bev)) >
-	    LEGACY_TX_HIGH;
+	    VTUNSESS_TX_HIGH;
 }
 
 /*
@@ -205,7 +205,7 @@ legacy_tx_congested(const struct legacy *l)
  * that both send in bulk stop reading each other for good.
  */
 static void
-legacy_pause_peer(struct legacy *l)
+vtunsess_pause_peer(struct vtunsess *l)
 {
 	if (l->rx_paused || l->bev == NULL || l->tcp_done)
 		return;
@@ -215,7 +215,7 @@ legacy_pause_peer(struct legacy *l)
 
 /* The output drained: read the peer again, starting with what waits. */
 static void
-legacy_resume_peer(struct legacy *l)
+vtunsess_resume_peer(struct vtunsess *l)
 {
 	if (!l->rx_paused || l->bev == NULL || l->tcp_done)
 		return;
@@ -230,16 +230,16 @@ legacy_resume_peer(struct legacy *l)
 
 /* One whole frame to the peer: onto the TCP stream or as a datagram. */
 static void
-legacy_xmit(struct legacy *l, const uint8_t *buf, size_t len)
+vtunsess_xmit(struct vtunsess *l, const uint8_t *buf, size_t len)
 {
 	if (l->ufd != -1) {
 		if (!l->uport_known && l->uport_le != l->uport_be) {
 			/* Until the peer's port is known, a flag frame goes
 			 * to both readings of it (data never gets here). */
-			legacy_set_port(&l->upeer, l->uport_le);
+			vtunsess_set_port(&l->upeer, l->uport_le);
 			(void)sendto(l->ufd, buf, len, MSG_DONTWAIT,
 			    (struct sockaddr *)&l->upeer, l->upeerlen);
-			legacy_set_port(&l->upeer, l->uport_be);
+			vtunsess_set_port(&l->upeer, l->uport_be);
 		}
 		if (sendto(l->ufd, buf, len, MSG_DONTWAIT,
 		    (struct sockaddr *)&l->upeer, l->upeerlen) < 0)
@@ -248,21 +248,21 @@ legacy_xmit(struct legacy *l, const uint8_t *buf, size_t len)
 		if (bufferevent_write(l->bev, buf, len) != 0)
 			return;
 		if (evbuffer_get_length(bufferevent_get_output(l->bev)) >
-		    LEGACY_TX_HIGH)
-			legacy_pause_reads(l);
+		    VTUNSESS_TX_HIGH)
+			vtunsess_pause_reads(l);
 	} else {
 		return;
 	}
-	timers_on_tx(&l->timers, legacy_now());
+	timers_on_tx(&l->timers, vtunsess_now());
 }
 
 static void
-legacy_send_flag(struct legacy *l, uint16_t flag)
+vtunsess_send_flag(struct vtunsess *l, uint16_t flag)
 {
 	uint8_t h[WIRE_VTUN_HDR_LEN];
 
 	vtun_hdr_put(h, flag, 0);
-	legacy_xmit(l, h, sizeof(h));
+	vtunsess_xmit(l, h, sizeof(h));
 }
 
 /*
@@ -271,7 +271,7 @@ legacy_send_flag(struct legacy *l, uint16_t flag)
  * depends on every frame.
  */
 static int
-legacy_send_packet(struct legacy *l, const uint8_t *p, size_t len)
+vtunsess_send_packet(struct vtunsess *l, const uint8_t *p, size_t len)
 {
 	uint8_t *body = l->frame + WIRE_VTUN_HDR_LEN;
 	size_t n = len;
@@ -288,7 +288,7 @@ legacy_send_packet(struct legacy *l, const uint8_t *p, size_t len)
 		if (vtun_zlib_deflate(l->z, p, len, l->zbuf, sizeof(l->zbuf),
 		    &n) != 0) {
 			log_err("%szlib failed on a packet of %zu bytes",
-			    legacy_tag(l), len);
+			    vtunsess_tag(l), len);
 			return -1;
 		}
 		l->zst.compressed++;
@@ -299,7 +299,7 @@ legacy_send_packet(struct legacy *l, const uint8_t *p, size_t len)
 	if (l->cr != NULL) {
 		if (vtun_crypt_seal(l->cr, p, n, body, WIRE_VTUN_BODY_MAX,
 		    &n) != 0) {
-			log_err("%sencryption failed", legacy_tag(l));
+			log_err("%sencryption failed", vtunsess_tag(l));
 			return -1;
 		}
 	} else {
@@ -311,27 +311,27 @@ legacy_send_packet(struct legacy *l, const uint8_t *p, size_t len)
 	l->c.tx_packets++;
 	l->c.tx_bytes += len;
 	l->c.tx_bytes_wire += n;
-	legacy_xmit(l, l->frame, WIRE_VTUN_HDR_LEN + n);
+	vtunsess_xmit(l, l->frame, WIRE_VTUN_HDR_LEN + n);
 	return 0;
 }
 
 /* Device packets to the peer, a bounded batch per wakeup. */
 static void
-legacy_dev_readcb(evutil_socket_t fd, short what, void *arg)
+vtunsess_dev_readcb(evutil_socket_t fd, short what, void *arg)
 {
-	struct legacy *l = arg;
+	struct vtunsess *l = arg;
 	ssize_t n;
 	int i;
 
-	for (i = 0; i < LEGACY_BATCH && l->reading; i++) {
+	for (i = 0; i < VTUNSESS_BATCH && l->reading; i++) {
 		n = read(fd, l->pkt, sizeof(l->pkt));
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
 				l->c.dev_read_errors++;
 			return;
 		}
-		if (legacy_send_packet(l, l->pkt, (size_t)n) != 0) {
-			legacy_close(l, "cannot send a packet");
+		if (vtunsess_send_packet(l, l->pkt, (size_t)n) != 0) {
+			vtunsess_close(l, "cannot send a packet");
 			return;
 		}
 	}
@@ -345,7 +345,7 @@ legacy_dev_readcb(evutil_socket_t fd, short what, void *arg)
  * dropped.  Returns -1 after closing the session.
  */
 static int
-legacy_rx_data(struct legacy *l, const uint8_t *body, size_t len)
+vtunsess_rx_data(struct vtunsess *l, const uint8_t *body, size_t len)
 {
 	const uint8_t *p = body;
 	size_t n = len;
@@ -356,7 +356,7 @@ legacy_rx_data(struct legacy *l, const uint8_t *body, size_t len)
 			l->c.drop_bad_packet++;
 			log_rl(&l->rl_drop, LOG_INFO, "%sdropped a frame from "
 			    "%s that does not decrypt (wrong cipher or "
-			    "password?)", legacy_tag(l), l->peer_str);
+			    "password?)", vtunsess_tag(l), l->peer_str);
 			return 0;
 		}
 		p = l->dec;
@@ -368,8 +368,8 @@ legacy_rx_data(struct legacy *l, const uint8_t *body, size_t len)
 			l->zst.corrupt++;
 			l->c.drop_inflate++;
 			log_warnx("%sthe zlib stream from %s is broken; "
-			    "closing", legacy_tag(l), l->peer_str);
-			legacy_close(l, "zlib stream broken");
+			    "closing", vtunsess_tag(l), l->peer_str);
+			vtunsess_close(l, "zlib stream broken");
 			return -1;
 		}
 		l->zst.inflated++;
@@ -380,14 +380,14 @@ legacy_rx_data(struct legacy *l, const uint8_t *body, size_t len)
 		l->c.drop_bad_packet++;
 		return 0;
 	}
-	if (l->state != LEGACY_UP) {
+	if (l->state != VTUNSESS_UP) {
 		l->c.drop_not_ready++;
 		return 0;
 	}
 	if (write(l->tun.dev->fds[0], p, n) != (ssize_t)n) {
 		l->c.drop_dev_write++;
 		log_rl(&l->rl_drop, LOG_INFO, "%sthe device refused a packet "
-		    "of %zu bytes: %s", legacy_tag(l), n, strerror(errno));
+		    "of %zu bytes: %s", vtunsess_tag(l), n, strerror(errno));
 		return 0;
 	}
 	l->c.rx_packets++;
@@ -397,30 +397,30 @@ legacy_rx_data(struct legacy *l, const uint8_t *body, size_t len)
 
 /* One frame from the peer.  Returns -1 once the session is closing. */
 static int
-legacy_rx_frame(struct legacy *l, enum vtun_frame_kind k,
+vtunsess_rx_frame(struct vtunsess *l, enum vtun_frame_kind k,
     const uint8_t *body, size_t len)
 {
-	timers_on_rx(&l->timers, legacy_now());
+	timers_on_rx(&l->timers, vtunsess_now());
 	switch (k) {
 	case VTUN_FRAME_DATA:
-		return legacy_rx_data(l, body, len);
+		return vtunsess_rx_data(l, body, len);
 	case VTUN_FRAME_ECHO_REQ:
-		if (legacy_tx_congested(l)) {
+		if (vtunsess_tx_congested(l)) {
 			l->drop_echo++;
 			log_rl(&l->rl_drop, LOG_INFO, "%s%s asks for echo "
 			    "replies faster than it reads them: dropping them "
 			    "and reading nothing more until it does",
-			    legacy_tag(l), l->peer_str);
-			legacy_pause_peer(l);
+			    vtunsess_tag(l), l->peer_str);
+			vtunsess_pause_peer(l);
 			return 0;
 		}
-		legacy_send_flag(l, WIRE_VTUN_ECHO_REP);
+		vtunsess_send_flag(l, WIRE_VTUN_ECHO_REP);
 		return 0;
 	case VTUN_FRAME_ECHO_REP:
 		return 0;
 	case VTUN_FRAME_CLOSE:
 		l->peer_closed = true;
-		legacy_close(l, "closed by the peer");
+		vtunsess_close(l, "closed by the peer");
 		return -1;
 	case VTUN_FRAME_BAD:
 	case VTUN_FRAME_UNKNOWN:
@@ -430,21 +430,21 @@ legacy_rx_frame(struct legacy *l, enum vtun_frame_kind k,
 	}
 	l->bad_frames++;
 	log_rl(&l->rl_drop, LOG_INFO, "%sdropped a malformed frame from %s",
-	    legacy_tag(l), l->peer_str);
+	    vtunsess_tag(l), l->peer_str);
 	return 0;
 }
 
 /* TCP mode: whole frames off the stream. */
 static void
-legacy_tcp_frames(struct legacy *l, struct evbuffer *in)
+vtunsess_tcp_frames(struct vtunsess *l, struct evbuffer *in)
 {
 	uint8_t h[WIRE_VTUN_HDR_LEN];
 	enum vtun_frame_kind k;
 	size_t len;
 	int n;
 
-	for (n = 0; l->state != LEGACY_CLOSING && !l->rx_paused &&
-	    n < 4 * LEGACY_BATCH; n++) {
+	for (n = 0; l->state != VTUNSESS_CLOSING && !l->rx_paused &&
+	    n < 4 * VTUNSESS_BATCH; n++) {
 		if (evbuffer_copyout(in, h, sizeof(h)) != (ssize_t)sizeof(h))
 			return;
 		k = vtun_hdr_get(h, &len);
@@ -460,7 +460,7 @@ legacy_tcp_frames(struct legacy *l, struct evbuffer *in)
 		    evbuffer_remove(in, l->rx, len) != (int)len) {
 			return;
 		}
-		if (legacy_rx_frame(l, k, l->rx, len) != 0)
+		if (vtunsess_rx_frame(l, k, l->rx, len) != 0)
 			return;
 	}
 	/* More than a batch waits: come back through the loop. */
@@ -471,7 +471,7 @@ legacy_tcp_frames(struct legacy *l, struct evbuffer *in)
 
 /* The peer's address with the port it most likely has. */
 static bool
-legacy_udp_from_peer(struct legacy *l, const struct sockaddr *from)
+vtunsess_udp_from_peer(struct vtunsess *l, const struct sockaddr *from)
 {
 	const struct sockaddr *p = (const struct sockaddr *)&l->upeer;
 	uint16_t port;
@@ -498,9 +498,9 @@ legacy_udp_from_peer(struct legacy *l, const struct sockaddr *from)
 		return false;
 	if (!l->uport_known) {
 		l->uport_known = true;
-		legacy_set_port(&l->upeer, port);
+		vtunsess_set_port(&l->upeer, port);
 		log_info("%s%s sends from UDP port %u (%s byte order)",
-		    legacy_tag(l), l->tun.peer_host, port, port == l->uport_be ?
+		    vtunsess_tag(l), l->tun.peer_host, port, port == l->uport_be ?
 		    "network" : "host");
 	}
 	return true;
@@ -508,9 +508,9 @@ legacy_udp_from_peer(struct legacy *l, const struct sockaddr *from)
 
 /* UDP mode: datagrams from the peer, each exactly one frame. */
 static void
-legacy_udp_readcb(evutil_socket_t fd, short what, void *arg)
+vtunsess_udp_readcb(evutil_socket_t fd, short what, void *arg)
 {
-	struct legacy *l = arg;
+	struct vtunsess *l = arg;
 	struct sockaddr_storage from;
 	enum vtun_frame_kind k;
 	socklen_t fromlen;
@@ -518,13 +518,13 @@ legacy_udp_readcb(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 	int i;
 
-	for (i = 0; i < LEGACY_BATCH && l->state != LEGACY_CLOSING; i++) {
+	for (i = 0; i < VTUNSESS_BATCH && l->state != VTUNSESS_CLOSING; i++) {
 		fromlen = sizeof(from);
 		n = recvfrom(fd, l->rx, sizeof(l->rx), MSG_DONTWAIT,
 		    (struct sockaddr *)&from, &fromlen);
 		if (n < 0)
 			return;
-		if (!legacy_udp_from_peer(l, (struct sockaddr *)&from)) {
+		if (!vtunsess_udp_from_peer(l, (struct sockaddr *)&from)) {
 			l->bad_frames++;
 			continue;
 		}
@@ -538,7 +538,7 @@ legacy_udp_readcb(evutil_socket_t fd, short what, void *arg)
 			l->bad_frames++;
 			continue;
 		}
-		if (legacy_rx_frame(l, k, l->rx + WIRE_VTUN_HDR_LEN, len) !=
+		if (vtunsess_rx_frame(l, k, l->rx + WIRE_VTUN_HDR_LEN, len) !=
 		    0)
 			return;
 	}
@@ -551,7 +551,7 @@ legacy_udp_readcb(evutil_socket_t fd, short what, void *arg)
  * two bytes are equal: a peer reads it the same in either byte order.
  */
 static int
-legacy_udp_open(struct legacy *l, char *err, size_t errlen)
+vtunsess_udp_open(struct vtunsess *l, char *err, size_t errlen)
 {
 	struct sockaddr_storage sa;
 	socklen_t salen = sizeof(sa);
@@ -575,7 +575,7 @@ legacy_udp_open(struct legacy *l, char *err, size_t errlen)
 		rnd = 0;
 	for (i = 0; i < 127; i++) {
 		port = (uint16_t)((0x80 + (rnd + (uint32_t)i) % 127) * 257);
-		legacy_set_port(&sa, port);
+		vtunsess_set_port(&sa, port);
 		if (bind(fd, (struct sockaddr *)&sa, salen) == 0) {
 			l->ufd = fd;
 			return port;
@@ -587,17 +587,17 @@ legacy_udp_open(struct legacy *l, char *err, size_t errlen)
 
 /* Start UDP mode: our port out; the peer's comes in tcp_readcb. */
 static void
-legacy_ports_start(struct legacy *l)
+vtunsess_ports_start(struct vtunsess *l)
 {
 	uint8_t b[WIRE_VTUN_PORT_LEN];
 	char err[200];
 	int port;
 
-	l->state = LEGACY_PORTS;
-	timers_set_phase(&l->timers, TIMERS_HELLO, legacy_now());
-	if ((port = legacy_udp_open(l, err, sizeof(err))) < 0) {
-		log_err("%s%s", legacy_tag(l), err);
-		legacy_close(l, "udp setup failed");
+	l->state = VTUNSESS_PORTS;
+	timers_set_phase(&l->timers, TIMERS_HELLO, vtunsess_now());
+	if ((port = vtunsess_udp_open(l, err, sizeof(err))) < 0) {
+		log_err("%s%s", vtunsess_tag(l), err);
+		vtunsess_close(l, "udp setup failed");
 		return;
 	}
 	vtun_port_put(b, (uint16_t)port);
@@ -606,7 +606,7 @@ legacy_ports_start(struct legacy *l)
 
 /* The peer's port: the TCP connection is done, datagrams from now on. */
 static void
-legacy_ports_done(struct legacy *l, const uint8_t *b)
+vtunsess_ports_done(struct vtunsess *l, const uint8_t *b)
 {
 	socklen_t len = sizeof(l->upeer);
 
@@ -614,44 +614,44 @@ legacy_ports_done(struct legacy *l, const uint8_t *b)
 	if (getpeername(bufferevent_getfd(l->bev),
 	    (struct sockaddr *)&l->upeer, &len) != 0 ||
 	    l->uport_be == 0) {
-		legacy_close(l, "bad UDP port from the peer");
+		vtunsess_close(l, "bad UDP port from the peer");
 		return;
 	}
 	l->upeerlen = len;
-	legacy_set_port(&l->upeer, l->uport_be);
+	vtunsess_set_port(&l->upeer, l->uport_be);
 	l->uport_known = l->uport_be == l->uport_le;
 	l->uev = event_new(l->base, l->ufd, EV_READ | EV_PERSIST,
-	    legacy_udp_readcb, l);
+	    vtunsess_udp_readcb, l);
 	if (l->uev == NULL || event_add(l->uev, NULL) != 0) {
-		legacy_close(l, "out of memory");
+		vtunsess_close(l, "out of memory");
 		return;
 	}
 	/* vtund closes its TCP connection here; so do we, once what we
 	 * queued (our port, the FLAGS line) has gone out. */
 	if (evbuffer_get_length(bufferevent_get_output(l->bev)) == 0) {
-		legacy_tcp_free(l);
+		vtunsess_tcp_free(l);
 	} else {
 		l->tcp_flush_close = true;
 		bufferevent_disable(l->bev, EV_READ);
 		bufferevent_setwatermark(l->bev, EV_WRITE, 0, 0);
 	}
-	log_info("%sUDP to %s port %u (or %u)", legacy_tag(l), l->tun.peer_host,
+	log_info("%sUDP to %s port %u (or %u)", vtunsess_tag(l), l->tun.peer_host,
 	    l->uport_be, l->uport_le);
-	legacy_send_flag(l, WIRE_VTUN_ECHO_REQ);
-	legacy_setup(l);
+	vtunsess_send_flag(l, WIRE_VTUN_ECHO_REQ);
+	vtunsess_setup(l);
 }
 
 /* --- Handshake --------------------------------------------------------- */
 
 static void
-legacy_send_msg(struct legacy *l, const uint8_t *m)
+vtunsess_send_msg(struct vtunsess *l, const uint8_t *m)
 {
 	bufferevent_write(l->bev, m, WIRE_VTUN_MSG_LEN);
 }
 
 /* The agreed flags: stages, cipher label, notices where ours differ. */
 static int
-legacy_adopt(struct legacy *l, const struct vtun_flags *f)
+vtunsess_adopt(struct vtunsess *l, const struct vtun_flags *f)
 {
 	const struct conf_session *cs = l->cs;
 	char err[256];
@@ -661,12 +661,12 @@ legacy_adopt(struct legacy *l, const struct vtun_flags *f)
 	    f->cipher == 0 ? "none" : vtun_cipher_name(f->cipher));
 	if (f->zlevel > 0 && (l->z = vtun_zlib_new(f->zlevel, err,
 	    sizeof(err))) == NULL) {
-		log_err("%s%s", legacy_tag(l), err);
+		log_err("%s%s", vtunsess_tag(l), err);
 		return -1;
 	}
 	if (f->cipher != 0 && (l->cr = vtun_crypt_new(l->lib, f->cipher,
 	    cs->passwd, err, sizeof(err))) == NULL) {
-		log_err("%s%s", legacy_tag(l), err);
+		log_err("%s%s", vtunsess_tag(l), err);
 		return -1;
 	}
 	return 0;
@@ -674,7 +674,7 @@ legacy_adopt(struct legacy *l, const struct vtun_flags *f)
 
 /* vtund's cipher number for a legacy session's `cipher`. */
 static int
-legacy_conf_cipher(const struct conf_session *cs)
+vtunsess_conf_cipher(const struct conf_session *cs)
 {
 	switch (cs->cipher) {
 	case CONF_CIPHER_BLOWFISH128ECB:
@@ -690,25 +690,25 @@ legacy_conf_cipher(const struct conf_session *cs)
 
 /* A server's FLAGS from its session settings. */
 static void
-legacy_conf_flags(const struct conf_session *cs, struct vtun_flags *f)
+vtunsess_conf_flags(const struct conf_session *cs, struct vtun_flags *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->udp = cs->proto == CONF_PROTO_UDP;
 	f->type = cs->type;
 	f->zlevel = cs->compress;
 	f->keepalive = cs->keepalive > 0;
-	f->cipher = legacy_conf_cipher(cs);
+	f->cipher = vtunsess_conf_cipher(cs);
 }
 
 /* Both roles, once the password is proven: note it and warn. */
 static void
-legacy_authenticated_common(struct legacy *l)
+vtunsess_authenticated_common(struct vtunsess *l)
 {
 	socklen_t len = sizeof(struct sockaddr_storage);
 	struct sockaddr_storage sa;
 
 	l->authenticated = true;
-	l->handshake_ms = legacy_now();
+	l->handshake_ms = vtunsess_now();
 	if (getsockname(bufferevent_getfd(l->bev), (struct sockaddr *)&sa,
 	    &len) == 0)
 		util_sockaddr_parts((struct sockaddr *)&sa, l->tun.local_host,
@@ -716,14 +716,14 @@ legacy_authenticated_common(struct legacy *l)
 		    sizeof(l->tun.local_port));
 	log_warnx("%slegacy vtund session with %s (%s, %s, %s, zlib %s): "
 	    "the vtund protocol is NOT secure (MD5 keys, ECB, no integrity, "
-	    "flags in clear)", legacy_tag(l), l->peer_str,
+	    "flags in clear)", vtunsess_tag(l), l->peer_str,
 	    l->fl.udp ? "udp" : "tcp", dev_type_name(l->fl.type),
 	    l->cipher_label, l->fl.zlevel > 0 ? "on" : "off");
 }
 
 /* Server: "HOST: name" in, challenge out. */
 static int
-legacy_srv_host(struct legacy *l, const uint8_t *m)
+vtunsess_srv_host(struct vtunsess *l, const uint8_t *m)
 {
 	uint8_t out[WIRE_VTUN_MSG_LEN];
 	char esc[4 * WIRE_VTUN_MSG_LEN];
@@ -731,14 +731,14 @@ legacy_srv_host(struct legacy *l, const uint8_t *m)
 	if (vtun_parse_host(m, l->host, sizeof(l->host)) != 0) {
 		util_escape(m, strnlen((const char *)m, WIRE_VTUN_MSG_LEN),
 		    esc, sizeof(esc));
-		legacy_preauth_log(l, LOG_NOTICE, "vtund handshake from %s "
+		vtunsess_preauth_log(l, LOG_NOTICE, "vtund handshake from %s "
 		    "refused: expected HOST, got \"%s\"", l->peer_str, esc);
 		return -1;
 	}
 	if (getrandom(l->chal, sizeof(l->chal), 0) != sizeof(l->chal))
 		return -1;
 	vtun_msg_ok_chal(l->chal, out);
-	legacy_send_msg(l, out);
+	vtunsess_send_msg(l, out);
 	l->step = 1;
 	return 0;
 }
@@ -746,7 +746,7 @@ legacy_srv_host(struct legacy *l, const uint8_t *m)
 /* Server: the answer to the challenge; a wrong password, an unknown
  * session and a non-legacy session all look the same to the peer. */
 static int
-legacy_srv_chal(struct legacy *l, const uint8_t *m)
+vtunsess_srv_chal(struct vtunsess *l, const uint8_t *m)
 {
 	uint8_t resp[WIRE_VTUN_CHAL_LEN], out[WIRE_VTUN_MSG_LEN];
 	const struct conf_session *cs;
@@ -763,57 +763,57 @@ legacy_srv_chal(struct legacy *l, const uint8_t *m)
 	OPENSSL_cleanse(l->chal, sizeof(l->chal));
 	if (!ok) {
 		util_escape(l->host, strlen(l->host), esc, sizeof(esc));
-		legacy_preauth_log(l, LOG_NOTICE, "vtund authentication from "
+		vtunsess_preauth_log(l, LOG_NOTICE, "vtund authentication from "
 		    "%s for \"%s\" failed (wrong password, or no such legacy "
 		    "session)", l->peer_str, esc);
 		return -1;
 	}
 	l->cs = cs;
-	legacy_conf_flags(cs, &f);
-	if (legacy_adopt(l, &f) != 0)
+	vtunsess_conf_flags(cs, &f);
+	if (vtunsess_adopt(l, &f) != 0)
 		return -1;
 	if (l->cbs->authenticated != NULL &&
 	    l->cbs->authenticated(l, cs, l->arg) != 0)
 		return -1;
 	if (vtun_msg_ok_flags(&f, out) != 0)
 		return -1;
-	legacy_authenticated_common(l);
-	legacy_send_msg(l, out);
+	vtunsess_authenticated_common(l);
+	vtunsess_send_msg(l, out);
 	if (f.udp)
-		legacy_ports_start(l);
+		vtunsess_ports_start(l);
 	else
-		legacy_setup(l);
+		vtunsess_setup(l);
 	return 0;
 }
 
 /* Client: where our settings differ from the server's, say so. */
 static void
-legacy_cli_notices(const struct legacy *l, const struct vtun_flags *f)
+vtunsess_cli_notices(const struct vtunsess *l, const struct vtun_flags *f)
 {
 	const struct conf_session *cs = l->cs;
-	int mine = legacy_conf_cipher(cs);
+	int mine = vtunsess_conf_cipher(cs);
 
 	if (f->udp != (cs->proto == CONF_PROTO_UDP))
-		log_notice("%sthe server says proto %s", legacy_tag(l),
+		log_notice("%sthe server says proto %s", vtunsess_tag(l),
 		    f->udp ? "udp" : "tcp");
 	if (f->type != cs->type)
-		log_notice("%sthe server says type %s", legacy_tag(l),
+		log_notice("%sthe server says type %s", vtunsess_tag(l),
 		    dev_type_name(f->type));
 	if (f->zlevel != cs->compress)
-		log_notice("%sthe server says compress %s%d", legacy_tag(l),
+		log_notice("%sthe server says compress %s%d", vtunsess_tag(l),
 		    f->zlevel > 0 ? "zlib:" : "no, level ", f->zlevel);
 	if (f->cipher != mine)
-		log_notice("%sthe server says cipher %s", legacy_tag(l),
+		log_notice("%sthe server says cipher %s", vtunsess_tag(l),
 		    f->cipher == 0 ? "none" : vtun_cipher_name(f->cipher));
 	if (f->shape > 0)
 		log_notice("%sthe server asks for a speed of %d kbit/s; "
-		    "tapline does not shape legacy sessions", legacy_tag(l),
+		    "tapline does not shape legacy sessions", vtunsess_tag(l),
 		    f->shape);
 }
 
 /* Client: the next server line (greeting, challenge, flags). */
 static int
-legacy_cli_msg(struct legacy *l, const uint8_t *m)
+vtunsess_cli_msg(struct vtunsess *l, const uint8_t *m)
 {
 	uint8_t out[WIRE_VTUN_MSG_LEN], chal[WIRE_VTUN_CHAL_LEN];
 	struct vtun_flags f;
@@ -822,47 +822,47 @@ legacy_cli_msg(struct legacy *l, const uint8_t *m)
 	switch (l->step) {
 	case 0:
 		if (!vtun_msg_is_greeting(m)) {
-			log_warnx("%s%s is not a vtund server", legacy_tag(l),
+			log_warnx("%s%s is not a vtund server", vtunsess_tag(l),
 			    l->peer_str);
 			return -1;
 		}
 		if (vtun_msg_host(l->cs->name, out) != 0)
 			return -1;
-		legacy_send_msg(l, out);
+		vtunsess_send_msg(l, out);
 		break;
 	case 1:
 		if (vtun_parse_ok_chal(m, chal) != 0) {
-			log_warnx("%s%s sent no challenge", legacy_tag(l),
+			log_warnx("%s%s sent no challenge", vtunsess_tag(l),
 			    l->peer_str);
 			return -1;
 		}
 		if (vtun_chal_crypt(l->lib, l->cs->passwd, chal, true) != 0)
 			return -1;
 		vtun_msg_chal(chal, out);
-		legacy_send_msg(l, out);
+		vtunsess_send_msg(l, out);
 		break;
 	case 2:
 		if (vtun_parse_ok_flags(m, &f, err, sizeof(err)) != 0) {
-			log_err("%s%s: %s", legacy_tag(l), l->peer_str, err);
+			log_err("%s%s: %s", vtunsess_tag(l), l->peer_str, err);
 			return -1;
 		}
 		/* The FLAGS come in clear: never follow them below the
 		 * cipher this session is configured with. */
-		if (vtun_cipher_check(f.cipher, legacy_conf_cipher(l->cs),
+		if (vtun_cipher_check(f.cipher, vtunsess_conf_cipher(l->cs),
 		    err, sizeof(err)) != 0) {
 			log_err("%s%s: %s; refusing it (vtund's FLAGS travel "
 			    "in clear: a man in the middle may have rewritten "
-			    "them)", legacy_tag(l), l->peer_str, err);
+			    "them)", vtunsess_tag(l), l->peer_str, err);
 			return -1;
 		}
-		legacy_cli_notices(l, &f);
-		if (legacy_adopt(l, &f) != 0)
+		vtunsess_cli_notices(l, &f);
+		if (vtunsess_adopt(l, &f) != 0)
 			return -1;
-		legacy_authenticated_common(l);
+		vtunsess_authenticated_common(l);
 		if (f.udp)
-			legacy_ports_start(l);
+			vtunsess_ports_start(l);
 		else
-			legacy_setup(l);
+			vtunsess_setup(l);
 		break;
 	default:
 		return -1;
@@ -873,111 +873,111 @@ legacy_cli_msg(struct legacy *l, const uint8_t *m)
 
 /* The TCP stream: handshake lines, the UDP port, or frames. */
 static void
-legacy_tcp_readcb(struct bufferevent *bev, void *arg)
+vtunsess_tcp_readcb(struct bufferevent *bev, void *arg)
 {
-	struct legacy *l = arg;
+	struct vtunsess *l = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	uint8_t m[WIRE_VTUN_MSG_LEN];
 	int rc;
 
-	while (l->state == LEGACY_HANDSHAKE &&
+	while (l->state == VTUNSESS_HANDSHAKE &&
 	    evbuffer_get_length(in) >= WIRE_VTUN_MSG_LEN) {
 		evbuffer_remove(in, m, sizeof(m));
-		if (l->role == LEGACY_CLIENT)
-			rc = legacy_cli_msg(l, m);
+		if (l->role == VTUNSESS_CLIENT)
+			rc = vtunsess_cli_msg(l, m);
 		else
-			rc = l->step == 0 ? legacy_srv_host(l, m) :
-			    legacy_srv_chal(l, m);
+			rc = l->step == 0 ? vtunsess_srv_host(l, m) :
+			    vtunsess_srv_chal(l, m);
 		if (rc != 0) {
-			if (l->role == LEGACY_SERVER) {
+			if (l->role == VTUNSESS_SERVER) {
 				vtun_msg_err(m);
-				legacy_send_msg(l, m);
+				vtunsess_send_msg(l, m);
 			}
-			legacy_close(l, "handshake failed");
+			vtunsess_close(l, "handshake failed");
 			return;
 		}
 	}
-	if (l->state == LEGACY_PORTS &&
+	if (l->state == VTUNSESS_PORTS &&
 	    evbuffer_get_length(in) >= WIRE_VTUN_PORT_LEN) {
 		uint8_t b[WIRE_VTUN_PORT_LEN];
 
 		evbuffer_remove(in, b, sizeof(b));
-		legacy_ports_done(l, b);
+		vtunsess_ports_done(l, b);
 		return;
 	}
-	if ((l->state == LEGACY_SETUP || l->state == LEGACY_UP) &&
+	if ((l->state == VTUNSESS_SETUP || l->state == VTUNSESS_UP) &&
 	    l->ufd == -1)
-		legacy_tcp_frames(l, in);
+		vtunsess_tcp_frames(l, in);
 }
 
 /* Output drained: resume device and peer reads, or finish a close. */
 static void
-legacy_tcp_writecb(struct bufferevent *bev, void *arg)
+vtunsess_tcp_writecb(struct bufferevent *bev, void *arg)
 {
-	struct legacy *l = arg;
+	struct vtunsess *l = arg;
 
-	if (l->state == LEGACY_CLOSING || l->tcp_flush_close) {
-		legacy_tcp_free(l);
-		legacy_maybe_gone(l);
+	if (l->state == VTUNSESS_CLOSING || l->tcp_flush_close) {
+		vtunsess_tcp_free(l);
+		vtunsess_maybe_gone(l);
 		return;
 	}
-	legacy_resume_reads(l);
-	legacy_resume_peer(l);
+	vtunsess_resume_reads(l);
+	vtunsess_resume_peer(l);
 }
 
 /* EOF or error on the TCP connection ends the session. */
 static void
-legacy_tcp_eventcb(struct bufferevent *bev, short what, void *arg)
+vtunsess_tcp_eventcb(struct bufferevent *bev, short what, void *arg)
 {
-	struct legacy *l = arg;
+	struct vtunsess *l = arg;
 	int e = EVUTIL_SOCKET_ERROR();
 
-	legacy_tcp_free(l);
-	if (l->state == LEGACY_CLOSING || l->tcp_flush_close) {
-		legacy_maybe_gone(l);
+	vtunsess_tcp_free(l);
+	if (l->state == VTUNSESS_CLOSING || l->tcp_flush_close) {
+		vtunsess_maybe_gone(l);
 		return;
 	}
-	if (l->state == LEGACY_HANDSHAKE)
-		legacy_preauth_log(l, LOG_NOTICE, "%s%s: %s during the vtund "
-		    "handshake", legacy_tag(l), l->peer_str,
+	if (l->state == VTUNSESS_HANDSHAKE)
+		vtunsess_preauth_log(l, LOG_NOTICE, "%s%s: %s during the vtund "
+		    "handshake", vtunsess_tag(l), l->peer_str,
 		    (what & BEV_EVENT_EOF) ? "connection closed" :
 		    strerror(e));
-	legacy_close(l, (what & BEV_EVENT_EOF) ? "connection closed" :
+	vtunsess_close(l, (what & BEV_EVENT_EOF) ? "connection closed" :
 	    "connection broken");
 }
 
 /* A close that could not flush in time: drop the connection. */
 static void
-legacy_lingercb(evutil_socket_t fd, short what, void *arg)
+vtunsess_lingercb(evutil_socket_t fd, short what, void *arg)
 {
-	struct legacy *l = arg;
+	struct vtunsess *l = arg;
 
-	legacy_tcp_free(l);
-	legacy_maybe_gone(l);
+	vtunsess_tcp_free(l);
+	vtunsess_maybe_gone(l);
 }
 
 /* --- Device and up commands ------------------------------------------ */
 
 /* Up commands done: forwarding starts. */
 static void
-legacy_up_done(void *arg, int result)
+vtunsess_up_done(void *arg, int result)
 {
-	struct legacy *l = arg;
+	struct vtunsess *l = arg;
 
 	if (result != 0) {
-		legacy_close(l, "up command failed");
+		vtunsess_close(l, "up command failed");
 		return;
 	}
-	l->state = LEGACY_UP;
+	l->state = VTUNSESS_UP;
 	l->was_up = true;
-	l->up_since_ms = legacy_now();
+	l->up_since_ms = vtunsess_now();
 	timers_set_liveness(&l->timers, l->cs->keepalive, l->cs->timeout);
-	timers_set_phase(&l->timers, TIMERS_UP, legacy_now());
-	timers_on_rx(&l->timers, legacy_now());
-	timers_on_key_update(&l->timers, legacy_now());
-	legacy_resume_reads(l);
+	timers_set_phase(&l->timers, TIMERS_UP, vtunsess_now());
+	timers_on_rx(&l->timers, vtunsess_now());
+	timers_on_key_update(&l->timers, vtunsess_now());
+	vtunsess_resume_reads(l);
 	log_notice("%sup with %s (vtund legacy, %s, %s %s, mtu %d, %s, "
-	    "zlib %s)", legacy_tag(l), l->peer_str, l->fl.udp ? "udp" : "tcp",
+	    "zlib %s)", vtunsess_tag(l), l->peer_str, l->fl.udp ? "udp" : "tcp",
 	    dev_type_name(l->fl.type), l->tun.dev->name, l->mtu,
 	    l->cipher_label, l->fl.zlevel > 0 ? "on" : "off");
 	if (l->cbs->up != NULL)
@@ -989,72 +989,72 @@ legacy_up_done(void *arg, int result)
  * commands; forwarding starts when they have all succeeded.
  */
 static void
-legacy_setup(struct legacy *l)
+vtunsess_setup(struct vtunsess *l)
 {
 	char err[256];
 
-	if (l->state == LEGACY_CLOSING)
+	if (l->state == VTUNSESS_CLOSING)
 		return;
-	l->state = LEGACY_SETUP;
-	timers_set_phase(&l->timers, TIMERS_SETUP, legacy_now());
-	l->mtu = l->cs->mtu != 0 ? l->cs->mtu : LEGACY_MTU;
+	l->state = VTUNSESS_SETUP;
+	timers_set_phase(&l->timers, TIMERS_SETUP, vtunsess_now());
+	l->mtu = l->cs->mtu != 0 ? l->cs->mtu : VTUNSESS_MTU;
 	if (tunnel_dev_open(&l->tun, l->cs, l->fl.type, l->mtu, 1, false, err,
 	    sizeof(err)) != 0) {
-		log_err("%sdevice setup failed: %s", legacy_tag(l), err);
-		legacy_close(l, "device setup failed");
+		log_err("%sdevice setup failed: %s", vtunsess_tag(l), err);
+		vtunsess_close(l, "device setup failed");
 		return;
 	}
 	l->dev_ev = event_new(l->base, l->tun.dev->fds[0], EV_READ | EV_PERSIST,
-	    legacy_dev_readcb, l);
+	    vtunsess_dev_readcb, l);
 	if (l->dev_ev == NULL) {
-		legacy_close(l, "out of memory");
+		vtunsess_close(l, "out of memory");
 		return;
 	}
 	if (tunnel_up(&l->tun, l->cs) != 0)
-		legacy_close(l, "cannot run up commands");
+		vtunsess_close(l, "cannot run up commands");
 }
 
 static void
-legacy_down_done(void *arg)
+vtunsess_down_done(void *arg)
 {
-	legacy_maybe_gone(arg);
+	vtunsess_maybe_gone(arg);
 }
 
 /* --- Timers -------------------------------------------------------------- */
 
 static void
-legacy_tickcb(evutil_socket_t fd, short what, void *arg)
+vtunsess_tickcb(evutil_socket_t fd, short what, void *arg)
 {
-	struct legacy *l = arg;
+	struct vtunsess *l = arg;
 
-	if (l->state == LEGACY_CLOSING)
+	if (l->state == VTUNSESS_CLOSING)
 		return;
-	switch (timers_due(&l->timers, legacy_now())) {
+	switch (timers_due(&l->timers, vtunsess_now())) {
 	case TIMERS_NONE:
 		break;
 	case TIMERS_SEND_KEEPALIVE:
-		legacy_send_flag(l, WIRE_VTUN_ECHO_REQ);
+		vtunsess_send_flag(l, WIRE_VTUN_ECHO_REQ);
 		l->c.keepalives_sent++;
 		break;
 	case TIMERS_HANDSHAKE_EXPIRED:
-		legacy_preauth_log(l, LOG_INFO, "%s%s did not finish the vtund "
-		    "handshake in %d s", legacy_tag(l), l->peer_str,
+		vtunsess_preauth_log(l, LOG_INFO, "%s%s did not finish the vtund "
+		    "handshake in %d s", vtunsess_tag(l), l->peer_str,
 		    WIRE_HANDSHAKE_DEADLINE_SECONDS);
-		legacy_close(l, "handshake deadline");
+		vtunsess_close(l, "handshake deadline");
 		break;
 	case TIMERS_HELLO_EXPIRED:
-		log_warnx("%s%s sent no UDP port within %d s", legacy_tag(l),
+		log_warnx("%s%s sent no UDP port within %d s", vtunsess_tag(l),
 		    l->peer_str, WIRE_HELLO_DEADLINE_SECONDS);
-		legacy_close(l, "no UDP port");
+		vtunsess_close(l, "no UDP port");
 		break;
 	case TIMERS_KEY_UPDATE:
 		/* vtund has no rekeying; only the timer is reset. */
-		timers_on_key_update(&l->timers, legacy_now());
+		timers_on_key_update(&l->timers, vtunsess_now());
 		break;
 	case TIMERS_PEER_DEAD:
 		log_notice("%snothing heard from %s for %d s, closing",
-		    legacy_tag(l), l->peer_str, l->cs->timeout);
-		legacy_close(l, "peer silent");
+		    vtunsess_tag(l), l->peer_str, l->cs->timeout);
+		vtunsess_close(l, "peer silent");
 		break;
 	}
 }
@@ -1062,14 +1062,14 @@ legacy_tickcb(evutil_socket_t fd, short what, void *arg)
 /* --- Life ---------------------------------------------------------------- */
 
 static void
-legacy_log_summary(const struct legacy *l)
+vtunsess_log_summary(const struct vtunsess *l)
 {
 	log_notice("%ssession with %s lasted %llu s: sent %llu packets (%llu "
 	    "bytes, %llu on the wire), received %llu packets (%llu bytes); "
 	    "dropped: not ready %llu, undecryptable %llu, device %llu, "
 	    "udp send %llu, echo replies %llu; malformed frames %llu",
-	    legacy_tag(l), l->peer_str,
-	    (unsigned long long)((legacy_now() - l->up_since_ms) / 1000),
+	    vtunsess_tag(l), l->peer_str,
+	    (unsigned long long)((vtunsess_now() - l->up_since_ms) / 1000),
 	    (unsigned long long)l->c.tx_packets,
 	    (unsigned long long)l->c.tx_bytes,
 	    (unsigned long long)l->c.tx_bytes_wire,
@@ -1085,12 +1085,12 @@ legacy_log_summary(const struct legacy *l)
 
 /* Stop forwarding, give the device back, run the down commands. */
 static void
-legacy_teardown(struct legacy *l)
+vtunsess_teardown(struct vtunsess *l)
 {
 	tunnel_cancel(&l->tun);
 	if (l->was_up)
-		legacy_log_summary(l);
-	legacy_pause_reads(l);
+		vtunsess_log_summary(l);
+	vtunsess_pause_reads(l);
 	if (l->dev_ev != NULL) {
 		event_free(l->dev_ev);
 		l->dev_ev = NULL;
@@ -1107,33 +1107,33 @@ legacy_teardown(struct legacy *l)
 }
 
 void
-legacy_close(struct legacy *l, const char *why)
+vtunsess_close(struct vtunsess *l, const char *why)
 {
-	if (l->state == LEGACY_CLOSING)
+	if (l->state == VTUNSESS_CLOSING)
 		return;
 	/* vtund's close frame, where the peer can still read frames. */
-	if (l->state == LEGACY_SETUP || l->state == LEGACY_UP) {
+	if (l->state == VTUNSESS_SETUP || l->state == VTUNSESS_UP) {
 		if (!l->peer_closed)
-			legacy_send_flag(l, WIRE_VTUN_CONN_CLOSE);
+			vtunsess_send_flag(l, WIRE_VTUN_CONN_CLOSE);
 	}
 	if (l->was_up)
-		log_notice("%sclosing the session with %s: %s", legacy_tag(l),
+		log_notice("%sclosing the session with %s: %s", vtunsess_tag(l),
 		    l->peer_str, why);
 	else if (l->authenticated)
-		log_info("%sclosing the session with %s: %s", legacy_tag(l),
+		log_info("%sclosing the session with %s: %s", vtunsess_tag(l),
 		    l->peer_str, why);
-	l->state = LEGACY_CLOSING;
-	legacy_teardown(l);
+	l->state = VTUNSESS_CLOSING;
+	vtunsess_teardown(l);
 	if (l->bev != NULL && !l->tcp_done) {
 		/* Let what is queued (ERR, a close frame) go out first. */
 		bufferevent_disable(l->bev, EV_READ);
 		if (evbuffer_get_length(bufferevent_get_output(l->bev)) == 0) {
-			legacy_tcp_free(l);
+			vtunsess_tcp_free(l);
 		} else {
 			bufferevent_setwatermark(l->bev, EV_WRITE, 0, 0);
 			struct timeval tv = {
-				.tv_sec = LEGACY_LINGER_MS / 1000,
-				.tv_usec = (LEGACY_LINGER_MS % 1000) * 1000,
+				.tv_sec = VTUNSESS_LINGER_MS / 1000,
+				.tv_usec = (VTUNSESS_LINGER_MS % 1000) * 1000,
 			};
 
 			evtimer_add(l->linger, &tv);
@@ -1141,45 +1141,45 @@ legacy_close(struct legacy *l, const char *why)
 	} else {
 		l->tcp_done = true;
 	}
-	legacy_maybe_gone(l);
+	vtunsess_maybe_gone(l);
 }
 
 /* The owner's gone callback, run from the loop by the tunnel. */
 static void
-legacy_gone(void *arg)
+vtunsess_gone(void *arg)
 {
-	struct legacy *l = arg;
+	struct vtunsess *l = arg;
 
 	l->cbs->gone(l, l->arg);
 }
 
-static const struct tunnel_ops legacy_tunnel_ops = {
-	.up_done = legacy_up_done,
-	.down_done = legacy_down_done,
-	.gone = legacy_gone,
+static const struct tunnel_ops vtunsess_tunnel_ops = {
+	.up_done = vtunsess_up_done,
+	.down_done = vtunsess_down_done,
+	.gone = vtunsess_gone,
 };
 
-struct legacy *
-legacy_new(struct event_base *base, enum legacy_role role, int fd,
+struct vtunsess *
+vtunsess_new(struct event_base *base, enum vtunsess_role role, int fd,
     const struct sockaddr *peer, socklen_t peerlen,
     const struct conf_session *cs, struct dev *keep, struct vtun_lib *lib,
-    const struct legacy_cbs *cbs, void *arg)
+    const struct vtunsess_cbs *cbs, void *arg)
 {
 	uint8_t m[WIRE_VTUN_MSG_LEN];
-	struct legacy *l;
+	struct vtunsess *l;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		evutil_closesocket(fd);
 		return NULL;
 	}
-	if (tunnel_init(&l->tun, base, keep, &legacy_tunnel_ops, l) != 0) {
+	if (tunnel_init(&l->tun, base, keep, &vtunsess_tunnel_ops, l) != 0) {
 		evutil_closesocket(fd);
 		free(l);
 		return NULL;
 	}
 	l->base = base;
 	l->role = role;
-	l->state = LEGACY_HANDSHAKE;
+	l->state = VTUNSESS_HANDSHAKE;
 	l->cbs = cbs;
 	l->arg = arg;
 	l->cs = cs;
@@ -1194,43 +1194,43 @@ legacy_new(struct event_base *base, enum legacy_role role, int fd,
 	util_sockaddr_parts(peer, l->tun.peer_host, sizeof(l->tun.peer_host),
 	    l->tun.peer_port, sizeof(l->tun.peer_port));
 	util_sockaddr_str(peer, l->peer_str, sizeof(l->peer_str));
-	timers_init(&l->timers, legacy_now());
-	timers_set_phase(&l->timers, TIMERS_HANDSHAKE, legacy_now());
-	l->tick = event_new(base, -1, EV_PERSIST, legacy_tickcb, l);
-	l->linger = evtimer_new(base, legacy_lingercb, l);
+	timers_init(&l->timers, vtunsess_now());
+	timers_set_phase(&l->timers, TIMERS_HANDSHAKE, vtunsess_now());
+	l->tick = event_new(base, -1, EV_PERSIST, vtunsess_tickcb, l);
+	l->linger = evtimer_new(base, vtunsess_lingercb, l);
 	l->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (l->bev == NULL)
 		evutil_closesocket(fd);
 	if (l->tick == NULL || l->linger == NULL ||
 	    l->bev == NULL) {
-		legacy_free(l);
+		vtunsess_free(l);
 		return NULL;
 	}
-	bufferevent_setcb(l->bev, legacy_tcp_readcb, legacy_tcp_writecb,
-	    legacy_tcp_eventcb, l);
-	bufferevent_setwatermark(l->bev, EV_WRITE, LEGACY_TX_LOW, 0);
+	bufferevent_setcb(l->bev, vtunsess_tcp_readcb, vtunsess_tcp_writecb,
+	    vtunsess_tcp_eventcb, l);
+	bufferevent_setwatermark(l->bev, EV_WRITE, VTUNSESS_TX_LOW, 0);
 	/* Read no further ahead than this: a fast peer waits in TCP. */
-	bufferevent_setwatermark(l->bev, EV_READ, 0, LEGACY_RX_HIGH);
+	bufferevent_setwatermark(l->bev, EV_READ, 0, VTUNSESS_RX_HIGH);
 	bufferevent_enable(l->bev, EV_READ | EV_WRITE);
 	event_add(l->tick, &(struct timeval){ .tv_sec = 1 });
-	if (role == LEGACY_SERVER) {
+	if (role == VTUNSESS_SERVER) {
 		vtun_msg_greeting(m);
-		legacy_send_msg(l, m);
+		vtunsess_send_msg(l, m);
 	} else {
 		log_warnx("%sconnecting to %s with vtund's legacy protocol, "
-		    "which is NOT secure", legacy_tag(l), l->peer_str);
+		    "which is NOT secure", vtunsess_tag(l), l->peer_str);
 	}
 	return l;
 }
 
 void
-legacy_free(struct legacy *l)
+vtunsess_free(struct vtunsess *l)
 {
 	if (l == NULL)
 		return;
-	if (l->state != LEGACY_CLOSING) {
-		l->state = LEGACY_CLOSING;
-		legacy_teardown(l);
+	if (l->state != VTUNSESS_CLOSING) {
+		l->state = VTUNSESS_CLOSING;
+		vtunsess_teardown(l);
 	}
 	tunnel_cancel(&l->tun);
 	if (l->bev != NULL)
@@ -1247,53 +1247,53 @@ legacy_free(struct legacy *l)
 }
 
 void
-legacy_set_preauth_ratelimit(struct legacy *l, struct log_ratelimit *rl)
+vtunsess_set_preauth_ratelimit(struct vtunsess *l, struct log_ratelimit *rl)
 {
 	l->rl_preauth = rl;
 }
 
 /* Its settings, once it is known which session it is. */
 static const struct conf_session *
-legacy_conf(const struct legacy *l)
+vtunsess_conf(const struct vtunsess *l)
 {
-	return l->authenticated || l->role == LEGACY_CLIENT ? l->cs : NULL;
+	return l->authenticated || l->role == VTUNSESS_CLIENT ? l->cs : NULL;
 }
 
 const char *
-legacy_peer(const struct legacy *l)
+vtunsess_peer(const struct vtunsess *l)
 {
 	return l->peer_str;
 }
 
 static uint64_t
-legacy_age(uint64_t now, uint64_t then)
+vtunsess_age(uint64_t now, uint64_t then)
 {
 	return then == 0 ? CONTROL_NEVER : now - then;
 }
 
 /* The status entry (control.h) for this session. */
 static void
-legacy_fill(struct control_session *e, const struct legacy *l,
+vtunsess_fill(struct control_session *e, const struct vtunsess *l,
     uint64_t now_ms)
 {
-	const struct conf_session *cs = legacy_conf(l);
+	const struct conf_session *cs = vtunsess_conf(l);
 
 	memset(e, 0, sizeof(*e));
 	e->name = cs != NULL ? cs->name : "";
 	switch (l->state) {
-	case LEGACY_HANDSHAKE:
+	case VTUNSESS_HANDSHAKE:
 		e->state = CONTROL_HANDSHAKE;
 		break;
-	case LEGACY_PORTS:
+	case VTUNSESS_PORTS:
 		e->state = CONTROL_HELLO;
 		break;
-	case LEGACY_SETUP:
+	case VTUNSESS_SETUP:
 		e->state = CONTROL_SETUP;
 		break;
-	case LEGACY_UP:
+	case VTUNSESS_UP:
 		e->state = CONTROL_UP;
 		break;
-	case LEGACY_CLOSING:
+	case VTUNSESS_CLOSING:
 		e->state = CONTROL_CLOSING;
 		break;
 	}
@@ -1301,9 +1301,9 @@ legacy_fill(struct control_session *e, const struct legacy *l,
 	e->udp = l->fl.udp;
 	e->cipher = l->authenticated ? l->cipher_label : NULL;
 	e->device = l->tun.dev_ready ? l->tun.dev->name : NULL;
-	e->uptime_ms = legacy_age(now_ms, l->state == LEGACY_UP ?
+	e->uptime_ms = vtunsess_age(now_ms, l->state == VTUNSESS_UP ?
 	    l->up_since_ms : 0);
-	e->handshake_age_ms = legacy_age(now_ms, l->handshake_ms);
+	e->handshake_age_ms = vtunsess_age(now_ms, l->handshake_ms);
 	e->rekey_age_ms = CONTROL_NEVER;
 	e->c = l->c;
 	e->compress_level = l->fl.zlevel;
@@ -1313,76 +1313,76 @@ legacy_fill(struct control_session *e, const struct legacy *l,
 /* --- The table server.c and client.c drive a session through ----------- */
 
 static bool
-legacy_kind_authenticated(const void *o)
+vtunsess_kind_authenticated(const void *o)
 {
-	return ((const struct legacy *)o)->authenticated;
+	return ((const struct vtunsess *)o)->authenticated;
 }
 
 static bool
-legacy_kind_closing(const void *o)
+vtunsess_kind_closing(const void *o)
 {
-	return ((const struct legacy *)o)->state == LEGACY_CLOSING;
+	return ((const struct vtunsess *)o)->state == VTUNSESS_CLOSING;
 }
 
 static bool
-legacy_kind_up(const void *o)
+vtunsess_kind_up(const void *o)
 {
-	return ((const struct legacy *)o)->state == LEGACY_UP;
+	return ((const struct vtunsess *)o)->state == VTUNSESS_UP;
 }
 
 static bool
-legacy_kind_was_up(const void *o)
+vtunsess_kind_was_up(const void *o)
 {
-	return ((const struct legacy *)o)->was_up;
+	return ((const struct vtunsess *)o)->was_up;
 }
 
 static const struct conf_session *
-legacy_kind_conf(const void *o)
+vtunsess_kind_conf(const void *o)
 {
-	return legacy_conf(o);
+	return vtunsess_conf(o);
 }
 
 static const char *
-legacy_kind_peer(const void *o)
+vtunsess_kind_peer(const void *o)
 {
-	return legacy_peer(o);
+	return vtunsess_peer(o);
 }
 
 /* A reload kept the session: its settings now live in the new file. */
 static void
-legacy_kind_set_conf(void *o, const struct conf_session *cs)
+vtunsess_kind_set_conf(void *o, const struct conf_session *cs)
 {
-	((struct legacy *)o)->cs = cs;
+	((struct vtunsess *)o)->cs = cs;
 }
 
 /* vtund's close has no reason code: the words are what it logs. */
 static void
-legacy_kind_close(void *o, uint8_t reason, const char *msg)
+vtunsess_kind_close(void *o, uint8_t reason, const char *msg)
 {
-	legacy_close(o, msg);
+	vtunsess_close(o, msg);
 }
 
 static void
-legacy_kind_fill(struct control_session *e, const void *o, uint64_t now)
+vtunsess_kind_fill(struct control_session *e, const void *o, uint64_t now)
 {
-	legacy_fill(e, o, now);
+	vtunsess_fill(e, o, now);
 }
 
 static void
-legacy_kind_free(void *o)
+vtunsess_kind_free(void *o)
 {
-	legacy_free(o);
+	vtunsess_free(o);
 }
 
-const struct tunnel_kind legacy_kind = {
-	.authenticated = legacy_kind_authenticated,
-	.closing = legacy_kind_closing,
-	.up = legacy_kind_up,
-	.was_up = legacy_kind_was_up,
-	.conf = legacy_kind_conf,
-	.peer = legacy_kind_peer,
-	.set_conf = legacy_kind_set_conf,
-	.close = legacy_kind_close,
-	.fill = legacy_kind_fill,
-	.free = legacy_kind_free,
+const struct tunnel_kind vtunsess_kind = {
+	.authenticated = vtunsess_kind_authenticated,
+	.closing = vtunsess_kind_closing,
+	.up = vtunsess_kind_up,
+	.was_up = vtunsess_kind_was_up,
+	.conf = vtunsess_kind_conf,
+	.peer = vtunsess_kind_peer,
+	.set_conf = vtunsess_kind_set_conf,
+	.close = vtunsess_kind_close,
+	.fill = vtunsess_kind_fill,
+	.free = vtunsess_kind_free,
 };
