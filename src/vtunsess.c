@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One legacy = "vtun" session (vtunsess.h): vtund's handshake as client or
+ * server, the session's life cycle and timers.  Its frames and the UDP
+ * socket are vtundata.c's.
+ */
 #include "config.h"
 
-#include <errno.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,123 +19,15 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
-#include "compress.h"
-#include "control.h"
-#include "vtunsess.h"
-#include "log.h"
-#include "netcfg.h"
-#include "script.h"
-#include "timers.h"
-#include "tunnel.h"
-#include "util.h"
-#include "vtun.h"
-#include "wire.h"
+#include "vtunsess-private.h"
 
-/* Packets one device or socket wakeup handles before yielding. */
-#define VTUNSESS_BATCH 64
-/* Device MTU when the config leaves it at 0 (vtund's default). */
-#define VTUNSESS_MTU 1500
-/*
- * TCP output above this pauses device reads; below the low mark resumes.
- * Above it an echo request from the peer gets no reply, and the peer is
- * not read again until the output is below the low mark.
- */
-#define VTUNSESS_TX_HIGH (256 * 1024)
-#define VTUNSESS_TX_LOW (64 * 1024)
-/* What one connection may hold unread. */
-#define VTUNSESS_RX_HIGH (256 * 1024)
-/* How long a closing TCP connection may take to send what is queued. */
-#define VTUNSESS_LINGER_MS 2000
-
-_Static_assert(CONF_LEGACY_NAME_MAX == VTUN_HOST_MAX,
-    "the config allows the names a HOST line carries");
-
-struct vtunsess {
-	struct tunnel tun;	/* device, up/down commands, the end */
-	struct event_base *base;
-	enum vtunsess_role role;
-	enum vtunsess_state state;
-	const struct vtunsess_cbs *cbs;
-	void *arg;
-	const struct conf_session *cs;
-	struct vtun_lib *lib;
-
-	/* The TCP connection: the handshake, and TCP mode's frames. */
-	struct bufferevent *bev;
-	struct event *linger;
-	bool tcp_done;		/* the connection is closed and freed */
-	bool tcp_flush_close;	/* UDP mode: close it once our port is out */
-	int step;		/* handshake message expected next */
-	uint8_t chal[WIRE_VTUN_CHAL_LEN];
-	char host[CONF_NAME_MAX + 1];	/* server: the HOST asked for */
-
-	/* UDP mode: our socket, the peer's address and its two possible
-	 * ports (vtund builds differ in the byte order they send). */
-	int ufd;
-	struct event *uev;
-	struct sockaddr_storage upeer;
-	socklen_t upeerlen;
-	uint16_t uport_be, uport_le;
-	bool uport_known;
-
-	struct vtun_flags fl;	/* agreed: the server's */
-	struct vtun_zlib *z;
-	struct compress_stats zst;	/* what the zlib stream did, for status */
-	struct vtun_crypt *cr;
-	char cipher_label[32];	/* "vtun none", for status */
-	bool authenticated;
-	bool was_up;
-	bool peer_closed;
-	uint64_t up_since_ms;
-	uint64_t handshake_ms;
-
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
-	char peer_str[INET6_ADDRSTRLEN + 16];
-
-	struct event *dev_ev;
-	bool reading;
-	bool rx_paused;		/* TCP: the peer is not read until drained */
-	int mtu;
-
-	struct timers timers;
-	struct event *tick;
-
-	struct session_counters c;
-	uint64_t bad_frames;	/* malformed or unexpected frames */
-	uint64_t drop_echo;	/* echo replies refused: TCP output full */
-	struct log_ratelimit rl_drop;
-	struct log_ratelimit *rl_preauth;
-
-	uint8_t pkt[WIRE_VTUN_PACKET_MAX];
-	uint8_t zbuf[WIRE_VTUN_BODY_MAX];
-	uint8_t frame[WIRE_VTUN_HDR_LEN + WIRE_VTUN_BODY_MAX];
-	uint8_t rx[WIRE_VTUN_HDR_LEN + WIRE_VTUN_BODY_MAX + 1];
-	uint8_t dec[WIRE_VTUN_BODY_MAX];
-	uint8_t inf[WIRE_VTUN_PACKET_MAX + 1];
-};
-
-static void vtunsess_teardown(struct vtunsess *l);
-
-/* The port of an AF_INET or AF_INET6 address. */
-static void
-vtunsess_set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)(void *)ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)(void *)ss)->sin6_port = htons(port);
-}
-static void vtunsess_setup(struct vtunsess *l);
-static void vtunsess_tcp_readcb(struct bufferevent *bev, void *arg);
-
-static uint64_t
+uint64_t
 vtunsess_now(void)
 {
 	return util_now_ms();
 }
 
-static const char *
+const char *
 vtunsess_tag(const struct vtunsess *l)
 {
 	return l->cs != NULL ? l->cs->tag : "";
@@ -160,7 +55,7 @@ vtunsess_maybe_gone(struct vtunsess *l)
 }
 
 /* The TCP connection is over: free it (and stop any linger). */
-static void
+void
 vtunsess_tcp_free(struct vtunsess *l)
 {
 	if (l->bev != NULL) {
@@ -172,7 +67,7 @@ vtunsess_tcp_free(struct vtunsess *l)
 	l->tcp_done = true;
 }
 
-static void
+void
 vtunsess_pause_reads(struct vtunsess *l)
 {
 	if (l->reading && l->dev_ev != NULL)
@@ -186,459 +81,6 @@ vtunsess_resume_reads(struct vtunsess *l)
 	if (!l->reading && l->dev_ev != NULL && l->state == VTUNSESS_UP &&
 	    event_add(l->dev_ev, NULL) == 0)
 		l->reading = true;
-}
-
-/* TCP mode: is what waits for the peer above the high-water mark? */
-static bool
-vtunsess_tx_congested(const struct vtunsess *l)
-{
-	return l->ufd == -1 && l->bev != NULL && !l->tcp_done &&
-	    evbuffer_get_length(bufferevent_get_output(l->bev)) >
-	    VTUNSESS_TX_HIGH;
-}
-
-/*
- * A peer that asks for echo replies while it does not read them: read
- * nothing more from it until it has taken most of what waits, so that it
- * can neither grow our output nor keep us busy with requests.  Only this
- * pauses the peer: pausing on congestion alone would let two tapline ends
- * that both send in bulk stop reading each other for good.
- */
-static void
-vtunsess_pause_peer(struct vtunsess *l)
-{
-	if (l->rx_paused || l->bev == NULL || l->tcp_done)
-		return;
-	bufferevent_disable(l->bev, EV_READ);
-	l->rx_paused = true;
-}
-
-/* The output drained: read the peer again, starting with what waits. */
-static void
-vtunsess_resume_peer(struct vtunsess *l)
-{
-	if (!l->rx_paused || l->bev == NULL || l->tcp_done)
-		return;
-	l->rx_paused = false;
-	bufferevent_enable(l->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_input(l->bev)) >=
-	    WIRE_VTUN_HDR_LEN)
-		bufferevent_trigger(l->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
-}
-
-/* --- Sending ----------------------------------------------------------- */
-
-/* One whole frame to the peer: onto the TCP stream or as a datagram. */
-static void
-vtunsess_xmit(struct vtunsess *l, const uint8_t *buf, size_t len)
-{
-	if (l->ufd != -1) {
-		if (!l->uport_known && l->uport_le != l->uport_be) {
-			/* Until the peer's port is known, a flag frame goes
-			 * to both readings of it (data never gets here). */
-			vtunsess_set_port(&l->upeer, l->uport_le);
-			(void)sendto(l->ufd, buf, len, MSG_DONTWAIT,
-			    (struct sockaddr *)&l->upeer, l->upeerlen);
-			vtunsess_set_port(&l->upeer, l->uport_be);
-		}
-		if (sendto(l->ufd, buf, len, MSG_DONTWAIT,
-		    (struct sockaddr *)&l->upeer, l->upeerlen) < 0)
-			l->c.drop_udp_send++;
-	} else if (l->bev != NULL && !l->tcp_done) {
-		if (bufferevent_write(l->bev, buf, len) != 0)
-			return;
-		if (evbuffer_get_length(bufferevent_get_output(l->bev)) >
-		    VTUNSESS_TX_HIGH)
-			vtunsess_pause_reads(l);
-	} else {
-		return;
-	}
-	timers_on_tx(&l->timers, vtunsess_now());
-}
-
-static void
-vtunsess_send_flag(struct vtunsess *l, uint16_t flag)
-{
-	uint8_t h[WIRE_VTUN_HDR_LEN];
-
-	vtun_hdr_put(h, flag, 0);
-	vtunsess_xmit(l, h, sizeof(h));
-}
-
-/*
- * A device packet through the stages (zlib, then the cipher) into one
- * frame.  Once deflated a packet must go out: the peer's inflate stream
- * depends on every frame.
- */
-static int
-vtunsess_send_packet(struct vtunsess *l, const uint8_t *p, size_t len)
-{
-	uint8_t *body = l->frame + WIRE_VTUN_HDR_LEN;
-	size_t n = len;
-
-	if (len == 0 || len > WIRE_VTUN_PACKET_MAX)
-		return 0;
-	/* UDP before the peer's port is known: drop it before it enters
-	 * the zlib stream, which must see exactly the frames sent. */
-	if (l->ufd != -1 && !l->uport_known && l->uport_le != l->uport_be) {
-		l->c.drop_no_addr++;
-		return 0;
-	}
-	if (l->z != NULL) {
-		if (vtun_zlib_deflate(l->z, p, len, l->zbuf, sizeof(l->zbuf),
-		    &n) != 0) {
-			log_err("%szlib failed on a packet of %zu bytes",
-			    vtunsess_tag(l), len);
-			return -1;
-		}
-		l->zst.compressed++;
-		l->zst.bytes_in += len;
-		l->zst.bytes_out += n;
-		p = l->zbuf;
-	}
-	if (l->cr != NULL) {
-		if (vtun_crypt_seal(l->cr, p, n, body, WIRE_VTUN_BODY_MAX,
-		    &n) != 0) {
-			log_err("%sencryption failed", vtunsess_tag(l));
-			return -1;
-		}
-	} else {
-		if (n > WIRE_VTUN_BODY_MAX)
-			return -1;
-		memcpy(body, p, n);
-	}
-	vtun_hdr_put(l->frame, 0, (uint16_t)n);
-	l->c.tx_packets++;
-	l->c.tx_bytes += len;
-	l->c.tx_bytes_wire += n;
-	vtunsess_xmit(l, l->frame, WIRE_VTUN_HDR_LEN + n);
-	return 0;
-}
-
-/* Device packets to the peer, a bounded batch per wakeup. */
-static void
-vtunsess_dev_readcb(evutil_socket_t fd, short what, void *arg)
-{
-	struct vtunsess *l = arg;
-	ssize_t n;
-	int i;
-
-	for (i = 0; i < VTUNSESS_BATCH && l->reading; i++) {
-		n = read(fd, l->pkt, sizeof(l->pkt));
-		if (n <= 0) {
-			if (n < 0 && errno != EAGAIN && errno != EINTR)
-				l->c.dev_read_errors++;
-			return;
-		}
-		if (vtunsess_send_packet(l, l->pkt, (size_t)n) != 0) {
-			vtunsess_close(l, "cannot send a packet");
-			return;
-		}
-	}
-}
-
-/* --- Receiving --------------------------------------------------------- */
-
-/*
- * A data frame's body through the stages in reverse.  Frames before the
- * device is ready are still inflated (the zlib stream needs them), then
- * dropped.  Returns -1 after closing the session.
- */
-static int
-vtunsess_rx_data(struct vtunsess *l, const uint8_t *body, size_t len)
-{
-	const uint8_t *p = body;
-	size_t n = len;
-
-	if (l->cr != NULL) {
-		if (vtun_crypt_open(l->cr, p, n, l->dec, sizeof(l->dec),
-		    &n) != 0) {
-			l->c.drop_bad_packet++;
-			log_rl(&l->rl_drop, LOG_INFO, "%sdropped a frame from "
-			    "%s that does not decrypt (wrong cipher or "
-			    "password?)", vtunsess_tag(l), l->peer_str);
-			return 0;
-		}
-		p = l->dec;
-	}
-	if (l->z != NULL) {
-		l->zst.inflated_in += n;
-		if (vtun_zlib_inflate(l->z, p, n, l->inf, sizeof(l->inf),
-		    &n) != 0) {
-			l->zst.corrupt++;
-			l->c.drop_inflate++;
-			log_warnx("%sthe zlib stream from %s is broken; "
-			    "closing", vtunsess_tag(l), l->peer_str);
-			vtunsess_close(l, "zlib stream broken");
-			return -1;
-		}
-		l->zst.inflated++;
-		l->zst.inflated_out += n;
-		p = l->inf;
-	}
-	if (n == 0 || n > WIRE_VTUN_PACKET_MAX) {
-		l->c.drop_bad_packet++;
-		return 0;
-	}
-	if (l->state != VTUNSESS_UP) {
-		l->c.drop_not_ready++;
-		return 0;
-	}
-	if (write(l->tun.dev->fds[0], p, n) != (ssize_t)n) {
-		l->c.drop_dev_write++;
-		log_rl(&l->rl_drop, LOG_INFO, "%sthe device refused a packet "
-		    "of %zu bytes: %s", vtunsess_tag(l), n, strerror(errno));
-		return 0;
-	}
-	l->c.rx_packets++;
-	l->c.rx_bytes += n;
-	return 0;
-}
-
-/* One frame from the peer.  Returns -1 once the session is closing. */
-static int
-vtunsess_rx_frame(struct vtunsess *l, enum vtun_frame_kind k,
-    const uint8_t *body, size_t len)
-{
-	timers_on_rx(&l->timers, vtunsess_now());
-	switch (k) {
-	case VTUN_FRAME_DATA:
-		return vtunsess_rx_data(l, body, len);
-	case VTUN_FRAME_ECHO_REQ:
-		if (vtunsess_tx_congested(l)) {
-			l->drop_echo++;
-			log_rl(&l->rl_drop, LOG_INFO, "%s%s asks for echo "
-			    "replies faster than it reads them: dropping them "
-			    "and reading nothing more until it does",
-			    vtunsess_tag(l), l->peer_str);
-			vtunsess_pause_peer(l);
-			return 0;
-		}
-		vtunsess_send_flag(l, WIRE_VTUN_ECHO_REP);
-		return 0;
-	case VTUN_FRAME_ECHO_REP:
-		return 0;
-	case VTUN_FRAME_CLOSE:
-		l->peer_closed = true;
-		vtunsess_close(l, "closed by the peer");
-		return -1;
-	case VTUN_FRAME_BAD:
-	case VTUN_FRAME_UNKNOWN:
-	case VTUN_FRAME_OVERSIZE:
-	case VTUN_FRAME_EMPTY:
-		break;
-	}
-	l->bad_frames++;
-	log_rl(&l->rl_drop, LOG_INFO, "%sdropped a malformed frame from %s",
-	    vtunsess_tag(l), l->peer_str);
-	return 0;
-}
-
-/* TCP mode: whole frames off the stream. */
-static void
-vtunsess_tcp_frames(struct vtunsess *l, struct evbuffer *in)
-{
-	uint8_t h[WIRE_VTUN_HDR_LEN];
-	enum vtun_frame_kind k;
-	size_t len;
-	int n;
-
-	for (n = 0; l->state != VTUNSESS_CLOSING && !l->rx_paused &&
-	    n < 4 * VTUNSESS_BATCH; n++) {
-		if (evbuffer_copyout(in, h, sizeof(h)) != (ssize_t)sizeof(h))
-			return;
-		k = vtun_hdr_get(h, &len);
-		if (evbuffer_get_length(in) < sizeof(h) + len)
-			return;
-		evbuffer_drain(in, sizeof(h));
-		if (k == VTUN_FRAME_OVERSIZE) {
-			/* vtund skips such a body too; the stream stays in
-			 * step. */
-			evbuffer_drain(in, len);
-			len = 0;
-		} else if (len > 0 &&
-		    evbuffer_remove(in, l->rx, len) != (int)len) {
-			return;
-		}
-		if (vtunsess_rx_frame(l, k, l->rx, len) != 0)
-			return;
-	}
-	/* More than a batch waits: come back through the loop. */
-	if (l->bev != NULL && !l->rx_paused &&
-	    evbuffer_get_length(in) >= WIRE_VTUN_HDR_LEN)
-		bufferevent_trigger(l->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
-}
-
-/* The peer's address with the port it most likely has. */
-static bool
-vtunsess_udp_from_peer(struct vtunsess *l, const struct sockaddr *from)
-{
-	const struct sockaddr *p = (const struct sockaddr *)&l->upeer;
-	uint16_t port;
-
-	if (from->sa_family != p->sa_family)
-		return false;
-	if (p->sa_family == AF_INET) {
-		const struct sockaddr_in *a = (const void *)from,
-		    *b = (const void *)p;
-
-		if (a->sin_addr.s_addr != b->sin_addr.s_addr)
-			return false;
-		port = ntohs(a->sin_port);
-	} else {
-		const struct sockaddr_in6 *a = (const void *)from,
-		    *b = (const void *)p;
-
-		if (memcmp(&a->sin6_addr, &b->sin6_addr,
-		    sizeof(a->sin6_addr)) != 0)
-			return false;
-		port = ntohs(a->sin6_port);
-	}
-	if (port != l->uport_be && port != l->uport_le)
-		return false;
-	if (!l->uport_known) {
-		l->uport_known = true;
-		vtunsess_set_port(&l->upeer, port);
-		log_info("%s%s sends from UDP port %u (%s byte order)",
-		    vtunsess_tag(l), l->tun.peer_host, port, port == l->uport_be ?
-		    "network" : "host");
-	}
-	return true;
-}
-
-/* UDP mode: datagrams from the peer, each exactly one frame. */
-static void
-vtunsess_udp_readcb(evutil_socket_t fd, short what, void *arg)
-{
-	struct vtunsess *l = arg;
-	struct sockaddr_storage from;
-	enum vtun_frame_kind k;
-	socklen_t fromlen;
-	size_t len;
-	ssize_t n;
-	int i;
-
-	for (i = 0; i < VTUNSESS_BATCH && l->state != VTUNSESS_CLOSING; i++) {
-		fromlen = sizeof(from);
-		n = recvfrom(fd, l->rx, sizeof(l->rx), MSG_DONTWAIT,
-		    (struct sockaddr *)&from, &fromlen);
-		if (n < 0)
-			return;
-		if (!vtunsess_udp_from_peer(l, (struct sockaddr *)&from)) {
-			l->bad_frames++;
-			continue;
-		}
-		if (n < WIRE_VTUN_HDR_LEN) {
-			l->bad_frames++;
-			continue;
-		}
-		k = vtun_hdr_get(l->rx, &len);
-		/* A datagram is one frame, header included, nothing more. */
-		if ((size_t)n != WIRE_VTUN_HDR_LEN + len) {
-			l->bad_frames++;
-			continue;
-		}
-		if (vtunsess_rx_frame(l, k, l->rx + WIRE_VTUN_HDR_LEN, len) !=
-		    0)
-			return;
-	}
-}
-
-/* --- UDP port exchange ------------------------------------------------ */
-
-/*
- * Our UDP socket, on the TCP connection's local address, at a port whose
- * two bytes are equal: a peer reads it the same in either byte order.
- */
-static int
-vtunsess_udp_open(struct vtunsess *l, char *err, size_t errlen)
-{
-	struct sockaddr_storage sa;
-	socklen_t salen = sizeof(sa);
-	uint32_t rnd = 0;
-	int fd, i, zero = 0;
-	uint16_t port;
-
-	if (getsockname(bufferevent_getfd(l->bev), (struct sockaddr *)&sa,
-	    &salen) != 0)
-		return util_err(err, errlen, "getsockname: %s",
-		    strerror(errno));
-	fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1)
-		return util_err(err, errlen, "udp socket: %s", strerror(errno));
-	if (sa.ss_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
-		    sizeof(zero));
-	/* No randomness (never seen in practice): the ports from 0x8080. */
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
-		rnd = 0;
-	for (i = 0; i < 127; i++) {
-		port = (uint16_t)((0x80 + (rnd + (uint32_t)i) % 127) * 257);
-		vtunsess_set_port(&sa, port);
-		if (bind(fd, (struct sockaddr *)&sa, salen) == 0) {
-			l->ufd = fd;
-			return port;
-		}
-	}
-	close(fd);
-	return util_err(err, errlen, "no free UDP port of the form 0xXYXY");
-}
-
-/* Start UDP mode: our port out; the peer's comes in tcp_readcb. */
-static void
-vtunsess_ports_start(struct vtunsess *l)
-{
-	uint8_t b[WIRE_VTUN_PORT_LEN];
-	char err[200];
-	int port;
-
-	l->state = VTUNSESS_PORTS;
-	timers_set_phase(&l->timers, TIMERS_HELLO, vtunsess_now());
-	if ((port = vtunsess_udp_open(l, err, sizeof(err))) < 0) {
-		log_err("%s%s", vtunsess_tag(l), err);
-		vtunsess_close(l, "udp setup failed");
-		return;
-	}
-	vtun_port_put(b, (uint16_t)port);
-	bufferevent_write(l->bev, b, sizeof(b));
-}
-
-/* The peer's port: the TCP connection is done, datagrams from now on. */
-static void
-vtunsess_ports_done(struct vtunsess *l, const uint8_t *b)
-{
-	socklen_t len = sizeof(l->upeer);
-
-	vtun_port_get(b, &l->uport_be, &l->uport_le);
-	if (getpeername(bufferevent_getfd(l->bev),
-	    (struct sockaddr *)&l->upeer, &len) != 0 ||
-	    l->uport_be == 0) {
-		vtunsess_close(l, "bad UDP port from the peer");
-		return;
-	}
-	l->upeerlen = len;
-	vtunsess_set_port(&l->upeer, l->uport_be);
-	l->uport_known = l->uport_be == l->uport_le;
-	l->uev = event_new(l->base, l->ufd, EV_READ | EV_PERSIST,
-	    vtunsess_udp_readcb, l);
-	if (l->uev == NULL || event_add(l->uev, NULL) != 0) {
-		vtunsess_close(l, "out of memory");
-		return;
-	}
-	/* vtund closes its TCP connection here; so do we, once what we
-	 * queued (our port, the FLAGS line) has gone out. */
-	if (evbuffer_get_length(bufferevent_get_output(l->bev)) == 0) {
-		vtunsess_tcp_free(l);
-	} else {
-		l->tcp_flush_close = true;
-		bufferevent_disable(l->bev, EV_READ);
-		bufferevent_setwatermark(l->bev, EV_WRITE, 0, 0);
-	}
-	log_info("%sUDP to %s port %u (or %u)", vtunsess_tag(l), l->tun.peer_host,
-	    l->uport_be, l->uport_le);
-	vtunsess_send_flag(l, WIRE_VTUN_ECHO_REQ);
-	vtunsess_setup(l);
 }
 
 /* --- Handshake --------------------------------------------------------- */
@@ -780,7 +222,7 @@ vtunsess_srv_chal(struct vtunsess *l, const uint8_t *m)
 	vtunsess_authenticated_common(l);
 	vtunsess_send_msg(l, out);
 	if (f.udp)
-		vtunsess_ports_start(l);
+		vtundata_ports_start(l);
 	else
 		vtunsess_setup(l);
 	return 0;
@@ -860,7 +302,7 @@ vtunsess_cli_msg(struct vtunsess *l, const uint8_t *m)
 			return -1;
 		vtunsess_authenticated_common(l);
 		if (f.udp)
-			vtunsess_ports_start(l);
+			vtundata_ports_start(l);
 		else
 			vtunsess_setup(l);
 		break;
@@ -902,12 +344,12 @@ vtunsess_tcp_readcb(struct bufferevent *bev, void *arg)
 		uint8_t b[WIRE_VTUN_PORT_LEN];
 
 		evbuffer_remove(in, b, sizeof(b));
-		vtunsess_ports_done(l, b);
+		vtundata_ports_done(l, b);
 		return;
 	}
 	if ((l->state == VTUNSESS_SETUP || l->state == VTUNSESS_UP) &&
 	    l->ufd == -1)
-		vtunsess_tcp_frames(l, in);
+		vtundata_tcp_frames(l, in);
 }
 
 /* Output drained: resume device and peer reads, or finish a close. */
@@ -922,7 +364,7 @@ vtunsess_tcp_writecb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	vtunsess_resume_reads(l);
-	vtunsess_resume_peer(l);
+	vtundata_resume_peer(l);
 }
 
 /* EOF or error on the TCP connection ends the session. */
@@ -988,7 +430,7 @@ vtunsess_up_done(void *arg, int result)
  * Create (or take over the kept) device, configure it, then run the up
  * commands; forwarding starts when they have all succeeded.
  */
-static void
+void
 vtunsess_setup(struct vtunsess *l)
 {
 	char err[256];
@@ -1005,7 +447,7 @@ vtunsess_setup(struct vtunsess *l)
 		return;
 	}
 	l->dev_ev = event_new(l->base, l->tun.dev->fds[0], EV_READ | EV_PERSIST,
-	    vtunsess_dev_readcb, l);
+	    vtundata_dev_readcb, l);
 	if (l->dev_ev == NULL) {
 		vtunsess_close(l, "out of memory");
 		return;
@@ -1033,7 +475,7 @@ vtunsess_tickcb(evutil_socket_t fd, short what, void *arg)
 	case TIMERS_NONE:
 		break;
 	case TIMERS_SEND_KEEPALIVE:
-		vtunsess_send_flag(l, WIRE_VTUN_ECHO_REQ);
+		vtundata_send_flag(l, WIRE_VTUN_ECHO_REQ);
 		l->c.keepalives_sent++;
 		break;
 	case TIMERS_HANDSHAKE_EXPIRED:
@@ -1114,7 +556,7 @@ vtunsess_close(struct vtunsess *l, const char *why)
 	/* vtund's close frame, where the peer can still read frames. */
 	if (l->state == VTUNSESS_SETUP || l->state == VTUNSESS_UP) {
 		if (!l->peer_closed)
-			vtunsess_send_flag(l, WIRE_VTUN_CONN_CLOSE);
+			vtundata_send_flag(l, WIRE_VTUN_CONN_CLOSE);
 	}
 	if (l->was_up)
 		log_notice("%sclosing the session with %s: %s", vtunsess_tag(l),
