@@ -44,8 +44,7 @@ struct client {
 	struct evdns_base *dns;
 	struct evdns_getaddrinfo_request *req;
 	/* The session now, native or vtund (legacy = "vtun"), or NULL. */
-	const struct tunnel_kind *kind;
-	void *obj;
+	struct tunnel *tun;
 	struct vtun_lib *vlib;	/* the legacy provider's context, or NULL */
 	struct dev kept;	/* persist = "keep": the device between sessions */
 	struct script_run *down;
@@ -142,11 +141,10 @@ client_ended(struct client *cl, bool was_up)
 static void
 client_gone(struct client *cl)
 {
-	bool was_up = cl->kind->was_up(cl->obj);
+	bool was_up = cl->tun->was_up;
 
-	cl->kind->free(cl->obj);
-	cl->kind = NULL;
-	cl->obj = NULL;
+	cl->tun->kind->free(cl->tun);
+	cl->tun = NULL;
 	client_ended(cl, was_up);
 }
 
@@ -260,6 +258,7 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 	struct client *cl = arg;
 	char where[INET6_ADDRSTRLEN + 16];
 	struct bufferevent *bev;
+	struct session *s;
 	SSL *ssl;
 	int fd;
 
@@ -275,13 +274,15 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 	if ((fd = client_socket(cl, res, where)) == -1)
 		goto failed;
 	if (cl->cs->legacy == CONF_LEGACY_VTUN) {
-		cl->obj = vtunsess_new(cl->proc.base, VTUNSESS_CLIENT, fd,
-		    res->ai_addr, (socklen_t)res->ai_addrlen, cl->cs,
+		struct vtunsess *l = vtunsess_new(cl->proc.base,
+		    VTUNSESS_CLIENT, fd, res->ai_addr,
+		    (socklen_t)res->ai_addrlen, cl->cs,
 		    cl->keep ? &cl->kept : NULL, cl->vlib, &client_legacy_cbs,
 		    cl);
-		if (cl->obj == NULL)
+
+		if (l == NULL)
 			goto failed;
-		cl->kind = &vtunsess_kind;
+		cl->tun = vtunsess_tunnel(l);
 		evutil_freeaddrinfo(res);
 		return;
 	}
@@ -293,12 +294,12 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 		close(fd);
 		goto failed;
 	}
-	cl->obj = session_new(cl->proc.base, SESSION_CLIENT, bev,
-	    res->ai_addr, (socklen_t)res->ai_addrlen, cl->cs,
-	    cl->keep ? &cl->kept : NULL, &client_session_cbs, cl);
-	if (cl->obj == NULL)
+	s = session_new(cl->proc.base, SESSION_CLIENT, bev, res->ai_addr,
+	    (socklen_t)res->ai_addrlen, cl->cs, cl->keep ? &cl->kept : NULL,
+	    &client_session_cbs, cl);
+	if (s == NULL)
 		goto failed;
-	cl->kind = &session_kind;
+	cl->tun = session_tunnel(s);
 	evutil_freeaddrinfo(res);
 	return;
 failed:
@@ -366,8 +367,8 @@ client_reload(void *arg)
 		return;
 	}
 	if (conf_session_equal(cl->cs, ncs)) {
-		if (cl->obj != NULL)
-			cl->kind->set_conf(cl->obj, ncs);
+		if (cl->tun != NULL)
+			cl->tun->cs = ncs;
 		log_notice("reloaded: %s unchanged", ncs->name);
 	} else {
 		if (client_prepare(cl, ncs, err, sizeof(err)) != 0) {
@@ -378,8 +379,8 @@ client_reload(void *arg)
 		}
 		log_notice("reloaded: %s changed; reconnecting", ncs->name);
 		cl->attempt = 0;
-		if (cl->obj != NULL)
-			cl->kind->close(cl->obj, WIRE_CLOSE_SHUTDOWN,
+		if (cl->tun != NULL)
+			cl->tun->kind->close(cl->tun, WIRE_CLOSE_SHUTDOWN,
 			    "configuration changed");
 	}
 	cl->cs = ncs;
@@ -401,8 +402,8 @@ client_stop(void *arg, int sig)
 		evdns_getaddrinfo_cancel(cl->req);
 		cl->req = NULL;
 	}
-	if (cl->obj != NULL)
-		cl->kind->close(cl->obj, WIRE_CLOSE_SHUTDOWN,
+	if (cl->tun != NULL)
+		cl->tun->kind->close(cl->tun, WIRE_CLOSE_SHUTDOWN,
 		    "client stopping");
 	else
 		client_finish(cl);
@@ -418,8 +419,8 @@ client_collect(struct control_report *r, void *arg)
 
 	if ((e = control_report_add(r)) == NULL)
 		return;
-	if (cl->obj != NULL) {
-		cl->kind->fill(e, cl->obj, now);
+	if (cl->tun != NULL) {
+		cl->tun->kind->fill(e, cl->tun, now);
 		return;
 	}
 	e->name = cl->cs->name;
@@ -483,8 +484,8 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 out:
 	if (cl.req != NULL)
 		evdns_getaddrinfo_cancel(cl.req);
-	if (cl.obj != NULL)
-		cl.kind->free(cl.obj);
+	if (cl.tun != NULL)
+		cl.tun->kind->free(cl.tun);
 	if (cl.down != NULL)
 		script_run_cancel(cl.down);
 	dev_close(&cl.kept);

@@ -65,7 +65,7 @@ ctlmsg_rx_hello(struct session *s, const uint8_t *body, size_t len)
 
 	if (frame_hello_decode(body, len, &h, err, sizeof(err)) != 0) {
 		log_warnx("%sbad HELLO from %s: %s", session_tag(s),
-		    s->peer_str, err);
+		    s->tun.peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO");
 		return -1;
 	}
@@ -73,7 +73,7 @@ ctlmsg_rx_hello(struct session *s, const uint8_t *body, size_t len)
 		log_warnx("%srefusing %s: the connection comes from this host "
 		    "itself, a client of ours sent back to us (this host "
 		    "serves and dials %s with one key)", session_tag(s),
-		    s->peer_str, s->cs->name);
+		    s->tun.peer_str, s->tun.cs->name);
 		session_close(s, WIRE_CLOSE_REFUSED, "a connection from this "
 		    "host itself");
 		return -1;
@@ -81,14 +81,14 @@ ctlmsg_rx_hello(struct session *s, const uint8_t *body, size_t len)
 	if (s->udp) {
 		if (s->usock == NULL || h.udp_receiver_id == 0) {
 			log_err("%scannot serve %s over udp: %s",
-			    session_tag(s), s->peer_str, s->usock == NULL ?
+			    session_tag(s), s->tun.peer_str, s->usock == NULL ?
 			    "no udp socket" : "the client gave no receiver id");
 			session_close(s, WIRE_CLOSE_REFUSED, "udp unavailable");
 			return -1;
 		}
 		s->peer_rid = h.udp_receiver_id;
 		/* Offers matter only where this side left the choice open. */
-		if (s->cs->cipher == CONF_CIPHER_AUTO &&
+		if (s->tun.cs->cipher == CONF_CIPHER_AUTO &&
 		    h.cipher != WIRE_CIPHER_AUTO)
 			s->cipher = h.cipher;
 	}
@@ -109,7 +109,7 @@ ctlmsg_rx_hello_ack(struct session *s, const uint8_t *body, size_t len)
 	if (frame_hello_decode(body, len, &h, err, sizeof(err)) != 0 ||
 	    frame_hello_ack_check(&h, err, sizeof(err)) != 0) {
 		log_warnx("%sbad HELLO_ACK from %s: %s", session_tag(s),
-		    s->peer_str, err);
+		    s->tun.peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO_ACK");
 		return -1;
 	}
@@ -166,10 +166,10 @@ ctlmsg_rx_close(struct session *s, const uint8_t *body, size_t len)
 	if (frame_close_decode(body, len, &reason, msg, sizeof(msg), err,
 	    sizeof(err)) != 0)
 		log_notice("%s%s closed the session (unreadable reason: "
-		    "%s)", session_tag(s), s->peer_str, err);
+		    "%s)", session_tag(s), s->tun.peer_str, err);
 	else
 		log_notice("%s%s closed the session: %s%s%s",
-		    session_tag(s), s->peer_str,
+		    session_tag(s), s->tun.peer_str,
 		    frame_close_reason_name(reason), msg[0] ? ": " : "", msg);
 	s->state = SESSION_CLOSING;
 	session_teardown(s);
@@ -187,7 +187,7 @@ ctlmsg_rx_rekey(struct session *s, const uint8_t *body, size_t len)
 	if (udp_chan_rekey_answer(s->chan, body, len, ack, session_now(), err,
 	    sizeof(err)) != 0) {
 		log_warnx("%sprotocol error from %s: %s", session_tag(s),
-		    s->peer_str, err);
+		    s->tun.peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad REKEY");
 		return -1;
 	}
@@ -207,7 +207,7 @@ ctlmsg_rx_rekey_ack(struct session *s, const uint8_t *body, size_t len)
 	if (udp_chan_rekey_finish(s->chan, body, len, session_now(), err,
 	    sizeof(err)) != 0) {
 		log_warnx("%sprotocol error from %s: %s", session_tag(s),
-		    s->peer_str, err);
+		    s->tun.peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad REKEY_ACK");
 		return -1;
 	}
@@ -259,7 +259,7 @@ ctlmsg_framecb(void *arg, const struct frame_hdr *h, uint8_t *body)
 		break;
 	}
 	log_warnx("%sprotocol error from %s: unexpected %s frame",
-	    session_tag(s), s->peer_str, frame_type_name(h->type));
+	    session_tag(s), s->tun.peer_str, frame_type_name(h->type));
 	session_close(s, WIRE_CLOSE_PROTOCOL, "unexpected frame");
 	return -1;
 }
@@ -275,37 +275,37 @@ ctlmsg_connectedcb(void *arg)
 	char err[160];
 
 	if (handshake_verify(ssl, err, sizeof(err)) != 0) {
-		log_warnx("%srefusing %s: %s", session_tag(s), s->peer_str,
+		log_warnx("%srefusing %s: %s", session_tag(s), s->tun.peer_str,
 		    err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "handshake check failed");
 		return;
 	}
 	if (s->role == SESSION_SERVER) {
-		s->cs = handshake_matched_session(ssl);
-		if (s->cs == NULL) {
+		s->tun.cs = handshake_matched_session(ssl);
+		if (s->tun.cs == NULL) {
 			session_close(s, WIRE_CLOSE_REFUSED, NULL);
 			return;
 		}
 	}
-	s->authenticated = true;
-	s->handshake_ms = session_now();
+	s->tun.authenticated = true;
+	s->tun.handshake_ms = session_now();
 	/* From here on a refusal reaches the peer as a CLOSE frame. */
 	s->state = SESSION_HELLO;
 	timers_set_phase(&s->timers, TIMERS_HELLO, session_now());
 	session_note_addrs(s);
-	log_info("%sauthenticated %s", session_tag(s), s->peer_str);
+	log_info("%sauthenticated %s", session_tag(s), s->tun.peer_str);
 	if (s->role == SESSION_SERVER) {
-		if (s->cbs->authenticated(s, s->cs, &reason, &msg,
+		if (s->cbs->authenticated(s, s->tun.cs, &reason, &msg,
 		    s->arg) != 0) {
 			session_close(s, reason, msg);
 			return;
 		}
-		s->type = s->cs->type;
-		s->udp = s->cs->proto == CONF_PROTO_UDP;
-		s->cipher = s->cs->cipher != CONF_CIPHER_AUTO ?
-		    (enum wire_cipher)s->cs->cipher : udp_cipher_auto();
-		s->mtu = s->cs->mtu != 0 ? s->cs->mtu : session_derive_mtu(s);
-		s->compress_level = s->cs->compress;
+		s->type = s->tun.cs->type;
+		s->udp = s->tun.cs->proto == CONF_PROTO_UDP;
+		s->cipher = s->tun.cs->cipher != CONF_CIPHER_AUTO ?
+		    (enum wire_cipher)s->tun.cs->cipher : udp_cipher_auto();
+		s->mtu = s->tun.cs->mtu != 0 ? s->tun.cs->mtu : session_derive_mtu(s);
+		s->compress_level = s->tun.cs->compress;
 		if (s->compress_level > 0 && (s->cz = compress_new(
 		    s->compress_level, err, sizeof(err))) == NULL) {
 			log_err("%s%s", session_tag(s), err);

@@ -37,15 +37,15 @@ receive_dev_writev(void *arg, const struct iovec *iov, int iovcnt)
 		iovcnt--;
 	}
 	if (writev(s->tun.dev->fds[0], iov, iovcnt) < 0) {
-		s->c.drop_dev_write++;
-		log_rl(&s->rl_drop, LOG_WARNING, "%swriting %s: %s",
+		s->tun.c.drop_dev_write++;
+		log_rl(&s->tun.rl_drop, LOG_WARNING, "%swriting %s: %s",
 		    session_tag(s), s->tun.dev->name, strerror(errno));
 		return -1;
 	}
 	if (h->gso_type != GSO_NONE)
-		s->c.rx_super++;
-	s->c.rx_packets++;
-	s->c.rx_bytes += len;
+		s->tun.c.rx_super++;
+	s->tun.c.rx_packets++;
+	s->tun.c.rx_bytes += len;
 	return 0;
 }
 
@@ -88,9 +88,9 @@ receive_deliver_gso(struct session *s, const uint8_t *hdr, uint8_t *p,
 
 	if (gso_split_init(&sp, type, size, p, len, &why) != 0 ||
 	    sp.hlen + sp.mss > (size_t)s->mtu) {
-		s->c.drop_bad_packet++;
-		log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a super-packet "
-		    "from %s: %s", session_tag(s), s->peer_str, why);
+		s->tun.c.drop_bad_packet++;
+		log_rl(&s->tun.rl_drop, LOG_WARNING, "%sdropped a super-packet "
+		    "from %s: %s", session_tag(s), s->tun.peer_str, why);
 		return;
 	}
 	if (s->coal != NULL)
@@ -99,7 +99,7 @@ receive_deliver_gso(struct session *s, const uint8_t *hdr, uint8_t *p,
 	if (s->tun.dev->vnet && (type != GSO_UDP_L4 ||
 	    (s->tun.dev->offload & DEV_OFF_USO4) != 0)) {
 		if (gso_prepare_write(type, size, p, len, &vh, &why) != 0) {
-			s->c.drop_bad_packet++;
+			s->tun.c.drop_bad_packet++;
 			return;
 		}
 		(void)receive_dev_writev(s, (struct iovec[]){
@@ -125,13 +125,13 @@ receive_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
 	const char *why;
 
 	if (s->state != SESSION_UP) {
-		s->c.drop_not_ready++;
+		s->tun.c.drop_not_ready++;
 		return;
 	}
 	if (gso) {
 		/* A super-packet: its own, larger limit. */
 		if (blen <= WIRE_GSO_HDR_LEN || s->type != DEV_TUN) {
-			s->c.drop_bad_packet++;
+			s->tun.c.drop_bad_packet++;
 			return;
 		}
 		p += WIRE_GSO_HDR_LEN;
@@ -141,8 +141,8 @@ receive_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
 	if (zlib) {
 		if (s->cz == NULL || compress_inflate(s->cz, p, len,
 		    s->pkt, limit, &len) != 0) {
-			s->c.drop_inflate++;
-			log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a "
+			s->tun.c.drop_inflate++;
+			log_rl(&s->tun.rl_drop, LOG_WARNING, "%sdropped a "
 			    "packet that does not inflate within %zu bytes",
 			    session_tag(s), limit);
 			return;
@@ -157,9 +157,9 @@ receive_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
 	}
 	if (frame_packet_check(s->type == DEV_TAP, p, len, (size_t)s->mtu,
 	    &why) != 0) {
-		s->c.drop_bad_packet++;
-		log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a packet from "
-		    "%s: %s", session_tag(s), s->peer_str, why);
+		s->tun.c.drop_bad_packet++;
+		log_rl(&s->tun.rl_drop, LOG_WARNING, "%sdropped a packet from "
+		    "%s: %s", session_tag(s), s->tun.peer_str, why);
 		return;
 	}
 	if (s->coal != NULL) {
@@ -196,7 +196,7 @@ session_udp_input(struct session *s, uint8_t *dgram, size_t len,
 	if (d != SEAL_OK) {
 		/* Name the datagram's own source: it may not be the peer. */
 		util_sockaddr_str(from, now, sizeof(now));
-		log_rl(&s->rl_drop, LOG_INFO, "%sdropped a datagram from %s: "
+		log_rl(&s->tun.rl_drop, LOG_INFO, "%sdropped a datagram from %s: "
 		    "%s", session_tag(s), now, seal_drop_name(d));
 		return;
 	}
@@ -233,14 +233,14 @@ session_udp_input(struct session *s, uint8_t *dgram, size_t len,
 	 */
 	if (op.promoted && s->role == SESSION_SERVER) {
 		send_udp_dgram(s, WIRE_INNER_KEEPALIVE, 0);
-		s->c.keepalives_sent++;
+		s->tun.c.keepalives_sent++;
 	}
 	if (op.kind == WIRE_INNER_KEEPALIVE)
 		return;
 	/* speed, incoming: a datagram over the rate is dropped (the inner
 	 * flows slow down as they would on a slower link). */
 	if (!shaper_take(&s->shape_in, (uint32_t)len, session_now())) {
-		s->c.drop_shaped++;
+		s->tun.c.drop_shaped++;
 		return;
 	}
 	receive_deliver(s, op.payload, op.payload_len,

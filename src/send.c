@@ -23,8 +23,8 @@ static void send_dev_read_udp(struct session *s, int fd);
 static void
 send_drop_oversize(struct session *s, size_t len)
 {
-	s->c.drop_oversize++;
-	log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a %zu-byte packet from "
+	s->tun.c.drop_oversize++;
+	log_rl(&s->tun.rl_drop, LOG_WARNING, "%sdropped a %zu-byte packet from "
 	    "%s: the session's MTU is %d (is the device's MTU raised?)",
 	    session_tag(s), len, s->tun.dev->name, s->mtu);
 }
@@ -40,7 +40,7 @@ send_vnet_read(struct session *s, uint8_t *buf, size_t n,
     struct gso_vnet *h)
 {
 	if (n <= GSO_VNET_LEN) {
-		s->c.dev_read_errors++;
+		s->tun.c.dev_read_errors++;
 		return -1;
 	}
 	memcpy(h, buf, sizeof(*h));
@@ -48,7 +48,7 @@ send_vnet_read(struct session *s, uint8_t *buf, size_t n,
 		return 1;
 	if ((h->flags & GSO_F_NEEDS_CSUM) != 0 &&
 	    gso_finish_csum(buf + GSO_VNET_LEN, n - GSO_VNET_LEN, h) != 0) {
-		s->c.dev_read_errors++;
+		s->tun.c.dev_read_errors++;
 		return -1;
 	}
 	return 0;
@@ -81,7 +81,7 @@ send_dev_batch(struct session *s)
 	struct timeval tv;
 	uint64_t now, last = s->dev_read_us;
 
-	if (event_base_gettimeofday_cached(s->base, &tv) != 0)
+	if (event_base_gettimeofday_cached(s->tun.base, &tv) != 0)
 		return SESSION_BATCH;
 	now = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
 	s->dev_read_us = now;
@@ -124,8 +124,8 @@ send_dev_readcb(evutil_socket_t fd, short what, void *arg)
 		    WIRE_DATA_MAX_BODY);
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				s->c.dev_read_errors++;
-				log_rl(&s->rl_drop, LOG_WARNING,
+				s->tun.c.dev_read_errors++;
+				log_rl(&s->tun.rl_drop, LOG_WARNING,
 				    "%sreading %s: %s", session_tag(s),
 				    s->tun.dev->name, strerror(errno));
 			}
@@ -139,7 +139,7 @@ send_dev_readcb(evutil_socket_t fd, short what, void *arg)
 				send_gso_hdr_put(buf, &h);
 				keep = WIRE_GSO_HDR_LEN;
 				flags = WIRE_FLAG_GSO;
-				s->c.tx_super++;
+				s->tun.c.tx_super++;
 			} else if (s->cz == NULL) {
 				memmove(buf, buf + vh, (size_t)n - vh);
 				n -= (ssize_t)vh;
@@ -150,11 +150,11 @@ send_dev_readcb(evutil_socket_t fd, short what, void *arg)
 			send_drop_oversize(s, plen);
 			continue;
 		}
-		s->c.tx_packets++;
-		s->c.tx_bytes += plen;
+		s->tun.c.tx_packets++;
+		s->tun.c.tx_bytes += plen;
 		if (s->cz == NULL) {
 			stream_data_commit(s->t, (size_t)n, flags);
-			s->c.tx_bytes_wire += (uint64_t)n;
+			s->tun.c.tx_bytes_wire += (uint64_t)n;
 			goto next;
 		}
 		/* From s->pkt: the header (if kept), then the packet. */
@@ -164,11 +164,11 @@ send_dev_readcb(evutil_socket_t fd, short what, void *arg)
 		    plen, &clen) == 1) {
 			stream_data_commit(s->t, keep + clen,
 			    flags | WIRE_FLAG_ZLIB);
-			s->c.tx_bytes_wire += keep + clen;
+			s->tun.c.tx_bytes_wire += keep + clen;
 		} else {
 			memcpy(dst + keep, s->pkt + vh, plen);
 			stream_data_commit(s->t, keep + plen, flags);
-			s->c.tx_bytes_wire += keep + plen;
+			s->tun.c.tx_bytes_wire += keep + plen;
 		}
 next:
 		if (stream_congested(s->t))
@@ -184,9 +184,9 @@ next:
 static void
 send_udp_failed(struct session *s, int n, int e)
 {
-	s->c.drop_udp_send += (uint64_t)n;
-	log_rl(&s->rl_drop, LOG_WARNING, "%ssending to %s: %s",
-	    session_tag(s), s->peer_str, strerror(e));
+	s->tun.c.drop_udp_send += (uint64_t)n;
+	log_rl(&s->tun.rl_drop, LOG_WARNING, "%ssending to %s: %s",
+	    session_tag(s), s->tun.peer_str, strerror(e));
 }
 
 /*
@@ -202,7 +202,7 @@ send_udp_emit(struct session *s, uint8_t *buf, size_t cap, uint8_t kind,
 	int r, e = 0;
 
 	if (!s->udp_peer_known) {
-		s->c.drop_no_addr++;
+		s->tun.c.drop_no_addr++;
 		return;
 	}
 	r = udp_chan_seal(s->chan, kind, buf, cap, len, &outlen,
@@ -213,7 +213,7 @@ send_udp_emit(struct session *s, uint8_t *buf, size_t cap, uint8_t kind,
 		return;
 	}
 	if (r != 0) {
-		s->c.drop_tx_limit++;
+		s->tun.c.drop_tx_limit++;
 		log_rl(&s->rl_tx, LOG_WARNING, "%scannot send: the key "
 		    "epoch is used up and no new one is ready yet",
 		    session_tag(s));
@@ -228,7 +228,7 @@ send_udp_emit(struct session *s, uint8_t *buf, size_t cap, uint8_t kind,
 		send_udp_failed(s, 1, errno);
 		return;
 	}
-	s->c.tx_bytes_wire += len;
+	s->tun.c.tx_bytes_wire += len;
 }
 
 /* Seal and send one datagram whose payload is at s->dgram + 17. */
@@ -290,12 +290,12 @@ send_udp_super(struct session *s, const uint8_t *p, size_t len,
 
 	if (gso_split_init(&sp, h->gso_type, h->gso_size, p, len, &why) != 0 ||
 	    sp.hlen + sp.mss > (size_t)s->mtu) {
-		s->c.dev_read_errors++;
-		log_rl(&s->rl_drop, LOG_WARNING, "%sdropped a super-packet "
+		s->tun.c.dev_read_errors++;
+		log_rl(&s->tun.rl_drop, LOG_WARNING, "%sdropped a super-packet "
 		    "from %s: %s", session_tag(s), s->tun.dev->name, why);
 		return;
 	}
-	s->c.tx_super++;
+	s->tun.c.tx_super++;
 	for (i = 0; i < sp.nsegs; i++) {
 		if (s->cz != NULL) {
 			n = gso_split_seg(&sp, i, s->seg);
@@ -336,15 +336,15 @@ send_dev_read_udp(struct session *s, int fd)
 		}
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
-				s->c.dev_read_errors++;
+				s->tun.c.dev_read_errors++;
 			break;
 		}
 		if (direct && (size_t)n > session_pkt_limit(s)) {
 			send_drop_oversize(s, (size_t)n);
 			continue;
 		}
-		s->c.tx_packets++;
-		s->c.tx_bytes += (uint64_t)n - vh;
+		s->tun.c.tx_packets++;
+		s->tun.c.tx_bytes += (uint64_t)n - vh;
 		if (direct) {
 			send_udp_emit(s, buf, UDP_TX_SLOT, WIRE_INNER_RAW,
 			    (size_t)n);

@@ -41,10 +41,10 @@
 struct server_conn {
 	TAILQ_ENTRY(server_conn) entry;
 	struct server *srv;
-	/* What it speaks (server_peek_kind until the first byte says);
-	 * obj is the session, the legacy session, or this connection. */
-	const struct tunnel_kind *kind;
-	void *obj;
+	/* Its session's tunnel, native or vtund; until the first byte
+	 * says which, peek_tun (of server_peek_kind). */
+	struct tunnel *t;
+	struct tunnel peek_tun;
 	struct event *peek;
 	struct event *hello;	/* PREAUTH_HELLO_MS after the accept */
 	SSL *ssl;		/* the session's, while s exists */
@@ -89,63 +89,43 @@ static void server_conn_free(struct server_conn *c);
 static struct session *
 server_conn_session(const struct server_conn *c)
 {
-	return c->kind == &session_kind ? c->obj : NULL;
+	return c->t->kind == &session_kind ? c->t->owner : NULL;
 }
 
 /*
  * A connection whose first byte has not told yet whether it speaks TLS
- * or vtund: nothing to report, and closing it frees it at once.
+ * or vtund (its tunnel is c->peek_tun): never up nor closing, nothing to
+ * report, and closing it frees it at once.
  */
 static bool
-server_peek_false(const void *o)
+server_peek_false(const struct tunnel *t)
 {
 	return false;
 }
 
-static const struct conf_session *
-server_peek_conf(const void *o)
-{
-	return NULL;
-}
-
-static const char *
-server_peek_peer(const void *o)
-{
-	return "?";
-}
-
 static void
-server_peek_set_conf(void *o, const struct conf_session *cs)
+server_peek_close(struct tunnel *t, uint8_t reason, const char *msg)
 {
-}
-
-static void
-server_peek_close(void *o, uint8_t reason, const char *msg)
-{
-	struct server_conn *c = o;
+	struct server_conn *c = t->owner;
 
 	TAILQ_REMOVE(&c->srv->conns, c, entry);
 	server_conn_free(c);
 }
 
 static void
-server_peek_fill(struct control_session *e, const void *o, uint64_t now)
+server_peek_fill(struct control_session *e, const struct tunnel *t,
+    uint64_t now)
 {
 }
 
 static void
-server_peek_free(void *o)
+server_peek_free(struct tunnel *t)
 {
 }
 
 static const struct tunnel_kind server_peek_kind = {
-	.authenticated = server_peek_false,
 	.closing = server_peek_false,
 	.up = server_peek_false,
-	.was_up = server_peek_false,
-	.conf = server_peek_conf,
-	.peer = server_peek_peer,
-	.set_conf = server_peek_set_conf,
 	.close = server_peek_close,
 	.fill = server_peek_fill,
 	.free = server_peek_free,
@@ -154,7 +134,7 @@ static const struct tunnel_kind server_peek_kind = {
 static void
 server_conn_free(struct server_conn *c)
 {
-	c->kind->free(c->obj);
+	c->t->kind->free(c->t);
 	if (c->hello != NULL)
 		event_free(c->hello);
 	if (c->peek != NULL) {
@@ -179,7 +159,7 @@ server_preauth_peers(const struct server *srv, struct preauth_peer *peers,
 	size_t n = 0;
 
 	TAILQ_FOREACH(c, &srv->conns, entry) {
-		if (c->kind->authenticated(c->obj))
+		if (c->t->authenticated)
 			continue;
 		if (n == max)
 			break;
@@ -216,12 +196,12 @@ server_admit(struct server_conn *self, const struct conf_session **csp,
 		return -1;
 	}
 	if (cur != cs)
-		self->kind->set_conf(self->obj, cur);
+		self->t->cs = cur;
 	*csp = cs = cur;
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (c == self || c->kind->conf(c->obj) != cs ||
-		    !c->kind->authenticated(c->obj) || c->kind->closing(c->obj))
+		if (c == self || tunnel_conf(c->t) != cs ||
+		    !c->t->authenticated || c->t->kind->closing(c->t))
 			continue;
 		switch (cs->multi) {
 		case CONF_MULTI_ALLOW:
@@ -229,15 +209,15 @@ server_admit(struct server_conn *self, const struct conf_session **csp,
 		case CONF_MULTI_DENY:
 			log_notice("%s: refusing %s: the session is already "
 			    "up with %s (multi = deny)", cs->name,
-			    self->kind->peer(self->obj), c->kind->peer(c->obj));
+			    self->t->peer_str, c->t->peer_str);
 			*reason = WIRE_CLOSE_BUSY;
 			*msg = "session already connected";
 			return -1;
 		case CONF_MULTI_KILLOLD:
 			log_notice("%s: %s replaces %s (multi = killold)",
-			    cs->name, self->kind->peer(self->obj),
-			    c->kind->peer(c->obj));
-			c->kind->close(c->obj, WIRE_CLOSE_REPLACED,
+			    cs->name, self->t->peer_str,
+			    c->t->peer_str);
+			c->t->kind->close(c->t, WIRE_CLOSE_REPLACED,
 			    "replaced by a newer connection");
 			break;
 		}
@@ -275,7 +255,7 @@ server_notify_sessions(struct server *srv)
 	int n = 0;
 
 	TAILQ_FOREACH(c, &srv->conns, entry)
-		if (c->kind->up(c->obj))
+		if (c->t->kind->up(c->t))
 			n++;
 	if (n == srv->nup_told)
 		return;
@@ -416,8 +396,7 @@ server_start_tls(struct server *srv, struct server_conn *c)
 		log_warnx("out of memory for a new session");
 		return -1;
 	}
-	c->kind = &session_kind;
-	c->obj = s;
+	c->t = session_tunnel(s);
 	c->ssl = ssl;
 	session_set_preauth_ratelimit(s, &srv->rl_preauth);
 	session_set_udp(s, srv->usock);
@@ -439,13 +418,13 @@ server_hellocb(evutil_socket_t fd, short what, void *arg)
 	struct server_conn *c = arg;
 	struct server *srv = c->srv;
 
-	if (server_conn_session(c) == NULL || c->kind->authenticated(c->obj) ||
-	    c->kind->closing(c->obj) || handshake_psk_calls(c->ssl) > 0)
+	if (server_conn_session(c) == NULL || c->t->authenticated ||
+	    c->t->kind->closing(c->t) || handshake_psk_calls(c->ssl) > 0)
 		return;
 	srv->preauth_no_hello++;
 	log_rl(&srv->rl_preauth, LOG_INFO, "%s sent no complete ClientHello "
-	    "in %d s", c->kind->peer(c->obj), PREAUTH_HELLO_MS / 1000);
-	c->kind->close(c->obj, WIRE_CLOSE_TIMEOUT, NULL);
+	    "in %d s", c->t->peer_str, PREAUTH_HELLO_MS / 1000);
+	c->t->kind->close(c->t, WIRE_CLOSE_TIMEOUT, NULL);
 }
 
 /*
@@ -480,8 +459,7 @@ server_peekcb(evutil_socket_t fd, short what, void *arg)
 
 		if (l != NULL) {
 			vtunsess_set_preauth_ratelimit(l, &srv->rl_preauth);
-			c->kind = &vtunsess_kind;
-			c->obj = l;
+			c->t = vtunsess_tunnel(l);
 		}
 		rc = l != NULL ? 0 : -1;
 	} else {
@@ -579,8 +557,10 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	c->srv = srv;
-	c->kind = &server_peek_kind;
-	c->obj = c;
+	c->peek_tun.kind = &server_peek_kind;
+	c->peek_tun.owner = c;
+	util_strlcpy(c->peek_tun.peer_str, "?", sizeof(c->peek_tun.peer_str));
+	c->t = &c->peek_tun;
 	c->fd = fd;
 	c->since_ms = now;
 	if ((size_t)salen > sizeof(c->sa))
@@ -792,18 +772,18 @@ server_reload(void *arg)
 		    "effect at the next restart");
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		cs = c->kind->conf(c->obj);
-		if (cs == NULL || c->kind->closing(c->obj))
+		cs = tunnel_conf(c->t);
+		if (cs == NULL || c->t->kind->closing(c->t))
 			continue;
 		ncs = conf_session_find(nc, cs->name);
 		if (ncs != NULL && conf_session_equal(cs, ncs)) {
-			c->kind->set_conf(c->obj, ncs);
+			c->t->cs = ncs;
 			kept++;
 			continue;
 		}
 		log_notice("%s: %s by the reload; closing it", cs->name,
 		    ncs == NULL ? "removed" : "changed");
-		c->kind->close(c->obj, WIRE_CLOSE_SHUTDOWN, ncs == NULL ?
+		c->t->kind->close(c->t, WIRE_CLOSE_SHUTDOWN, ncs == NULL ?
 		    "session removed from the server's configuration" :
 		    "configuration changed");
 		closed++;
@@ -830,7 +810,7 @@ server_stop(void *arg, int sig)
 	evconnlistener_disable(srv->listener);
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		c->kind->close(c->obj, WIRE_CLOSE_SHUTDOWN, "server stopping");
+		c->t->kind->close(c->t, WIRE_CLOSE_SHUTDOWN, "server stopping");
 	}
 	server_maybe_exit(srv);
 }
@@ -872,12 +852,12 @@ server_collect(struct control_report *r, void *arg)
 		cs = &srv->proc.conf->sessions[i];
 		any = false;
 		TAILQ_FOREACH(c, &srv->conns, entry) {
-			scs = c->kind->conf(c->obj);
+			scs = tunnel_conf(c->t);
 			if (scs == NULL || strcmp(scs->name, cs->name) != 0)
 				continue;
 			if ((e = control_report_add(r)) == NULL)
 				return;
-			c->kind->fill(e, c->obj, now);
+			c->t->kind->fill(e, c->t, now);
 			any = true;
 		}
 		if (!any && (e = control_report_add(r)) != NULL) {
@@ -887,12 +867,12 @@ server_collect(struct control_report *r, void *arg)
 		}
 	}
 	TAILQ_FOREACH(c, &srv->conns, entry) {
-		scs = c->kind->conf(c->obj);
-		if (scs == NULL && !c->kind->closing(c->obj))
+		scs = tunnel_conf(c->t);
+		if (scs == NULL && !c->t->kind->closing(c->t))
 			r->unauthenticated++;
 		else if (scs != NULL && conf_session_find(srv->proc.conf,
 		    scs->name) == NULL && (e = control_report_add(r)) != NULL)
-			c->kind->fill(e, c->obj, now);
+			c->t->kind->fill(e, c->t, now);
 	}
 }
 

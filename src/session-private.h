@@ -54,25 +54,15 @@ struct session_queue {
 
 struct session {
 	struct tunnel tun;	/* device, up/down commands, the end */
-	struct event_base *base;
 	enum session_role role;
 	enum session_state state;
 	const struct session_cbs *cbs;
 	void *arg;
-	const struct conf_session *cs;
 	struct stream *t;
 	bool transport_done;
-	bool authenticated;
-	bool was_up;
-	uint64_t up_since_ms;
-	/* For status: when TLS finished and when keys were last renewed. */
-	uint64_t handshake_ms;
+	/* For status: when keys were last renewed. */
 	uint64_t rekey_ms;
 	uint64_t key_updates;	/* TCP mode's KeyUpdates sent */
-
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
-	char peer_str[INET6_ADDRSTRLEN + 16];
 
 	/* What both ends agreed on (the server's settings). */
 	enum dev_type type;
@@ -114,10 +104,7 @@ struct session {
 	struct timers timers;
 	struct event *tick;
 
-	struct session_counters c;
-	struct log_ratelimit rl_drop;
 	struct log_ratelimit rl_tx;	/* own limiter: rarer, more telling */
-	struct log_ratelimit *rl_preauth;
 	uint8_t pkt[WIRE_PACKET_MAX];
 	uint8_t seg[WIRE_PACKET_MAX];	/* one segment of a super-packet */
 	uint8_t dgram[WIRE_UDP_MAX_LEN + WIRE_TAILROOM];

@@ -28,8 +28,8 @@ session_preauth_log(const struct session *s, int level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (s->rl_preauth != NULL)
-		log_vrl(s->rl_preauth, level, fmt, ap);
+	if (s->tun.rl_preauth != NULL)
+		log_vrl(s->tun.rl_preauth, level, fmt, ap);
 	else
 		log_vmsg(level, fmt, ap);
 	va_end(ap);
@@ -38,7 +38,7 @@ session_preauth_log(const struct session *s, int level, const char *fmt, ...)
 void
 session_set_preauth_ratelimit(struct session *s, struct log_ratelimit *rl)
 {
-	s->rl_preauth = rl;
+	s->tun.rl_preauth = rl;
 }
 
 uint64_t
@@ -54,7 +54,7 @@ session_now(void)
 const char *
 session_tag(const struct session *s)
 {
-	return s->cs != NULL ? s->cs->tag : "";
+	return s->tun.cs != NULL ? s->tun.cs->tag : "";
 }
 
 /* Remember both ends' addresses as the kernel sees them (for %a %A). */
@@ -160,7 +160,7 @@ session_derive_mtu(const struct session *s)
 	if (!s->udp)
 		return mtu;
 	mtu -= WIRE_UDP_MIN_LEN;
-	mtu -= session_addr_is_v4((const struct sockaddr *)&s->peer) ? 28 : 48;
+	mtu -= session_addr_is_v4((const struct sockaddr *)&s->tun.peer) ? 28 : 48;
 	if (s->type == DEV_TAP)
 		mtu -= 14;
 	return mtu;
@@ -178,16 +178,16 @@ session_start_shaping(struct session *s)
 {
 	uint64_t now = session_now();
 
-	if (s->cs->speed_in == 0 && s->cs->speed_out == 0)
+	if (s->tun.cs->speed_in == 0 && s->tun.cs->speed_out == 0)
 		return;
 	if (!s->udp) {
-		if (stream_set_rate(s->t, s->cs->speed_in,
-		    s->cs->speed_out) != 0)
+		if (stream_set_rate(s->t, s->tun.cs->speed_in,
+		    s->tun.cs->speed_out) != 0)
 			log_warnx("%scannot limit the speed", session_tag(s));
 		return;
 	}
-	shaper_init(&s->shape_in, s->cs->speed_in, now);
-	shaper_init(&s->shape_out, s->cs->speed_out, now);
+	shaper_init(&s->shape_in, s->tun.cs->speed_in, now);
+	shaper_init(&s->shape_out, s->tun.cs->speed_out, now);
 }
 
 static void
@@ -214,14 +214,14 @@ session_up_done(void *arg, int result)
 		return;
 	}
 	s->state = SESSION_UP;
-	s->was_up = true;
-	s->up_since_ms = session_now();
+	s->tun.was_up = true;
+	s->tun.up_since_ms = session_now();
 	session_start_shaping(s);
-	timers_set_liveness(&s->timers, s->cs->keepalive, s->cs->timeout);
+	timers_set_liveness(&s->timers, s->tun.cs->keepalive, s->tun.cs->timeout);
 	timers_set_phase(&s->timers, TIMERS_UP, session_now());
 	session_resume_reads(s);
 	log_notice("%sup with %s (%s, %s %s, mtu %d, %s)", session_tag(s),
-	    s->peer_str, s->udp ? seal_cipher_name(s->cipher) : "tcp",
+	    s->tun.peer_str, s->udp ? seal_cipher_name(s->cipher) : "tcp",
 	    dev_type_name(s->type), s->tun.dev->name, s->mtu,
 	    s->compress_level > 0 ? "zlib on" : "compression off");
 	if (s->cbs->up != NULL)
@@ -240,8 +240,8 @@ session_setup(struct session *s)
 
 	s->state = SESSION_SETUP;
 	timers_set_phase(&s->timers, TIMERS_SETUP, session_now());
-	if (tunnel_dev_open(&s->tun, s->cs, s->type, s->mtu, s->cs->queues,
-	    s->cs->offload, err, sizeof(err)) != 0) {
+	if (tunnel_dev_open(&s->tun, s->tun.cs, s->type, s->mtu, s->tun.cs->queues,
+	    s->tun.cs->offload, err, sizeof(err)) != 0) {
 		log_err("%sdevice setup failed: %s", session_tag(s), err);
 		session_close(s, WIRE_CLOSE_ERROR, "device setup failed");
 		return;
@@ -252,7 +252,7 @@ session_setup(struct session *s)
 	if (s->tun.dev->vnet && s->coal == NULL) {
 		s->coal = gso_coal_new(SESSION_COAL_FLOWS, receive_dev_writev,
 		    s);
-		s->coal_ev = event_new(s->base, -1, 0, receive_coal_flushcb,
+		s->coal_ev = event_new(s->tun.base, -1, 0, receive_coal_flushcb,
 		    s);
 		if (s->coal == NULL || s->coal_ev == NULL) {
 			session_close(s, WIRE_CLOSE_ERROR, "out of memory");
@@ -267,14 +267,14 @@ session_setup(struct session *s)
 	for (i = 0; i < s->tun.dev->nqueues; i++) {
 		s->queues[i].s = s;
 		s->queues[i].fd = s->tun.dev->fds[i];
-		s->queues[i].ev = event_new(s->base, s->tun.dev->fds[i],
+		s->queues[i].ev = event_new(s->tun.base, s->tun.dev->fds[i],
 		    EV_READ | EV_PERSIST, send_dev_readcb, &s->queues[i]);
 		if (s->queues[i].ev == NULL) {
 			session_close(s, WIRE_CLOSE_ERROR, "out of memory");
 			return;
 		}
 	}
-	if (tunnel_up(&s->tun, s->cs) != 0)
+	if (tunnel_up(&s->tun, s->tun.cs) != 0)
 		session_close(s, WIRE_CLOSE_ERROR, "cannot run up commands");
 }
 
@@ -302,11 +302,11 @@ session_udp_client_start(struct session *s, const struct frame_hello *h)
 		return -1;
 	}
 	((struct sockaddr_in *)&local)->sin_port = 0;	/* same offset in v6 */
-	s->usock_own = udp_sock_new(s->base, (struct sockaddr *)&local, len,
-	    0, s->cs->offload, receive_udp_cb, s, err, sizeof(err));
+	s->usock_own = udp_sock_new(s->tun.base, (struct sockaddr *)&local, len,
+	    0, s->tun.cs->offload, receive_udp_cb, s, err, sizeof(err));
 	s->usock = s->usock_own;
-	memcpy(&s->udp_peer, &s->peer, s->peerlen);
-	s->udp_peerlen = s->peerlen;
+	memcpy(&s->udp_peer, &s->tun.peer, s->tun.peerlen);
+	s->udp_peerlen = s->tun.peerlen;
 	if (h->udp_port != 0)
 		((struct sockaddr_in *)&s->udp_peer)->sin_port =
 		    htons(h->udp_port);
@@ -340,13 +340,13 @@ session_log_end(struct session *s, enum stream_end end, const char *why)
 		return;
 	if (s->state != SESSION_TLS) {
 		log_notice("%sconnection with %s lost: %s", session_tag(s),
-		    s->peer_str, why);
+		    s->tun.peer_str, why);
 		return;
 	}
 	if (end != STREAM_TLS) {
 		session_preauth_log(s, LOG_INFO,
 		    "%s%s went away during the handshake: %s",
-		    session_tag(s), s->peer_str, why);
+		    session_tag(s), s->tun.peer_str, why);
 		return;
 	}
 	ssl = stream_ssl(s->t);
@@ -355,10 +355,10 @@ session_log_end(struct session *s, enum stream_end end, const char *why)
 		    "authentication failed for %s from %s: %s "
 		    "(identity %s)", handshake_matched_name(ssl)[0] != '\0' ?
 		    handshake_matched_name(ssl) : "unknown session",
-		    s->peer_str, why, handshake_peer_identity(ssl));
+		    s->tun.peer_str, why, handshake_peer_identity(ssl));
 	else
 		log_warnx("%sauthentication with %s failed: %s (wrong key "
-		    "or passphrase?)", session_tag(s), s->peer_str, why);
+		    "or passphrase?)", session_tag(s), s->tun.peer_str, why);
 }
 
 static void
@@ -405,23 +405,23 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 	case TIMERS_SEND_KEEPALIVE:
 		if (s->chan != NULL) {
 			send_udp_dgram(s, WIRE_INNER_KEEPALIVE, 0);
-			s->c.keepalives_sent++;
+			s->tun.c.keepalives_sent++;
 		} else if (stream_send(s->t, WIRE_KEEPALIVE, 0, NULL,
 		    0) == 0) {
-			s->c.keepalives_sent++;
+			s->tun.c.keepalives_sent++;
 			timers_on_tx(&s->timers, session_now());
 		}
 		break;
 	case TIMERS_HANDSHAKE_EXPIRED:
 		session_preauth_log(s, LOG_INFO,
 		    "%s%s did not finish the handshake in %d s",
-		    session_tag(s), s->peer_str,
+		    session_tag(s), s->tun.peer_str,
 		    WIRE_HANDSHAKE_DEADLINE_SECONDS);
 		session_close(s, WIRE_CLOSE_TIMEOUT, NULL);
 		break;
 	case TIMERS_HELLO_EXPIRED:
 		log_warnx("%s%s sent no %s within %d s", session_tag(s),
-		    s->peer_str, s->role == SESSION_SERVER ? "HELLO" :
+		    s->tun.peer_str, s->role == SESSION_SERVER ? "HELLO" :
 		    "HELLO_ACK", WIRE_HELLO_DEADLINE_SECONDS);
 		session_close(s, WIRE_CLOSE_TIMEOUT, "no HELLO");
 		break;
@@ -430,7 +430,7 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 		 * peer to update too renews both directions. */
 		if (SSL_key_update(stream_ssl(s->t),
 		    SSL_KEY_UPDATE_REQUESTED) != 1)
-			log_ssl_errors(LOG_WARNING, s->cs->name);
+			log_ssl_errors(LOG_WARNING, s->tun.cs->name);
 		timers_on_key_update(&s->timers, session_now());
 		s->rekey_ms = session_now();
 		s->key_updates++;
@@ -438,7 +438,7 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case TIMERS_PEER_DEAD:
 		log_notice("%snothing heard from %s for %d s, closing",
-		    session_tag(s), s->peer_str, s->cs->timeout);
+		    session_tag(s), s->tun.peer_str, s->tun.cs->timeout);
 		session_close(s, WIRE_CLOSE_TIMEOUT, "peer silent");
 		break;
 	}
@@ -472,9 +472,9 @@ session_udp_summary(const struct session *s, char *buf, size_t len)
 	}
 	if (off < len)
 		snprintf(buf + off, len - off, " no-address %llu send %llu "
-		    "tx-limit %llu", (unsigned long long)s->c.drop_no_addr,
-		    (unsigned long long)s->c.drop_udp_send,
-		    (unsigned long long)s->c.drop_tx_limit);
+		    "tx-limit %llu", (unsigned long long)s->tun.c.drop_no_addr,
+		    (unsigned long long)s->tun.c.drop_udp_send,
+		    (unsigned long long)s->tun.c.drop_tx_limit);
 }
 
 /* One line with what the session moved, for the operator's log. */
@@ -498,20 +498,20 @@ session_log_summary(const struct session *s)
 	    "(%llu bytes, %llu on the wire), received %llu packets (%llu "
 	    "bytes); %s; dropped %llu (not ready %llu, bad %llu, inflate "
 	    "%llu, device %llu, oversize %llu)%s", session_tag(s),
-	    s->peer_str,
-	    (unsigned long long)((session_now() - s->up_since_ms) / 1000),
-	    (unsigned long long)s->c.tx_packets,
-	    (unsigned long long)s->c.tx_bytes,
-	    (unsigned long long)s->c.tx_bytes_wire,
-	    (unsigned long long)s->c.rx_packets,
-	    (unsigned long long)s->c.rx_bytes, zline,
-	    (unsigned long long)(s->c.drop_not_ready + s->c.drop_bad_packet +
-	    s->c.drop_inflate + s->c.drop_dev_write + s->c.drop_oversize),
-	    (unsigned long long)s->c.drop_not_ready,
-	    (unsigned long long)s->c.drop_bad_packet,
-	    (unsigned long long)s->c.drop_inflate,
-	    (unsigned long long)s->c.drop_dev_write,
-	    (unsigned long long)s->c.drop_oversize, uline);
+	    s->tun.peer_str,
+	    (unsigned long long)((session_now() - s->tun.up_since_ms) / 1000),
+	    (unsigned long long)s->tun.c.tx_packets,
+	    (unsigned long long)s->tun.c.tx_bytes,
+	    (unsigned long long)s->tun.c.tx_bytes_wire,
+	    (unsigned long long)s->tun.c.rx_packets,
+	    (unsigned long long)s->tun.c.rx_bytes, zline,
+	    (unsigned long long)(s->tun.c.drop_not_ready + s->tun.c.drop_bad_packet +
+	    s->tun.c.drop_inflate + s->tun.c.drop_dev_write + s->tun.c.drop_oversize),
+	    (unsigned long long)s->tun.c.drop_not_ready,
+	    (unsigned long long)s->tun.c.drop_bad_packet,
+	    (unsigned long long)s->tun.c.drop_inflate,
+	    (unsigned long long)s->tun.c.drop_dev_write,
+	    (unsigned long long)s->tun.c.drop_oversize, uline);
 }
 
 /*
@@ -524,15 +524,15 @@ session_teardown(struct session *s)
 	int i;
 
 	tunnel_cancel(&s->tun);
-	if (s->was_up)
+	if (s->tun.was_up)
 		session_log_summary(s);
 	/* Whichever side ends it, a session that never got one datagram
 	 * through most likely ran over a path that drops UDP. */
-	if (s->was_up && s->chan != NULL && s->udp_rx == 0)
+	if (s->tun.was_up && s->chan != NULL && s->udp_rx == 0)
 		log_warnx("%sno UDP datagram from %s arrived in %llu s: UDP "
 		    "blocked? try proto = \"tcp\"", session_tag(s),
-		    s->peer_str, (unsigned long long)((session_now() -
-		    s->up_since_ms) / 1000));
+		    s->tun.peer_str, (unsigned long long)((session_now() -
+		    s->tun.up_since_ms) / 1000));
 	session_pause_reads(s);
 	if (s->shape_ev != NULL)
 		evtimer_del(s->shape_ev);
@@ -553,7 +553,7 @@ session_teardown(struct session *s)
 		free(s->queues);
 		s->queues = NULL;
 	}
-	tunnel_release(&s->tun, s->cs);
+	tunnel_release(&s->tun, s->tun.cs);
 }
 
 void
@@ -567,13 +567,13 @@ session_close(struct session *s, uint8_t reason, const char *msg)
 	if (s->state != SESSION_TLS && frame_close_encode(reason,
 	    msg != NULL ? msg : "", body, sizeof(body), &len) == 0)
 		(void)stream_send(s->t, WIRE_CLOSE, 0, body, len);
-	if (s->was_up)
+	if (s->tun.was_up)
 		log_notice("%sclosing the session with %s: %s", session_tag(s),
-		    s->peer_str, msg != NULL ? msg :
+		    s->tun.peer_str, msg != NULL ? msg :
 		    frame_close_reason_name(reason));
-	else if (s->authenticated)
+	else if (s->tun.authenticated)
 		log_info("%sclosing the session with %s: %s",
-		    session_tag(s), s->peer_str, msg != NULL ? msg :
+		    session_tag(s), s->tun.peer_str, msg != NULL ? msg :
 		    frame_close_reason_name(reason));
 	s->state = SESSION_CLOSING;
 	session_teardown(s);
@@ -608,26 +608,27 @@ session_new(struct event_base *base, enum session_role role,
 		bufferevent_free(bev);
 		return NULL;
 	}
-	if (tunnel_init(&s->tun, base, keep, &session_tunnel_ops, s) != 0) {
+	if (tunnel_init(&s->tun, base, keep, &session_kind,
+	    &session_tunnel_ops, s) != 0) {
 		bufferevent_free(bev);
 		free(s);
 		return NULL;
 	}
-	s->base = base;
+	s->tun.base = base;
 	s->role = role;
 	s->state = SESSION_TLS;
 	s->cbs = cbs;
 	s->arg = arg;
-	s->cs = cs;
-	s->rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	s->tun.cs = cs;
+	s->tun.rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	s->rl_tx = (struct log_ratelimit)LOG_RATELIMIT_INIT;
-	if (peerlen > sizeof(s->peer))
-		peerlen = sizeof(s->peer);
-	memcpy(&s->peer, peer, peerlen);
-	s->peerlen = peerlen;
+	if (peerlen > sizeof(s->tun.peer))
+		peerlen = sizeof(s->tun.peer);
+	memcpy(&s->tun.peer, peer, peerlen);
+	s->tun.peerlen = peerlen;
 	util_sockaddr_parts(peer, s->tun.peer_host, sizeof(s->tun.peer_host),
 	    s->tun.peer_port, sizeof(s->tun.peer_port));
-	util_sockaddr_str(peer, s->peer_str, sizeof(s->peer_str));
+	util_sockaddr_str(peer, s->tun.peer_str, sizeof(s->tun.peer_str));
 	s->my_rid = session_new_rid();
 	udp_chan_limits(&s->lim);
 	if (cs != NULL) {
@@ -663,7 +664,6 @@ session_free(struct session *s)
 		s->state = SESSION_CLOSING;
 		session_teardown(s);
 	}
-	tunnel_cancel(&s->tun);
 	if (s->tick != NULL)
 		event_free(s->tick);
 	tunnel_free(&s->tun);
@@ -681,6 +681,12 @@ session_free(struct session *s)
 	free(s);
 }
 
+struct tunnel *
+session_tunnel(struct session *s)
+{
+	return &s->tun;
+}
+
 enum session_state
 session_state(const struct session *s)
 {
@@ -690,25 +696,25 @@ session_state(const struct session *s)
 const struct conf_session *
 session_conf(const struct session *s)
 {
-	return s->cs;
+	return s->tun.cs;
 }
 
 const char *
 session_peer(const struct session *s)
 {
-	return s->peer_str;
+	return s->tun.peer_str;
 }
 
 bool
 session_authenticated(const struct session *s)
 {
-	return s->authenticated;
+	return s->tun.authenticated;
 }
 
 const struct session_counters *
 session_counters(const struct session *s)
 {
-	return &s->c;
+	return &s->tun.c;
 }
 
 void
@@ -735,13 +741,13 @@ session_info(const struct session *s, struct session_info *info)
 	info->connected = s->role == SESSION_SERVER || (fd >= 0 &&
 	    getpeername(fd, (struct sockaddr *)&ss, &len) == 0);
 	info->udp = s->udp;
-	if (s->udp && (s->chan != NULL || s->was_up))
+	if (s->udp && (s->chan != NULL || s->tun.was_up))
 		info->cipher = seal_cipher_name(s->cipher);
 	if (s->tun.dev_ready)
 		info->device = s->tun.dev->name;
 	if (s->state == SESSION_UP)
-		info->up_since_ms = s->up_since_ms;
-	info->handshake_ms = s->handshake_ms;
+		info->up_since_ms = s->tun.up_since_ms;
+	info->handshake_ms = s->tun.handshake_ms;
 	info->rekey_ms = s->rekey_ms;
 	info->rekeys = s->chan != NULL ? udp_chan_rekeys(s->chan) :
 	    s->key_updates;
@@ -753,74 +759,39 @@ session_info(const struct session *s, struct session_info *info)
 /* --- The table server.c and client.c drive a session through ----------- */
 
 static bool
-session_kind_authenticated(const void *o)
+session_kind_closing(const struct tunnel *t)
 {
-	return session_authenticated(o);
+	return ((const struct session *)t->owner)->state == SESSION_CLOSING;
 }
 
 static bool
-session_kind_closing(const void *o)
+session_kind_up(const struct tunnel *t)
 {
-	return session_state(o) == SESSION_CLOSING;
-}
-
-static bool
-session_kind_up(const void *o)
-{
-	return session_state(o) == SESSION_UP;
-}
-
-static bool
-session_kind_was_up(const void *o)
-{
-	return ((const struct session *)o)->was_up;
-}
-
-static const struct conf_session *
-session_kind_conf(const void *o)
-{
-	return session_conf(o);
-}
-
-static const char *
-session_kind_peer(const void *o)
-{
-	return session_peer(o);
-}
-
-/* A reload kept the session: its settings now live in the new file. */
-static void
-session_kind_set_conf(void *o, const struct conf_session *cs)
-{
-	((struct session *)o)->cs = cs;
+	return ((const struct session *)t->owner)->state == SESSION_UP;
 }
 
 static void
-session_kind_close(void *o, uint8_t reason, const char *msg)
+session_kind_close(struct tunnel *t, uint8_t reason, const char *msg)
 {
-	session_close(o, reason, msg);
+	session_close(t->owner, reason, msg);
 }
 
 static void
-session_kind_fill(struct control_session *e, const void *o, uint64_t now)
+session_kind_fill(struct control_session *e, const struct tunnel *t,
+    uint64_t now)
 {
-	control_session_fill(e, o, now);
+	control_session_fill(e, t->owner, now);
 }
 
 static void
-session_kind_free(void *o)
+session_kind_free(struct tunnel *t)
 {
-	session_free(o);
+	session_free(t->owner);
 }
 
 const struct tunnel_kind session_kind = {
-	.authenticated = session_kind_authenticated,
 	.closing = session_kind_closing,
 	.up = session_kind_up,
-	.was_up = session_kind_was_up,
-	.conf = session_kind_conf,
-	.peer = session_kind_peer,
-	.set_conf = session_kind_set_conf,
 	.close = session_kind_close,
 	.fill = session_kind_fill,
 	.free = session_kind_free,

@@ -41,26 +41,6 @@ enum session_state {
 	SESSION_CLOSING,
 };
 
-/* Per-session counters (the status command shows them later). */
-struct session_counters {
-	uint64_t rx_packets, rx_bytes;	/* written to the device */
-	uint64_t tx_packets, tx_bytes;	/* read from the device */
-	uint64_t tx_bytes_wire;		/* DATA bodies sent (compressed or not) */
-	uint64_t drop_not_ready;	/* DATA before the device was ready */
-	uint64_t drop_bad_packet;	/* failed the inner packet check */
-	uint64_t drop_inflate;		/* bomb, corrupt, or zlib flag unasked */
-	uint64_t drop_dev_write;	/* the device refused the write */
-	uint64_t dev_read_errors;
-	uint64_t drop_no_addr;		/* UDP: peer's address not known yet */
-	uint64_t drop_udp_send;		/* UDP: sendto failed (EMSGSIZE, ...) */
-	uint64_t drop_tx_limit;		/* UDP: epoch used up, rekey pending */
-	uint64_t drop_shaped;		/* UDP: over the incoming speed limit */
-	uint64_t drop_oversize;		/* read longer than the session's MTU */
-	uint64_t keepalives_sent;
-	uint64_t tx_super;		/* offload super-packets read */
-	uint64_t rx_super;		/* super-packets written whole */
-};
-
 struct session;
 
 struct session_cbs {
@@ -143,5 +123,7 @@ void session_udp_input(struct session *s, uint8_t *dgram, size_t len,
 
 /* The table server.c and client.c drive a native session through. */
 extern const struct tunnel_kind session_kind;
+/* The session's tunnel: what server.c and client.c hold and drive. */
+struct tunnel *session_tunnel(struct session *s);
 
 #endif

@@ -21,13 +21,16 @@ tunnel_reapcb(evutil_socket_t fd, short what, void *arg)
 
 int
 tunnel_init(struct tunnel *t, struct event_base *base, struct dev *keep,
-    const struct tunnel_ops *ops, void *owner)
+    const struct tunnel_kind *kind, const struct tunnel_ops *ops,
+    void *owner)
 {
 	memset(t, 0, sizeof(*t));
 	t->base = base;
+	t->kind = kind;
 	t->ops = ops;
 	t->owner = owner;
 	t->dev = keep != NULL ? keep : &t->own_dev;
+	t->rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	t->reap = event_new(base, -1, 0, tunnel_reapcb, t);
 	return t->reap != NULL ? 0 : -1;
 }
@@ -35,6 +38,7 @@ tunnel_init(struct tunnel *t, struct event_base *base, struct dev *keep,
 void
 tunnel_free(struct tunnel *t)
 {
+	tunnel_cancel(t);
 	if (t->reap != NULL)
 		event_free(t->reap);
 	t->reap = NULL;

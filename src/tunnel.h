@@ -17,9 +17,34 @@
 
 #include <event2/event.h>
 
+#include <sys/socket.h>
+
 #include "conf.h"
 #include "dev.h"
+#include "log.h"
 #include "script.h"
+
+/* A session's counters, of either kind (the status command shows them). */
+struct session_counters {
+	uint64_t rx_packets, rx_bytes;	/* written to the device */
+	uint64_t tx_packets, tx_bytes;	/* read from the device */
+	uint64_t tx_bytes_wire;		/* DATA bodies sent (compressed or not) */
+	uint64_t drop_not_ready;	/* DATA before the device was ready */
+	uint64_t drop_bad_packet;	/* failed the inner packet check */
+	uint64_t drop_inflate;		/* bomb, corrupt, or zlib flag unasked */
+	uint64_t drop_dev_write;	/* the device refused the write */
+	uint64_t dev_read_errors;
+	uint64_t drop_no_addr;		/* UDP: peer's address not known yet */
+	uint64_t drop_udp_send;		/* UDP: sendto failed (EMSGSIZE, ...) */
+	uint64_t drop_tx_limit;		/* UDP: epoch used up, rekey pending */
+	uint64_t drop_shaped;		/* UDP: over the incoming speed limit */
+	uint64_t drop_oversize;		/* read longer than the session's MTU */
+	uint64_t keepalives_sent;
+	uint64_t tx_super;		/* offload super-packets read */
+	uint64_t rx_super;		/* super-packets written whole */
+};
+
+struct tunnel_kind;
 
 /* What a kind of session is told by its tunnel. */
 struct tunnel_ops {
@@ -33,8 +58,20 @@ struct tunnel_ops {
 
 struct tunnel {
 	struct event_base *base;
+	const struct tunnel_kind *kind;	/* how server and client drive it */
 	const struct tunnel_ops *ops;
 	void *owner;
+	const struct conf_session *cs;	/* once the peer said which (server) */
+	bool authenticated;
+	bool was_up;
+	uint64_t up_since_ms;
+	uint64_t handshake_ms;	/* for status: when the handshake ended */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	char peer_str[INET6_ADDRSTRLEN + 16];	/* "198.51.100.2:40312" */
+	struct session_counters c;
+	struct log_ratelimit rl_drop;	/* per-packet drop lines */
+	struct log_ratelimit *rl_preauth;	/* the server's, shared */
 	struct dev own_dev;	/* the device, unless the client keeps it */
 	struct dev *dev;	/* &own_dev or the client's kept device */
 	bool dev_ready;		/* open and configured (by us, or kept) */
@@ -55,7 +92,9 @@ struct tunnel {
  * when out of memory.
  */
 int tunnel_init(struct tunnel *t, struct event_base *base, struct dev *keep,
-    const struct tunnel_ops *ops, void *owner);
+    const struct tunnel_kind *kind, const struct tunnel_ops *ops,
+    void *owner);
+/* Stops a command still running, frees the reap event. */
 void tunnel_free(struct tunnel *t);
 
 /*
@@ -89,25 +128,27 @@ void tunnel_maybe_gone(struct tunnel *t, bool over);
 /*
  * A kind of session (native in session.c, vtund in vtunsess.c) as the
  * server and the client drive it: each exports one const table, and they
- * call through it without knowing which kind they hold.
+ * hold the session's struct tunnel and call through its kind without
+ * knowing which it is.  What both kinds keep alike (authenticated,
+ * was_up, cs, peer_str, the counters) they read from the tunnel itself.
  */
 struct control_session;
 struct tunnel_kind {
-	bool (*authenticated)(const void *obj);
-	bool (*closing)(const void *obj);
-	bool (*up)(const void *obj);	/* forwarding now */
-	bool (*was_up)(const void *obj);	/* forwarded at some time */
-	const struct conf_session *(*conf)(const void *obj);
-	const char *(*peer)(const void *obj);
-	/* A reload found its settings unchanged: from now on they are read
-	 * from cs, the new file's (equal by conf_session_equal). */
-	void (*set_conf)(void *obj, const struct conf_session *cs);
+	bool (*closing)(const struct tunnel *t);
+	bool (*up)(const struct tunnel *t);	/* forwarding now */
 	/* End it; reason is tapline's CLOSE reason, msg the words for both. */
-	void (*close)(void *obj, uint8_t reason, const char *msg);
+	void (*close)(struct tunnel *t, uint8_t reason, const char *msg);
 	/* Its line in `tapline status`. */
-	void (*fill)(struct control_session *e, const void *obj,
+	void (*fill)(struct control_session *e, const struct tunnel *t,
 	    uint64_t now_ms);
-	void (*free)(void *obj);
+	void (*free)(struct tunnel *t);
 };
+
+/* The configured session, once the peer has proven it (else NULL). */
+static inline const struct conf_session *
+tunnel_conf(const struct tunnel *t)
+{
+	return t->authenticated ? t->cs : NULL;
+}
 
 #endif

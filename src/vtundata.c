@@ -84,7 +84,7 @@ vtundata_xmit(struct vtunsess *l, const uint8_t *buf, size_t len)
 		}
 		if (sendto(l->ufd, buf, len, MSG_DONTWAIT,
 		    (struct sockaddr *)&l->upeer, l->upeerlen) < 0)
-			l->c.drop_udp_send++;
+			l->tun.c.drop_udp_send++;
 	} else if (l->bev != NULL && !l->tcp_done) {
 		if (bufferevent_write(l->bev, buf, len) != 0)
 			return;
@@ -122,7 +122,7 @@ vtundata_send_packet(struct vtunsess *l, const uint8_t *p, size_t len)
 	/* UDP before the peer's port is known: drop it before it enters
 	 * the zlib stream, which must see exactly the frames sent. */
 	if (l->ufd != -1 && !l->uport_known && l->uport_le != l->uport_be) {
-		l->c.drop_no_addr++;
+		l->tun.c.drop_no_addr++;
 		return 0;
 	}
 	if (l->z != NULL) {
@@ -149,9 +149,9 @@ vtundata_send_packet(struct vtunsess *l, const uint8_t *p, size_t len)
 		memcpy(body, p, n);
 	}
 	vtun_hdr_put(l->frame, 0, (uint16_t)n);
-	l->c.tx_packets++;
-	l->c.tx_bytes += len;
-	l->c.tx_bytes_wire += n;
+	l->tun.c.tx_packets++;
+	l->tun.c.tx_bytes += len;
+	l->tun.c.tx_bytes_wire += n;
 	vtundata_xmit(l, l->frame, WIRE_VTUN_HDR_LEN + n);
 	return 0;
 }
@@ -168,7 +168,7 @@ vtundata_dev_readcb(evutil_socket_t fd, short what, void *arg)
 		n = read(fd, l->pkt, sizeof(l->pkt));
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
-				l->c.dev_read_errors++;
+				l->tun.c.dev_read_errors++;
 			return;
 		}
 		if (vtundata_send_packet(l, l->pkt, (size_t)n) != 0) {
@@ -192,10 +192,10 @@ vtundata_rx_data(struct vtunsess *l, const uint8_t *body, size_t len)
 	if (l->cr != NULL) {
 		if (vtun_crypt_open(l->cr, p, n, l->dec, sizeof(l->dec),
 		    &n) != 0) {
-			l->c.drop_bad_packet++;
-			log_rl(&l->rl_drop, LOG_INFO, "%sdropped a frame from "
+			l->tun.c.drop_bad_packet++;
+			log_rl(&l->tun.rl_drop, LOG_INFO, "%sdropped a frame from "
 			    "%s that does not decrypt (wrong cipher or "
-			    "password?)", vtunsess_tag(l), l->peer_str);
+			    "password?)", vtunsess_tag(l), l->tun.peer_str);
 			return 0;
 		}
 		p = l->dec;
@@ -205,9 +205,9 @@ vtundata_rx_data(struct vtunsess *l, const uint8_t *body, size_t len)
 		if (vtun_zlib_inflate(l->z, p, n, l->inf, sizeof(l->inf),
 		    &n) != 0) {
 			l->zst.corrupt++;
-			l->c.drop_inflate++;
+			l->tun.c.drop_inflate++;
 			log_warnx("%sthe zlib stream from %s is broken; "
-			    "closing", vtunsess_tag(l), l->peer_str);
+			    "closing", vtunsess_tag(l), l->tun.peer_str);
 			vtunsess_close(l, "zlib stream broken");
 			return -1;
 		}
@@ -216,21 +216,21 @@ vtundata_rx_data(struct vtunsess *l, const uint8_t *body, size_t len)
 		p = l->inf;
 	}
 	if (n == 0 || n > WIRE_VTUN_PACKET_MAX) {
-		l->c.drop_bad_packet++;
+		l->tun.c.drop_bad_packet++;
 		return 0;
 	}
 	if (l->state != VTUNSESS_UP) {
-		l->c.drop_not_ready++;
+		l->tun.c.drop_not_ready++;
 		return 0;
 	}
 	if (write(l->tun.dev->fds[0], p, n) != (ssize_t)n) {
-		l->c.drop_dev_write++;
-		log_rl(&l->rl_drop, LOG_INFO, "%sthe device refused a packet "
+		l->tun.c.drop_dev_write++;
+		log_rl(&l->tun.rl_drop, LOG_INFO, "%sthe device refused a packet "
 		    "of %zu bytes: %s", vtunsess_tag(l), n, strerror(errno));
 		return 0;
 	}
-	l->c.rx_packets++;
-	l->c.rx_bytes += n;
+	l->tun.c.rx_packets++;
+	l->tun.c.rx_bytes += n;
 	return 0;
 }
 
@@ -246,10 +246,10 @@ vtundata_rx_frame(struct vtunsess *l, enum vtun_frame_kind k,
 	case VTUN_FRAME_ECHO_REQ:
 		if (vtundata_tx_congested(l)) {
 			l->drop_echo++;
-			log_rl(&l->rl_drop, LOG_INFO, "%s%s asks for echo "
+			log_rl(&l->tun.rl_drop, LOG_INFO, "%s%s asks for echo "
 			    "replies faster than it reads them: dropping them "
 			    "and reading nothing more until it does",
-			    vtunsess_tag(l), l->peer_str);
+			    vtunsess_tag(l), l->tun.peer_str);
 			vtundata_pause_peer(l);
 			return 0;
 		}
@@ -268,8 +268,8 @@ vtundata_rx_frame(struct vtunsess *l, enum vtun_frame_kind k,
 		break;
 	}
 	l->bad_frames++;
-	log_rl(&l->rl_drop, LOG_INFO, "%sdropped a malformed frame from %s",
-	    vtunsess_tag(l), l->peer_str);
+	log_rl(&l->tun.rl_drop, LOG_INFO, "%sdropped a malformed frame from %s",
+	    vtunsess_tag(l), l->tun.peer_str);
 	return 0;
 }
 
@@ -457,7 +457,7 @@ vtundata_ports_done(struct vtunsess *l, const uint8_t *b)
 	l->upeerlen = len;
 	vtundata_set_port(&l->upeer, l->uport_be);
 	l->uport_known = l->uport_be == l->uport_le;
-	l->uev = event_new(l->base, l->ufd, EV_READ | EV_PERSIST,
+	l->uev = event_new(l->tun.base, l->ufd, EV_READ | EV_PERSIST,
 	    vtundata_udp_readcb, l);
 	if (l->uev == NULL || event_add(l->uev, NULL) != 0) {
 		vtunsess_close(l, "out of memory");

@@ -51,12 +51,10 @@ _Static_assert(CONF_LEGACY_NAME_MAX == VTUN_HOST_MAX,
 
 struct vtunsess {
 	struct tunnel tun;	/* device, up/down commands, the end */
-	struct event_base *base;
 	enum vtunsess_role role;
 	enum vtunsess_state state;
 	const struct vtunsess_cbs *cbs;
 	void *arg;
-	const struct conf_session *cs;
 	struct vtun_lib *lib;
 
 	/* The TCP connection: the handshake, and TCP mode's frames. */
@@ -82,16 +80,7 @@ struct vtunsess {
 	struct compress_stats zst;	/* what the zlib stream did, for status */
 	struct vtun_crypt *cr;
 	char cipher_label[32];	/* "vtun none", for status */
-	bool authenticated;
-	bool was_up;
 	bool peer_closed;
-	uint64_t up_since_ms;
-	uint64_t handshake_ms;
-
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
-	char peer_str[INET6_ADDRSTRLEN + 16];
-
 	struct event *dev_ev;
 	bool reading;
 	bool rx_paused;		/* TCP: the peer is not read until drained */
@@ -100,11 +89,8 @@ struct vtunsess {
 	struct timers timers;
 	struct event *tick;
 
-	struct session_counters c;
 	uint64_t bad_frames;	/* malformed or unexpected frames */
 	uint64_t drop_echo;	/* echo replies refused: TCP output full */
-	struct log_ratelimit rl_drop;
-	struct log_ratelimit *rl_preauth;
 
 	uint8_t pkt[WIRE_VTUN_PACKET_MAX];
 	uint8_t zbuf[WIRE_VTUN_BODY_MAX];

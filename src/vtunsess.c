@@ -30,7 +30,7 @@ vtunsess_now(void)
 const char *
 vtunsess_tag(const struct vtunsess *l)
 {
-	return l->cs != NULL ? l->cs->tag : "";
+	return l->tun.cs != NULL ? l->tun.cs->tag : "";
 }
 
 /* A line about a peer that has not authenticated: rate-limited. */
@@ -40,8 +40,8 @@ vtunsess_preauth_log(const struct vtunsess *l, int level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (l->rl_preauth != NULL && !l->authenticated)
-		log_vrl(l->rl_preauth, level, fmt, ap);
+	if (l->tun.rl_preauth != NULL && !l->tun.authenticated)
+		log_vrl(l->tun.rl_preauth, level, fmt, ap);
 	else
 		log_vmsg(level, fmt, ap);
 	va_end(ap);
@@ -95,7 +95,7 @@ vtunsess_send_msg(struct vtunsess *l, const uint8_t *m)
 static int
 vtunsess_adopt(struct vtunsess *l, const struct vtun_flags *f)
 {
-	const struct conf_session *cs = l->cs;
+	const struct conf_session *cs = l->tun.cs;
 	char err[256];
 
 	l->fl = *f;
@@ -149,8 +149,8 @@ vtunsess_authenticated_common(struct vtunsess *l)
 	socklen_t len = sizeof(struct sockaddr_storage);
 	struct sockaddr_storage sa;
 
-	l->authenticated = true;
-	l->handshake_ms = vtunsess_now();
+	l->tun.authenticated = true;
+	l->tun.handshake_ms = vtunsess_now();
 	if (getsockname(bufferevent_getfd(l->bev), (struct sockaddr *)&sa,
 	    &len) == 0)
 		util_sockaddr_parts((struct sockaddr *)&sa, l->tun.local_host,
@@ -158,7 +158,7 @@ vtunsess_authenticated_common(struct vtunsess *l)
 		    sizeof(l->tun.local_port));
 	log_warnx("%slegacy vtund session with %s (%s, %s, %s, zlib %s): "
 	    "the vtund protocol is NOT secure (MD5 keys, ECB, no integrity, "
-	    "flags in clear)", vtunsess_tag(l), l->peer_str,
+	    "flags in clear)", vtunsess_tag(l), l->tun.peer_str,
 	    l->fl.udp ? "udp" : "tcp", dev_type_name(l->fl.type),
 	    l->cipher_label, l->fl.zlevel > 0 ? "on" : "off");
 }
@@ -174,7 +174,7 @@ vtunsess_srv_host(struct vtunsess *l, const uint8_t *m)
 		util_escape(m, strnlen((const char *)m, WIRE_VTUN_MSG_LEN),
 		    esc, sizeof(esc));
 		vtunsess_preauth_log(l, LOG_NOTICE, "vtund handshake from %s "
-		    "refused: expected HOST, got \"%s\"", l->peer_str, esc);
+		    "refused: expected HOST, got \"%s\"", l->tun.peer_str, esc);
 		return -1;
 	}
 	if (getrandom(l->chal, sizeof(l->chal), 0) != sizeof(l->chal))
@@ -207,10 +207,10 @@ vtunsess_srv_chal(struct vtunsess *l, const uint8_t *m)
 		util_escape(l->host, strlen(l->host), esc, sizeof(esc));
 		vtunsess_preauth_log(l, LOG_NOTICE, "vtund authentication from "
 		    "%s for \"%s\" failed (wrong password, or no such legacy "
-		    "session)", l->peer_str, esc);
+		    "session)", l->tun.peer_str, esc);
 		return -1;
 	}
-	l->cs = cs;
+	l->tun.cs = cs;
 	vtunsess_conf_flags(cs, &f);
 	if (vtunsess_adopt(l, &f) != 0)
 		return -1;
@@ -232,7 +232,7 @@ vtunsess_srv_chal(struct vtunsess *l, const uint8_t *m)
 static void
 vtunsess_cli_notices(const struct vtunsess *l, const struct vtun_flags *f)
 {
-	const struct conf_session *cs = l->cs;
+	const struct conf_session *cs = l->tun.cs;
 	int mine = vtunsess_conf_cipher(cs);
 
 	if (f->udp != (cs->proto == CONF_PROTO_UDP))
@@ -265,36 +265,36 @@ vtunsess_cli_msg(struct vtunsess *l, const uint8_t *m)
 	case 0:
 		if (!vtun_msg_is_greeting(m)) {
 			log_warnx("%s%s is not a vtund server", vtunsess_tag(l),
-			    l->peer_str);
+			    l->tun.peer_str);
 			return -1;
 		}
-		if (vtun_msg_host(l->cs->name, out) != 0)
+		if (vtun_msg_host(l->tun.cs->name, out) != 0)
 			return -1;
 		vtunsess_send_msg(l, out);
 		break;
 	case 1:
 		if (vtun_parse_ok_chal(m, chal) != 0) {
 			log_warnx("%s%s sent no challenge", vtunsess_tag(l),
-			    l->peer_str);
+			    l->tun.peer_str);
 			return -1;
 		}
-		if (vtun_chal_crypt(l->lib, l->cs->passwd, chal, true) != 0)
+		if (vtun_chal_crypt(l->lib, l->tun.cs->passwd, chal, true) != 0)
 			return -1;
 		vtun_msg_chal(chal, out);
 		vtunsess_send_msg(l, out);
 		break;
 	case 2:
 		if (vtun_parse_ok_flags(m, &f, err, sizeof(err)) != 0) {
-			log_err("%s%s: %s", vtunsess_tag(l), l->peer_str, err);
+			log_err("%s%s: %s", vtunsess_tag(l), l->tun.peer_str, err);
 			return -1;
 		}
 		/* The FLAGS come in clear: never follow them below the
 		 * cipher this session is configured with. */
-		if (vtun_cipher_check(f.cipher, vtunsess_conf_cipher(l->cs),
+		if (vtun_cipher_check(f.cipher, vtunsess_conf_cipher(l->tun.cs),
 		    err, sizeof(err)) != 0) {
 			log_err("%s%s: %s; refusing it (vtund's FLAGS travel "
 			    "in clear: a man in the middle may have rewritten "
-			    "them)", vtunsess_tag(l), l->peer_str, err);
+			    "them)", vtunsess_tag(l), l->tun.peer_str, err);
 			return -1;
 		}
 		vtunsess_cli_notices(l, &f);
@@ -381,7 +381,7 @@ vtunsess_tcp_eventcb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (l->state == VTUNSESS_HANDSHAKE)
 		vtunsess_preauth_log(l, LOG_NOTICE, "%s%s: %s during the vtund "
-		    "handshake", vtunsess_tag(l), l->peer_str,
+		    "handshake", vtunsess_tag(l), l->tun.peer_str,
 		    (what & BEV_EVENT_EOF) ? "connection closed" :
 		    strerror(e));
 	vtunsess_close(l, (what & BEV_EVENT_EOF) ? "connection closed" :
@@ -411,15 +411,15 @@ vtunsess_up_done(void *arg, int result)
 		return;
 	}
 	l->state = VTUNSESS_UP;
-	l->was_up = true;
-	l->up_since_ms = vtunsess_now();
-	timers_set_liveness(&l->timers, l->cs->keepalive, l->cs->timeout);
+	l->tun.was_up = true;
+	l->tun.up_since_ms = vtunsess_now();
+	timers_set_liveness(&l->timers, l->tun.cs->keepalive, l->tun.cs->timeout);
 	timers_set_phase(&l->timers, TIMERS_UP, vtunsess_now());
 	timers_on_rx(&l->timers, vtunsess_now());
 	timers_on_key_update(&l->timers, vtunsess_now());
 	vtunsess_resume_reads(l);
 	log_notice("%sup with %s (vtund legacy, %s, %s %s, mtu %d, %s, "
-	    "zlib %s)", vtunsess_tag(l), l->peer_str, l->fl.udp ? "udp" : "tcp",
+	    "zlib %s)", vtunsess_tag(l), l->tun.peer_str, l->fl.udp ? "udp" : "tcp",
 	    dev_type_name(l->fl.type), l->tun.dev->name, l->mtu,
 	    l->cipher_label, l->fl.zlevel > 0 ? "on" : "off");
 	if (l->cbs->up != NULL)
@@ -439,20 +439,20 @@ vtunsess_setup(struct vtunsess *l)
 		return;
 	l->state = VTUNSESS_SETUP;
 	timers_set_phase(&l->timers, TIMERS_SETUP, vtunsess_now());
-	l->mtu = l->cs->mtu != 0 ? l->cs->mtu : VTUNSESS_MTU;
-	if (tunnel_dev_open(&l->tun, l->cs, l->fl.type, l->mtu, 1, false, err,
+	l->mtu = l->tun.cs->mtu != 0 ? l->tun.cs->mtu : VTUNSESS_MTU;
+	if (tunnel_dev_open(&l->tun, l->tun.cs, l->fl.type, l->mtu, 1, false, err,
 	    sizeof(err)) != 0) {
 		log_err("%sdevice setup failed: %s", vtunsess_tag(l), err);
 		vtunsess_close(l, "device setup failed");
 		return;
 	}
-	l->dev_ev = event_new(l->base, l->tun.dev->fds[0], EV_READ | EV_PERSIST,
+	l->dev_ev = event_new(l->tun.base, l->tun.dev->fds[0], EV_READ | EV_PERSIST,
 	    vtundata_dev_readcb, l);
 	if (l->dev_ev == NULL) {
 		vtunsess_close(l, "out of memory");
 		return;
 	}
-	if (tunnel_up(&l->tun, l->cs) != 0)
+	if (tunnel_up(&l->tun, l->tun.cs) != 0)
 		vtunsess_close(l, "cannot run up commands");
 }
 
@@ -476,17 +476,17 @@ vtunsess_tickcb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case TIMERS_SEND_KEEPALIVE:
 		vtundata_send_flag(l, WIRE_VTUN_ECHO_REQ);
-		l->c.keepalives_sent++;
+		l->tun.c.keepalives_sent++;
 		break;
 	case TIMERS_HANDSHAKE_EXPIRED:
 		vtunsess_preauth_log(l, LOG_INFO, "%s%s did not finish the vtund "
-		    "handshake in %d s", vtunsess_tag(l), l->peer_str,
+		    "handshake in %d s", vtunsess_tag(l), l->tun.peer_str,
 		    WIRE_HANDSHAKE_DEADLINE_SECONDS);
 		vtunsess_close(l, "handshake deadline");
 		break;
 	case TIMERS_HELLO_EXPIRED:
 		log_warnx("%s%s sent no UDP port within %d s", vtunsess_tag(l),
-		    l->peer_str, WIRE_HELLO_DEADLINE_SECONDS);
+		    l->tun.peer_str, WIRE_HELLO_DEADLINE_SECONDS);
 		vtunsess_close(l, "no UDP port");
 		break;
 	case TIMERS_KEY_UPDATE:
@@ -495,7 +495,7 @@ vtunsess_tickcb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case TIMERS_PEER_DEAD:
 		log_notice("%snothing heard from %s for %d s, closing",
-		    vtunsess_tag(l), l->peer_str, l->cs->timeout);
+		    vtunsess_tag(l), l->tun.peer_str, l->tun.cs->timeout);
 		vtunsess_close(l, "peer silent");
 		break;
 	}
@@ -510,17 +510,17 @@ vtunsess_log_summary(const struct vtunsess *l)
 	    "bytes, %llu on the wire), received %llu packets (%llu bytes); "
 	    "dropped: not ready %llu, undecryptable %llu, device %llu, "
 	    "udp send %llu, echo replies %llu; malformed frames %llu",
-	    vtunsess_tag(l), l->peer_str,
-	    (unsigned long long)((vtunsess_now() - l->up_since_ms) / 1000),
-	    (unsigned long long)l->c.tx_packets,
-	    (unsigned long long)l->c.tx_bytes,
-	    (unsigned long long)l->c.tx_bytes_wire,
-	    (unsigned long long)l->c.rx_packets,
-	    (unsigned long long)l->c.rx_bytes,
-	    (unsigned long long)l->c.drop_not_ready,
-	    (unsigned long long)l->c.drop_bad_packet,
-	    (unsigned long long)l->c.drop_dev_write,
-	    (unsigned long long)l->c.drop_udp_send,
+	    vtunsess_tag(l), l->tun.peer_str,
+	    (unsigned long long)((vtunsess_now() - l->tun.up_since_ms) / 1000),
+	    (unsigned long long)l->tun.c.tx_packets,
+	    (unsigned long long)l->tun.c.tx_bytes,
+	    (unsigned long long)l->tun.c.tx_bytes_wire,
+	    (unsigned long long)l->tun.c.rx_packets,
+	    (unsigned long long)l->tun.c.rx_bytes,
+	    (unsigned long long)l->tun.c.drop_not_ready,
+	    (unsigned long long)l->tun.c.drop_bad_packet,
+	    (unsigned long long)l->tun.c.drop_dev_write,
+	    (unsigned long long)l->tun.c.drop_udp_send,
 	    (unsigned long long)l->drop_echo,
 	    (unsigned long long)l->bad_frames);
 }
@@ -529,8 +529,7 @@ vtunsess_log_summary(const struct vtunsess *l)
 static void
 vtunsess_teardown(struct vtunsess *l)
 {
-	tunnel_cancel(&l->tun);
-	if (l->was_up)
+	if (l->tun.was_up)
 		vtunsess_log_summary(l);
 	vtunsess_pause_reads(l);
 	if (l->dev_ev != NULL) {
@@ -545,7 +544,7 @@ vtunsess_teardown(struct vtunsess *l)
 		close(l->ufd);
 		l->ufd = -1;
 	}
-	tunnel_release(&l->tun, l->cs);
+	tunnel_release(&l->tun, l->tun.cs);
 }
 
 void
@@ -558,12 +557,12 @@ vtunsess_close(struct vtunsess *l, const char *why)
 		if (!l->peer_closed)
 			vtundata_send_flag(l, WIRE_VTUN_CONN_CLOSE);
 	}
-	if (l->was_up)
+	if (l->tun.was_up)
 		log_notice("%sclosing the session with %s: %s", vtunsess_tag(l),
-		    l->peer_str, why);
-	else if (l->authenticated)
+		    l->tun.peer_str, why);
+	else if (l->tun.authenticated)
 		log_info("%sclosing the session with %s: %s", vtunsess_tag(l),
-		    l->peer_str, why);
+		    l->tun.peer_str, why);
 	l->state = VTUNSESS_CLOSING;
 	vtunsess_teardown(l);
 	if (l->bev != NULL && !l->tcp_done) {
@@ -614,28 +613,29 @@ vtunsess_new(struct event_base *base, enum vtunsess_role role, int fd,
 		evutil_closesocket(fd);
 		return NULL;
 	}
-	if (tunnel_init(&l->tun, base, keep, &vtunsess_tunnel_ops, l) != 0) {
+	if (tunnel_init(&l->tun, base, keep, &vtunsess_kind,
+	    &vtunsess_tunnel_ops, l) != 0) {
 		evutil_closesocket(fd);
 		free(l);
 		return NULL;
 	}
-	l->base = base;
+	l->tun.base = base;
 	l->role = role;
 	l->state = VTUNSESS_HANDSHAKE;
 	l->cbs = cbs;
 	l->arg = arg;
-	l->cs = cs;
+	l->tun.cs = cs;
 	l->lib = lib;
 	l->ufd = -1;
-	l->rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	l->tun.rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	util_strlcpy(l->cipher_label, "vtun", sizeof(l->cipher_label));
-	if (peerlen > sizeof(l->peer))
-		peerlen = sizeof(l->peer);
-	memcpy(&l->peer, peer, peerlen);
-	l->peerlen = peerlen;
+	if (peerlen > sizeof(l->tun.peer))
+		peerlen = sizeof(l->tun.peer);
+	memcpy(&l->tun.peer, peer, peerlen);
+	l->tun.peerlen = peerlen;
 	util_sockaddr_parts(peer, l->tun.peer_host, sizeof(l->tun.peer_host),
 	    l->tun.peer_port, sizeof(l->tun.peer_port));
-	util_sockaddr_str(peer, l->peer_str, sizeof(l->peer_str));
+	util_sockaddr_str(peer, l->tun.peer_str, sizeof(l->tun.peer_str));
 	timers_init(&l->timers, vtunsess_now());
 	timers_set_phase(&l->timers, TIMERS_HANDSHAKE, vtunsess_now());
 	l->tick = event_new(base, -1, EV_PERSIST, vtunsess_tickcb, l);
@@ -660,7 +660,7 @@ vtunsess_new(struct event_base *base, enum vtunsess_role role, int fd,
 		vtunsess_send_msg(l, m);
 	} else {
 		log_warnx("%sconnecting to %s with vtund's legacy protocol, "
-		    "which is NOT secure", vtunsess_tag(l), l->peer_str);
+		    "which is NOT secure", vtunsess_tag(l), l->tun.peer_str);
 	}
 	return l;
 }
@@ -688,23 +688,29 @@ vtunsess_free(struct vtunsess *l)
 	free(l);
 }
 
+struct tunnel *
+vtunsess_tunnel(struct vtunsess *l)
+{
+	return &l->tun;
+}
+
 void
 vtunsess_set_preauth_ratelimit(struct vtunsess *l, struct log_ratelimit *rl)
 {
-	l->rl_preauth = rl;
+	l->tun.rl_preauth = rl;
 }
 
 /* Its settings, once it is known which session it is. */
 static const struct conf_session *
 vtunsess_conf(const struct vtunsess *l)
 {
-	return l->authenticated || l->role == VTUNSESS_CLIENT ? l->cs : NULL;
+	return l->tun.authenticated || l->role == VTUNSESS_CLIENT ? l->tun.cs : NULL;
 }
 
 const char *
 vtunsess_peer(const struct vtunsess *l)
 {
-	return l->peer_str;
+	return l->tun.peer_str;
 }
 
 static uint64_t
@@ -739,15 +745,15 @@ vtunsess_fill(struct control_session *e, const struct vtunsess *l,
 		e->state = CONTROL_CLOSING;
 		break;
 	}
-	e->peer = l->peer_str;
+	e->peer = l->tun.peer_str;
 	e->udp = l->fl.udp;
-	e->cipher = l->authenticated ? l->cipher_label : NULL;
+	e->cipher = l->tun.authenticated ? l->cipher_label : NULL;
 	e->device = l->tun.dev_ready ? l->tun.dev->name : NULL;
 	e->uptime_ms = vtunsess_age(now_ms, l->state == VTUNSESS_UP ?
-	    l->up_since_ms : 0);
-	e->handshake_age_ms = vtunsess_age(now_ms, l->handshake_ms);
+	    l->tun.up_since_ms : 0);
+	e->handshake_age_ms = vtunsess_age(now_ms, l->tun.handshake_ms);
 	e->rekey_age_ms = CONTROL_NEVER;
-	e->c = l->c;
+	e->c = l->tun.c;
 	e->compress_level = l->fl.zlevel;
 	e->z = l->z != NULL ? &l->zst : NULL;
 }
@@ -755,75 +761,40 @@ vtunsess_fill(struct control_session *e, const struct vtunsess *l,
 /* --- The table server.c and client.c drive a session through ----------- */
 
 static bool
-vtunsess_kind_authenticated(const void *o)
+vtunsess_kind_closing(const struct tunnel *t)
 {
-	return ((const struct vtunsess *)o)->authenticated;
+	return ((const struct vtunsess *)t->owner)->state == VTUNSESS_CLOSING;
 }
 
 static bool
-vtunsess_kind_closing(const void *o)
+vtunsess_kind_up(const struct tunnel *t)
 {
-	return ((const struct vtunsess *)o)->state == VTUNSESS_CLOSING;
-}
-
-static bool
-vtunsess_kind_up(const void *o)
-{
-	return ((const struct vtunsess *)o)->state == VTUNSESS_UP;
-}
-
-static bool
-vtunsess_kind_was_up(const void *o)
-{
-	return ((const struct vtunsess *)o)->was_up;
-}
-
-static const struct conf_session *
-vtunsess_kind_conf(const void *o)
-{
-	return vtunsess_conf(o);
-}
-
-static const char *
-vtunsess_kind_peer(const void *o)
-{
-	return vtunsess_peer(o);
-}
-
-/* A reload kept the session: its settings now live in the new file. */
-static void
-vtunsess_kind_set_conf(void *o, const struct conf_session *cs)
-{
-	((struct vtunsess *)o)->cs = cs;
+	return ((const struct vtunsess *)t->owner)->state == VTUNSESS_UP;
 }
 
 /* vtund's close has no reason code: the words are what it logs. */
 static void
-vtunsess_kind_close(void *o, uint8_t reason, const char *msg)
+vtunsess_kind_close(struct tunnel *t, uint8_t reason, const char *msg)
 {
-	vtunsess_close(o, msg);
+	vtunsess_close(t->owner, msg);
 }
 
 static void
-vtunsess_kind_fill(struct control_session *e, const void *o, uint64_t now)
+vtunsess_kind_fill(struct control_session *e, const struct tunnel *t,
+    uint64_t now)
 {
-	vtunsess_fill(e, o, now);
+	vtunsess_fill(e, t->owner, now);
 }
 
 static void
-vtunsess_kind_free(void *o)
+vtunsess_kind_free(struct tunnel *t)
 {
-	vtunsess_free(o);
+	vtunsess_free(t->owner);
 }
 
 const struct tunnel_kind vtunsess_kind = {
-	.authenticated = vtunsess_kind_authenticated,
 	.closing = vtunsess_kind_closing,
 	.up = vtunsess_kind_up,
-	.was_up = vtunsess_kind_was_up,
-	.conf = vtunsess_kind_conf,
-	.peer = vtunsess_kind_peer,
-	.set_conf = vtunsess_kind_set_conf,
 	.close = vtunsess_kind_close,
 	.fill = vtunsess_kind_fill,
 	.free = vtunsess_kind_free,

@@ -83,5 +83,7 @@ const char *vtunsess_peer(const struct vtunsess *l);
 
 /* The table server.c and client.c drive a vtund session through. */
 extern const struct tunnel_kind vtunsess_kind;
+/* The session's tunnel: what server.c and client.c hold and drive. */
+struct tunnel *vtunsess_tunnel(struct vtunsess *l);
 
 #endif

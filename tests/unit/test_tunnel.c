@@ -94,7 +94,7 @@ test_up(void **state)
 	(void)state;
 	assert_non_null(base = event_base_new());
 	cs_init(&cs, &up, &down, "/bin/true", "/bin/true");
-	assert_int_equal(tunnel_init(&t, base, NULL, &ops, &o), 0);
+	assert_int_equal(tunnel_init(&t, base, NULL, NULL, &ops, &o), 0);
 	assert_ptr_equal(t.dev, &t.own_dev);
 
 	/* A kept device (not fresh): no up command, done at once. */
@@ -148,7 +148,7 @@ test_release_and_gone(void **state)
 	cs_init(&cs, &up, &down, "/bin/true", "/bin/true");
 
 	/* A device that never got ready: nothing to give back. */
-	assert_int_equal(tunnel_init(&t, base, NULL, &ops, &o), 0);
+	assert_int_equal(tunnel_init(&t, base, NULL, NULL, &ops, &o), 0);
 	tunnel_release(&t, &cs);
 	assert_null(t.script);
 
@@ -172,7 +172,7 @@ test_release_and_gone(void **state)
 
 	/* The client's kept device: no down command, it stays. */
 	memset(&kept, 0, sizeof(kept));
-	assert_int_equal(tunnel_init(&t, base, &kept, &ops, &o), 0);
+	assert_int_equal(tunnel_init(&t, base, &kept, NULL, &ops, &o), 0);
 	assert_ptr_equal(t.dev, &kept);
 	t.dev_ready = t.dev_fresh = true;
 	tunnel_release(&t, &cs);
