@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What every kind of session shares, native (session.c) and vtund
- * (vtunsess.c): the device, made afresh or the client's kept one taken
- * over, its up and down commands, and the end, once the session is over
- * and no command runs any more.  Each kind keeps its own protocol, packet
- * paths and timers, and is told through a small ops table when its up
- * commands are done, when its down commands are, and when it may go.
+ * (vtunsess.c): who the peer is and what it moved, the device, made
+ * afresh or the client's kept one taken over, its up and down commands,
+ * and the end, once the session is over and no command runs any more.
+ * Each kind keeps its own protocol, packet paths and timers, and is told
+ * through a small ops table when its up commands are done, when its down
+ * commands are, and when it may go.
  */
 #ifndef TAPLINE_TUNNEL_H
 #define TAPLINE_TUNNEL_H
@@ -14,10 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <event2/event.h>
-
-#include <sys/socket.h>
 
 #include "conf.h"
 #include "dev.h"
