@@ -31,6 +31,7 @@
 
 #include "conf.h"
 #include "handshake.h"
+#include "hex.h"
 #include "util.h"
 
 #define NSESS 3
@@ -80,31 +81,6 @@ struct link {
 	unsigned char s2c[CAPTURE_MAX];
 	size_t s2c_len;
 };
-
-/* Hex digits (exactly 2*len) into bytes. */
-static void
-hex_decode(const char *hex, uint8_t *out, size_t len)
-{
-	size_t i;
-	unsigned v;
-
-	assert_int_equal(strlen(hex), 2 * len);
-	for (i = 0; i < len; i++) {
-		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-		out[i] = (uint8_t)v;
-	}
-}
-
-/* buf holds exactly the bytes written in hex. */
-static void
-assert_hex(const uint8_t *buf, size_t len, const char *hex)
-{
-	uint8_t want[256];
-
-	assert_true(len <= sizeof(want));
-	hex_decode(hex, want, len);
-	assert_memory_equal(buf, want, len);
-}
 
 /* A session as conf.c would make it; key bytes keyfill, keyfill+1, ... */
 static void
