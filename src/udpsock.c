@@ -191,8 +191,8 @@ udp_readcb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Larger buffers than the sysctl default; FORCE works as root. */
-static void
-udp_size_buffers(int fd)
+void
+udp_sock_size_buffers(int fd)
 {
 	int size = UDP_SOCKBUF;
 
@@ -286,7 +286,7 @@ udp_sock_new(struct event_base *base, const struct sockaddr *local,
 	/* Also for IPv4 peers of a dual-stack socket. */
 	(void)setsockopt(u->fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
 	    sizeof(pmtu));
-	udp_size_buffers(u->fd);
+	udp_sock_size_buffers(u->fd);
 	if (offload)
 		udp_probe_offloads(u);
 	udp_rx_rearm(u, UDP_RX_MSGS);

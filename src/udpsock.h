@@ -87,6 +87,13 @@ struct udp_sock_stats {
 };
 const struct udp_sock_stats *udp_sock_stats(const struct udp_sock *u);
 
+/*
+ * Give a UDP socket of one's own the data channel's buffer sizes, larger
+ * than the sysctl default (a vtund session's, whose zlib stream cannot
+ * survive one datagram dropped for a full receive buffer).
+ */
+void udp_sock_size_buffers(int fd);
+
 /* The local address (for %A/%P and logs). */
 int udp_sock_name(const struct udp_sock *u, struct sockaddr_storage *ss,
     socklen_t *len);

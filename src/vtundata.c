@@ -19,6 +19,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "udpsock.h"
 #include "vtunsess-private.h"
 
 /* The port of an AF_INET or AF_INET6 address. */
@@ -407,6 +408,9 @@ vtundata_udp_open(struct vtunsess *l, char *err, size_t errlen)
 	if (sa.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
 		    sizeof(zero));
+	/* With zlib, one datagram lost to a full buffer breaks the stream
+	 * for good (vtund's design): give bursts the room native UDP has. */
+	udp_sock_size_buffers(fd);
 	/* No randomness (never seen in practice): the ports from 0x8080. */
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
 		rnd = 0;
