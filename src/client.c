@@ -111,13 +111,14 @@ client_schedule_retry(struct client *cl)
 }
 
 static void
-client_upcb(struct session *s, void *arg)
+client_upcb(struct tunnel *t, void *arg)
 {
 	struct client *cl = arg;
 
 	cl->up_since_ms = util_now_ms();
 	cl->ever_up = true;
-	notify_status("connected to %s", session_peer(s));
+	notify_status("connected to %s%s", t->peer_str,
+	    t->kind == &vtunsess_kind ? " (vtund legacy)" : "");
 }
 
 /* The session (native or vtund) has ended: stop, retry, or exit. */
@@ -149,35 +150,14 @@ client_gone(struct client *cl)
 }
 
 static void
-client_gonecb(struct session *s, void *arg)
+client_gonecb(struct tunnel *t, void *arg)
 {
 	client_gone(arg);
 }
 
-static const struct session_cbs client_session_cbs = {
+static const struct tunnel_cbs client_tunnel_cbs = {
 	.up = client_upcb,
 	.gone = client_gonecb,
-};
-
-static void
-client_legacy_upcb(struct vtunsess *l, void *arg)
-{
-	struct client *cl = arg;
-
-	cl->up_since_ms = util_now_ms();
-	cl->ever_up = true;
-	notify_status("connected to %s (vtund legacy)", vtunsess_peer(l));
-}
-
-static void
-client_legacy_gonecb(struct vtunsess *l, void *arg)
-{
-	client_gone(arg);
-}
-
-static const struct vtunsess_cbs client_legacy_cbs = {
-	.up = client_legacy_upcb,
-	.gone = client_legacy_gonecb,
 };
 
 /*
@@ -257,6 +237,7 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 {
 	struct client *cl = arg;
 	char where[INET6_ADDRSTRLEN + 16];
+	struct tunnel_start st;
 	struct bufferevent *bev;
 	struct session *s;
 	SSL *ssl;
@@ -273,12 +254,18 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 	notify_status("connecting to %s", where);
 	if ((fd = client_socket(cl, res, where)) == -1)
 		goto failed;
+	st = (struct tunnel_start){
+		.role = TUNNEL_CLIENT,
+		.peer = res->ai_addr,
+		.peerlen = (socklen_t)res->ai_addrlen,
+		.cs = cl->cs,
+		.keep = cl->keep ? &cl->kept : NULL,
+		.cbs = &client_tunnel_cbs,
+		.arg = cl,
+	};
 	if (cl->cs->legacy == CONF_LEGACY_VTUN) {
-		struct vtunsess *l = vtunsess_new(cl->proc.base,
-		    VTUNSESS_CLIENT, fd, res->ai_addr,
-		    (socklen_t)res->ai_addrlen, cl->cs,
-		    cl->keep ? &cl->kept : NULL, cl->vlib, &client_legacy_cbs,
-		    cl);
+		struct vtunsess *l = vtunsess_new(cl->proc.base, &st, fd,
+		    cl->vlib);
 
 		if (l == NULL)
 			goto failed;
@@ -294,9 +281,7 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 		close(fd);
 		goto failed;
 	}
-	s = session_new(cl->proc.base, SESSION_CLIENT, bev, res->ai_addr,
-	    (socklen_t)res->ai_addrlen, cl->cs, cl->keep ? &cl->kept : NULL,
-	    &client_session_cbs, cl);
+	s = session_new(cl->proc.base, &st, bev);
 	if (s == NULL)
 		goto failed;
 	cl->tun = session_tunnel(s);
@@ -420,7 +405,7 @@ client_collect(struct control_report *r, void *arg)
 	if ((e = control_report_add(r)) == NULL)
 		return;
 	if (cl->tun != NULL) {
-		cl->tun->kind->fill(e, cl->tun, now);
+		control_tunnel_fill(e, cl->tun, now);
 		return;
 	}
 	e->name = cl->cs->name;

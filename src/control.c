@@ -448,8 +448,7 @@ control_report_free(struct control_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Time since `at` on the util_now_ms() clock, or never. */
-static uint64_t
+uint64_t
 control_age(uint64_t now_ms, uint64_t at)
 {
 	if (at == 0)
@@ -457,46 +456,33 @@ control_age(uint64_t now_ms, uint64_t at)
 	return now_ms > at ? now_ms - at : 0;
 }
 
+/* Status names the steps of both kinds of session alike. */
+static const enum control_state control_states[] = {
+	[TUNNEL_HANDSHAKE] = CONTROL_HANDSHAKE,
+	[TUNNEL_HELLO] = CONTROL_HELLO,
+	[TUNNEL_SETUP] = CONTROL_SETUP,
+	[TUNNEL_UP] = CONTROL_UP,
+	[TUNNEL_CLOSING] = CONTROL_CLOSING,
+};
+
 void
-control_session_fill(struct control_session *e, const struct session *s,
+control_tunnel_fill(struct control_session *e, const struct tunnel *t,
     uint64_t now_ms)
 {
-	const struct conf_session *cs = session_conf(s);
-	struct session_info in;
+	const struct conf_session *cs;
 
-	session_info(s, &in);
+	cs = t->authenticated || t->role == TUNNEL_CLIENT ? t->cs : NULL;
 	memset(e, 0, sizeof(*e));
 	e->name = cs != NULL ? cs->name : "";
-	switch (session_state(s)) {
-	case SESSION_TLS:
-		e->state = in.connected ? CONTROL_HANDSHAKE :
-		    CONTROL_CONNECTING;
-		break;
-	case SESSION_HELLO:
-		e->state = CONTROL_HELLO;
-		break;
-	case SESSION_SETUP:
-		e->state = CONTROL_SETUP;
-		break;
-	case SESSION_UP:
-		e->state = CONTROL_UP;
-		break;
-	case SESSION_CLOSING:
-		e->state = CONTROL_CLOSING;
-		break;
-	}
-	e->peer = session_peer(s);
-	e->udp = in.udp;
-	e->cipher = in.cipher;
-	e->device = in.device;
-	e->uptime_ms = control_age(now_ms, in.up_since_ms);
-	e->handshake_age_ms = control_age(now_ms, in.handshake_ms);
-	e->rekey_age_ms = control_age(now_ms, in.rekey_ms);
-	e->rekeys = in.rekeys;
-	e->c = *session_counters(s);
-	e->compress_level = in.compress_level;
-	e->z = in.z;
-	e->seal = in.seal;
+	e->state = control_states[t->state];
+	e->peer = t->peer_str;
+	e->device = t->dev_ready ? t->dev->name : NULL;
+	e->uptime_ms = control_age(now_ms, t->state == TUNNEL_UP ?
+	    t->up_since_ms : 0);
+	e->handshake_age_ms = control_age(now_ms, t->handshake_ms);
+	e->rekey_age_ms = CONTROL_NEVER;
+	e->c = t->c;
+	t->kind->fill(e, t, now_ms);
 }
 
 /* --- Requests ---------------------------------------------------------- */

@@ -12,7 +12,7 @@
  * session called "json" can still be asked for.
  *
  * A report is what the daemon knows of each session (control_session,
- * filled from a live one by control_session_fill); control_format
+ * filled from a live one by control_tunnel_fill); control_format
  * writes it as text for people, JSON for programs or one line per
  * session for the log (SIGUSR1).  Parsing a request and formatting a
  * report take no socket, so that unit tests drive them directly.
@@ -26,7 +26,7 @@
 
 #include "conf.h"
 #include "seal.h"
-#include "session.h"
+#include "tunnel.h"
 
 struct compress_stats;
 
@@ -118,9 +118,14 @@ void control_report_free(struct control_report *r);
 size_t control_format(const struct control_report *r, enum control_format f,
     char *buf, size_t len);
 
-/* An entry for a live session, ages measured from now_ms. */
-void control_session_fill(struct control_session *e,
-    const struct session *s, uint64_t now_ms);
+/*
+ * An entry for a live session of either kind, ages measured from now_ms:
+ * what every tunnel has, then what its kind adds (tunnel_kind.fill).
+ */
+void control_tunnel_fill(struct control_session *e, const struct tunnel *t,
+    uint64_t now_ms);
+/* Milliseconds since `at` (util_now_ms() clock), or CONTROL_NEVER if 0. */
+uint64_t control_age(uint64_t now_ms, uint64_t at);
 
 /*
  * A client daemon's socket: options.control with "-SESSION" before its

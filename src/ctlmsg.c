@@ -26,7 +26,7 @@ ctlmsg_hello_fill(const struct session *s, struct frame_hello *h)
 	h->cipher = (uint8_t)s->cipher;
 	h->mtu = (uint16_t)s->mtu;
 	h->udp_receiver_id = s->my_rid;
-	if (s->role == SESSION_SERVER && s->udp)
+	if (s->tun.role == TUNNEL_SERVER && s->udp)
 		h->udp_port = (uint16_t)atoi(s->tun.local_port);
 }
 
@@ -64,7 +64,7 @@ ctlmsg_rx_hello(struct session *s, const uint8_t *body, size_t len)
 	char err[160];
 
 	if (frame_hello_decode(body, len, &h, err, sizeof(err)) != 0) {
-		log_warnx("%sbad HELLO from %s: %s", session_tag(s),
+		log_warnx("%sbad HELLO from %s: %s", tunnel_tag(&s->tun),
 		    s->tun.peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO");
 		return -1;
@@ -72,7 +72,7 @@ ctlmsg_rx_hello(struct session *s, const uint8_t *body, size_t len)
 	if (ctlmsg_from_self(s, h.udp_receiver_id)) {
 		log_warnx("%srefusing %s: the connection comes from this host "
 		    "itself, a client of ours sent back to us (this host "
-		    "serves and dials %s with one key)", session_tag(s),
+		    "serves and dials %s with one key)", tunnel_tag(&s->tun),
 		    s->tun.peer_str, s->tun.cs->name);
 		session_close(s, WIRE_CLOSE_REFUSED, "a connection from this "
 		    "host itself");
@@ -81,7 +81,8 @@ ctlmsg_rx_hello(struct session *s, const uint8_t *body, size_t len)
 	if (s->udp) {
 		if (s->usock == NULL || h.udp_receiver_id == 0) {
 			log_err("%scannot serve %s over udp: %s",
-			    session_tag(s), s->tun.peer_str, s->usock == NULL ?
+			    tunnel_tag(&s->tun), s->tun.peer_str,
+			    s->usock == NULL ?
 			    "no udp socket" : "the client gave no receiver id");
 			session_close(s, WIRE_CLOSE_REFUSED, "udp unavailable");
 			return -1;
@@ -93,7 +94,7 @@ ctlmsg_rx_hello(struct session *s, const uint8_t *body, size_t len)
 			s->cipher = h.cipher;
 	}
 	session_setup(s);
-	return s->state == SESSION_CLOSING ? -1 : 0;
+	return s->tun.state == TUNNEL_CLOSING ? -1 : 0;
 }
 
 /*
@@ -108,7 +109,7 @@ ctlmsg_rx_hello_ack(struct session *s, const uint8_t *body, size_t len)
 
 	if (frame_hello_decode(body, len, &h, err, sizeof(err)) != 0 ||
 	    frame_hello_ack_check(&h, err, sizeof(err)) != 0) {
-		log_warnx("%sbad HELLO_ACK from %s: %s", session_tag(s),
+		log_warnx("%sbad HELLO_ACK from %s: %s", tunnel_tag(&s->tun),
 		    s->tun.peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO_ACK");
 		return -1;
@@ -116,26 +117,27 @@ ctlmsg_rx_hello_ack(struct session *s, const uint8_t *body, size_t len)
 	ctlmsg_hello_fill(s, &mine);
 	if (h.transport != mine.transport)
 		log_notice("%susing proto %s as the server says (this file: "
-		    "%s)", session_tag(s), h.transport == WIRE_TRANSPORT_UDP ?
+		    "%s)", tunnel_tag(&s->tun),
+		    h.transport == WIRE_TRANSPORT_UDP ?
 		    "udp" : "tcp", mine.transport == WIRE_TRANSPORT_UDP ?
 		    "udp" : "tcp");
 	if (h.transport == WIRE_TRANSPORT_UDP && mine.cipher !=
 	    WIRE_CIPHER_AUTO && h.cipher != mine.cipher)
 		log_notice("%susing cipher %s as the server says (this file: "
-		    "%s)", session_tag(s), seal_cipher_name(h.cipher),
+		    "%s)", tunnel_tag(&s->tun), seal_cipher_name(h.cipher),
 		    seal_cipher_name(mine.cipher));
 	if (h.type != mine.type)
 		log_notice("%susing type %s as the server says (this file: "
-		    "%s)", session_tag(s), h.type == WIRE_DEV_TAP ? "tap" :
+		    "%s)", tunnel_tag(&s->tun), h.type == WIRE_DEV_TAP ? "tap" :
 		    "tun", mine.type == WIRE_DEV_TAP ? "tap" : "tun");
 	if (h.compress != mine.compress)
 		log_notice("%susing compress %s%.0d as the server says "
-		    "(this file: %s%.0d)", session_tag(s),
+		    "(this file: %s%.0d)", tunnel_tag(&s->tun),
 		    h.compress ? "zlib:" : "no", h.compress,
 		    mine.compress ? "zlib:" : "no", mine.compress);
 	if (h.mtu != mine.mtu)
 		log_notice("%susing mtu %u as the server says (this file: "
-		    "%u)", session_tag(s), h.mtu, mine.mtu);
+		    "%u)", tunnel_tag(&s->tun), h.mtu, mine.mtu);
 	s->type = h.type == WIRE_DEV_TAP ? DEV_TAP : DEV_TUN;
 	s->mtu = h.mtu;
 	s->compress_level = h.compress;
@@ -143,10 +145,10 @@ ctlmsg_rx_hello_ack(struct session *s, const uint8_t *body, size_t len)
 	if (s->compress_level > 0)
 		log_warnx("%scompression is on: packet sizes can reveal what "
 		    "the tunnel carries (VORACLE); see tapline.conf(5)",
-		    session_tag(s));
+		    tunnel_tag(&s->tun));
 	if (s->compress_level > 0 && (s->cz = compress_new(s->compress_level,
 	    err, sizeof(err))) == NULL) {
-		log_err("%s%s", session_tag(s), err);
+		log_err("%s%s", tunnel_tag(&s->tun), err);
 		session_close(s, WIRE_CLOSE_ERROR, "compression unavailable");
 		return -1;
 	}
@@ -154,7 +156,7 @@ ctlmsg_rx_hello_ack(struct session *s, const uint8_t *body, size_t len)
 	if (s->udp && session_udp_client_start(s, &h) != 0)
 		return -1;
 	session_setup(s);
-	return s->state == SESSION_CLOSING ? -1 : 0;
+	return s->tun.state == TUNNEL_CLOSING ? -1 : 0;
 }
 
 static int
@@ -166,13 +168,12 @@ ctlmsg_rx_close(struct session *s, const uint8_t *body, size_t len)
 	if (frame_close_decode(body, len, &reason, msg, sizeof(msg), err,
 	    sizeof(err)) != 0)
 		log_notice("%s%s closed the session (unreadable reason: "
-		    "%s)", session_tag(s), s->tun.peer_str, err);
+		    "%s)", tunnel_tag(&s->tun), s->tun.peer_str, err);
 	else
 		log_notice("%s%s closed the session: %s%s%s",
-		    session_tag(s), s->tun.peer_str,
+		    tunnel_tag(&s->tun), s->tun.peer_str,
 		    frame_close_reason_name(reason), msg[0] ? ": " : "", msg);
-	s->state = SESSION_CLOSING;
-	session_teardown(s);
+	tunnel_end(&s->tun);
 	stream_close(s->t);
 	return -1;
 }
@@ -186,14 +187,14 @@ ctlmsg_rx_rekey(struct session *s, const uint8_t *body, size_t len)
 
 	if (udp_chan_rekey_answer(s->chan, body, len, ack, session_now(), err,
 	    sizeof(err)) != 0) {
-		log_warnx("%sprotocol error from %s: %s", session_tag(s),
+		log_warnx("%sprotocol error from %s: %s", tunnel_tag(&s->tun),
 		    s->tun.peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad REKEY");
 		return -1;
 	}
 	(void)stream_send(s->t, WIRE_REKEY_ACK, 0, ack, sizeof(ack));
 	s->rekey_ms = session_now();
-	log_info("%srekey: epoch %llu keys ready", session_tag(s),
+	log_info("%srekey: epoch %llu keys ready", tunnel_tag(&s->tun),
 	    (unsigned long long)pkt_load64(ack));
 	return 0;
 }
@@ -206,14 +207,14 @@ ctlmsg_rx_rekey_ack(struct session *s, const uint8_t *body, size_t len)
 
 	if (udp_chan_rekey_finish(s->chan, body, len, session_now(), err,
 	    sizeof(err)) != 0) {
-		log_warnx("%sprotocol error from %s: %s", session_tag(s),
+		log_warnx("%sprotocol error from %s: %s", tunnel_tag(&s->tun),
 		    s->tun.peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad REKEY_ACK");
 		return -1;
 	}
 	send_udp_dgram(s, WIRE_INNER_KEEPALIVE, 0);
 	s->rekey_ms = session_now();
-	log_info("%srekey: sending under epoch %llu", session_tag(s),
+	log_info("%srekey: sending under epoch %llu", tunnel_tag(&s->tun),
 	    (unsigned long long)pkt_load64(body));
 	return 0;
 }
@@ -240,26 +241,28 @@ ctlmsg_framecb(void *arg, const struct frame_hdr *h, uint8_t *body)
 	case WIRE_CLOSE:
 		return ctlmsg_rx_close(s, body, h->len);
 	case WIRE_HELLO:
-		if (s->role == SESSION_SERVER && s->state == SESSION_HELLO)
+		if (s->tun.role == TUNNEL_SERVER &&
+		    s->tun.state == TUNNEL_HELLO)
 			return ctlmsg_rx_hello(s, body, h->len);
 		break;
 	case WIRE_HELLO_ACK:
-		if (s->role == SESSION_CLIENT && s->state == SESSION_HELLO)
+		if (s->tun.role == TUNNEL_CLIENT &&
+		    s->tun.state == TUNNEL_HELLO)
 			return ctlmsg_rx_hello_ack(s, body, h->len);
 		break;
 	case WIRE_REKEY:
-		if (s->role == SESSION_SERVER && s->chan != NULL)
+		if (s->tun.role == TUNNEL_SERVER && s->chan != NULL)
 			return ctlmsg_rx_rekey(s, body, h->len);
 		break;
 	case WIRE_REKEY_ACK:
-		if (s->role == SESSION_CLIENT && s->chan != NULL)
+		if (s->tun.role == TUNNEL_CLIENT && s->chan != NULL)
 			return ctlmsg_rx_rekey_ack(s, body, h->len);
 		break;
 	default:
 		break;
 	}
 	log_warnx("%sprotocol error from %s: unexpected %s frame",
-	    session_tag(s), s->tun.peer_str, frame_type_name(h->type));
+	    tunnel_tag(&s->tun), s->tun.peer_str, frame_type_name(h->type));
 	session_close(s, WIRE_CLOSE_PROTOCOL, "unexpected frame");
 	return -1;
 }
@@ -275,12 +278,13 @@ ctlmsg_connectedcb(void *arg)
 	char err[160];
 
 	if (handshake_verify(ssl, err, sizeof(err)) != 0) {
-		log_warnx("%srefusing %s: %s", session_tag(s), s->tun.peer_str,
+		log_warnx("%srefusing %s: %s", tunnel_tag(&s->tun),
+		    s->tun.peer_str,
 		    err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "handshake check failed");
 		return;
 	}
-	if (s->role == SESSION_SERVER) {
+	if (s->tun.role == TUNNEL_SERVER) {
 		s->tun.cs = handshake_matched_session(ssl);
 		if (s->tun.cs == NULL) {
 			session_close(s, WIRE_CLOSE_REFUSED, NULL);
@@ -290,13 +294,13 @@ ctlmsg_connectedcb(void *arg)
 	s->tun.authenticated = true;
 	s->tun.handshake_ms = session_now();
 	/* From here on a refusal reaches the peer as a CLOSE frame. */
-	s->state = SESSION_HELLO;
+	s->tun.state = TUNNEL_HELLO;
 	timers_set_phase(&s->timers, TIMERS_HELLO, session_now());
 	session_note_addrs(s);
-	log_info("%sauthenticated %s", session_tag(s), s->tun.peer_str);
-	if (s->role == SESSION_SERVER) {
-		if (s->cbs->authenticated(s, s->tun.cs, &reason, &msg,
-		    s->arg) != 0) {
+	log_info("%sauthenticated %s", tunnel_tag(&s->tun), s->tun.peer_str);
+	if (s->tun.role == TUNNEL_SERVER) {
+		if (s->tun.cbs->authenticated(&s->tun, s->tun.cs, &reason,
+		    &msg, s->tun.arg) != 0) {
 			session_close(s, reason, msg);
 			return;
 		}
@@ -308,12 +312,12 @@ ctlmsg_connectedcb(void *arg)
 		s->compress_level = s->tun.cs->compress;
 		if (s->compress_level > 0 && (s->cz = compress_new(
 		    s->compress_level, err, sizeof(err))) == NULL) {
-			log_err("%s%s", session_tag(s), err);
+			log_err("%s%s", tunnel_tag(&s->tun), err);
 			session_close(s, WIRE_CLOSE_ERROR, "no compression");
 			return;
 		}
 	}
-	if (s->role == SESSION_CLIENT) {
+	if (s->tun.role == TUNNEL_CLIENT) {
 		/* Our receiver id says "this host" to a server that can
 		 * check it (handshake.h: connections back to this host). */
 		const uint8_t *hk = handshake_ssl_host_key(ssl);

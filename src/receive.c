@@ -39,7 +39,7 @@ receive_dev_writev(void *arg, const struct iovec *iov, int iovcnt)
 	if (writev(s->tun.dev->fds[0], iov, iovcnt) < 0) {
 		s->tun.c.drop_dev_write++;
 		log_rl(&s->tun.rl_drop, LOG_WARNING, "%swriting %s: %s",
-		    session_tag(s), s->tun.dev->name, strerror(errno));
+		    tunnel_tag(&s->tun), s->tun.dev->name, strerror(errno));
 		return -1;
 	}
 	if (h->gso_type != GSO_NONE)
@@ -90,7 +90,7 @@ receive_deliver_gso(struct session *s, const uint8_t *hdr, uint8_t *p,
 	    sp.hlen + sp.mss > (size_t)s->mtu) {
 		s->tun.c.drop_bad_packet++;
 		log_rl(&s->tun.rl_drop, LOG_WARNING, "%sdropped a super-packet "
-		    "from %s: %s", session_tag(s), s->tun.peer_str, why);
+		    "from %s: %s", tunnel_tag(&s->tun), s->tun.peer_str, why);
 		return;
 	}
 	if (s->coal != NULL)
@@ -124,7 +124,7 @@ receive_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
 	size_t len = blen;
 	const char *why;
 
-	if (s->state != SESSION_UP) {
+	if (s->tun.state != TUNNEL_UP) {
 		s->tun.c.drop_not_ready++;
 		return;
 	}
@@ -144,7 +144,7 @@ receive_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
 			s->tun.c.drop_inflate++;
 			log_rl(&s->tun.rl_drop, LOG_WARNING, "%sdropped a "
 			    "packet that does not inflate within %zu bytes",
-			    session_tag(s), limit);
+			    tunnel_tag(&s->tun), limit);
 			return;
 		}
 		p = s->pkt;
@@ -159,7 +159,7 @@ receive_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
 	    &why) != 0) {
 		s->tun.c.drop_bad_packet++;
 		log_rl(&s->tun.rl_drop, LOG_WARNING, "%sdropped a packet from "
-		    "%s: %s", session_tag(s), s->tun.peer_str, why);
+		    "%s: %s", tunnel_tag(&s->tun), s->tun.peer_str, why);
 		return;
 	}
 	if (s->coal != NULL) {
@@ -190,14 +190,14 @@ session_udp_input(struct session *s, uint8_t *dgram, size_t len,
 	struct seal_opened op;
 	enum seal_drop d;
 
-	if (s->chan == NULL || s->state == SESSION_CLOSING)
+	if (s->chan == NULL || s->tun.state == TUNNEL_CLOSING)
 		return;
 	d = udp_chan_open(s->chan, dgram, len, max, &op, session_now());
 	if (d != SEAL_OK) {
 		/* Name the datagram's own source: it may not be the peer. */
 		util_sockaddr_str(from, now, sizeof(now));
 		log_rl(&s->tun.rl_drop, LOG_INFO, "%sdropped a datagram from %s: "
-		    "%s", session_tag(s), now, seal_drop_name(d));
+		    "%s", tunnel_tag(&s->tun), now, seal_drop_name(d));
 		return;
 	}
 	s->udp_rx++;
@@ -210,14 +210,15 @@ session_udp_input(struct session *s, uint8_t *dgram, size_t len,
 	 * rebinding), but only for an authenticated datagram newer than any
 	 * before it: a replayed one from elsewhere moves nothing.
 	 */
-	if (s->role == SESSION_SERVER && (!s->udp_peer_known ||
+	if (s->tun.role == TUNNEL_SERVER && (!s->udp_peer_known ||
 	    (op.newest && (fromlen != s->udp_peerlen ||
 	    memcmp(from, &s->udp_peer, fromlen) != 0)))) {
 		if (s->udp_peer_known) {
 			util_sockaddr_str((struct sockaddr *)&s->udp_peer, was,
 			    sizeof(was));
 			util_sockaddr_str(from, now, sizeof(now));
-			log_notice("%speer moved from %s to %s", session_tag(s),
+			log_notice("%speer moved from %s to %s",
+			    tunnel_tag(&s->tun),
 			    was, now);
 		}
 		memcpy(&s->udp_peer, from, fromlen);
@@ -231,7 +232,7 @@ session_udp_input(struct session *s, uint8_t *dgram, size_t len,
 	 * otherwise run into the reject limit (nothing else of ours might
 	 * come for `keepalive` seconds, or ever with keepalive = 0).
 	 */
-	if (op.promoted && s->role == SESSION_SERVER) {
+	if (op.promoted && s->tun.role == TUNNEL_SERVER) {
 		send_udp_dgram(s, WIRE_INNER_KEEPALIVE, 0);
 		s->tun.c.keepalives_sent++;
 	}

@@ -26,7 +26,7 @@ send_drop_oversize(struct session *s, size_t len)
 	s->tun.c.drop_oversize++;
 	log_rl(&s->tun.rl_drop, LOG_WARNING, "%sdropped a %zu-byte packet from "
 	    "%s: the session's MTU is %d (is the device's MTU raised?)",
-	    session_tag(s), len, s->tun.dev->name, s->mtu);
+	    tunnel_tag(&s->tun), len, s->tun.dev->name, s->mtu);
 }
 
 /*
@@ -108,7 +108,7 @@ send_dev_readcb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	batch = send_dev_batch(s);
-	for (i = 0; i < batch && s->state == SESSION_UP; i++) {
+	for (i = 0; i < batch && s->tun.state == TUNNEL_UP; i++) {
 		uint8_t *dst = stream_data_reserve(s->t,
 		    WIRE_DATA_MAX_BODY);
 		uint8_t *buf = s->cz != NULL ? s->pkt : dst;
@@ -126,7 +126,7 @@ send_dev_readcb(evutil_socket_t fd, short what, void *arg)
 			if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				s->tun.c.dev_read_errors++;
 				log_rl(&s->tun.rl_drop, LOG_WARNING,
-				    "%sreading %s: %s", session_tag(s),
+				    "%sreading %s: %s", tunnel_tag(&s->tun),
 				    s->tun.dev->name, strerror(errno));
 			}
 			break;
@@ -186,7 +186,7 @@ send_udp_failed(struct session *s, int n, int e)
 {
 	s->tun.c.drop_udp_send += (uint64_t)n;
 	log_rl(&s->tun.rl_drop, LOG_WARNING, "%ssending to %s: %s",
-	    session_tag(s), s->tun.peer_str, strerror(e));
+	    tunnel_tag(&s->tun), s->tun.peer_str, strerror(e));
 }
 
 /*
@@ -216,7 +216,7 @@ send_udp_emit(struct session *s, uint8_t *buf, size_t cap, uint8_t kind,
 		s->tun.c.drop_tx_limit++;
 		log_rl(&s->rl_tx, LOG_WARNING, "%scannot send: the key "
 		    "epoch is used up and no new one is ready yet",
-		    session_tag(s));
+		    tunnel_tag(&s->tun));
 		return;
 	}
 	if (buf != s->dgram) {
@@ -292,7 +292,7 @@ send_udp_super(struct session *s, const uint8_t *p, size_t len,
 	    sp.hlen + sp.mss > (size_t)s->mtu) {
 		s->tun.c.dev_read_errors++;
 		log_rl(&s->tun.rl_drop, LOG_WARNING, "%sdropped a super-packet "
-		    "from %s: %s", session_tag(s), s->tun.dev->name, why);
+		    "from %s: %s", tunnel_tag(&s->tun), s->tun.dev->name, why);
 		return;
 	}
 	s->tun.c.tx_super++;
@@ -324,7 +324,7 @@ send_dev_read_udp(struct session *s, int fd)
 	ssize_t n;
 	int i, e = 0, r, batch = send_dev_batch(s);
 
-	for (i = 0; i < batch && s->state == SESSION_UP; i++) {
+	for (i = 0; i < batch && s->tun.state == TUNNEL_UP; i++) {
 		if (direct) {
 			/* One byte more than the session carries: a longer
 			 * packet is cut there by the read, and refused. */

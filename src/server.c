@@ -78,8 +78,6 @@ struct server {
 	uint64_t preauth_no_hello;	/* no ClientHello in time */
 };
 
-static void server_gonecb(struct session *s, void *arg);
-static void server_upcb(struct session *s, void *arg);
 static void server_warn_sessions(const struct conf *conf);
 static void server_conn_free(struct server_conn *c);
 
@@ -94,15 +92,9 @@ server_conn_session(const struct server_conn *c)
 
 /*
  * A connection whose first byte has not told yet whether it speaks TLS
- * or vtund (its tunnel is c->peek_tun): never up nor closing, nothing to
- * report, and closing it frees it at once.
+ * or vtund (its tunnel is c->peek_tun): in the handshake state, so never
+ * up nor closing, nothing to report, and closing it frees it at once.
  */
-static bool
-server_peek_false(const struct tunnel *t)
-{
-	return false;
-}
-
 static void
 server_peek_close(struct tunnel *t, uint8_t reason, const char *msg)
 {
@@ -124,8 +116,6 @@ server_peek_free(struct tunnel *t)
 }
 
 static const struct tunnel_kind server_peek_kind = {
-	.closing = server_peek_false,
-	.up = server_peek_false,
 	.close = server_peek_close,
 	.fill = server_peek_fill,
 	.free = server_peek_free,
@@ -201,7 +191,7 @@ server_admit(struct server_conn *self, const struct conf_session **csp,
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c == self || tunnel_conf(c->t) != cs ||
-		    !c->t->authenticated || c->t->kind->closing(c->t))
+		    !c->t->authenticated || tunnel_closing(c->t))
 			continue;
 		switch (cs->multi) {
 		case CONF_MULTI_ALLOW:
@@ -225,14 +215,14 @@ server_admit(struct server_conn *self, const struct conf_session **csp,
 	return 0;
 }
 
+/* Each kind of session speaks one protocol: tapline's, or vtund's. */
 static int
-server_authenticatedcb(struct session *s, const struct conf_session *cs,
+server_authenticatedcb(struct tunnel *t, const struct conf_session *cs,
     uint8_t *reason, const char **msg, void *arg)
 {
-	/* A legacy session speaks vtund's protocol only. */
-	if (cs->legacy != CONF_LEGACY_NONE) {
+	if (t->kind == &session_kind && cs->legacy != CONF_LEGACY_NONE) {
 		log_notice("%s: refusing tapline client %s: the session is "
-		    "legacy = \"%s\"", cs->name, session_peer(s),
+		    "legacy = \"%s\"", cs->name, t->peer_str,
 		    conf_legacy_name(cs->legacy));
 		*reason = WIRE_CLOSE_REFUSED;
 		*msg = "legacy session: vtund protocol only";
@@ -240,12 +230,6 @@ server_authenticatedcb(struct session *s, const struct conf_session *cs,
 	}
 	return server_admit(arg, &cs, reason, msg);
 }
-
-static const struct session_cbs server_session_cbs = {
-	.authenticated = server_authenticatedcb,
-	.up = server_upcb,
-	.gone = server_gonecb,
-};
 
 /* `systemctl status` shows how many tunnels are up; say when it changes. */
 static void
@@ -255,7 +239,7 @@ server_notify_sessions(struct server *srv)
 	int n = 0;
 
 	TAILQ_FOREACH(c, &srv->conns, entry)
-		if (c->t->kind->up(c->t))
+		if (tunnel_is_up(c->t))
 			n++;
 	if (n == srv->nup_told)
 		return;
@@ -264,7 +248,7 @@ server_notify_sessions(struct server *srv)
 }
 
 static void
-server_upcb(struct session *s, void *arg)
+server_upcb(struct tunnel *t, void *arg)
 {
 	struct server_conn *c = arg;
 
@@ -291,7 +275,7 @@ server_conn_gone(struct server_conn *c)
 }
 
 static void
-server_gonecb(struct session *s, void *arg)
+server_gonecb(struct tunnel *t, void *arg)
 {
 	server_conn_gone(arg);
 }
@@ -335,46 +319,31 @@ server_legacy_lookupcb(const char *name, void *arg)
 	return cs != NULL && cs->legacy == CONF_LEGACY_VTUN ? cs : NULL;
 }
 
-static int
-server_legacy_authcb(struct vtunsess *l, const struct conf_session *cs,
-    void *arg)
-{
-	uint8_t reason;
-	const char *msg;
-
-	if (server_admit(arg, &cs, &reason, &msg) != 0) {
-		log_notice("%s: refusing vtund client %s: %s", cs->name,
-		    vtunsess_peer(l), msg);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-server_legacy_upcb(struct vtunsess *l, void *arg)
-{
-	struct server_conn *c = arg;
-
-	server_notify_sessions(c->srv);
-}
-
-static void
-server_legacy_gonecb(struct vtunsess *l, void *arg)
-{
-	server_conn_gone(arg);
-}
-
-static const struct vtunsess_cbs server_legacy_cbs = {
+static const struct tunnel_cbs server_tunnel_cbs = {
 	.lookup = server_legacy_lookupcb,
-	.authenticated = server_legacy_authcb,
-	.up = server_legacy_upcb,
-	.gone = server_legacy_gonecb,
+	.authenticated = server_authenticatedcb,
+	.up = server_upcb,
+	.gone = server_gonecb,
 };
+
+/* How the server starts a session of either kind on connection c. */
+static void
+server_tunnel_start(struct server_conn *c, struct tunnel_start *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->role = TUNNEL_SERVER;
+	st->peer = (struct sockaddr *)&c->sa;
+	st->peerlen = c->salen;
+	st->rl_preauth = &c->srv->rl_preauth;
+	st->cbs = &server_tunnel_cbs;
+	st->arg = c;
+}
 
 /* The TLS side of a connection: a native session. */
 static int
 server_start_tls(struct server *srv, struct server_conn *c)
 {
+	struct tunnel_start st;
 	struct bufferevent *bev;
 	struct session *s;
 	SSL *ssl;
@@ -389,16 +358,14 @@ server_start_tls(struct server *srv, struct server_conn *c)
 		evutil_closesocket(c->fd);
 		return -1;
 	}
-	s = session_new(srv->proc.base, SESSION_SERVER, bev,
-	    (struct sockaddr *)&c->sa, c->salen, NULL, NULL,
-	    &server_session_cbs, c);
+	server_tunnel_start(c, &st);
+	s = session_new(srv->proc.base, &st, bev);
 	if (s == NULL) {
 		log_warnx("out of memory for a new session");
 		return -1;
 	}
 	c->t = session_tunnel(s);
 	c->ssl = ssl;
-	session_set_preauth_ratelimit(s, &srv->rl_preauth);
 	session_set_udp(s, srv->usock);
 	return 0;
 }
@@ -419,7 +386,7 @@ server_hellocb(evutil_socket_t fd, short what, void *arg)
 	struct server *srv = c->srv;
 
 	if (server_conn_session(c) == NULL || c->t->authenticated ||
-	    c->t->kind->closing(c->t) || handshake_psk_calls(c->ssl) > 0)
+	    tunnel_closing(c->t) || handshake_psk_calls(c->ssl) > 0)
 		return;
 	srv->preauth_no_hello++;
 	log_rl(&srv->rl_preauth, LOG_INFO, "%s sent no complete ClientHello "
@@ -453,14 +420,13 @@ server_peekcb(evutil_socket_t fd, short what, void *arg)
 			rc = server_start_tls(srv, c);
 		}
 	} else if (srv->vlib != NULL) {
-		struct vtunsess *l = vtunsess_new(srv->proc.base, VTUNSESS_SERVER,
-		    fd, (struct sockaddr *)&c->sa, c->salen, NULL, NULL,
-		    srv->vlib, &server_legacy_cbs, c);
+		struct tunnel_start st;
+		struct vtunsess *l;
 
-		if (l != NULL) {
-			vtunsess_set_preauth_ratelimit(l, &srv->rl_preauth);
+		server_tunnel_start(c, &st);
+		l = vtunsess_new(srv->proc.base, &st, fd, srv->vlib);
+		if (l != NULL)
 			c->t = vtunsess_tunnel(l);
-		}
 		rc = l != NULL ? 0 : -1;
 	} else {
 		rc = server_start_tls(srv, c);
@@ -773,7 +739,7 @@ server_reload(void *arg)
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		cs = tunnel_conf(c->t);
-		if (cs == NULL || c->t->kind->closing(c->t))
+		if (cs == NULL || tunnel_closing(c->t))
 			continue;
 		ncs = conf_session_find(nc, cs->name);
 		if (ncs != NULL && conf_session_equal(cs, ncs)) {
@@ -857,7 +823,7 @@ server_collect(struct control_report *r, void *arg)
 				continue;
 			if ((e = control_report_add(r)) == NULL)
 				return;
-			c->t->kind->fill(e, c->t, now);
+			control_tunnel_fill(e, c->t, now);
 			any = true;
 		}
 		if (!any && (e = control_report_add(r)) != NULL) {
@@ -868,11 +834,11 @@ server_collect(struct control_report *r, void *arg)
 	}
 	TAILQ_FOREACH(c, &srv->conns, entry) {
 		scs = tunnel_conf(c->t);
-		if (scs == NULL && !c->t->kind->closing(c->t))
+		if (scs == NULL && !tunnel_closing(c->t))
 			r->unauthenticated++;
 		else if (scs != NULL && conf_session_find(srv->proc.conf,
 		    scs->name) == NULL && (e = control_report_add(r)) != NULL)
-			c->t->kind->fill(e, c->t, now);
+			control_tunnel_fill(e, c->t, now);
 	}
 }
 

@@ -53,11 +53,7 @@ struct session_queue {
 };
 
 struct session {
-	struct tunnel tun;	/* device, up/down commands, the end */
-	enum session_role role;
-	enum session_state state;
-	const struct session_cbs *cbs;
-	void *arg;
+	struct tunnel tun;	/* role, state, device, commands, the end */
 	struct stream *t;
 	bool transport_done;
 	/* For status: when keys were last renewed. */
@@ -124,14 +120,12 @@ session_pkt_limit(const struct session *s)
 
 /* session.c: the life cycle, timers and accessors */
 uint64_t session_now(void);
-const char *session_tag(const struct session *s);
 void session_note_addrs(struct session *s);
 void session_pause_reads(struct session *s);
 void session_udp_maybe_rekey(struct session *s);
 int session_derive_mtu(const struct session *s);
 void session_setup(struct session *s);
 int session_udp_client_start(struct session *s, const struct frame_hello *h);
-void session_teardown(struct session *s);
 
 /* send.c: device to peer */
 void send_dev_readcb(evutil_socket_t fd, short what, void *arg);

@@ -21,40 +21,13 @@
 #include "control.h"
 #include "session-private.h"
 
-/* A line about a connection before authentication: rate-limited. */
-static void LOG_PRINTF(3, 4)
-session_preauth_log(const struct session *s, int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (s->tun.rl_preauth != NULL)
-		log_vrl(s->tun.rl_preauth, level, fmt, ap);
-	else
-		log_vmsg(level, fmt, ap);
-	va_end(ap);
-}
-
-void
-session_set_preauth_ratelimit(struct session *s, struct log_ratelimit *rl)
-{
-	s->tun.rl_preauth = rl;
-}
+static void session_free(struct tunnel *);
+static void session_teardown(struct tunnel *);
 
 uint64_t
 session_now(void)
 {
 	return util_now_ms();
-}
-
-/*
- * "cobra: ", the start of every log line about a session; empty before
- * the peer has said which session it is (then the line names the peer).
- */
-const char *
-session_tag(const struct session *s)
-{
-	return s->tun.cs != NULL ? s->tun.cs->tag : "";
 }
 
 /* Remember both ends' addresses as the kernel sees them (for %a %A). */
@@ -75,7 +48,7 @@ session_note_addrs(struct session *s)
 static void
 session_maybe_gone(struct session *s)
 {
-	tunnel_maybe_gone(&s->tun, s->state == SESSION_CLOSING &&
+	tunnel_maybe_gone(&s->tun, s->tun.state == TUNNEL_CLOSING &&
 	    s->transport_done);
 }
 
@@ -96,7 +69,7 @@ session_resume_reads(struct session *s)
 {
 	int i;
 
-	if (s->reading || s->state != SESSION_UP)
+	if (s->reading || s->tun.state != TUNNEL_UP)
 		return;
 	for (i = 0; i < s->tun.dev->nqueues; i++)
 		event_add(s->queues[i].ev, NULL);
@@ -114,11 +87,11 @@ session_udp_maybe_rekey(struct session *s)
 	uint8_t body[UDP_REKEY_LEN];
 	char err[200];
 
-	if (s->role != SESSION_CLIENT || s->chan == NULL ||
+	if (s->tun.role != TUNNEL_CLIENT || s->chan == NULL ||
 	    !udp_chan_rekey_wanted(s->chan, session_now()))
 		return;
 	if (udp_chan_rekey_start(s->chan, body, err, sizeof(err)) != 0)
-		log_warnx("%srekey: %s", session_tag(s), err);
+		log_warnx("%srekey: %s", tunnel_tag(&s->tun), err);
 	else
 		(void)stream_send(s->t, WIRE_REKEY, 0, body, sizeof(body));
 }
@@ -183,7 +156,8 @@ session_start_shaping(struct session *s)
 	if (!s->udp) {
 		if (stream_set_rate(s->t, s->tun.cs->speed_in,
 		    s->tun.cs->speed_out) != 0)
-			log_warnx("%scannot limit the speed", session_tag(s));
+			log_warnx("%scannot limit the speed",
+			    tunnel_tag(&s->tun));
 		return;
 	}
 	shaper_init(&s->shape_in, s->tun.cs->speed_in, now);
@@ -191,41 +165,41 @@ session_start_shaping(struct session *s)
 }
 
 static void
-session_up_done(void *arg, int result)
+session_up_done(struct tunnel *t, int result)
 {
-	struct session *s = arg;
+	struct session *s = t->owner;
 	char err[200];
 
 	if (result != 0) {
 		session_close(s, WIRE_CLOSE_ERROR, "up command failed");
 		return;
 	}
-	if (s->role == SESSION_SERVER && s->udp && s->chan == NULL &&
+	if (s->tun.role == TUNNEL_SERVER && s->udp && s->chan == NULL &&
 	    (s->chan = udp_chan_new(stream_ssl(s->t), SEAL_ROLE_SERVER,
 	    s->cipher, s->my_rid, s->peer_rid, &s->lim, err,
 	    sizeof(err))) == NULL) {
-		log_err("%s%s", session_tag(s), err);
+		log_err("%s%s", tunnel_tag(&s->tun), err);
 		session_close(s, WIRE_CLOSE_ERROR, "udp setup failed");
 		return;
 	}
-	if (s->role == SESSION_SERVER &&
+	if (s->tun.role == TUNNEL_SERVER &&
 	    ctlmsg_send_hello(s, WIRE_HELLO_ACK) != 0) {
 		session_close(s, WIRE_CLOSE_ERROR, "cannot send HELLO_ACK");
 		return;
 	}
-	s->state = SESSION_UP;
+	s->tun.state = TUNNEL_UP;
 	s->tun.was_up = true;
 	s->tun.up_since_ms = session_now();
 	session_start_shaping(s);
 	timers_set_liveness(&s->timers, s->tun.cs->keepalive, s->tun.cs->timeout);
 	timers_set_phase(&s->timers, TIMERS_UP, session_now());
 	session_resume_reads(s);
-	log_notice("%sup with %s (%s, %s %s, mtu %d, %s)", session_tag(s),
+	log_notice("%sup with %s (%s, %s %s, mtu %d, %s)", tunnel_tag(&s->tun),
 	    s->tun.peer_str, s->udp ? seal_cipher_name(s->cipher) : "tcp",
 	    dev_type_name(s->type), s->tun.dev->name, s->mtu,
 	    s->compress_level > 0 ? "zlib on" : "compression off");
-	if (s->cbs->up != NULL)
-		s->cbs->up(s, s->arg);
+	if (s->tun.cbs->up != NULL)
+		s->tun.cbs->up(&s->tun, s->tun.arg);
 }
 
 /*
@@ -238,11 +212,11 @@ session_setup(struct session *s)
 	char err[256];
 	int i;
 
-	s->state = SESSION_SETUP;
+	s->tun.state = TUNNEL_SETUP;
 	timers_set_phase(&s->timers, TIMERS_SETUP, session_now());
 	if (tunnel_dev_open(&s->tun, s->tun.cs, s->type, s->mtu, s->tun.cs->queues,
 	    s->tun.cs->offload, err, sizeof(err)) != 0) {
-		log_err("%sdevice setup failed: %s", session_tag(s), err);
+		log_err("%sdevice setup failed: %s", tunnel_tag(&s->tun), err);
 		session_close(s, WIRE_CLOSE_ERROR, "device setup failed");
 		return;
 	}
@@ -316,7 +290,7 @@ session_udp_client_start(struct session *s, const struct frame_hello *h)
 		    s->cipher, s->my_rid, s->peer_rid, &s->lim, err,
 		    sizeof(err));
 	if (s->usock == NULL || s->chan == NULL) {
-		log_err("%s%s", session_tag(s), err);
+		log_err("%s%s", tunnel_tag(&s->tun), err);
 		session_close(s, WIRE_CLOSE_ERROR, "udp setup failed");
 		return -1;
 	}
@@ -336,29 +310,30 @@ session_log_end(struct session *s, enum stream_end end, const char *why)
 {
 	SSL *ssl;
 
-	if (s->state == SESSION_CLOSING || end == STREAM_CLOSED)
+	if (s->tun.state == TUNNEL_CLOSING || end == STREAM_CLOSED)
 		return;
-	if (s->state != SESSION_TLS) {
-		log_notice("%sconnection with %s lost: %s", session_tag(s),
+	if (s->tun.state != TUNNEL_HANDSHAKE) {
+		log_notice("%sconnection with %s lost: %s", tunnel_tag(&s->tun),
 		    s->tun.peer_str, why);
 		return;
 	}
 	if (end != STREAM_TLS) {
-		session_preauth_log(s, LOG_INFO,
+		tunnel_preauth_log(&s->tun, LOG_INFO,
 		    "%s%s went away during the handshake: %s",
-		    session_tag(s), s->tun.peer_str, why);
+		    tunnel_tag(&s->tun), s->tun.peer_str, why);
 		return;
 	}
 	ssl = stream_ssl(s->t);
-	if (s->role == SESSION_SERVER)
-		session_preauth_log(s, LOG_WARNING,
+	if (s->tun.role == TUNNEL_SERVER)
+		tunnel_preauth_log(&s->tun, LOG_WARNING,
 		    "authentication failed for %s from %s: %s "
 		    "(identity %s)", handshake_matched_name(ssl)[0] != '\0' ?
 		    handshake_matched_name(ssl) : "unknown session",
 		    s->tun.peer_str, why, handshake_peer_identity(ssl));
 	else
 		log_warnx("%sauthentication with %s failed: %s (wrong key "
-		    "or passphrase?)", session_tag(s), s->tun.peer_str, why);
+		    "or passphrase?)", tunnel_tag(&s->tun), s->tun.peer_str,
+		    why);
 }
 
 static void
@@ -368,10 +343,7 @@ session_endedcb(void *arg, enum stream_end end, const char *why)
 
 	session_log_end(s, end, why);
 	s->transport_done = true;
-	if (s->state != SESSION_CLOSING) {
-		s->state = SESSION_CLOSING;
-		session_teardown(s);
-	}
+	tunnel_end(&s->tun);
 	session_maybe_gone(s);
 }
 
@@ -395,9 +367,9 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
 
-	if (s->state == SESSION_CLOSING)
+	if (s->tun.state == TUNNEL_CLOSING)
 		return;
-	if (s->chan != NULL && s->state == SESSION_UP)
+	if (s->chan != NULL && s->tun.state == TUNNEL_UP)
 		session_udp_tick(s);
 	switch (timers_due(&s->timers, session_now())) {
 	case TIMERS_NONE:
@@ -413,15 +385,15 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 		}
 		break;
 	case TIMERS_HANDSHAKE_EXPIRED:
-		session_preauth_log(s, LOG_INFO,
+		tunnel_preauth_log(&s->tun, LOG_INFO,
 		    "%s%s did not finish the handshake in %d s",
-		    session_tag(s), s->tun.peer_str,
+		    tunnel_tag(&s->tun), s->tun.peer_str,
 		    WIRE_HANDSHAKE_DEADLINE_SECONDS);
 		session_close(s, WIRE_CLOSE_TIMEOUT, NULL);
 		break;
 	case TIMERS_HELLO_EXPIRED:
-		log_warnx("%s%s sent no %s within %d s", session_tag(s),
-		    s->tun.peer_str, s->role == SESSION_SERVER ? "HELLO" :
+		log_warnx("%s%s sent no %s within %d s", tunnel_tag(&s->tun),
+		    s->tun.peer_str, s->tun.role == TUNNEL_SERVER ? "HELLO" :
 		    "HELLO_ACK", WIRE_HELLO_DEADLINE_SECONDS);
 		session_close(s, WIRE_CLOSE_TIMEOUT, "no HELLO");
 		break;
@@ -434,20 +406,20 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 		timers_on_key_update(&s->timers, session_now());
 		s->rekey_ms = session_now();
 		s->key_updates++;
-		log_debug("%sTLS key update", session_tag(s));
+		log_debug("%sTLS key update", tunnel_tag(&s->tun));
 		break;
 	case TIMERS_PEER_DEAD:
 		log_notice("%snothing heard from %s for %d s, closing",
-		    session_tag(s), s->tun.peer_str, s->tun.cs->timeout);
+		    tunnel_tag(&s->tun), s->tun.peer_str, s->tun.cs->timeout);
 		session_close(s, WIRE_CLOSE_TIMEOUT, "peer silent");
 		break;
 	}
 }
 
 static void
-session_down_done(void *arg)
+session_down_done(struct tunnel *t)
 {
-	session_maybe_gone(arg);
+	session_maybe_gone(t->owner);
 }
 
 /* "; udp: 5 rekeys, 1234 datagrams in, dropped: auth 3 replay 2". */
@@ -497,7 +469,7 @@ session_log_summary(const struct session *s)
 	log_notice("%ssession with %s lasted %llu s: sent %llu packets "
 	    "(%llu bytes, %llu on the wire), received %llu packets (%llu "
 	    "bytes); %s; dropped %llu (not ready %llu, bad %llu, inflate "
-	    "%llu, device %llu, oversize %llu)%s", session_tag(s),
+	    "%llu, device %llu, oversize %llu)%s", tunnel_tag(&s->tun),
 	    s->tun.peer_str,
 	    (unsigned long long)((session_now() - s->tun.up_since_ms) / 1000),
 	    (unsigned long long)s->tun.c.tx_packets,
@@ -518,9 +490,10 @@ session_log_summary(const struct session *s)
  * Stop forwarding and give the device back: the device disappears with
  * its fds (unless the client keeps it), then the down commands run.
  */
-void
-session_teardown(struct session *s)
+static void
+session_teardown(struct tunnel *t)
 {
+	struct session *s = t->owner;
 	int i;
 
 	tunnel_cancel(&s->tun);
@@ -530,7 +503,7 @@ session_teardown(struct session *s)
 	 * through most likely ran over a path that drops UDP. */
 	if (s->tun.was_up && s->chan != NULL && s->udp_rx == 0)
 		log_warnx("%sno UDP datagram from %s arrived in %llu s: UDP "
-		    "blocked? try proto = \"tcp\"", session_tag(s),
+		    "blocked? try proto = \"tcp\"", tunnel_tag(&s->tun),
 		    s->tun.peer_str, (unsigned long long)((session_now() -
 		    s->tun.up_since_ms) / 1000));
 	session_pause_reads(s);
@@ -562,45 +535,22 @@ session_close(struct session *s, uint8_t reason, const char *msg)
 	uint8_t body[1 + WIRE_CLOSE_MSG_MAX];
 	size_t len;
 
-	if (s->state == SESSION_CLOSING)
+	if (s->tun.state == TUNNEL_CLOSING)
 		return;
-	if (s->state != SESSION_TLS && frame_close_encode(reason,
+	if (s->tun.state != TUNNEL_HANDSHAKE && frame_close_encode(reason,
 	    msg != NULL ? msg : "", body, sizeof(body), &len) == 0)
 		(void)stream_send(s->t, WIRE_CLOSE, 0, body, len);
-	if (s->tun.was_up)
-		log_notice("%sclosing the session with %s: %s", session_tag(s),
-		    s->tun.peer_str, msg != NULL ? msg :
-		    frame_close_reason_name(reason));
-	else if (s->tun.authenticated)
-		log_info("%sclosing the session with %s: %s",
-		    session_tag(s), s->tun.peer_str, msg != NULL ? msg :
-		    frame_close_reason_name(reason));
-	s->state = SESSION_CLOSING;
-	session_teardown(s);
+	tunnel_log_close(&s->tun, msg != NULL ? msg :
+	    frame_close_reason_name(reason));
+	tunnel_end(&s->tun);
 	stream_close(s->t);
 }
 
-/* The owner's gone callback, run from the loop by the tunnel. */
-static void
-session_gone(void *arg)
-{
-	struct session *s = arg;
-
-	s->cbs->gone(s, s->arg);
-}
-
-static const struct tunnel_ops session_tunnel_ops = {
-	.up_done = session_up_done,
-	.down_done = session_down_done,
-	.gone = session_gone,
-};
-
 struct session *
-session_new(struct event_base *base, enum session_role role,
-    struct bufferevent *bev, const struct sockaddr *peer, socklen_t peerlen,
-    const struct conf_session *cs, struct dev *keep,
-    const struct session_cbs *cbs, void *arg)
+session_new(struct event_base *base, const struct tunnel_start *st,
+    struct bufferevent *bev)
 {
+	const struct conf_session *cs = st->cs;
 	struct session *s;
 
 	s = calloc(1, sizeof(*s));
@@ -608,27 +558,12 @@ session_new(struct event_base *base, enum session_role role,
 		bufferevent_free(bev);
 		return NULL;
 	}
-	if (tunnel_init(&s->tun, base, keep, &session_kind,
-	    &session_tunnel_ops, s) != 0) {
+	if (tunnel_init(&s->tun, base, &session_kind, s, st) != 0) {
 		bufferevent_free(bev);
 		free(s);
 		return NULL;
 	}
-	s->tun.base = base;
-	s->role = role;
-	s->state = SESSION_TLS;
-	s->cbs = cbs;
-	s->arg = arg;
-	s->tun.cs = cs;
-	s->tun.rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	s->rl_tx = (struct log_ratelimit)LOG_RATELIMIT_INIT;
-	if (peerlen > sizeof(s->tun.peer))
-		peerlen = sizeof(s->tun.peer);
-	memcpy(&s->tun.peer, peer, peerlen);
-	s->tun.peerlen = peerlen;
-	util_sockaddr_parts(peer, s->tun.peer_host, sizeof(s->tun.peer_host),
-	    s->tun.peer_port, sizeof(s->tun.peer_port));
-	util_sockaddr_str(peer, s->tun.peer_str, sizeof(s->tun.peer_str));
 	s->my_rid = session_new_rid();
 	udp_chan_limits(&s->lim);
 	if (cs != NULL) {
@@ -646,27 +581,21 @@ session_new(struct event_base *base, enum session_role role,
 	    s->t == NULL) {
 		if (s->t == NULL)
 			bufferevent_free(bev);
-		session_free(s);
+		session_free(&s->tun);
 		return NULL;
 	}
 	event_add(s->tick, &(struct timeval){ .tv_sec = 1 });
 	return s;
 }
 
-void
-session_free(struct session *s)
+static void
+session_free(struct tunnel *t)
 {
-	if (s == NULL)
-		return;
-	/* Normally the session is closed and gone by now; when the owner
-	 * frees it early (out of memory, exit) nothing more may run. */
-	if (s->state != SESSION_CLOSING) {
-		s->state = SESSION_CLOSING;
-		session_teardown(s);
-	}
+	struct session *s = t->owner;
+
+	tunnel_free(&s->tun);
 	if (s->tick != NULL)
 		event_free(s->tick);
-	tunnel_free(&s->tun);
 	if (s->shape_ev != NULL)
 		event_free(s->shape_ev);
 	stream_free(s->t);
@@ -687,34 +616,10 @@ session_tunnel(struct session *s)
 	return &s->tun;
 }
 
-enum session_state
-session_state(const struct session *s)
-{
-	return s->state;
-}
-
-const struct conf_session *
-session_conf(const struct session *s)
-{
-	return s->tun.cs;
-}
-
-const char *
-session_peer(const struct session *s)
-{
-	return s->tun.peer_str;
-}
-
 bool
 session_authenticated(const struct session *s)
 {
 	return s->tun.authenticated;
-}
-
-const struct session_counters *
-session_counters(const struct session *s)
-{
-	return &s->tun.c;
 }
 
 void
@@ -729,46 +634,7 @@ session_udp_rid(const struct session *s)
 	return s->chan != NULL || s->udp ? s->my_rid : 0;
 }
 
-void
-session_info(const struct session *s, struct session_info *info)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int fd = stream_fd(s->t);
-
-	memset(info, 0, sizeof(*info));
-	/* A client's connect(2) may still be under way in the TLS state. */
-	info->connected = s->role == SESSION_SERVER || (fd >= 0 &&
-	    getpeername(fd, (struct sockaddr *)&ss, &len) == 0);
-	info->udp = s->udp;
-	if (s->udp && (s->chan != NULL || s->tun.was_up))
-		info->cipher = seal_cipher_name(s->cipher);
-	if (s->tun.dev_ready)
-		info->device = s->tun.dev->name;
-	if (s->state == SESSION_UP)
-		info->up_since_ms = s->tun.up_since_ms;
-	info->handshake_ms = s->tun.handshake_ms;
-	info->rekey_ms = s->rekey_ms;
-	info->rekeys = s->chan != NULL ? udp_chan_rekeys(s->chan) :
-	    s->key_updates;
-	info->compress_level = s->cz != NULL ? s->compress_level : 0;
-	info->z = s->cz != NULL ? compress_stats(s->cz) : NULL;
-	info->seal = s->chan != NULL ? udp_chan_stats(s->chan) : NULL;
-}
-
 /* --- The table server.c and client.c drive a session through ----------- */
-
-static bool
-session_kind_closing(const struct tunnel *t)
-{
-	return ((const struct session *)t->owner)->state == SESSION_CLOSING;
-}
-
-static bool
-session_kind_up(const struct tunnel *t)
-{
-	return ((const struct session *)t->owner)->state == SESSION_UP;
-}
 
 static void
 session_kind_close(struct tunnel *t, uint8_t reason, const char *msg)
@@ -776,23 +642,36 @@ session_kind_close(struct tunnel *t, uint8_t reason, const char *msg)
 	session_close(t->owner, reason, msg);
 }
 
+/* What status shows of a native session beyond what every kind has. */
 static void
 session_kind_fill(struct control_session *e, const struct tunnel *t,
-    uint64_t now)
+    uint64_t now_ms)
 {
-	control_session_fill(e, t->owner, now);
-}
+	const struct session *s = t->owner;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = stream_fd(s->t);
 
-static void
-session_kind_free(struct tunnel *t)
-{
-	session_free(t->owner);
+	/* A client's connect(2) may still be under way in the TLS state. */
+	if (t->state == TUNNEL_HANDSHAKE && t->role == TUNNEL_CLIENT &&
+	    (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0))
+		e->state = CONTROL_CONNECTING;
+	e->udp = s->udp;
+	if (s->udp && (s->chan != NULL || t->was_up))
+		e->cipher = seal_cipher_name(s->cipher);
+	e->rekey_age_ms = control_age(now_ms, s->rekey_ms);
+	e->rekeys = s->chan != NULL ? udp_chan_rekeys(s->chan) :
+	    s->key_updates;
+	e->compress_level = s->cz != NULL ? s->compress_level : 0;
+	e->z = s->cz != NULL ? compress_stats(s->cz) : NULL;
+	e->seal = s->chan != NULL ? udp_chan_stats(s->chan) : NULL;
 }
 
 const struct tunnel_kind session_kind = {
-	.closing = session_kind_closing,
-	.up = session_kind_up,
 	.close = session_kind_close,
 	.fill = session_kind_fill,
-	.free = session_kind_free,
+	.free = session_free,
+	.teardown = session_teardown,
+	.up_done = session_up_done,
+	.down_done = session_down_done,
 };

@@ -5,10 +5,12 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "netcfg.h"
 #include "tunnel.h"
+#include "util.h"
 
 /* Run the owner's gone callback from the loop, never from inside ours. */
 static void
@@ -16,32 +18,80 @@ tunnel_reapcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tunnel *t = arg;
 
-	t->ops->gone(t->owner);
+	t->cbs->gone(t, t->arg);
 }
 
 int
-tunnel_init(struct tunnel *t, struct event_base *base, struct dev *keep,
-    const struct tunnel_kind *kind, const struct tunnel_ops *ops,
-    void *owner)
+tunnel_init(struct tunnel *t, struct event_base *base,
+    const struct tunnel_kind *kind, void *owner,
+    const struct tunnel_start *st)
 {
+	socklen_t peerlen = st->peerlen;
+
 	memset(t, 0, sizeof(*t));
 	t->base = base;
 	t->kind = kind;
-	t->ops = ops;
 	t->owner = owner;
-	t->dev = keep != NULL ? keep : &t->own_dev;
+	t->role = st->role;
+	t->state = TUNNEL_HANDSHAKE;
+	t->cbs = st->cbs;
+	t->arg = st->arg;
+	t->cs = st->cs;
+	t->rl_preauth = st->rl_preauth;
+	t->dev = st->keep != NULL ? st->keep : &t->own_dev;
 	t->rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	if (peerlen > sizeof(t->peer))
+		peerlen = sizeof(t->peer);
+	memcpy(&t->peer, st->peer, peerlen);
+	t->peerlen = peerlen;
+	util_sockaddr_parts(st->peer, t->peer_host, sizeof(t->peer_host),
+	    t->peer_port, sizeof(t->peer_port));
+	util_sockaddr_str(st->peer, t->peer_str, sizeof(t->peer_str));
 	t->reap = event_new(base, -1, 0, tunnel_reapcb, t);
 	return t->reap != NULL ? 0 : -1;
 }
 
 void
+tunnel_end(struct tunnel *t)
+{
+	if (tunnel_begin_close(t))
+		t->kind->teardown(t);
+}
+
+void
 tunnel_free(struct tunnel *t)
 {
+	/* Normally the session is closed and gone by now; when the owner
+	 * frees it early (out of memory, exit) nothing more may run. */
+	tunnel_end(t);
 	tunnel_cancel(t);
 	if (t->reap != NULL)
 		event_free(t->reap);
 	t->reap = NULL;
+}
+
+void
+tunnel_preauth_log(const struct tunnel *t, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (t->rl_preauth != NULL && !t->authenticated)
+		log_vrl(t->rl_preauth, level, fmt, ap);
+	else
+		log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+void
+tunnel_log_close(const struct tunnel *t, const char *why)
+{
+	if (t->was_up)
+		log_notice("%sclosing the session with %s: %s", tunnel_tag(t),
+		    t->peer_str, why);
+	else if (t->authenticated)
+		log_info("%sclosing the session with %s: %s", tunnel_tag(t),
+		    t->peer_str, why);
 }
 
 /* What a command sees: %d %h %a %p %A %P and their variables. */
@@ -89,7 +139,7 @@ tunnel_up_donecb(int result, void *arg)
 	struct tunnel *t = arg;
 
 	t->script = NULL;
-	t->ops->up_done(t->owner, result);
+	t->kind->up_done(t, result);
 }
 
 int
@@ -98,7 +148,7 @@ tunnel_up(struct tunnel *t, const struct conf_session *cs)
 	struct script_env env;
 
 	if (!t->dev_fresh || cs->nup == 0) {
-		t->ops->up_done(t->owner, 0);
+		t->kind->up_done(t, 0);
 		return 0;
 	}
 	tunnel_script_env(t, cs, &env);
@@ -124,7 +174,7 @@ tunnel_down_donecb(int result, void *arg)
 
 	t->script = NULL;
 	t->down_running = false;
-	t->ops->down_done(t->owner);
+	t->kind->down_done(t);
 }
 
 void

@@ -5,7 +5,7 @@
  * afresh or the client's kept one taken over, its up and down commands,
  * and the end, once the session is over and no command runs any more.
  * Each kind keeps its own protocol, packet paths and timers, and is told
- * through a small ops table when its up commands are done, when its down
+ * through its kind's table when its up commands are done, when its down
  * commands are, and when it may go.
  */
 #ifndef TAPLINE_TUNNEL_H
@@ -44,23 +44,68 @@ struct session_counters {
 	uint64_t rx_super;		/* super-packets written whole */
 };
 
+struct tunnel;
 struct tunnel_kind;
+struct control_session;
 
-/* What a kind of session is told by its tunnel. */
-struct tunnel_ops {
-	/* The up commands are done (result 0) or failed: forward, or end. */
-	void (*up_done)(void *owner, int result);
-	/* The down commands are done: the owner may now be gone. */
-	void (*down_done)(void *owner);
-	/* Everything is over: free the owner (called from the loop). */
-	void (*gone)(void *owner);
+enum tunnel_role { TUNNEL_SERVER, TUNNEL_CLIENT };
+
+/* The steps a session of either kind goes through, in order. */
+enum tunnel_state {
+	TUNNEL_HANDSHAKE,	/* TLS, or vtund's challenge and password */
+	TUNNEL_HELLO,		/* agreeing: HELLO, or vtund's UDP ports */
+	TUNNEL_SETUP,		/* device and up commands */
+	TUNNEL_UP,		/* forwarding */
+	TUNNEL_CLOSING,
+};
+
+/* What the server or the client is told of a session of either kind. */
+struct tunnel_cbs {
+	/*
+	 * Server, vtund sessions: the legacy session named by the client's
+	 * HOST, or NULL (unknown, or not a legacy session: both fail like
+	 * a wrong password).  Native sessions find theirs by PSK identity.
+	 */
+	const struct conf_session *(*lookup)(const char *name, void *arg);
+	/*
+	 * Server: the peer proved it holds the key (or password) of cs.
+	 * Return 0 to go on, or -1 with a CLOSE reason and the words for
+	 * both ends (multi = deny, wrong kind of session, stopping, ...).
+	 */
+	int (*authenticated)(struct tunnel *t, const struct conf_session *cs,
+	    uint8_t *reason, const char **msg, void *arg);
+	/* The tunnel is up: device ready, up commands done. */
+	void (*up)(struct tunnel *t, void *arg);
+	/* Everything is over (down commands finished); free it now. */
+	void (*gone)(struct tunnel *t, void *arg);
+};
+
+/* How a session is started, whichever kind it is. */
+struct tunnel_start {
+	enum tunnel_role role;
+	const struct sockaddr *peer;
+	socklen_t peerlen;
+	/* The client's session from the start; the server learns it. */
+	const struct conf_session *cs;
+	/* The client's device kept across reconnects (persist = "keep"),
+	 * used when open and filled otherwise, never closed here. */
+	struct dev *keep;
+	/* Server: lines about peers that have not authenticated
+	 * (handshake failures, deadlines) share this limit, so that a
+	 * flood cannot flood the log. */
+	struct log_ratelimit *rl_preauth;
+	const struct tunnel_cbs *cbs;
+	void *arg;
 };
 
 struct tunnel {
 	struct event_base *base;
-	const struct tunnel_kind *kind;	/* how server and client drive it */
-	const struct tunnel_ops *ops;
-	void *owner;
+	const struct tunnel_kind *kind;	/* its protocol's table */
+	void *owner;			/* the session of that kind */
+	enum tunnel_role role;
+	enum tunnel_state state;
+	const struct tunnel_cbs *cbs;
+	void *arg;
 	const struct conf_session *cs;	/* once the peer said which (server) */
 	bool authenticated;
 	bool was_up;
@@ -87,15 +132,35 @@ struct tunnel {
 };
 
 /*
- * keep: the client's device kept across reconnects (persist = "keep"),
- * used when it is open and filled otherwise, never closed here.  0, or -1
- * when out of memory.
+ * Start the part of a session every kind shares, for owner, a session of
+ * this kind, as st says.  0, or -1 when out of memory.
  */
-int tunnel_init(struct tunnel *t, struct event_base *base, struct dev *keep,
-    const struct tunnel_kind *kind, const struct tunnel_ops *ops,
-    void *owner);
-/* Stops a command still running, frees the reap event. */
+int tunnel_init(struct tunnel *t, struct event_base *base,
+    const struct tunnel_kind *kind, void *owner,
+    const struct tunnel_start *st);
+/*
+ * A line about a peer that has not authenticated yet: through the
+ * server's shared limit, if it has one (lines after that go as usual).
+ */
+void tunnel_preauth_log(const struct tunnel *t, int level, const char *fmt,
+    ...) LOG_PRINTF(3, 4);
+
+/*
+ * "closing the session with PEER: why", a notice for a session that was
+ * up, a line of detail for one that had only authenticated, nothing
+ * before that (the handshake logs its own failures).
+ */
+void tunnel_log_close(const struct tunnel *t, const char *why);
+
+/*
+ * For the owner's free: ends it at once if it was not closing yet
+ * (out of memory, exit), stops a command still running, frees the reap
+ * event.
+ */
 void tunnel_free(struct tunnel *t);
+
+/* Mark it closing and tear it down, unless it already was. */
+void tunnel_end(struct tunnel *t);
 
 /*
  * The device of cs with this type, queues and offloads, configured with
@@ -109,7 +174,7 @@ int tunnel_dev_open(struct tunnel *t, const struct conf_session *cs,
 
 /*
  * Run cs's up commands on a fresh device, or report them done at once
- * (ops->up_done).  -1 if they cannot be started.
+ * (kind->up_done).  -1 if they cannot be started.
  */
 int tunnel_up(struct tunnel *t, const struct conf_session *cs);
 
@@ -118,31 +183,69 @@ void tunnel_cancel(struct tunnel *t);
 
 /*
  * Give the device back: close it (unless the client keeps it), then run
- * cs's down commands if the device was ours; ops->down_done follows.
+ * cs's down commands if the device was ours; kind->down_done follows.
  */
 void tunnel_release(struct tunnel *t, const struct conf_session *cs);
 
-/* Once over and no command runs: ops->gone from the loop. */
+/* Once over and no command runs: cbs->gone from the loop. */
 void tunnel_maybe_gone(struct tunnel *t, bool over);
 
 /*
- * A kind of session (native in session.c, vtund in vtunsess.c) as the
- * server and the client drive it: each exports one const table, and they
- * hold the session's struct tunnel and call through its kind without
- * knowing which it is.  What both kinds keep alike (authenticated,
- * was_up, cs, peer_str, the counters) they read from the tunnel itself.
+ * A kind of session: native (session.c) or vtund (vtunsess.c).  Each
+ * exports one const table.  The server and the client hold the
+ * session's struct tunnel and call through its kind without knowing
+ * which it is, and the tunnel tells its owner through the same table
+ * when the commands it runs are done.
  */
-struct control_session;
 struct tunnel_kind {
-	bool (*closing)(const struct tunnel *t);
-	bool (*up)(const struct tunnel *t);	/* forwarding now */
 	/* End it; reason is tapline's CLOSE reason, msg the words for both. */
 	void (*close)(struct tunnel *t, uint8_t reason, const char *msg);
-	/* Its line in `tapline status`. */
+	/* What only this kind knows for its line in `tapline status`
+	 * (control_tunnel_fill fills what every kind has). */
 	void (*fill)(struct control_session *e, const struct tunnel *t,
 	    uint64_t now_ms);
+	/* Free it at once, whatever it was doing. */
 	void (*free)(struct tunnel *t);
+	/* Stop forwarding and give the device back: once, when it starts
+	 * closing (tunnel_end), or when it is freed before that. */
+	void (*teardown)(struct tunnel *t);
+	/* The up commands are done (result 0) or failed: forward, or end. */
+	void (*up_done)(struct tunnel *t, int result);
+	/* The down commands are done: the owner may now be gone. */
+	void (*down_done)(struct tunnel *t);
 };
+
+static inline bool
+tunnel_closing(const struct tunnel *t)
+{
+	return t->state == TUNNEL_CLOSING;
+}
+
+static inline bool
+tunnel_is_up(const struct tunnel *t)
+{
+	return t->state == TUNNEL_UP;
+}
+
+/*
+ * Mark it closing: true the first time, when the caller tears it down;
+ * false if it already was.
+ */
+static inline bool
+tunnel_begin_close(struct tunnel *t)
+{
+	if (t->state == TUNNEL_CLOSING)
+		return false;
+	t->state = TUNNEL_CLOSING;
+	return true;
+}
+
+/* "cobra: " to start a log line about it; "" until the session is known. */
+static inline const char *
+tunnel_tag(const struct tunnel *t)
+{
+	return t->cs != NULL ? t->cs->tag : "";
+}
 
 /* The configured session, once the peer has proven it (else NULL). */
 static inline const struct conf_session *

@@ -130,7 +130,7 @@ vtundata_send_packet(struct vtunsess *l, const uint8_t *p, size_t len)
 		if (vtun_zlib_deflate(l->z, p, len, l->zbuf, sizeof(l->zbuf),
 		    &n) != 0) {
 			log_err("%szlib failed on a packet of %zu bytes",
-			    vtunsess_tag(l), len);
+			    tunnel_tag(&l->tun), len);
 			return -1;
 		}
 		l->zst.compressed++;
@@ -141,7 +141,7 @@ vtundata_send_packet(struct vtunsess *l, const uint8_t *p, size_t len)
 	if (l->cr != NULL) {
 		if (vtun_crypt_seal(l->cr, p, n, body, WIRE_VTUN_BODY_MAX,
 		    &n) != 0) {
-			log_err("%sencryption failed", vtunsess_tag(l));
+			log_err("%sencryption failed", tunnel_tag(&l->tun));
 			return -1;
 		}
 	} else {
@@ -196,7 +196,7 @@ vtundata_rx_data(struct vtunsess *l, const uint8_t *body, size_t len)
 			l->tun.c.drop_bad_packet++;
 			log_rl(&l->tun.rl_drop, LOG_INFO, "%sdropped a frame from "
 			    "%s that does not decrypt (wrong cipher or "
-			    "password?)", vtunsess_tag(l), l->tun.peer_str);
+			    "password?)", tunnel_tag(&l->tun), l->tun.peer_str);
 			return 0;
 		}
 		p = l->dec;
@@ -208,7 +208,7 @@ vtundata_rx_data(struct vtunsess *l, const uint8_t *body, size_t len)
 			l->zst.corrupt++;
 			l->tun.c.drop_inflate++;
 			log_warnx("%sthe zlib stream from %s is broken; "
-			    "closing", vtunsess_tag(l), l->tun.peer_str);
+			    "closing", tunnel_tag(&l->tun), l->tun.peer_str);
 			vtunsess_close(l, "zlib stream broken");
 			return -1;
 		}
@@ -220,14 +220,15 @@ vtundata_rx_data(struct vtunsess *l, const uint8_t *body, size_t len)
 		l->tun.c.drop_bad_packet++;
 		return 0;
 	}
-	if (l->state != VTUNSESS_UP) {
+	if (l->tun.state != TUNNEL_UP) {
 		l->tun.c.drop_not_ready++;
 		return 0;
 	}
 	if (write(l->tun.dev->fds[0], p, n) != (ssize_t)n) {
 		l->tun.c.drop_dev_write++;
 		log_rl(&l->tun.rl_drop, LOG_INFO, "%sthe device refused a packet "
-		    "of %zu bytes: %s", vtunsess_tag(l), n, strerror(errno));
+		    "of %zu bytes: %s", tunnel_tag(&l->tun), n,
+		    strerror(errno));
 		return 0;
 	}
 	l->tun.c.rx_packets++;
@@ -250,7 +251,7 @@ vtundata_rx_frame(struct vtunsess *l, enum vtun_frame_kind k,
 			log_rl(&l->tun.rl_drop, LOG_INFO, "%s%s asks for echo "
 			    "replies faster than it reads them: dropping them "
 			    "and reading nothing more until it does",
-			    vtunsess_tag(l), l->tun.peer_str);
+			    tunnel_tag(&l->tun), l->tun.peer_str);
 			vtundata_pause_peer(l);
 			return 0;
 		}
@@ -270,7 +271,7 @@ vtundata_rx_frame(struct vtunsess *l, enum vtun_frame_kind k,
 	}
 	l->bad_frames++;
 	log_rl(&l->tun.rl_drop, LOG_INFO, "%sdropped a malformed frame from %s",
-	    vtunsess_tag(l), l->tun.peer_str);
+	    tunnel_tag(&l->tun), l->tun.peer_str);
 	return 0;
 }
 
@@ -283,7 +284,7 @@ vtundata_tcp_frames(struct vtunsess *l, struct evbuffer *in)
 	size_t len;
 	int n;
 
-	for (n = 0; l->state != VTUNSESS_CLOSING && !l->rx_paused &&
+	for (n = 0; l->tun.state != TUNNEL_CLOSING && !l->rx_paused &&
 	    n < 4 * VTUNSESS_BATCH; n++) {
 		if (evbuffer_copyout(in, h, sizeof(h)) != (ssize_t)sizeof(h))
 			return;
@@ -340,7 +341,8 @@ vtundata_udp_from_peer(struct vtunsess *l, const struct sockaddr *from)
 		l->uport_known = true;
 		vtundata_set_port(&l->upeer, port);
 		log_info("%s%s sends from UDP port %u (%s byte order)",
-		    vtunsess_tag(l), l->tun.peer_host, port, port == l->uport_be ?
+		    tunnel_tag(&l->tun), l->tun.peer_host, port,
+		    port == l->uport_be ?
 		    "network" : "host");
 	}
 	return true;
@@ -358,7 +360,7 @@ vtundata_udp_readcb(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 	int i;
 
-	for (i = 0; i < VTUNSESS_BATCH && l->state != VTUNSESS_CLOSING; i++) {
+	for (i = 0; i < VTUNSESS_BATCH && l->tun.state != TUNNEL_CLOSING; i++) {
 		fromlen = sizeof(from);
 		n = recvfrom(fd, l->rx, sizeof(l->rx), MSG_DONTWAIT,
 		    (struct sockaddr *)&from, &fromlen);
@@ -434,10 +436,10 @@ vtundata_ports_start(struct vtunsess *l)
 	char err[200];
 	int port;
 
-	l->state = VTUNSESS_PORTS;
+	l->tun.state = TUNNEL_HELLO;
 	timers_set_phase(&l->timers, TIMERS_HELLO, vtunsess_now());
 	if ((port = vtundata_udp_open(l, err, sizeof(err))) < 0) {
-		log_err("%s%s", vtunsess_tag(l), err);
+		log_err("%s%s", tunnel_tag(&l->tun), err);
 		vtunsess_close(l, "udp setup failed");
 		return;
 	}
@@ -476,7 +478,8 @@ vtundata_ports_done(struct vtunsess *l, const uint8_t *b)
 		bufferevent_disable(l->bev, EV_READ);
 		bufferevent_setwatermark(l->bev, EV_WRITE, 0, 0);
 	}
-	log_info("%sUDP to %s port %u (or %u)", vtunsess_tag(l), l->tun.peer_host,
+	log_info("%sUDP to %s port %u (or %u)", tunnel_tag(&l->tun),
+	    l->tun.peer_host,
 	    l->uport_be, l->uport_le);
 	vtundata_send_flag(l, WIRE_VTUN_ECHO_REQ);
 	vtunsess_setup(l);

@@ -50,11 +50,7 @@ _Static_assert(CONF_LEGACY_NAME_MAX == VTUN_HOST_MAX,
     "the config allows the names a HOST line carries");
 
 struct vtunsess {
-	struct tunnel tun;	/* device, up/down commands, the end */
-	enum vtunsess_role role;
-	enum vtunsess_state state;
-	const struct vtunsess_cbs *cbs;
-	void *arg;
+	struct tunnel tun;	/* role, state, device, commands, the end */
 	struct vtun_lib *lib;
 
 	/* The TCP connection: the handshake, and TCP mode's frames. */
@@ -102,7 +98,6 @@ struct vtunsess {
 
 /* vtunsess.c: the handshake, the life cycle and the timers */
 uint64_t vtunsess_now(void);
-const char *vtunsess_tag(const struct vtunsess *l);
 void vtunsess_tcp_free(struct vtunsess *l);
 void vtunsess_pause_reads(struct vtunsess *l);
 void vtunsess_setup(struct vtunsess *l);

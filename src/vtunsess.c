@@ -21,37 +21,19 @@
 
 #include "vtunsess-private.h"
 
+static void vtunsess_free(struct tunnel *);
+
 uint64_t
 vtunsess_now(void)
 {
 	return util_now_ms();
 }
 
-const char *
-vtunsess_tag(const struct vtunsess *l)
-{
-	return l->tun.cs != NULL ? l->tun.cs->tag : "";
-}
-
-/* A line about a peer that has not authenticated: rate-limited. */
-static void LOG_PRINTF(3, 4)
-vtunsess_preauth_log(const struct vtunsess *l, int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (l->tun.rl_preauth != NULL && !l->tun.authenticated)
-		log_vrl(l->tun.rl_preauth, level, fmt, ap);
-	else
-		log_vmsg(level, fmt, ap);
-	va_end(ap);
-}
-
 /* Gone once the connection is closed and no down command is running. */
 static void
 vtunsess_maybe_gone(struct vtunsess *l)
 {
-	tunnel_maybe_gone(&l->tun, l->state == VTUNSESS_CLOSING && l->tcp_done);
+	tunnel_maybe_gone(&l->tun, tunnel_closing(&l->tun) && l->tcp_done);
 }
 
 /* The TCP connection is over: free it (and stop any linger). */
@@ -78,7 +60,7 @@ vtunsess_pause_reads(struct vtunsess *l)
 static void
 vtunsess_resume_reads(struct vtunsess *l)
 {
-	if (!l->reading && l->dev_ev != NULL && l->state == VTUNSESS_UP &&
+	if (!l->reading && l->dev_ev != NULL && l->tun.state == TUNNEL_UP &&
 	    event_add(l->dev_ev, NULL) == 0)
 		l->reading = true;
 }
@@ -103,12 +85,12 @@ vtunsess_adopt(struct vtunsess *l, const struct vtun_flags *f)
 	    f->cipher == 0 ? "none" : vtun_cipher_name(f->cipher));
 	if (f->zlevel > 0 && (l->z = vtun_zlib_new(f->zlevel, err,
 	    sizeof(err))) == NULL) {
-		log_err("%s%s", vtunsess_tag(l), err);
+		log_err("%s%s", tunnel_tag(&l->tun), err);
 		return -1;
 	}
 	if (f->cipher != 0 && (l->cr = vtun_crypt_new(l->lib, f->cipher,
 	    cs->passwd, err, sizeof(err))) == NULL) {
-		log_err("%s%s", vtunsess_tag(l), err);
+		log_err("%s%s", tunnel_tag(&l->tun), err);
 		return -1;
 	}
 	return 0;
@@ -158,7 +140,7 @@ vtunsess_authenticated_common(struct vtunsess *l)
 		    sizeof(l->tun.local_port));
 	log_warnx("%slegacy vtund session with %s (%s, %s, %s, zlib %s): "
 	    "the vtund protocol is NOT secure (MD5 keys, ECB, no integrity, "
-	    "flags in clear)", vtunsess_tag(l), l->tun.peer_str,
+	    "flags in clear)", tunnel_tag(&l->tun), l->tun.peer_str,
 	    l->fl.udp ? "udp" : "tcp", dev_type_name(l->fl.type),
 	    l->cipher_label, l->fl.zlevel > 0 ? "on" : "off");
 }
@@ -173,8 +155,9 @@ vtunsess_srv_host(struct vtunsess *l, const uint8_t *m)
 	if (vtun_parse_host(m, l->host, sizeof(l->host)) != 0) {
 		util_escape(m, strnlen((const char *)m, WIRE_VTUN_MSG_LEN),
 		    esc, sizeof(esc));
-		vtunsess_preauth_log(l, LOG_NOTICE, "vtund handshake from %s "
-		    "refused: expected HOST, got \"%s\"", l->tun.peer_str, esc);
+		tunnel_preauth_log(&l->tun, LOG_NOTICE,
+		    "vtund handshake from %s refused: expected HOST, "
+		    "got \"%s\"", l->tun.peer_str, esc);
 		return -1;
 	}
 	if (getrandom(l->chal, sizeof(l->chal), 0) != sizeof(l->chal))
@@ -193,10 +176,13 @@ vtunsess_srv_chal(struct vtunsess *l, const uint8_t *m)
 	uint8_t resp[WIRE_VTUN_CHAL_LEN], out[WIRE_VTUN_MSG_LEN];
 	const struct conf_session *cs;
 	char esc[4 * (CONF_NAME_MAX + 1)];
+	const char *msg = NULL;
+	uint8_t reason;
 	struct vtun_flags f;
 	bool ok;
 
-	cs = l->cbs->lookup != NULL ? l->cbs->lookup(l->host, l->arg) : NULL;
+	cs = l->tun.cbs->lookup != NULL ?
+	    l->tun.cbs->lookup(l->host, l->tun.arg) : NULL;
 	/* No such session costs the same work as a wrong password. */
 	ok = vtun_parse_chal(m, resp) == 0 &&
 	    vtun_chal_crypt(l->lib, cs != NULL ? cs->passwd :
@@ -205,18 +191,24 @@ vtunsess_srv_chal(struct vtunsess *l, const uint8_t *m)
 	OPENSSL_cleanse(l->chal, sizeof(l->chal));
 	if (!ok) {
 		util_escape(l->host, strlen(l->host), esc, sizeof(esc));
-		vtunsess_preauth_log(l, LOG_NOTICE, "vtund authentication from "
-		    "%s for \"%s\" failed (wrong password, or no such legacy "
-		    "session)", l->tun.peer_str, esc);
+		tunnel_preauth_log(&l->tun, LOG_NOTICE,
+		    "vtund authentication from %s for \"%s\" failed (wrong "
+		    "password, or no such legacy session)", l->tun.peer_str,
+		    esc);
 		return -1;
 	}
 	l->tun.cs = cs;
 	vtunsess_conf_flags(cs, &f);
 	if (vtunsess_adopt(l, &f) != 0)
 		return -1;
-	if (l->cbs->authenticated != NULL &&
-	    l->cbs->authenticated(l, cs, l->arg) != 0)
+	if (l->tun.cbs->authenticated != NULL &&
+	    l->tun.cbs->authenticated(&l->tun, cs, &reason, &msg,
+	    l->tun.arg) != 0) {
+		/* vtund has no refusal message: the reason stays in our log. */
+		log_notice("%srefusing vtund client %s: %s", cs->tag,
+		    l->tun.peer_str, msg);
 		return -1;
+	}
 	if (vtun_msg_ok_flags(&f, out) != 0)
 		return -1;
 	vtunsess_authenticated_common(l);
@@ -236,20 +228,22 @@ vtunsess_cli_notices(const struct vtunsess *l, const struct vtun_flags *f)
 	int mine = vtunsess_conf_cipher(cs);
 
 	if (f->udp != (cs->proto == CONF_PROTO_UDP))
-		log_notice("%sthe server says proto %s", vtunsess_tag(l),
+		log_notice("%sthe server says proto %s", tunnel_tag(&l->tun),
 		    f->udp ? "udp" : "tcp");
 	if (f->type != cs->type)
-		log_notice("%sthe server says type %s", vtunsess_tag(l),
+		log_notice("%sthe server says type %s", tunnel_tag(&l->tun),
 		    dev_type_name(f->type));
 	if (f->zlevel != cs->compress)
-		log_notice("%sthe server says compress %s%d", vtunsess_tag(l),
+		log_notice("%sthe server says compress %s%d",
+		    tunnel_tag(&l->tun),
 		    f->zlevel > 0 ? "zlib:" : "no, level ", f->zlevel);
 	if (f->cipher != mine)
-		log_notice("%sthe server says cipher %s", vtunsess_tag(l),
+		log_notice("%sthe server says cipher %s", tunnel_tag(&l->tun),
 		    f->cipher == 0 ? "none" : vtun_cipher_name(f->cipher));
 	if (f->shape > 0)
 		log_notice("%sthe server asks for a speed of %d kbit/s; "
-		    "tapline does not shape legacy sessions", vtunsess_tag(l),
+		    "tapline does not shape legacy sessions",
+		    tunnel_tag(&l->tun),
 		    f->shape);
 }
 
@@ -264,7 +258,8 @@ vtunsess_cli_msg(struct vtunsess *l, const uint8_t *m)
 	switch (l->step) {
 	case 0:
 		if (!vtun_msg_is_greeting(m)) {
-			log_warnx("%s%s is not a vtund server", vtunsess_tag(l),
+			log_warnx("%s%s is not a vtund server",
+			    tunnel_tag(&l->tun),
 			    l->tun.peer_str);
 			return -1;
 		}
@@ -274,7 +269,7 @@ vtunsess_cli_msg(struct vtunsess *l, const uint8_t *m)
 		break;
 	case 1:
 		if (vtun_parse_ok_chal(m, chal) != 0) {
-			log_warnx("%s%s sent no challenge", vtunsess_tag(l),
+			log_warnx("%s%s sent no challenge", tunnel_tag(&l->tun),
 			    l->tun.peer_str);
 			return -1;
 		}
@@ -285,7 +280,8 @@ vtunsess_cli_msg(struct vtunsess *l, const uint8_t *m)
 		break;
 	case 2:
 		if (vtun_parse_ok_flags(m, &f, err, sizeof(err)) != 0) {
-			log_err("%s%s: %s", vtunsess_tag(l), l->tun.peer_str, err);
+			log_err("%s%s: %s", tunnel_tag(&l->tun),
+			    l->tun.peer_str, err);
 			return -1;
 		}
 		/* The FLAGS come in clear: never follow them below the
@@ -294,7 +290,7 @@ vtunsess_cli_msg(struct vtunsess *l, const uint8_t *m)
 		    err, sizeof(err)) != 0) {
 			log_err("%s%s: %s; refusing it (vtund's FLAGS travel "
 			    "in clear: a man in the middle may have rewritten "
-			    "them)", vtunsess_tag(l), l->tun.peer_str, err);
+			    "them)", tunnel_tag(&l->tun), l->tun.peer_str, err);
 			return -1;
 		}
 		vtunsess_cli_notices(l, &f);
@@ -322,16 +318,16 @@ vtunsess_tcp_readcb(struct bufferevent *bev, void *arg)
 	uint8_t m[WIRE_VTUN_MSG_LEN];
 	int rc;
 
-	while (l->state == VTUNSESS_HANDSHAKE &&
+	while (l->tun.state == TUNNEL_HANDSHAKE &&
 	    evbuffer_get_length(in) >= WIRE_VTUN_MSG_LEN) {
 		evbuffer_remove(in, m, sizeof(m));
-		if (l->role == VTUNSESS_CLIENT)
+		if (l->tun.role == TUNNEL_CLIENT)
 			rc = vtunsess_cli_msg(l, m);
 		else
 			rc = l->step == 0 ? vtunsess_srv_host(l, m) :
 			    vtunsess_srv_chal(l, m);
 		if (rc != 0) {
-			if (l->role == VTUNSESS_SERVER) {
+			if (l->tun.role == TUNNEL_SERVER) {
 				vtun_msg_err(m);
 				vtunsess_send_msg(l, m);
 			}
@@ -339,7 +335,7 @@ vtunsess_tcp_readcb(struct bufferevent *bev, void *arg)
 			return;
 		}
 	}
-	if (l->state == VTUNSESS_PORTS &&
+	if (l->tun.state == TUNNEL_HELLO &&
 	    evbuffer_get_length(in) >= WIRE_VTUN_PORT_LEN) {
 		uint8_t b[WIRE_VTUN_PORT_LEN];
 
@@ -347,7 +343,7 @@ vtunsess_tcp_readcb(struct bufferevent *bev, void *arg)
 		vtundata_ports_done(l, b);
 		return;
 	}
-	if ((l->state == VTUNSESS_SETUP || l->state == VTUNSESS_UP) &&
+	if ((l->tun.state == TUNNEL_SETUP || l->tun.state == TUNNEL_UP) &&
 	    l->ufd == -1)
 		vtundata_tcp_frames(l, in);
 }
@@ -358,7 +354,7 @@ vtunsess_tcp_writecb(struct bufferevent *bev, void *arg)
 {
 	struct vtunsess *l = arg;
 
-	if (l->state == VTUNSESS_CLOSING || l->tcp_flush_close) {
+	if (l->tun.state == TUNNEL_CLOSING || l->tcp_flush_close) {
 		vtunsess_tcp_free(l);
 		vtunsess_maybe_gone(l);
 		return;
@@ -375,13 +371,14 @@ vtunsess_tcp_eventcb(struct bufferevent *bev, short what, void *arg)
 	int e = EVUTIL_SOCKET_ERROR();
 
 	vtunsess_tcp_free(l);
-	if (l->state == VTUNSESS_CLOSING || l->tcp_flush_close) {
+	if (l->tun.state == TUNNEL_CLOSING || l->tcp_flush_close) {
 		vtunsess_maybe_gone(l);
 		return;
 	}
-	if (l->state == VTUNSESS_HANDSHAKE)
-		vtunsess_preauth_log(l, LOG_NOTICE, "%s%s: %s during the vtund "
-		    "handshake", vtunsess_tag(l), l->tun.peer_str,
+	if (l->tun.state == TUNNEL_HANDSHAKE)
+		tunnel_preauth_log(&l->tun, LOG_NOTICE,
+		    "%s%s: %s during the vtund handshake", tunnel_tag(&l->tun),
+		    l->tun.peer_str,
 		    (what & BEV_EVENT_EOF) ? "connection closed" :
 		    strerror(e));
 	vtunsess_close(l, (what & BEV_EVENT_EOF) ? "connection closed" :
@@ -402,15 +399,15 @@ vtunsess_lingercb(evutil_socket_t fd, short what, void *arg)
 
 /* Up commands done: forwarding starts. */
 static void
-vtunsess_up_done(void *arg, int result)
+vtunsess_up_done(struct tunnel *t, int result)
 {
-	struct vtunsess *l = arg;
+	struct vtunsess *l = t->owner;
 
 	if (result != 0) {
 		vtunsess_close(l, "up command failed");
 		return;
 	}
-	l->state = VTUNSESS_UP;
+	l->tun.state = TUNNEL_UP;
 	l->tun.was_up = true;
 	l->tun.up_since_ms = vtunsess_now();
 	timers_set_liveness(&l->timers, l->tun.cs->keepalive, l->tun.cs->timeout);
@@ -419,11 +416,12 @@ vtunsess_up_done(void *arg, int result)
 	timers_on_key_update(&l->timers, vtunsess_now());
 	vtunsess_resume_reads(l);
 	log_notice("%sup with %s (vtund legacy, %s, %s %s, mtu %d, %s, "
-	    "zlib %s)", vtunsess_tag(l), l->tun.peer_str, l->fl.udp ? "udp" : "tcp",
+	    "zlib %s)", tunnel_tag(&l->tun), l->tun.peer_str,
+	    l->fl.udp ? "udp" : "tcp",
 	    dev_type_name(l->fl.type), l->tun.dev->name, l->mtu,
 	    l->cipher_label, l->fl.zlevel > 0 ? "on" : "off");
-	if (l->cbs->up != NULL)
-		l->cbs->up(l, l->arg);
+	if (l->tun.cbs->up != NULL)
+		l->tun.cbs->up(&l->tun, l->tun.arg);
 }
 
 /*
@@ -435,14 +433,14 @@ vtunsess_setup(struct vtunsess *l)
 {
 	char err[256];
 
-	if (l->state == VTUNSESS_CLOSING)
+	if (l->tun.state == TUNNEL_CLOSING)
 		return;
-	l->state = VTUNSESS_SETUP;
+	l->tun.state = TUNNEL_SETUP;
 	timers_set_phase(&l->timers, TIMERS_SETUP, vtunsess_now());
 	l->mtu = l->tun.cs->mtu != 0 ? l->tun.cs->mtu : VTUNSESS_MTU;
 	if (tunnel_dev_open(&l->tun, l->tun.cs, l->fl.type, l->mtu, 1, false, err,
 	    sizeof(err)) != 0) {
-		log_err("%sdevice setup failed: %s", vtunsess_tag(l), err);
+		log_err("%sdevice setup failed: %s", tunnel_tag(&l->tun), err);
 		vtunsess_close(l, "device setup failed");
 		return;
 	}
@@ -457,9 +455,9 @@ vtunsess_setup(struct vtunsess *l)
 }
 
 static void
-vtunsess_down_done(void *arg)
+vtunsess_down_done(struct tunnel *t)
 {
-	vtunsess_maybe_gone(arg);
+	vtunsess_maybe_gone(t->owner);
 }
 
 /* --- Timers -------------------------------------------------------------- */
@@ -469,7 +467,7 @@ vtunsess_tickcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct vtunsess *l = arg;
 
-	if (l->state == VTUNSESS_CLOSING)
+	if (l->tun.state == TUNNEL_CLOSING)
 		return;
 	switch (timers_due(&l->timers, vtunsess_now())) {
 	case TIMERS_NONE:
@@ -479,13 +477,15 @@ vtunsess_tickcb(evutil_socket_t fd, short what, void *arg)
 		l->tun.c.keepalives_sent++;
 		break;
 	case TIMERS_HANDSHAKE_EXPIRED:
-		vtunsess_preauth_log(l, LOG_INFO, "%s%s did not finish the vtund "
-		    "handshake in %d s", vtunsess_tag(l), l->tun.peer_str,
+		tunnel_preauth_log(&l->tun, LOG_INFO,
+		    "%s%s did not finish the vtund handshake in %d s",
+		    tunnel_tag(&l->tun), l->tun.peer_str,
 		    WIRE_HANDSHAKE_DEADLINE_SECONDS);
 		vtunsess_close(l, "handshake deadline");
 		break;
 	case TIMERS_HELLO_EXPIRED:
-		log_warnx("%s%s sent no UDP port within %d s", vtunsess_tag(l),
+		log_warnx("%s%s sent no UDP port within %d s",
+		    tunnel_tag(&l->tun),
 		    l->tun.peer_str, WIRE_HELLO_DEADLINE_SECONDS);
 		vtunsess_close(l, "no UDP port");
 		break;
@@ -495,7 +495,7 @@ vtunsess_tickcb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case TIMERS_PEER_DEAD:
 		log_notice("%snothing heard from %s for %d s, closing",
-		    vtunsess_tag(l), l->tun.peer_str, l->tun.cs->timeout);
+		    tunnel_tag(&l->tun), l->tun.peer_str, l->tun.cs->timeout);
 		vtunsess_close(l, "peer silent");
 		break;
 	}
@@ -510,7 +510,7 @@ vtunsess_log_summary(const struct vtunsess *l)
 	    "bytes, %llu on the wire), received %llu packets (%llu bytes); "
 	    "dropped: not ready %llu, undecryptable %llu, device %llu, "
 	    "udp send %llu, echo replies %llu; malformed frames %llu",
-	    vtunsess_tag(l), l->tun.peer_str,
+	    tunnel_tag(&l->tun), l->tun.peer_str,
 	    (unsigned long long)((vtunsess_now() - l->tun.up_since_ms) / 1000),
 	    (unsigned long long)l->tun.c.tx_packets,
 	    (unsigned long long)l->tun.c.tx_bytes,
@@ -527,8 +527,10 @@ vtunsess_log_summary(const struct vtunsess *l)
 
 /* Stop forwarding, give the device back, run the down commands. */
 static void
-vtunsess_teardown(struct vtunsess *l)
+vtunsess_teardown(struct tunnel *t)
 {
+	struct vtunsess *l = t->owner;
+
 	if (l->tun.was_up)
 		vtunsess_log_summary(l);
 	vtunsess_pause_reads(l);
@@ -550,21 +552,15 @@ vtunsess_teardown(struct vtunsess *l)
 void
 vtunsess_close(struct vtunsess *l, const char *why)
 {
-	if (l->state == VTUNSESS_CLOSING)
+	if (l->tun.state == TUNNEL_CLOSING)
 		return;
 	/* vtund's close frame, where the peer can still read frames. */
-	if (l->state == VTUNSESS_SETUP || l->state == VTUNSESS_UP) {
+	if (l->tun.state == TUNNEL_SETUP || l->tun.state == TUNNEL_UP) {
 		if (!l->peer_closed)
 			vtundata_send_flag(l, WIRE_VTUN_CONN_CLOSE);
 	}
-	if (l->tun.was_up)
-		log_notice("%sclosing the session with %s: %s", vtunsess_tag(l),
-		    l->tun.peer_str, why);
-	else if (l->tun.authenticated)
-		log_info("%sclosing the session with %s: %s", vtunsess_tag(l),
-		    l->tun.peer_str, why);
-	l->state = VTUNSESS_CLOSING;
-	vtunsess_teardown(l);
+	tunnel_log_close(&l->tun, why);
+	tunnel_end(&l->tun);
 	if (l->bev != NULL && !l->tcp_done) {
 		/* Let what is queued (ERR, a close frame) go out first. */
 		bufferevent_disable(l->bev, EV_READ);
@@ -585,26 +581,9 @@ vtunsess_close(struct vtunsess *l, const char *why)
 	vtunsess_maybe_gone(l);
 }
 
-/* The owner's gone callback, run from the loop by the tunnel. */
-static void
-vtunsess_gone(void *arg)
-{
-	struct vtunsess *l = arg;
-
-	l->cbs->gone(l, l->arg);
-}
-
-static const struct tunnel_ops vtunsess_tunnel_ops = {
-	.up_done = vtunsess_up_done,
-	.down_done = vtunsess_down_done,
-	.gone = vtunsess_gone,
-};
-
 struct vtunsess *
-vtunsess_new(struct event_base *base, enum vtunsess_role role, int fd,
-    const struct sockaddr *peer, socklen_t peerlen,
-    const struct conf_session *cs, struct dev *keep, struct vtun_lib *lib,
-    const struct vtunsess_cbs *cbs, void *arg)
+vtunsess_new(struct event_base *base, const struct tunnel_start *st, int fd,
+    struct vtun_lib *lib)
 {
 	uint8_t m[WIRE_VTUN_MSG_LEN];
 	struct vtunsess *l;
@@ -613,29 +592,14 @@ vtunsess_new(struct event_base *base, enum vtunsess_role role, int fd,
 		evutil_closesocket(fd);
 		return NULL;
 	}
-	if (tunnel_init(&l->tun, base, keep, &vtunsess_kind,
-	    &vtunsess_tunnel_ops, l) != 0) {
+	if (tunnel_init(&l->tun, base, &vtunsess_kind, l, st) != 0) {
 		evutil_closesocket(fd);
 		free(l);
 		return NULL;
 	}
-	l->tun.base = base;
-	l->role = role;
-	l->state = VTUNSESS_HANDSHAKE;
-	l->cbs = cbs;
-	l->arg = arg;
-	l->tun.cs = cs;
 	l->lib = lib;
 	l->ufd = -1;
-	l->tun.rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	util_strlcpy(l->cipher_label, "vtun", sizeof(l->cipher_label));
-	if (peerlen > sizeof(l->tun.peer))
-		peerlen = sizeof(l->tun.peer);
-	memcpy(&l->tun.peer, peer, peerlen);
-	l->tun.peerlen = peerlen;
-	util_sockaddr_parts(peer, l->tun.peer_host, sizeof(l->tun.peer_host),
-	    l->tun.peer_port, sizeof(l->tun.peer_port));
-	util_sockaddr_str(peer, l->tun.peer_str, sizeof(l->tun.peer_str));
 	timers_init(&l->timers, vtunsess_now());
 	timers_set_phase(&l->timers, TIMERS_HANDSHAKE, vtunsess_now());
 	l->tick = event_new(base, -1, EV_PERSIST, vtunsess_tickcb, l);
@@ -645,7 +609,7 @@ vtunsess_new(struct event_base *base, enum vtunsess_role role, int fd,
 		evutil_closesocket(fd);
 	if (l->tick == NULL || l->linger == NULL ||
 	    l->bev == NULL) {
-		vtunsess_free(l);
+		vtunsess_free(&l->tun);
 		return NULL;
 	}
 	bufferevent_setcb(l->bev, vtunsess_tcp_readcb, vtunsess_tcp_writecb,
@@ -655,31 +619,27 @@ vtunsess_new(struct event_base *base, enum vtunsess_role role, int fd,
 	bufferevent_setwatermark(l->bev, EV_READ, 0, VTUNSESS_RX_HIGH);
 	bufferevent_enable(l->bev, EV_READ | EV_WRITE);
 	event_add(l->tick, &(struct timeval){ .tv_sec = 1 });
-	if (role == VTUNSESS_SERVER) {
+	if (st->role == TUNNEL_SERVER) {
 		vtun_msg_greeting(m);
 		vtunsess_send_msg(l, m);
 	} else {
 		log_warnx("%sconnecting to %s with vtund's legacy protocol, "
-		    "which is NOT secure", vtunsess_tag(l), l->tun.peer_str);
+		    "which is NOT secure", tunnel_tag(&l->tun),
+		    l->tun.peer_str);
 	}
 	return l;
 }
 
-void
-vtunsess_free(struct vtunsess *l)
+static void
+vtunsess_free(struct tunnel *t)
 {
-	if (l == NULL)
-		return;
-	if (l->state != VTUNSESS_CLOSING) {
-		l->state = VTUNSESS_CLOSING;
-		vtunsess_teardown(l);
-	}
-	tunnel_cancel(&l->tun);
+	struct vtunsess *l = t->owner;
+
+	tunnel_free(&l->tun);
 	if (l->bev != NULL)
 		bufferevent_free(l->bev);
 	if (l->tick != NULL)
 		event_free(l->tick);
-	tunnel_free(&l->tun);
 	if (l->linger != NULL)
 		event_free(l->linger);
 	vtun_zlib_free(l->z);
@@ -694,83 +654,20 @@ vtunsess_tunnel(struct vtunsess *l)
 	return &l->tun;
 }
 
-void
-vtunsess_set_preauth_ratelimit(struct vtunsess *l, struct log_ratelimit *rl)
-{
-	l->tun.rl_preauth = rl;
-}
-
-/* Its settings, once it is known which session it is. */
-static const struct conf_session *
-vtunsess_conf(const struct vtunsess *l)
-{
-	return l->tun.authenticated || l->role == VTUNSESS_CLIENT ? l->tun.cs : NULL;
-}
-
-const char *
-vtunsess_peer(const struct vtunsess *l)
-{
-	return l->tun.peer_str;
-}
-
-static uint64_t
-vtunsess_age(uint64_t now, uint64_t then)
-{
-	return then == 0 ? CONTROL_NEVER : now - then;
-}
-
-/* The status entry (control.h) for this session. */
+/* What status shows of a vtund session beyond what every kind has. */
 static void
-vtunsess_fill(struct control_session *e, const struct vtunsess *l,
+vtunsess_kind_fill(struct control_session *e, const struct tunnel *t,
     uint64_t now_ms)
 {
-	const struct conf_session *cs = vtunsess_conf(l);
+	const struct vtunsess *l = t->owner;
 
-	memset(e, 0, sizeof(*e));
-	e->name = cs != NULL ? cs->name : "";
-	switch (l->state) {
-	case VTUNSESS_HANDSHAKE:
-		e->state = CONTROL_HANDSHAKE;
-		break;
-	case VTUNSESS_PORTS:
-		e->state = CONTROL_HELLO;
-		break;
-	case VTUNSESS_SETUP:
-		e->state = CONTROL_SETUP;
-		break;
-	case VTUNSESS_UP:
-		e->state = CONTROL_UP;
-		break;
-	case VTUNSESS_CLOSING:
-		e->state = CONTROL_CLOSING;
-		break;
-	}
-	e->peer = l->tun.peer_str;
 	e->udp = l->fl.udp;
-	e->cipher = l->tun.authenticated ? l->cipher_label : NULL;
-	e->device = l->tun.dev_ready ? l->tun.dev->name : NULL;
-	e->uptime_ms = vtunsess_age(now_ms, l->state == VTUNSESS_UP ?
-	    l->tun.up_since_ms : 0);
-	e->handshake_age_ms = vtunsess_age(now_ms, l->tun.handshake_ms);
-	e->rekey_age_ms = CONTROL_NEVER;
-	e->c = l->tun.c;
+	e->cipher = t->authenticated ? l->cipher_label : NULL;
 	e->compress_level = l->fl.zlevel;
 	e->z = l->z != NULL ? &l->zst : NULL;
 }
 
 /* --- The table server.c and client.c drive a session through ----------- */
-
-static bool
-vtunsess_kind_closing(const struct tunnel *t)
-{
-	return ((const struct vtunsess *)t->owner)->state == VTUNSESS_CLOSING;
-}
-
-static bool
-vtunsess_kind_up(const struct tunnel *t)
-{
-	return ((const struct vtunsess *)t->owner)->state == VTUNSESS_UP;
-}
 
 /* vtund's close has no reason code: the words are what it logs. */
 static void
@@ -779,23 +676,11 @@ vtunsess_kind_close(struct tunnel *t, uint8_t reason, const char *msg)
 	vtunsess_close(t->owner, msg);
 }
 
-static void
-vtunsess_kind_fill(struct control_session *e, const struct tunnel *t,
-    uint64_t now)
-{
-	vtunsess_fill(e, t->owner, now);
-}
-
-static void
-vtunsess_kind_free(struct tunnel *t)
-{
-	vtunsess_free(t->owner);
-}
-
 const struct tunnel_kind vtunsess_kind = {
-	.closing = vtunsess_kind_closing,
-	.up = vtunsess_kind_up,
 	.close = vtunsess_kind_close,
 	.fill = vtunsess_kind_fill,
-	.free = vtunsess_kind_free,
+	.free = vtunsess_free,
+	.teardown = vtunsess_teardown,
+	.up_done = vtunsess_up_done,
+	.down_done = vtunsess_down_done,
 };

@@ -8,9 +8,9 @@
  * sessions: the device is configured and the up commands have finished
  * before the first packet is forwarded.
  *
- * Life of a legacy session:
+ * Life of a legacy session (enum tunnel_state):
  *   HANDSHAKE  the 50-byte greeting/HOST/CHAL/FLAGS lines on TCP
- *   PORTS      UDP mode: both sides send their UDP port on the TCP
+ *   HELLO      UDP mode: both sides send their UDP port on the TCP
  *              connection, which then closes
  *   SETUP      device and up commands; echo requests are answered,
  *              packets dropped
@@ -35,51 +35,22 @@
  * for a first byte: TLS clients speak first, vtund clients never do. */
 #define VTUNSESS_PEEK_MS 1000
 
-enum vtunsess_role { VTUNSESS_SERVER, VTUNSESS_CLIENT };
-enum vtunsess_state {
-	VTUNSESS_HANDSHAKE,
-	VTUNSESS_PORTS,
-	VTUNSESS_SETUP,
-	VTUNSESS_UP,
-	VTUNSESS_CLOSING,
-};
-
 struct vtunsess;
 struct vtun_lib;
-struct control_session;
-
-struct vtunsess_cbs {
-	/* Server: the legacy session named by HOST, or NULL (unknown, or
-	 * not a legacy session: both fail like a wrong password). */
-	const struct conf_session *(*lookup)(const char *name, void *arg);
-	/* Server: the password was right; 0 to go on, -1 to refuse
-	 * (multi = deny, stopping, ...). */
-	int (*authenticated)(struct vtunsess *l, const struct conf_session *cs,
-	    void *arg);
-	/* The tunnel is up: device ready, up commands done. */
-	void (*up)(struct vtunsess *l, void *arg);
-	/* Everything is over (down commands finished); free it now. */
-	void (*gone)(struct vtunsess *l, void *arg);
-};
 
 /*
- * Take over fd (a connected or connecting TCP socket, non-blocking).
- * The server greets at once; the client waits for the greeting.  keep:
- * as in session_new (persist = "keep").  lib: the OpenSSL context with
- * the legacy provider, owned by the caller.
+ * Take over fd (a connected or connecting TCP socket, non-blocking), as
+ * st says (its cbs->lookup finds the server's session by HOST).  The
+ * server greets at once; the client waits for the greeting.  lib: the
+ * OpenSSL context with the legacy provider, owned by the caller.  It is
+ * freed through its kind (tunnel.h), once its cbs->gone says it is over.
  */
-struct vtunsess *vtunsess_new(struct event_base *base, enum vtunsess_role role,
-    int fd, const struct sockaddr *peer, socklen_t peerlen,
-    const struct conf_session *cs, struct dev *keep, struct vtun_lib *lib,
-    const struct vtunsess_cbs *cbs, void *arg);
-void vtunsess_free(struct vtunsess *l);
-/* Lines about peers that have not authenticated go through rl. */
-void vtunsess_set_preauth_ratelimit(struct vtunsess *l, struct log_ratelimit *rl);
+struct vtunsess *vtunsess_new(struct event_base *base,
+    const struct tunnel_start *st, int fd, struct vtun_lib *lib);
 
 /* End the session: a close frame to the peer, then tear down. */
 void vtunsess_close(struct vtunsess *l, const char *why);
 
-const char *vtunsess_peer(const struct vtunsess *l);
 
 /* The table server.c and client.c drive a vtund session through. */
 extern const struct tunnel_kind vtunsess_kind;

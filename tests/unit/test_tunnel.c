@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -22,35 +24,63 @@
 
 /* What the owner was told. */
 struct owner {
-	int up_calls, up_result, down_calls, gone_calls;
+	int up_calls, up_result, down_calls, gone_calls, teardowns;
 };
 
 static void
-owner_up_done(void *arg, int result)
+owner_up_done(struct tunnel *t, int result)
 {
-	struct owner *o = arg;
+	struct owner *o = t->owner;
 
 	o->up_calls++;
 	o->up_result = result;
 }
 
 static void
-owner_down_done(void *arg)
+owner_down_done(struct tunnel *t)
 {
-	((struct owner *)arg)->down_calls++;
+	((struct owner *)t->owner)->down_calls++;
 }
 
 static void
-owner_gone(void *arg)
+owner_gone(struct tunnel *t, void *arg)
 {
 	((struct owner *)arg)->gone_calls++;
 }
 
-static const struct tunnel_ops ops = {
+static void
+owner_teardown(struct tunnel *t)
+{
+	((struct owner *)t->owner)->teardowns++;
+}
+
+static const struct tunnel_kind kind = {
+	.teardown = owner_teardown,
 	.up_done = owner_up_done,
 	.down_done = owner_down_done,
+};
+
+static const struct tunnel_cbs cbs = {
 	.gone = owner_gone,
 };
+
+/* A server's start from 198.51.100.2:40312, told to o, keeping keep. */
+static void
+start_init(struct tunnel_start *st, struct sockaddr_in *sin, struct dev *keep,
+    struct owner *o)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(40312);
+	assert_int_equal(inet_pton(AF_INET, "198.51.100.2", &sin->sin_addr), 1);
+	memset(st, 0, sizeof(*st));
+	st->role = TUNNEL_SERVER;
+	st->peer = (struct sockaddr *)sin;
+	st->peerlen = sizeof(*sin);
+	st->keep = keep;
+	st->cbs = &cbs;
+	st->arg = o;
+}
 
 /* A session whose up and down lists are one command each. */
 static void
@@ -89,13 +119,23 @@ test_up(void **state)
 	struct conf_session cs;
 	struct event_base *base;
 	struct owner o = { 0 };
+	struct tunnel_start st;
+	struct sockaddr_in sin;
 	struct tunnel t;
 
 	(void)state;
 	assert_non_null(base = event_base_new());
 	cs_init(&cs, &up, &down, "/bin/true", "/bin/true");
-	assert_int_equal(tunnel_init(&t, base, NULL, NULL, &ops, &o), 0);
+	start_init(&st, &sin, NULL, &o);
+	assert_int_equal(tunnel_init(&t, base, &kind, &o, &st), 0);
 	assert_ptr_equal(t.dev, &t.own_dev);
+	/* Who the peer is, and where the session starts. */
+	assert_string_equal(t.peer_str, "198.51.100.2:40312");
+	assert_string_equal(t.peer_host, "198.51.100.2");
+	assert_string_equal(t.peer_port, "40312");
+	assert_int_equal(t.state, TUNNEL_HANDSHAKE);
+	assert_false(tunnel_closing(&t) || tunnel_is_up(&t));
+	assert_null(tunnel_conf(&t));
 
 	/* A kept device (not fresh): no up command, done at once. */
 	assert_int_equal(tunnel_up(&t, &cs), 0);
@@ -127,7 +167,11 @@ test_up(void **state)
 	assert_null(t.script);
 	assert_int_equal(o.up_calls, 3);
 
+	/* Freed before it ended: torn down once, on the way out. */
+	assert_int_equal(o.teardowns, 0);
 	tunnel_free(&t);
+	assert_int_equal(o.teardowns, 1);
+	assert_true(tunnel_closing(&t));
 	script_argv_free(&up);
 	script_argv_free(&down);
 	event_base_free(base);
@@ -140,6 +184,8 @@ test_release_and_gone(void **state)
 	struct conf_session cs;
 	struct event_base *base;
 	struct owner o = { 0 };
+	struct tunnel_start st;
+	struct sockaddr_in sin;
 	struct tunnel t;
 	struct dev kept;
 
@@ -148,7 +194,8 @@ test_release_and_gone(void **state)
 	cs_init(&cs, &up, &down, "/bin/true", "/bin/true");
 
 	/* A device that never got ready: nothing to give back. */
-	assert_int_equal(tunnel_init(&t, base, NULL, NULL, &ops, &o), 0);
+	start_init(&st, &sin, NULL, &o);
+	assert_int_equal(tunnel_init(&t, base, &kind, &o, &st), 0);
 	tunnel_release(&t, &cs);
 	assert_null(t.script);
 
@@ -168,11 +215,17 @@ test_release_and_gone(void **state)
 	tunnel_maybe_gone(&t, true);
 	assert_int_equal(o.gone_calls, 0);	/* from the loop, not here */
 	loop_until(base, &o.gone_calls, 1);
+	/* Ended first: tunnel_end tears down once, free does not again. */
+	tunnel_end(&t);
+	tunnel_end(&t);
+	assert_int_equal(o.teardowns, 1);
 	tunnel_free(&t);
+	assert_int_equal(o.teardowns, 1);
 
 	/* The client's kept device: no down command, it stays. */
 	memset(&kept, 0, sizeof(kept));
-	assert_int_equal(tunnel_init(&t, base, &kept, NULL, &ops, &o), 0);
+	start_init(&st, &sin, &kept, &o);
+	assert_int_equal(tunnel_init(&t, base, &kind, &o, &st), 0);
 	assert_ptr_equal(t.dev, &kept);
 	t.dev_ready = t.dev_fresh = true;
 	tunnel_release(&t, &cs);
