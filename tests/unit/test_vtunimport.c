@@ -3,9 +3,9 @@
  * vtunimport.c: each vtund keyword carried over (or said why not), checked
  * the strongest way there is: the output is loaded with tapline's own
  * config loader and the session it describes is compared with what vtund
- * meant.  up/down commands are checked word by word against vtund's own
- * split.  Table-driven; small hand-written vtund files only, with
- * documentation addresses.
+ * meant.  up/down commands (vtunimport-cmd.c) are checked word by word
+ * against vtund's own split.  Table-driven; small hand-written vtund files
+ * only, with documentation addresses.
  */
 #include <stdarg.h>
 #include <stddef.h>
