@@ -17,7 +17,7 @@
 #include "fuzz_common.h"
 #include "script.h"
 
-/* script.c's SCRIPT_LINE_MAX: a longer line is refused as it should be. */
+/* script-line.c's SCRIPT_LINE_MAX: a longer line is refused as it should be. */
 #define FUZZ_SCRIPT_LINE_MAX 4096
 
 static const struct script_env fuzz_env = {

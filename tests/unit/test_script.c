@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * script.c: command lines split into argv without a shell.  Shell syntax
- * (';', '$(...)', backticks, '|', '>') must come out as literal arguments
- * (ATTACKS.md row 23); quotes and backslashes follow sh rules.
+ * script-line.c: command lines split into argv without a shell.  Shell
+ * syntax (';', '$(...)', backticks, '|', '>') must come out as literal
+ * arguments (ATTACKS.md row 23); quotes and backslashes follow sh rules.
  *
- * Then the runner, on an event base of the test's own: substitution,
+ * Then script.c's runner, on an event base of the test's own: substitution,
  * the environment, PATH lookup, failure policy, timeouts, cancel, output
  * logging and what a command inherits (nothing but stdio).
  */
