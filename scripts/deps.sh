@@ -13,6 +13,9 @@ packages=(
 	# tests: systemd-analyze verify on the units; the Debian package build,
 	# and hardening-check on its binary (devscripts, without recommends)
 	systemd build-essential debhelper dpkg-dev devscripts
+	# tests: a NAT (masquerade) in front of a client, and forgetting
+	# its mappings (udp_reattach.sh)
+	nftables conntrack
 	# tests: interop with Debian's vtund 3.0.4 (legacy = "vtun"), and
 	# the vtund.conf examples import_vtund.sh reads
 	vtun

@@ -50,6 +50,7 @@ struct client {
 	struct script_run *down;
 
 	unsigned int attempt;
+	unsigned int redials;	/* dials since the control connection was lost */
 	uint64_t up_since_ms;
 	bool ever_up;
 	int exit_code;
@@ -117,6 +118,7 @@ client_upcb(struct tunnel *t, void *arg)
 
 	cl->up_since_ms = util_now_ms();
 	cl->ever_up = true;
+	cl->redials = 0;
 	notify_status("connected to %s%s", t->peer_str,
 	    t->kind == &vtunsess_kind ? " (vtund legacy)" : "");
 }
@@ -155,8 +157,28 @@ client_gonecb(struct tunnel *t, void *arg)
 	client_gone(arg);
 }
 
+/*
+ * UDP mode: the control connection is lost, the session goes on.  Dial
+ * again at once the first time, then with the usual backoff while the
+ * server cannot be reached.
+ */
+static void
+client_detachedcb(struct tunnel *t, void *arg)
+{
+	struct client *cl = arg;
+
+	if (cl->proc.stopping)
+		return;
+	if (cl->redials++ == 0) {
+		event_add(cl->retry, &(struct timeval){ 0, 0 });
+		return;
+	}
+	client_schedule_retry(cl);
+}
+
 static const struct tunnel_cbs client_tunnel_cbs = {
 	.up = client_upcb,
+	.detached = client_detachedcb,
 	.gone = client_gonecb,
 };
 
@@ -249,6 +271,10 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 		    cl->server, evutil_gai_strerror(result));
 		goto failed;
 	}
+	if (cl->tun != NULL && !cl->tun->detached) {
+		evutil_freeaddrinfo(res);	/* it came back meanwhile */
+		return;
+	}
 	util_sockaddr_str(res->ai_addr, where, sizeof(where));
 	log_info("%s: connecting to %s", cl->cs->name, where);
 	notify_status("connecting to %s", where);
@@ -281,16 +307,27 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 		close(fd);
 		goto failed;
 	}
+	if (cl->tun != NULL) {
+		/* The session lives on; this connection is to re-attach it. */
+		session_redial(cl->tun->owner, bev, res->ai_addr,
+		    (socklen_t)res->ai_addrlen);
+		evutil_freeaddrinfo(res);
+		return;
+	}
 	s = session_new(cl->proc.base, &st, bev);
 	if (s == NULL)
 		goto failed;
+	if (cl->cli->local != NULL)
+		session_pin_source(s);
 	cl->tun = session_tunnel(s);
 	evutil_freeaddrinfo(res);
 	return;
 failed:
 	if (res != NULL)
 		evutil_freeaddrinfo(res);
-	if (cl->persist && !cl->proc.stopping) {
+	if (cl->tun != NULL && !cl->proc.stopping) {
+		client_schedule_retry(cl);	/* a re-attach */
+	} else if (cl->persist && !cl->proc.stopping) {
 		client_schedule_retry(cl);
 	} else {
 		cl->exit_code = 1;
@@ -305,7 +342,8 @@ client_attempt(struct client *cl)
 		.ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP,
 		.ai_flags = EVUTIL_AI_ADDRCONFIG };
 
-	if (cl->proc.stopping)
+	/* Nothing to dial for while a session has its connection. */
+	if (cl->proc.stopping || (cl->tun != NULL && !cl->tun->detached))
 		return;
 	cl->req = evdns_getaddrinfo(cl->dns, cl->server, cl->port, &hints,
 	    client_resolvedcb, cl);

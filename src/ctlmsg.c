@@ -15,7 +15,7 @@
 #include "session-private.h"
 
 /* Our settings as HELLO / HELLO_ACK carry them. */
-static void
+void
 ctlmsg_hello_fill(const struct session *s, struct frame_hello *h)
 {
 	memset(h, 0, sizeof(*h));
@@ -31,14 +31,14 @@ ctlmsg_hello_fill(const struct session *s, struct frame_hello *h)
 }
 
 int
-ctlmsg_send_hello(struct session *s, uint8_t type)
+ctlmsg_send_hello(struct session *s, uint8_t type, uint8_t flags)
 {
 	uint8_t body[WIRE_HELLO_LEN];
 	struct frame_hello h;
 
 	ctlmsg_hello_fill(s, &h);
 	frame_hello_encode(&h, body);
-	return stream_send(s->t, type, 0, body, sizeof(body));
+	return stream_send(s->t, type, flags, body, sizeof(body));
 }
 
 /*
@@ -56,14 +56,49 @@ ctlmsg_from_self(struct session *s, uint32_t peer_rid)
 	    tag == peer_rid;
 }
 
+/*
+ * Server: may this authenticated peer have its session now (multi,
+ * stopping, a reload under way, ...)?  Then our settings decide what it
+ * gets.  Asked at HELLO, not at the handshake, so that a client that
+ * comes back to re-attach is never taken for a second connection.
+ */
+static int
+ctlmsg_admit(struct session *s)
+{
+	const char *msg = NULL;
+	uint8_t reason = WIRE_CLOSE_REFUSED;
+	char err[160];
+
+	if (s->tun.cbs->authenticated(&s->tun, s->tun.cs, &reason, &msg,
+	    s->tun.arg) != 0) {
+		session_close(s, reason, msg);
+		return -1;
+	}
+	s->type = s->tun.cs->type;
+	s->udp = s->tun.cs->proto == CONF_PROTO_UDP;
+	s->cipher = s->tun.cs->cipher != CONF_CIPHER_AUTO ?
+	    (enum wire_cipher)s->tun.cs->cipher : udp_cipher_auto();
+	s->mtu = s->tun.cs->mtu != 0 ? s->tun.cs->mtu : session_derive_mtu(s);
+	s->compress_level = s->tun.cs->compress;
+	if (s->compress_level > 0 && (s->cz = compress_new(s->compress_level,
+	    err, sizeof(err))) == NULL) {
+		log_err("%s%s", tunnel_tag(&s->tun), err);
+		session_close(s, WIRE_CLOSE_ERROR, "no compression");
+		return -1;
+	}
+	return 0;
+}
+
 /* Server: the client's HELLO; our session settings decide. */
 static int
-ctlmsg_rx_hello(struct session *s, const uint8_t *body, size_t len)
+ctlmsg_rx_hello(struct session *s, const struct frame_hdr *fh,
+    const uint8_t *body)
 {
 	struct frame_hello h;
 	char err[160];
 
-	if (frame_hello_decode(body, len, &h, err, sizeof(err)) != 0) {
+	if (frame_hello_decode(body, WIRE_HELLO_LEN, &h, err,
+	    sizeof(err)) != 0) {
 		log_warnx("%sbad HELLO from %s: %s", tunnel_tag(&s->tun),
 		    s->tun.peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO");
@@ -78,6 +113,14 @@ ctlmsg_rx_hello(struct session *s, const uint8_t *body, size_t len)
 		    "host itself");
 		return -1;
 	}
+	if (fh->flags & WIRE_FLAG_REATTACH) {
+		/* The frame is consumed whatever happens to this session:
+		 * its stream may live on in another one. */
+		(void)reattach_adopt(s, &h, body + WIRE_HELLO_LEN);
+		return 0;
+	}
+	if (ctlmsg_admit(s) != 0)
+		return -1;
 	if (s->udp) {
 		if (s->usock == NULL || h.udp_receiver_id == 0) {
 			log_err("%scannot serve %s over udp: %s",
@@ -102,15 +145,24 @@ ctlmsg_rx_hello(struct session *s, const uint8_t *body, size_t len)
  * win; a notice names each one our own file has otherwise.
  */
 static int
-ctlmsg_rx_hello_ack(struct session *s, const uint8_t *body, size_t len)
+ctlmsg_rx_hello_ack(struct session *s, const struct frame_hdr *fh,
+    const uint8_t *body)
 {
 	struct frame_hello h, mine;
 	char err[160];
 
-	if (frame_hello_decode(body, len, &h, err, sizeof(err)) != 0 ||
+	if (frame_hello_decode(body, fh->len, &h, err, sizeof(err)) != 0 ||
 	    frame_hello_ack_check(&h, err, sizeof(err)) != 0) {
 		log_warnx("%sbad HELLO_ACK from %s: %s", tunnel_tag(&s->tun),
 		    s->tun.peer_str, err);
+		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO_ACK");
+		return -1;
+	}
+	if (s->redialing)
+		return reattach_rx_hello_ack(s, fh, &h);
+	if (fh->flags & WIRE_FLAG_REATTACH) {
+		log_warnx("%sbad HELLO_ACK from %s: a re-attach not asked "
+		    "for", tunnel_tag(&s->tun), s->tun.peer_str);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "bad HELLO_ACK");
 		return -1;
 	}
@@ -155,6 +207,8 @@ ctlmsg_rx_hello_ack(struct session *s, const uint8_t *body, size_t len)
 	s->udp = h.transport == WIRE_TRANSPORT_UDP;
 	if (s->udp && session_udp_client_start(s, &h) != 0)
 		return -1;
+	reattach_token_export(s);
+	s->ctl_tx_ms = session_now();
 	session_setup(s);
 	return s->tun.state == TUNNEL_CLOSING ? -1 : 0;
 }
@@ -243,12 +297,12 @@ ctlmsg_framecb(void *arg, const struct frame_hdr *h, uint8_t *body)
 	case WIRE_HELLO:
 		if (s->tun.role == TUNNEL_SERVER &&
 		    s->tun.state == TUNNEL_HELLO)
-			return ctlmsg_rx_hello(s, body, h->len);
+			return ctlmsg_rx_hello(s, h, body);
 		break;
 	case WIRE_HELLO_ACK:
 		if (s->tun.role == TUNNEL_CLIENT &&
-		    s->tun.state == TUNNEL_HELLO)
-			return ctlmsg_rx_hello_ack(s, body, h->len);
+		    (s->tun.state == TUNNEL_HELLO || s->redialing))
+			return ctlmsg_rx_hello_ack(s, h, body);
 		break;
 	case WIRE_REKEY:
 		if (s->tun.role == TUNNEL_SERVER && s->chan != NULL)
@@ -273,15 +327,19 @@ ctlmsg_connectedcb(void *arg)
 {
 	struct session *s = arg;
 	SSL *ssl = stream_ssl(s->t);
-	const char *msg = NULL;
-	uint8_t reason = WIRE_CLOSE_REFUSED;
 	char err[160];
 
 	if (handshake_verify(ssl, err, sizeof(err)) != 0) {
 		log_warnx("%srefusing %s: %s", tunnel_tag(&s->tun),
-		    s->tun.peer_str,
-		    err);
+		    s->tun.peer_str, err);
 		session_close(s, WIRE_CLOSE_PROTOCOL, "handshake check failed");
+		return;
+	}
+	if (s->redialing) {
+		/* Client: the same key let us in again; ask for our session. */
+		reattach_conn_timeout(s);
+		/* Unanswered, it is given up by reattach_tick's deadline. */
+		(void)reattach_send_hello(s);
 		return;
 	}
 	if (s->tun.role == TUNNEL_SERVER) {
@@ -297,26 +355,8 @@ ctlmsg_connectedcb(void *arg)
 	s->tun.state = TUNNEL_HELLO;
 	timers_set_phase(&s->timers, TIMERS_HELLO, session_now());
 	session_note_addrs(s);
+	reattach_conn_timeout(s);
 	log_info("%sauthenticated %s", tunnel_tag(&s->tun), s->tun.peer_str);
-	if (s->tun.role == TUNNEL_SERVER) {
-		if (s->tun.cbs->authenticated(&s->tun, s->tun.cs, &reason,
-		    &msg, s->tun.arg) != 0) {
-			session_close(s, reason, msg);
-			return;
-		}
-		s->type = s->tun.cs->type;
-		s->udp = s->tun.cs->proto == CONF_PROTO_UDP;
-		s->cipher = s->tun.cs->cipher != CONF_CIPHER_AUTO ?
-		    (enum wire_cipher)s->tun.cs->cipher : udp_cipher_auto();
-		s->mtu = s->tun.cs->mtu != 0 ? s->tun.cs->mtu : session_derive_mtu(s);
-		s->compress_level = s->tun.cs->compress;
-		if (s->compress_level > 0 && (s->cz = compress_new(
-		    s->compress_level, err, sizeof(err))) == NULL) {
-			log_err("%s%s", tunnel_tag(&s->tun), err);
-			session_close(s, WIRE_CLOSE_ERROR, "no compression");
-			return;
-		}
-	}
 	if (s->tun.role == TUNNEL_CLIENT) {
 		/* Our receiver id says "this host" to a server that can
 		 * check it (handshake.h: connections back to this host). */
@@ -325,7 +365,7 @@ ctlmsg_connectedcb(void *arg)
 
 		if (hk != NULL && handshake_self_tag(ssl, hk, &tag) == 0)
 			s->my_rid = tag;
-		if (ctlmsg_send_hello(s, WIRE_HELLO) != 0)
+		if (ctlmsg_send_hello(s, WIRE_HELLO, 0) != 0)
 			session_close(s, WIRE_CLOSE_ERROR, "cannot send HELLO");
 	}
 }

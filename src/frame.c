@@ -16,11 +16,14 @@ struct frame_rule {
 	uint8_t flags;	  /* flags allowed on this type */
 	uint32_t min_len; /* body length bounds, inclusive */
 	uint32_t max_len;
+	uint32_t reattach_len; /* added to both with WIRE_FLAG_REATTACH */
 };
 
 static const struct frame_rule frame_rules[WIRE_FRAME_TYPE_MAX + 1] = {
-	[WIRE_HELLO] = { "HELLO", 0, WIRE_HELLO_LEN, WIRE_HELLO_LEN },
-	[WIRE_HELLO_ACK] = { "HELLO_ACK", 0, WIRE_HELLO_LEN, WIRE_HELLO_LEN },
+	[WIRE_HELLO] = { "HELLO", WIRE_FLAG_REATTACH, WIRE_HELLO_LEN,
+	    WIRE_HELLO_LEN, WIRE_REATTACH_TOKEN_LEN },
+	[WIRE_HELLO_ACK] = { "HELLO_ACK", WIRE_FLAG_REATTACH, WIRE_HELLO_LEN,
+	    WIRE_HELLO_LEN, 0 },
 	[WIRE_DATA] = { "DATA", WIRE_FLAG_ZLIB | WIRE_FLAG_GSO, 1,
 	    WIRE_DATA_MAX_BODY },
 	[WIRE_KEEPALIVE] = { "KEEPALIVE", 0, 0, 0 },
@@ -93,6 +96,7 @@ frame_parse_hdr(const uint8_t hdr[WIRE_FRAME_HDR_LEN], struct frame_hdr *h,
 	uint8_t flags = hdr[WIRE_FRAME_OFF_FLAGS];
 	uint16_t rsv = pkt_load16(hdr + WIRE_FRAME_OFF_RSV);
 	uint32_t len = pkt_load32(hdr + WIRE_FRAME_OFF_LEN);
+	uint32_t min, max;
 
 	if ((r = frame_rule(type)) == NULL)
 		return util_err(err, errlen, "unknown frame type %u", type);
@@ -103,22 +107,28 @@ frame_parse_hdr(const uint8_t hdr[WIRE_FRAME_HDR_LEN], struct frame_hdr *h,
 	if ((flags & ~r->flags) != 0)
 		return util_err(err, errlen,
 		    "flags 0x%02x not allowed on a %s frame", flags, r->name);
-	if (len > r->max_len && r->min_len == r->max_len)
+	min = r->min_len;
+	max = r->max_len;
+	if (flags & WIRE_FLAG_REATTACH & r->flags) {
+		min += r->reattach_len;
+		max += r->reattach_len;
+	}
+	if (len > max && min == max)
 		return util_err(err, errlen,
 		    "frame too large: %s of %u bytes, expected exactly %u",
-		    r->name, len, r->max_len);
-	if (len > r->max_len)
+		    r->name, len, max);
+	if (len > max)
 		return util_err(err, errlen,
 		    "frame too large: %s of %u bytes, limit %u", r->name, len,
-		    r->max_len);
-	if (len < r->min_len && r->min_len == r->max_len)
+		    max);
+	if (len < min && min == max)
 		return util_err(err, errlen,
 		    "frame too small: %s of %u bytes, expected exactly %u",
-		    r->name, len, r->min_len);
-	if (len < r->min_len)
+		    r->name, len, min);
+	if (len < min)
 		return util_err(err, errlen,
 		    "frame too small: %s of %u bytes, minimum %u", r->name,
-		    len, r->min_len);
+		    len, min);
 	h->type = type;
 	h->flags = flags;
 	h->len = len;

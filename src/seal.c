@@ -766,6 +766,13 @@ seal_rx_has_next(const struct seal_rx *rx)
 	return rx->next.keyed;
 }
 
+void
+seal_rx_drop_next(struct seal_rx *rx)
+{
+	if (rx->next.keyed)
+		seal_rx_epoch_wipe(&rx->next);
+}
+
 /* The window of an installed epoch by its full number. */
 const struct replay *
 seal_rx_window(const struct seal_rx *rx, uint64_t epoch)

@@ -347,6 +347,8 @@ bool seal_rx_epoch(const struct seal_rx *rx, uint64_t *epoch);
 
 /* True while a next epoch is installed and not yet used by the peer. */
 bool seal_rx_has_next(const struct seal_rx *rx);
+/* Forget the next epoch installed ahead (a rekey that will be redone). */
+void seal_rx_drop_next(struct seal_rx *rx);
 
 /* The replay window of an installed epoch, or NULL (tests, status). */
 const struct replay *seal_rx_window(const struct seal_rx *rx,

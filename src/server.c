@@ -193,6 +193,17 @@ server_admit(struct server_conn *self, const struct conf_session **csp,
 		if (c == self || tunnel_conf(c->t) != cs ||
 		    !c->t->authenticated || tunnel_closing(c->t))
 			continue;
+		/* Its client lost the control connection and now comes
+		 * back afresh (restarted, or it cannot re-attach): the
+		 * session it left is replaced, whatever multi says. */
+		if (c->t->detached && cs->multi != CONF_MULTI_ALLOW) {
+			log_notice("%s: %s replaces %s, which had lost its "
+			    "control connection", cs->name,
+			    self->t->peer_str, c->t->peer_str);
+			c->t->kind->close(c->t, WIRE_CLOSE_REPLACED,
+			    "replaced by a newer connection");
+			continue;
+		}
 		switch (cs->multi) {
 		case CONF_MULTI_ALLOW:
 			break;
@@ -229,6 +240,30 @@ server_authenticatedcb(struct tunnel *t, const struct conf_session *cs,
 		return -1;
 	}
 	return server_admit(arg, &cs, reason, msg);
+}
+
+/*
+ * A client comes back over a new connection: the live session of cs
+ * with this token and receiver id (session.c judges), to take it over.
+ */
+static struct tunnel *
+server_reattachcb(struct tunnel *t, const struct conf_session *cs,
+    const uint8_t *token, uint32_t peer_rid, void *arg)
+{
+	struct server_conn *self = arg, *c;
+	const struct conf_session *ccs;
+
+	if (self->srv->proc.stopping)
+		return NULL;
+	TAILQ_FOREACH(c, &self->srv->conns, entry) {
+		ccs = tunnel_conf(c->t);
+		if (c == self || c->t->kind != &session_kind || ccs == NULL ||
+		    strcmp(ccs->name, cs->name) != 0)
+			continue;
+		if (session_reattach_match(c->t->owner, token, peer_rid))
+			return c->t;
+	}
+	return NULL;
 }
 
 /* `systemctl status` shows how many tunnels are up; say when it changes. */
@@ -322,6 +357,7 @@ server_legacy_lookupcb(const char *name, void *arg)
 static const struct tunnel_cbs server_tunnel_cbs = {
 	.lookup = server_legacy_lookupcb,
 	.authenticated = server_authenticatedcb,
+	.reattach = server_reattachcb,
 	.up = server_upcb,
 	.gone = server_gonecb,
 };

@@ -54,7 +54,7 @@ struct session_queue {
 
 struct session {
 	struct tunnel tun;	/* role, state, device, commands, the end */
-	struct stream *t;
+	struct stream *t;	/* NULL while detached (reattach.c) */
 	bool transport_done;
 	/* For status: when keys were last renewed. */
 	uint64_t rekey_ms;
@@ -76,6 +76,7 @@ struct session {
 	struct sockaddr_storage udp_peer;
 	socklen_t udp_peerlen;
 	bool udp_peer_known;
+	bool udp_pinned;	/* client: datagrams from the TCP source only */
 	uint64_t udp_rx;	/* datagrams that authenticated */
 	struct seal_limits lim;
 
@@ -100,6 +101,15 @@ struct session {
 	struct timers timers;
 	struct event *tick;
 
+	/* UDP mode: the control connection lost and found (reattach.c). */
+	uint8_t token[WIRE_REATTACH_TOKEN_LEN];
+	bool token_ok;		/* exported from the current connection */
+	uint64_t detached_ms;	/* when it was lost (tun.detached) */
+	bool redialing;		/* client: t is new, not re-attached yet */
+	bool redial_connected;	/* ... and its TLS handshake is done */
+	uint64_t redial_ms;
+	uint64_t ctl_tx_ms;	/* client: last frame sent on t */
+
 	struct log_ratelimit rl_tx;	/* own limiter: rarer, more telling */
 	uint8_t pkt[WIRE_PACKET_MAX];
 	uint8_t seg[WIRE_PACKET_MAX];	/* one segment of a super-packet */
@@ -119,7 +129,9 @@ session_pkt_limit(const struct session *s)
 }
 
 /* session.c: the life cycle, timers and accessors */
+extern const struct stream_cbs session_transport_cbs;
 uint64_t session_now(void);
+void session_maybe_gone(struct session *s);
 void session_note_addrs(struct session *s);
 void session_pause_reads(struct session *s);
 void session_udp_maybe_rekey(struct session *s);
@@ -140,8 +152,25 @@ void receive_udp_cb(void *arg, uint8_t *dgram, size_t len,
     const struct sockaddr *from, socklen_t fromlen);
 
 /* ctlmsg.c: the frames of the TLS stream */
-int ctlmsg_send_hello(struct session *s, uint8_t type);
+void ctlmsg_hello_fill(const struct session *s, struct frame_hello *h);
+int ctlmsg_send_hello(struct session *s, uint8_t type, uint8_t flags);
 int ctlmsg_framecb(void *arg, const struct frame_hdr *h, uint8_t *body);
 void ctlmsg_connectedcb(void *arg);
+
+/* reattach.c: UDP mode, the control connection lost and found again */
+void reattach_token_export(struct session *s);
+void reattach_conn_timeout(struct session *s);
+/* The stream ended: true if the session goes on without it. */
+bool reattach_detach(struct session *s, enum stream_end end,
+    const char *why);
+void reattach_send_hello(struct session *s);
+/* Server: a HELLO with WIRE_FLAG_REATTACH on fresh's new connection. */
+int reattach_adopt(struct session *fresh, const struct frame_hello *h,
+    const uint8_t *token);
+/* Client: the HELLO_ACK to a re-attach. */
+int reattach_rx_hello_ack(struct session *s, const struct frame_hdr *fh,
+    const struct frame_hello *h);
+/* Once a second: deadlines, and the client's word on the connection. */
+void reattach_tick(struct session *s);
 
 #endif

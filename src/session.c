@@ -45,7 +45,7 @@ session_note_addrs(struct session *s)
 }
 
 /* Gone once the stream has ended and no down command is running. */
-static void
+void
 session_maybe_gone(struct session *s)
 {
 	tunnel_maybe_gone(&s->tun, s->tun.state == TUNNEL_CLOSING &&
@@ -87,7 +87,9 @@ session_udp_maybe_rekey(struct session *s)
 	uint8_t body[UDP_REKEY_LEN];
 	char err[200];
 
+	/* Not over a connection that is gone or not re-attached yet. */
 	if (s->tun.role != TUNNEL_CLIENT || s->chan == NULL ||
+	    s->tun.detached || s->redialing ||
 	    !udp_chan_rekey_wanted(s->chan, session_now()))
 		return;
 	if (udp_chan_rekey_start(s->chan, body, err, sizeof(err)) != 0)
@@ -183,10 +185,12 @@ session_up_done(struct tunnel *t, int result)
 		return;
 	}
 	if (s->tun.role == TUNNEL_SERVER &&
-	    ctlmsg_send_hello(s, WIRE_HELLO_ACK) != 0) {
+	    ctlmsg_send_hello(s, WIRE_HELLO_ACK, 0) != 0) {
 		session_close(s, WIRE_CLOSE_ERROR, "cannot send HELLO_ACK");
 		return;
 	}
+	if (s->tun.role == TUNNEL_SERVER)
+		reattach_token_export(s);
 	s->tun.state = TUNNEL_UP;
 	s->tun.was_up = true;
 	s->tun.up_since_ms = session_now();
@@ -276,6 +280,17 @@ session_udp_client_start(struct session *s, const struct frame_hello *h)
 		return -1;
 	}
 	((struct sockaddr_in *)&local)->sin_port = 0;	/* same offset in v6 */
+	/*
+	 * Any address of the family, unless the user pinned the source:
+	 * the kernel then picks the source for each datagram, so that the
+	 * data channel follows a laptop whose own address changes (the
+	 * control connection re-attaches from the new one).
+	 */
+	if (!s->udp_pinned && local.ss_family == AF_INET)
+		((struct sockaddr_in *)&local)->sin_addr.s_addr =
+		    htonl(INADDR_ANY);
+	else if (!s->udp_pinned && local.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&local)->sin6_addr = in6addr_any;
 	s->usock_own = udp_sock_new(s->tun.base, (struct sockaddr *)&local, len,
 	    0, s->tun.cs->offload, receive_udp_cb, s, err, sizeof(err));
 	s->usock = s->usock_own;
@@ -341,13 +356,15 @@ session_endedcb(void *arg, enum stream_end end, const char *why)
 {
 	struct session *s = arg;
 
+	if (s->tun.state != TUNNEL_CLOSING && reattach_detach(s, end, why))
+		return;
 	session_log_end(s, end, why);
 	s->transport_done = true;
 	tunnel_end(&s->tun);
 	session_maybe_gone(s);
 }
 
-static const struct stream_cbs session_transport_cbs = {
+const struct stream_cbs session_transport_cbs = {
 	.connected = ctlmsg_connectedcb,
 	.frame = ctlmsg_framecb,
 	.drained = session_drainedcb,
@@ -371,6 +388,9 @@ session_tickcb(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (s->chan != NULL && s->tun.state == TUNNEL_UP)
 		session_udp_tick(s);
+	reattach_tick(s);
+	if (s->tun.state == TUNNEL_CLOSING)
+		return;
 	switch (timers_due(&s->timers, session_now())) {
 	case TIMERS_NONE:
 		break;
@@ -620,6 +640,12 @@ bool
 session_authenticated(const struct session *s)
 {
 	return s->tun.authenticated;
+}
+
+void
+session_pin_source(struct session *s)
+{
+	s->udp_pinned = true;
 }
 
 void

@@ -51,11 +51,26 @@ bool session_authenticated(const struct session *s);
  * a client's session makes its own.
  */
 void session_set_udp(struct session *s, struct udp_sock *u);
+/* Client: send datagrams from the control connection's own source
+ * address (the user chose it), not from whichever the route picks. */
+void session_pin_source(struct session *s);
 /* The receiver id datagrams to this session carry (0 if none). */
 uint32_t session_udp_rid(const struct session *s);
 /* A datagram for this session (opened in place). */
 void session_udp_input(struct session *s, uint8_t *dgram, size_t len,
     const struct sockaddr *from, socklen_t fromlen);
+
+/*
+ * Client, UDP mode: after cbs->detached, a new connection (bev, as for
+ * session_new) to peer, to re-attach the live session over; its failure
+ * comes back as cbs->detached again, its success as cbs->up.
+ */
+void session_redial(struct session *s, struct bufferevent *bev,
+    const struct sockaddr *peer, socklen_t peerlen);
+/* Server: is s the live session this re-attach token and receiver id
+ * belong to? */
+bool session_reattach_match(const struct session *s, const uint8_t *token,
+    uint32_t peer_rid);
 
 /* The table server.c and client.c drive a native session through. */
 extern const struct tunnel_kind session_kind;

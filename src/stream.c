@@ -92,7 +92,9 @@ stream_describe(struct stream *t, short what, char *buf, size_t len,
 		snprintf(buf, len, "peer closed the connection");
 		return;
 	}
-	*end = STREAM_RESET;
+	*end = sockerr == ETIMEDOUT ? STREAM_TIMEOUT : sockerr == ECONNRESET ||
+	    sockerr == EHOSTUNREACH || sockerr == ENETUNREACH ? STREAM_PATH :
+	    STREAM_RESET;
 	snprintf(buf, len, "%s", sockerr != 0 ? strerror(sockerr) :
 	    "connection lost");
 }
@@ -303,7 +305,7 @@ stream_send(struct stream *t, uint8_t type, uint8_t flags,
 	struct evbuffer *out;
 	uint8_t hdr[WIRE_FRAME_HDR_LEN];
 
-	if (t->state != STREAM_OPEN)
+	if (t == NULL || t->state != STREAM_OPEN)
 		return -1;
 	stream_flush(t);
 	out = bufferevent_get_output(t->bev);
@@ -348,6 +350,8 @@ stream_congested(const struct stream *t)
 void
 stream_close(struct stream *t)
 {
+	if (t == NULL)
+		return;
 	if (t->state == STREAM_HANDSHAKING) {
 		stream_end(t, STREAM_CLOSED, "closed before TLS");
 		return;
@@ -402,11 +406,17 @@ stream_stats(const struct stream *t)
 struct ssl_st *
 stream_ssl(const struct stream *t)
 {
-	return bufferevent_openssl_get_ssl(t->bev);
+	return t != NULL ? bufferevent_openssl_get_ssl(t->bev) : NULL;
 }
 
 int
 stream_fd(const struct stream *t)
 {
-	return bufferevent_getfd(t->bev);
+	return t != NULL ? bufferevent_getfd(t->bev) : -1;
+}
+
+void
+stream_set_arg(struct stream *t, void *arg)
+{
+	t->arg = arg;
 }

@@ -34,7 +34,12 @@
 
 enum stream_end {
 	STREAM_EOF,	  /* the peer closed the stream cleanly */
-	STREAM_RESET,  /* the connection broke (reset, EOF without TLS close) */
+	STREAM_RESET,  /* the connection broke (EOF without TLS close, ...) */
+	/* The path failed under a live peer: a reset from the network (a
+	 * NAT that forgot the mapping, the peer's kernel that never knew
+	 * the new one), or nothing acknowledged in time (ETIMEDOUT). */
+	STREAM_PATH,
+	STREAM_TIMEOUT,
 	STREAM_TLS,	  /* TLS failed (handshake or record) */
 	STREAM_CLOSED, /* our own close finished */
 };
@@ -63,7 +68,8 @@ struct stream *stream_new(struct bufferevent *bev,
 /* Free at once, without a TLS close: for a stream that failed. */
 void stream_free(struct stream *t);
 
-/* A control frame, written at once (after any staged data). */
+/* A control frame, written at once (after any staged data); -1 when
+ * the stream is not open, or there is none (NULL). */
 int stream_send(struct stream *t, uint8_t type, uint8_t flags,
     const void *body, size_t len);
 
@@ -84,7 +90,7 @@ bool stream_congested(const struct stream *t);
  * bounded time for the peer's, then report STREAM_CLOSED via ended()
  * (which must free the transport).
  */
-void stream_close(struct stream *t);
+void stream_close(struct stream *t);	/* NULL: nothing to do */
 
 /*
  * Shape the stream with libevent's rate limiting (the `speed` setting):
@@ -101,7 +107,14 @@ struct stream_stats {
 };
 const struct stream_stats *stream_stats(const struct stream *t);
 
-/* The underlying SSL (for checks after the handshake) and socket. */
+/*
+ * Hand the stream's callbacks to another owner of the same kind (a
+ * session re-attached to this connection); from the next call on.
+ */
+void stream_set_arg(struct stream *t, void *arg);
+
+/* The underlying SSL (for checks after the handshake) and socket; NULL
+ * and -1 without a stream (a session whose connection was lost). */
 struct ssl_st *stream_ssl(const struct stream *t);
 int stream_fd(const struct stream *t);
 

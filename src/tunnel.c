@@ -26,8 +26,6 @@ tunnel_init(struct tunnel *t, struct event_base *base,
     const struct tunnel_kind *kind, void *owner,
     const struct tunnel_start *st)
 {
-	socklen_t peerlen = st->peerlen;
-
 	memset(t, 0, sizeof(*t));
 	t->base = base;
 	t->kind = kind;
@@ -40,15 +38,27 @@ tunnel_init(struct tunnel *t, struct event_base *base,
 	t->rl_preauth = st->rl_preauth;
 	t->dev = st->keep != NULL ? st->keep : &t->own_dev;
 	t->rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
-	if (peerlen > sizeof(t->peer))
-		peerlen = sizeof(t->peer);
-	memcpy(&t->peer, st->peer, peerlen);
-	t->peerlen = peerlen;
-	util_sockaddr_parts(st->peer, t->peer_host, sizeof(t->peer_host),
-	    t->peer_port, sizeof(t->peer_port));
-	util_sockaddr_str(st->peer, t->peer_str, sizeof(t->peer_str));
+	tunnel_set_peer(t, st->peer, st->peerlen);
 	t->reap = event_new(base, -1, 0, tunnel_reapcb, t);
 	return t->reap != NULL ? 0 : -1;
+}
+
+void
+tunnel_set_peer(struct tunnel *t, const struct sockaddr *peer,
+    socklen_t peerlen)
+{
+	struct sockaddr_storage ss;
+
+	/* peer may point into t->peer itself. */
+	if (peerlen > sizeof(ss))
+		peerlen = sizeof(ss);
+	memcpy(&ss, peer, peerlen);
+	memcpy(&t->peer, &ss, peerlen);
+	t->peerlen = peerlen;
+	util_sockaddr_parts((struct sockaddr *)&ss, t->peer_host,
+	    sizeof(t->peer_host), t->peer_port, sizeof(t->peer_port));
+	util_sockaddr_str((struct sockaddr *)&ss, t->peer_str,
+	    sizeof(t->peer_str));
 }
 
 void

@@ -74,8 +74,20 @@ struct tunnel_cbs {
 	 */
 	int (*authenticated)(struct tunnel *t, const struct conf_session *cs,
 	    uint8_t *reason, const char **msg, void *arg);
-	/* The tunnel is up: device ready, up commands done. */
+	/*
+	 * Server, native UDP sessions: the live session of cs whose
+	 * re-attach token and peer receiver id these are, to take over
+	 * t's new connection; NULL if there is none (or it may not).
+	 */
+	struct tunnel *(*reattach)(struct tunnel *t,
+	    const struct conf_session *cs, const uint8_t *token,
+	    uint32_t peer_rid, void *arg);
+	/* The tunnel is up: device ready, up commands done (and, for a
+	 * client, again each time it re-attached). */
 	void (*up)(struct tunnel *t, void *arg);
+	/* Client, native UDP sessions: the control connection is lost
+	 * but the session goes on; dial again (session_redial). */
+	void (*detached)(struct tunnel *t, void *arg);
 	/* Everything is over (down commands finished); free it now. */
 	void (*gone)(struct tunnel *t, void *arg);
 };
@@ -109,6 +121,7 @@ struct tunnel {
 	const struct conf_session *cs;	/* once the peer said which (server) */
 	bool authenticated;
 	bool was_up;
+	bool detached;		/* UDP: up without a control connection */
 	uint64_t up_since_ms;
 	uint64_t handshake_ms;	/* for status: when the handshake ended */
 	struct sockaddr_storage peer;
@@ -151,6 +164,10 @@ void tunnel_preauth_log(const struct tunnel *t, int level, const char *fmt,
  * before that (the handshake logs its own failures).
  */
 void tunnel_log_close(const struct tunnel *t, const char *why);
+
+/* Who the peer is now (its control connection's address). */
+void tunnel_set_peer(struct tunnel *t, const struct sockaddr *peer,
+    socklen_t peerlen);
 
 /*
  * For the owner's free: ends it at once if it was not closing yet

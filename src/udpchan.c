@@ -35,6 +35,9 @@ struct udp_chan {
 	struct seal_keys pending_keys;
 	uint64_t last_rekey_ms;
 	uint64_t rekeys;
+	/* Server: a rekey was under way when the control connection was
+	 * lost; the client may ask for the same epoch again. */
+	bool redo_ok;
 };
 
 enum wire_cipher
@@ -292,6 +295,15 @@ udp_chan_rekey_answer(struct udp_chan *ch, const uint8_t *body, size_t len,
 		return util_err(err, errlen, "REKEY of %zu bytes, expected %d",
 		    len, UDP_REKEY_LEN);
 	epoch = pkt_load64(body);
+	if (ch->redo_ok && ch->pending && epoch == ch->pending_epoch) {
+		/* Its REKEY_ACK was lost with the old connection, so the
+		 * client never used these keys: start over. */
+		seal_rx_drop_next(&ch->rx);
+		seal_keys_wipe(&ch->pending_keys);
+		ch->pending = false;
+		ch->last_rekey_ms = 0;
+	}
+	ch->redo_ok = false;
 	if (!seal_rx_epoch(&ch->rx, &cur) || epoch != cur + 1)
 		return util_err(err, errlen, "REKEY for epoch %llu, expected "
 		    "%llu", (unsigned long long)epoch,
@@ -373,6 +385,20 @@ udp_chan_rekey_finish(struct udp_chan *ch, const uint8_t *body, size_t len,
 	if (r == 0)
 		ch->rekeys++;
 	return r;
+}
+
+void
+udp_chan_reattach(struct udp_chan *ch, SSL *ssl)
+{
+	ch->ssl = ssl;
+	if (ch->role == SEAL_ROLE_CLIENT) {
+		/* A REKEY lost with the old connection is asked again. */
+		EVP_PKEY_free(ch->share);
+		ch->share = NULL;
+		ch->pending = false;
+	} else {
+		ch->redo_ok = ch->pending;
+	}
 }
 
 void

@@ -74,6 +74,15 @@ int udp_chan_rekey_answer(struct udp_chan *ch, const uint8_t *body,
 int udp_chan_rekey_finish(struct udp_chan *ch, const uint8_t *body,
     size_t len, uint64_t now_ms, char *err, size_t errlen);
 
+/*
+ * The session moved to a new TLS control connection (re-attach): later
+ * epochs are derived from ssl's exporter, on both ends alike.  A rekey
+ * that was under way is dropped; the client asks for that epoch again,
+ * and the server accepts it once more (its REKEY_ACK may have been lost
+ * with the old connection, the client never used those keys).
+ */
+void udp_chan_reattach(struct udp_chan *ch, SSL *ssl);
+
 /* Wipe the keys of an epoch whose grace is over. */
 void udp_chan_expire(struct udp_chan *ch, uint64_t now_ms);
 uint32_t udp_chan_my_rid(const struct udp_chan *ch);

@@ -61,6 +61,20 @@ enum wire_frame_type {
  * session will use (the server decides, as vtund's server did).
  */
 #define WIRE_HELLO_LEN 14
+/*
+ * Re-attach (UDP mode): a client whose TLS control connection was lost
+ * while its data channel still works dials again and sends a HELLO with
+ * WIRE_FLAG_REATTACH, its body followed by the token both ends exported
+ * from the connection that was lost (WIRE_REATTACH_LABEL, no context).
+ * The server moves the live session to the new connection and answers
+ * with a HELLO_ACK carrying the same flag (and the session's settings),
+ * or refuses with CLOSE.  Both ends then take the next token from the new
+ * connection.  A peer that does not know the flag refuses the frame, and
+ * the client starts afresh.
+ */
+#define WIRE_FLAG_REATTACH 0x04
+#define WIRE_REATTACH_TOKEN_LEN 32
+#define WIRE_REATTACH_LABEL "EXPORTER-tapline-reattach-v1"
 enum wire_transport { WIRE_TRANSPORT_UDP = 0, WIRE_TRANSPORT_TCP = 1 };
 enum wire_devtype { WIRE_DEV_TUN = 0, WIRE_DEV_TAP = 1 };
 /* compress: 0 = off, 1..9 = zlib level. */

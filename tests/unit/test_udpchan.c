@@ -40,14 +40,37 @@ struct fx {
 	uint8_t buf[2048];
 };
 
-/* Both ends of one TLS connection, handshake done, over a BIO pair. */
+/* A TLS connection between fx's two ends, handshake done, over a BIO
+ * pair. */
+static void
+tls_pair(struct fx *fx, SSL **cssl, SSL **sssl)
+{
+	BIO *bc, *bs;
+	int i, rc = 0, rs = 0;
+
+	*cssl = handshake_client_ssl_new(fx->hc);
+	*sssl = handshake_server_ssl_new(fx->hs);
+	assert_int_equal(BIO_new_bio_pair(&bc, 0, &bs, 0), 1);
+	SSL_set_bio(*cssl, bc, bc);
+	SSL_set_bio(*sssl, bs, bs);
+	SSL_set_connect_state(*cssl);
+	SSL_set_accept_state(*sssl);
+	for (i = 0; i < 50 && (rc != 1 || rs != 1); i++) {
+		if (rc != 1)
+			rc = SSL_do_handshake(*cssl);
+		if (rs != 1)
+			rs = SSL_do_handshake(*sssl);
+	}
+	assert_int_equal(rc, 1);
+	assert_int_equal(rs, 1);
+}
+
+/* Both ends of one TLS connection and a channel over it. */
 static int
 setup(void **state)
 {
 	static struct fx fx;
 	char err[256];
-	BIO *bc, *bs;
-	int i, rc = 0, rs = 0;
 
 	memset(&fx, 0, sizeof(fx));
 	strcpy(fx.cs.name, "cobra");
@@ -59,21 +82,7 @@ setup(void **state)
 	fx.hc = handshake_client_new(&fx.cs, err, sizeof(err));
 	assert_non_null(fx.hs);
 	assert_non_null(fx.hc);
-	fx.cssl = handshake_client_ssl_new(fx.hc);
-	fx.sssl = handshake_server_ssl_new(fx.hs);
-	assert_int_equal(BIO_new_bio_pair(&bc, 0, &bs, 0), 1);
-	SSL_set_bio(fx.cssl, bc, bc);
-	SSL_set_bio(fx.sssl, bs, bs);
-	SSL_set_connect_state(fx.cssl);
-	SSL_set_accept_state(fx.sssl);
-	for (i = 0; i < 50 && (rc != 1 || rs != 1); i++) {
-		if (rc != 1)
-			rc = SSL_do_handshake(fx.cssl);
-		if (rs != 1)
-			rs = SSL_do_handshake(fx.sssl);
-	}
-	assert_int_equal(rc, 1);
-	assert_int_equal(rs, 1);
+	tls_pair(&fx, &fx.cssl, &fx.sssl);
 	seal_limits_default(&fx.lim);
 	fx.lim.rekey_after_packets = 100;
 	fx.lim.reject_after_packets = 200;
@@ -308,6 +317,64 @@ test_rekey_far_ahead(void **state)
 	assert_int_equal(udp_chan_rekeys(fx->s), 2);
 }
 
+/*
+ * Re-attach: the control connection is replaced while a rekey was under
+ * way and its REKEY_ACK was lost.  The client asks for the same epoch
+ * again over the new connection, the server accepts it once more, and
+ * both derive it from the new connection's exporter: datagrams pass
+ * both ways under it.  Without the re-attach the same REKEY is refused.
+ */
+static void
+test_reattach_redo(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t req[UDP_REKEY_LEN], ack[UDP_REKEY_LEN];
+	struct seal_opened op;
+	SSL *cssl2, *sssl2;
+	char err[200];
+	int i;
+
+	assert_int_equal(udp_chan_rekey_start(fx->c, req, err, sizeof(err)),
+	    0);
+	assert_int_equal(udp_chan_rekey_answer(fx->s, req, sizeof(req), ack,
+	    T0, err, sizeof(err)), 0);
+	/* The ACK is lost; asked again on the same connection: refused. */
+	assert_int_equal(udp_chan_rekey_answer(fx->s, req, sizeof(req), ack,
+	    T0 + 10000, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "before the last one"));
+	/* Epoch 0 still carries everything meanwhile. */
+	assert_int_equal(pass(fx, fx->c, fx->s, "still 0", T0, &op), SEAL_OK);
+	assert_int_equal(op.epoch, 0);
+
+	tls_pair(fx, &cssl2, &sssl2);
+	udp_chan_reattach(fx->c, cssl2);
+	udp_chan_reattach(fx->s, sssl2);
+	SSL_free(fx->cssl);
+	SSL_free(fx->sssl);
+	fx->cssl = cssl2;
+	fx->sssl = sssl2;
+	/* No longer waiting for the lost answer: a rekey may start. */
+	for (i = 0; i < 100; i++)
+		assert_int_equal(pass(fx, fx->c, fx->s, "x", T0, &op), SEAL_OK);
+	assert_true(udp_chan_rekey_wanted(fx->c, T0));
+	assert_int_equal(udp_chan_rekey_start(fx->c, req, err, sizeof(err)),
+	    0);
+	assert_int_equal(pkt_load64(req), 1);
+	assert_int_equal(udp_chan_rekey_answer(fx->s, req, sizeof(req), ack,
+	    T0 + 1000, err, sizeof(err)), 0);
+	assert_int_equal(udp_chan_rekey_finish(fx->c, ack, sizeof(ack),
+	    T0 + 1000, err, sizeof(err)), 0);
+	assert_int_equal(pass(fx, fx->c, fx->s, "switch", T0 + 1000, &op),
+	    SEAL_OK);
+	assert_int_equal(op.epoch, 1);
+	assert_int_equal(pass(fx, fx->s, fx->c, "switched", T0 + 1000, &op),
+	    SEAL_OK);
+	assert_int_equal(op.epoch, 1);
+	/* The redo is for that one lost epoch only. */
+	assert_int_equal(udp_chan_rekey_answer(fx->s, req, sizeof(req), ack,
+	    T0 + 20000, err, sizeof(err)), -1);
+}
+
 int
 main(void)
 {
@@ -324,6 +391,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rekey_abuse, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rekey_far_ahead, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reattach_redo, setup,
 		    teardown),
 	};
 
