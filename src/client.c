@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <event2/bufferevent_ssl.h>
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
@@ -24,6 +23,7 @@
 #include "log.h"
 #include "proc.h"
 #include "notify.h"
+#include "resolve.h"
 #include "script.h"
 #include "session.h"
 #include "timers.h"
@@ -35,14 +35,24 @@ struct client {
 	struct proc proc;	/* the loop, signals, running configuration */
 	const struct conf_session *cs;
 	const struct cli *cli;
-	const char *server;
+	const char *server;	/* the command line's, else NULL: cs's list */
 	char port[8];
 	bool persist;
 	bool keep;
 
 	struct handshake_client *hc;
-	struct evdns_base *dns;
-	struct evdns_getaddrinfo_request *req;
+	/*
+	 * A round tries the servers once each, in order[] (shuffled with
+	 * server_random); pos is the one tried now, and a round is over
+	 * when pos reaches norder.
+	 */
+	size_t order[CONF_SERVER_MAX];
+	size_t norder;
+	size_t pos;
+	const char *host;	/* the server tried now, for status */
+	struct resolve *conn;	/* resolving and connecting, or NULL */
+	bool connected;		/* the session began with a connect of ours */
+	char last_error[RESOLVE_ERR_MAX + 64];	/* for status; "" = none */
 	/* The session now, native or vtund (legacy = "vtun"), or NULL. */
 	struct tunnel *tun;
 	struct vtun_lib *vlib;	/* the legacy provider's context, or NULL */
@@ -93,6 +103,23 @@ client_schedule_retry(struct client *cl)
 {
 	uint32_t rnd = 0, ms;
 
+	/*
+	 * After a session: one that came up had the right server, and the
+	 * list starts over; one that failed before moves on to the next.
+	 */
+	if (cl->connected) {
+		cl->connected = false;
+		if (cl->up_since_ms != 0) {
+			cl->pos = cl->norder;
+			snprintf(cl->last_error, sizeof(cl->last_error),
+			    "the session with %s ended", cl->host);
+		} else {
+			cl->pos++;
+			snprintf(cl->last_error, sizeof(cl->last_error),
+			    "the session with %s ended before it was up "
+			    "(the log says why)", cl->host);
+		}
+	}
 	/* A session that stayed up a while was a success: start over. */
 	if (cl->up_since_ms != 0 &&
 	    util_now_ms() - cl->up_since_ms >= TIMERS_BACKOFF_RESET_MS)
@@ -205,85 +232,92 @@ client_prepare(struct client *cl, const struct conf_session *cs, char *err,
 	return 0;
 }
 
-/*
- * A non-blocking socket, bound to -L's address if one was given, with
- * its connect under way: TLS starts when it completes, and a refused or
- * unreachable connect ends the session like any broken stream.
- */
-static int
-client_socket(struct client *cl, const struct addrinfo *ai, const char *where)
+/* The servers to try: the command line's one, or the session's list. */
+static const char *
+client_server(const struct client *cl, size_t i)
 {
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_PASSIVE,
-		.ai_family = ai->ai_family, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *local = NULL;
-	int fd, rc;
-
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1) {
-		log_err("%s: socket: %s", cl->cs->name, strerror(errno));
-		return -1;
-	}
-	if (cl->cli->local != NULL) {
-		rc = getaddrinfo(cl->cli->local, NULL, &hints, &local);
-		if (rc != 0) {
-			log_err("%s: source address %s: %s", cl->cs->name,
-			    cl->cli->local, gai_strerror(rc));
-			goto fail;
-		}
-		if (bind(fd, local->ai_addr, local->ai_addrlen) == -1) {
-			log_err("%s: cannot bind to %s: %s", cl->cs->name,
-			    cl->cli->local, strerror(errno));
-			goto fail;
-		}
-		freeaddrinfo(local);
-		local = NULL;
-	}
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
-	    errno != EINPROGRESS) {
-		log_warnx("%s: cannot connect to %s: %s", cl->cs->name, where,
-		    strerror(errno));
-		goto fail;
-	}
-	return fd;
-fail:
-	if (local != NULL)
-		freeaddrinfo(local);
-	close(fd);
-	return -1;
+	return cl->server != NULL ? cl->server : cl->cs->server[i];
 }
 
-/* The server's name is resolved again for every attempt. */
+static size_t
+client_nservers(const struct client *cl)
+{
+	return cl->server != NULL ? 1 : cl->cs->nserver;
+}
+
+/*
+ * A new round over the servers: in order, or shuffled afresh (the
+ * randomness is best effort: without it the order stays as written).
+ */
 static void
-client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
+client_round(struct client *cl)
+{
+	uint32_t rnd[CONF_SERVER_MAX] = { 0 };
+	size_t n = client_nservers(cl);
+
+	if (n > CONF_SERVER_MAX)
+		n = CONF_SERVER_MAX;
+	if (cl->server == NULL && cl->cs->server_random && n > 1 &&
+	    getrandom(rnd, n * sizeof(rnd[0]), GRND_NONBLOCK) !=
+	    (ssize_t)(n * sizeof(rnd[0])))
+		memset(rnd, 0, sizeof(rnd));
+	resolve_servers_order(n, cl->server == NULL && cl->cs->server_random,
+	    rnd, cl->order);
+	cl->norder = n;
+	cl->pos = 0;
+}
+
+/* Nothing more to try now: wait and try again, or give up. */
+static void
+client_attempt_failed(struct client *cl)
+{
+	/* A re-attach (the session lives on) or a new session. */
+	if ((cl->tun != NULL || cl->persist) && !cl->proc.stopping) {
+		client_schedule_retry(cl);
+	} else {
+		cl->exit_code = 1;
+		client_finish(cl);
+	}
+}
+
+/*
+ * A connected socket to the server (or nothing, and why): the session
+ * starts on it; a server that failed hands over to the next of the
+ * round at once, the end of the round waits for the backoff.
+ */
+static void
+client_connectedcb(int fd, const struct sockaddr *sa, socklen_t salen,
+    const char *err, void *arg)
 {
 	struct client *cl = arg;
-	char where[INET6_ADDRSTRLEN + 16];
 	struct tunnel_start st;
 	struct bufferevent *bev;
 	struct session *s;
 	SSL *ssl;
-	int fd;
 
-	cl->req = NULL;
-	if (result != 0 || res == NULL) {
-		log_warnx("%s: cannot resolve %s: %s", cl->cs->name,
-		    cl->server, evutil_gai_strerror(result));
-		goto failed;
-	}
-	if (cl->tun != NULL && !cl->tun->detached) {
-		evutil_freeaddrinfo(res);	/* it came back meanwhile */
+	cl->conn = NULL;
+	if (fd == -1) {
+		snprintf(cl->last_error, sizeof(cl->last_error), "%s", err);
+		log_warnx("%s: %s", cl->cs->name, err);
+		if (++cl->pos < cl->norder && !cl->proc.stopping) {
+			log_notice("%s: trying the next server, %s",
+			    cl->cs->name, client_server(cl,
+			    cl->order[cl->pos]));
+			client_attempt(cl);
+			return;
+		}
+		client_attempt_failed(cl);
 		return;
 	}
-	util_sockaddr_str(res->ai_addr, where, sizeof(where));
-	log_info("%s: connecting to %s", cl->cs->name, where);
-	notify_status("connecting to %s", where);
-	if ((fd = client_socket(cl, res, where)) == -1)
-		goto failed;
+	if (cl->tun != NULL && !cl->tun->detached) {
+		close(fd);	/* the session came back meanwhile */
+		return;
+	}
+	cl->connected = true;
 	st = (struct tunnel_start){
 		.role = TUNNEL_CLIENT,
-		.peer = res->ai_addr,
-		.peerlen = (socklen_t)res->ai_addrlen,
+		.peer = sa,
+		.peerlen = salen,
 		.cs = cl->cs,
 		.keep = cl->keep ? &cl->kept : NULL,
 		.cbs = &client_tunnel_cbs,
@@ -296,7 +330,6 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 		if (l == NULL)
 			goto failed;
 		cl->tun = vtunsess_tunnel(l);
-		evutil_freeaddrinfo(res);
 		return;
 	}
 	ssl = handshake_client_ssl_new(cl->hc);
@@ -309,9 +342,7 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 	}
 	if (cl->tun != NULL) {
 		/* The session lives on; this connection is to re-attach it. */
-		session_redial(cl->tun->owner, bev, res->ai_addr,
-		    (socklen_t)res->ai_addrlen);
-		evutil_freeaddrinfo(res);
+		session_redial(cl->tun->owner, bev, sa, salen);
 		return;
 	}
 	s = session_new(cl->proc.base, &st, bev);
@@ -320,33 +351,36 @@ client_resolvedcb(int result, struct evutil_addrinfo *res, void *arg)
 	if (cl->cli->local != NULL)
 		session_pin_source(s);
 	cl->tun = session_tunnel(s);
-	evutil_freeaddrinfo(res);
 	return;
 failed:
-	if (res != NULL)
-		evutil_freeaddrinfo(res);
-	if (cl->tun != NULL && !cl->proc.stopping) {
-		client_schedule_retry(cl);	/* a re-attach */
-	} else if (cl->persist && !cl->proc.stopping) {
-		client_schedule_retry(cl);
-	} else {
-		cl->exit_code = 1;
-		client_finish(cl);
-	}
+	cl->connected = false;
+	snprintf(cl->last_error, sizeof(cl->last_error), "cannot start a "
+	    "session with %s (the log says why)", cl->host);
+	client_attempt_failed(cl);
 }
 
+/*
+ * One attempt: the round's current server, its name resolved afresh
+ * (the system's resolver, off the loop) and every address tried.
+ */
 static void
 client_attempt(struct client *cl)
 {
-	struct evutil_addrinfo hints = { .ai_family = cl->cli->family,
-		.ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP,
-		.ai_flags = EVUTIL_AI_ADDRCONFIG };
-
 	/* Nothing to dial for while a session has its connection. */
 	if (cl->proc.stopping || (cl->tun != NULL && !cl->tun->detached))
 		return;
-	cl->req = evdns_getaddrinfo(cl->dns, cl->server, cl->port, &hints,
-	    client_resolvedcb, cl);
+	if (cl->pos >= cl->norder)
+		client_round(cl);
+	cl->host = client_server(cl, cl->order[cl->pos]);
+	notify_status("connecting to %s", cl->host);
+	cl->conn = resolve_connect(cl->proc.base, cl->host, cl->port,
+	    cl->cli->family, cl->cli->local, cl->cs->tag, client_connectedcb,
+	    cl);
+	if (cl->conn == NULL) {
+		snprintf(cl->last_error, sizeof(cl->last_error), "cannot "
+		    "start connecting to %s (the log says why)", cl->host);
+		client_attempt_failed(cl);
+	}
 }
 
 static void
@@ -402,6 +436,9 @@ client_reload(void *arg)
 		}
 		log_notice("reloaded: %s changed; reconnecting", ncs->name);
 		cl->attempt = 0;
+		/* The server list may have changed: a new round. */
+		cl->pos = cl->norder;
+		cl->connected = false;
 		if (cl->tun != NULL)
 			cl->tun->kind->close(cl->tun, WIRE_CLOSE_SHUTDOWN,
 			    "configuration changed");
@@ -421,10 +458,8 @@ client_stop(void *arg, int sig)
 	cl->exit_code = 0;
 	proc_stop(&cl->proc);
 	evtimer_del(cl->retry);
-	if (cl->req != NULL) {
-		evdns_getaddrinfo_cancel(cl->req);
-		cl->req = NULL;
-	}
+	resolve_cancel(cl->conn);
+	cl->conn = NULL;
 	if (cl->tun != NULL)
 		cl->tun->kind->close(cl->tun, WIRE_CLOSE_SHUTDOWN,
 		    "client stopping");
@@ -444,10 +479,18 @@ client_collect(struct control_report *r, void *arg)
 		return;
 	if (cl->tun != NULL) {
 		control_tunnel_fill(e, cl->tun, now);
+		e->server = cl->host;
+		if (!tunnel_is_up(cl->tun) && cl->last_error[0] != '\0')
+			e->last_error = cl->last_error;
 		return;
 	}
 	e->name = cl->cs->name;
-	e->peer = cl->server;	/* no address yet: the name it resolves */
+	e->server = cl->host;
+	if (cl->last_error[0] != '\0')
+		e->last_error = cl->last_error;
+	/* The address being tried, if the name has one yet. */
+	if (cl->conn != NULL && resolve_trying(cl->conn)[0] != '\0')
+		e->peer = resolve_trying(cl->conn);
 	e->udp = cl->cs->proto == CONF_PROTO_UDP;
 	if (cl->proc.stopping || cl->down != NULL) {
 		e->state = CONTROL_CLOSING;
@@ -485,28 +528,21 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 		log_err("%s: %s", cs->name, err);
 		goto out;
 	}
-	cl.dns = evdns_base_new(cl.proc.base,
-	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
-	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	if (cl.dns == NULL)
-		cl.dns = evdns_base_new(cl.proc.base, 0);
 	cl.retry = evtimer_new(cl.proc.base, client_retrycb, &cl);
-	if (cl.dns == NULL || cl.retry == NULL || proc_signals(&cl.proc) != 0)
+	if (cl.retry == NULL || proc_signals(&cl.proc) != 0)
 		goto out;
 	control_client_path(conf->options.control, cs->name, ctlpath,
 	    sizeof(ctlpath));
 	proc_control(&cl.proc, ctlpath);
 	if (proc_drop(&cl.proc) != 0)
 		goto out;
-	/* A numeric server is tried at once: its news must come last. */
-	notify_status("connecting to %s", server);
+	/* The attempt's own news comes after this. */
 	client_attempt(&cl);
 	notify_ready();
 	proc_watchdog(&cl.proc);
 	(void)proc_dispatch(&cl.proc);
 out:
-	if (cl.req != NULL)
-		evdns_getaddrinfo_cancel(cl.req);
+	resolve_cancel(cl.conn);
 	if (cl.tun != NULL)
 		cl.tun->kind->free(cl.tun);
 	if (cl.down != NULL)
@@ -514,8 +550,6 @@ out:
 	dev_close(&cl.kept);
 	if (cl.retry != NULL)
 		event_free(cl.retry);
-	if (cl.dns != NULL)
-		evdns_base_free(cl.dns, 1);
 	handshake_client_free(cl.hc);
 	vtun_lib_free(cl.vlib);
 	proc_free(&cl.proc);

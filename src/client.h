@@ -6,12 +6,10 @@
 #include "cli.h"
 #include "conf.h"
 
-/* A connection attempt (TCP connect + TLS) gets this long. */
-#define CLIENT_CONNECT_TIMEOUT_S 10
-
 /*
- * Run session cs against `server` (a host name or address) until the
- * session ends for good; returns the process exit status.
+ * Run session cs against `server` (a host name or address from the
+ * command line), or when it is NULL against the session's server list,
+ * until the session ends for good; returns the process exit status.
  */
 int client_run(const struct conf *conf, const struct conf_session *cs,
     const char *server, const struct cli *cli);

@@ -71,6 +71,7 @@ enum conf_field {
 	F_KEY,
 	F_PASSWD,
 	F_SERVER,
+	F_SERVER_RANDOM,
 	F_PROTO,
 	F_TYPE,
 	F_KEEPALIVE,
@@ -794,6 +795,41 @@ conf_passwd_free(char *p)
 	free(p);
 }
 
+/* Free a list of strings (server). */
+static void
+conf_strs_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Deep copy of a list of strings (defaults are copied into each session). */
+static int
+conf_strs_copy(char ***dst, size_t *ndst, char *const *src, size_t n)
+{
+	char **v;
+	size_t i;
+
+	*dst = NULL;
+	*ndst = 0;
+	if (n == 0)
+		return 0;
+	if ((v = calloc(n, sizeof(*v))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((v[i] = strdup(src[i])) == NULL) {
+			conf_strs_free(v, i);
+			return -1;
+		}
+	}
+	*dst = v;
+	*ndst = n;
+	return 0;
+}
+
 /* Free what a session owns, wiping its secrets; the struct is reused. */
 static void
 conf_session_clear(struct conf_session *s)
@@ -802,7 +838,7 @@ conf_session_clear(struct conf_session *s)
 	conf_passwd_free(s->passwd);
 	free(s->key_path);
 	free(s->file);
-	free(s->server);
+	conf_strs_free(s->server, s->nserver);
 	free(s->address);
 	free(s->routes);
 	conf_argvs_free(s->up, s->nup);
@@ -882,7 +918,9 @@ conf_session_inherit(struct conf_session *dst, const struct conf_session *src)
 	dst->multi = src->multi;
 	memcpy(dst->bridge, src->bridge, sizeof(dst->bridge));
 	dst->legacy = src->legacy;
-	if (src->server != NULL && (dst->server = strdup(src->server)) == NULL)
+	dst->server_random = src->server_random;
+	if (conf_strs_copy(&dst->server, &dst->nserver, src->server,
+	    src->nserver) == -1)
 		return -1;
 	if (conf_cidrs_copy(&dst->address, src->address, src->naddress) == -1)
 		return -1;
@@ -1336,6 +1374,79 @@ conf_f_down(struct conf_ctx *ctx, const config_setting_t *s,
 	return conf_cmd_setting(ctx, s, label, &b->s.down, &b->s.ndown);
 }
 
+/* Collects the hosts of a server list. */
+struct conf_str_list {
+	char **v;
+	size_t n;
+};
+
+/* One host of a server list. */
+static int
+conf_server_elem(struct conf_ctx *ctx, const config_setting_t *e,
+    const char *label, const char *text, void *arg)
+{
+	struct conf_str_list *l = arg;
+	char q[CONF_QUOTE_MAX + 8];
+
+	if (!conf_host_valid(text))
+		return conf_error(ctx, e, label, "%s is not a host name or IP "
+		    "address", conf_quote(text, q, sizeof(q)));
+	if ((l->v[l->n] = strdup(text)) == NULL) {
+		ctx->oom = true;
+		return -1;
+	}
+	l->n++;
+	return 0;
+}
+
+/*
+ * server: one host, or a list of them tried in turn (OpenVPN's remote
+ * lines); an empty list would leave a client nothing to connect to.
+ */
+static int
+conf_f_server(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	struct conf_build *b = obj;
+	struct conf_str_list l = { 0 };
+
+	if (config_setting_is_aggregate(s)) {
+		int n = config_setting_length(s);
+
+		if (n == 0)
+			return conf_error(ctx, s, label, "is an empty list; "
+			    "give one or more hosts, or leave it out");
+		if (n > CONF_SERVER_MAX)
+			return conf_error(ctx, s, label, "has %d entries; at "
+			    "most %d are allowed", n, CONF_SERVER_MAX);
+	}
+	if ((l.v = conf_list_alloc(ctx, s, sizeof(*l.v))) == NULL)
+		return -1;
+	if (conf_each_string(ctx, s, label, conf_server_elem, &l) == -1) {
+		conf_strs_free(l.v, l.n);
+		return -1;
+	}
+	conf_strs_free(b->s.server, b->s.nserver);
+	b->s.server = l.v;
+	b->s.nserver = l.n;
+	return 0;
+}
+
+/* server_random: true or false. */
+static int
+conf_f_server_random(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	struct conf_build *b = obj;
+	int type = config_setting_type(s);
+
+	if (type != CONFIG_TYPE_BOOL)
+		return conf_error(ctx, s, label, "must be true or false, got "
+		    "%s", conf_type_name(type));
+	b->s.server_random = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
 /* syslog: a facility name that log.c knows. */
 static int
 conf_o_syslog(struct conf_ctx *ctx, const config_setting_t *s,
@@ -1413,8 +1524,8 @@ static const struct conf_setting conf_session_settings[F_COUNT + 1] = {
 	[F_KEY] = { "key", K_FUNC(conf_f_key), .session_only = true },
 	[F_PASSWD] = { "passwd", K_FUNC(conf_f_passwd),
 	    .session_only = true },
-	[F_SERVER] = { "server", K_STRING(conf_host_valid,
-	    "is not a host name or IP address"), IN_SESSION(server) },
+	[F_SERVER] = { "server", K_FUNC(conf_f_server) },
+	[F_SERVER_RANDOM] = { "server_random", K_FUNC(conf_f_server_random) },
 	[F_PROTO] = { "proto", K_ENUM(conf_proto_names), IN_SESSION(proto) },
 	[F_TYPE] = { "type", K_ENUM(conf_type_names), IN_SESSION(type) },
 	[F_KEEPALIVE] = { "keepalive", K_INT(0, CONF_KEEPALIVE_MAX),
@@ -2338,12 +2449,18 @@ conf_session_find(const struct conf *c, const char *name)
 	return NULL;
 }
 
+/* Same server lists, in the same order. */
 static bool
-conf_str_equal(const char *a, const char *b)
+conf_strs_equal(char *const *a, size_t na, char *const *b, size_t nb)
 {
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
+	size_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
 }
 
 /* Same commands, word by word. */
@@ -2398,7 +2515,8 @@ conf_session_equal(const struct conf_session *a, const struct conf_session *b)
 	return a->proto == b->proto && a->type == b->type &&
 	    a->keepalive == b->keepalive && a->timeout == b->timeout &&
 	    a->persist == b->persist && a->compress == b->compress &&
-	    a->cipher == b->cipher && conf_str_equal(a->server, b->server) &&
+	    a->cipher == b->cipher && a->server_random == b->server_random &&
+	    conf_strs_equal(a->server, a->nserver, b->server, b->nserver) &&
 	    strcmp(a->device, b->device) == 0 && a->queues == b->queues &&
 	    a->mtu == b->mtu && a->speed_in == b->speed_in &&
 	    a->speed_out == b->speed_out && a->multi == b->multi &&
@@ -2498,6 +2616,23 @@ conf_print_cidrs(FILE *out, const char *what, const struct conf_cidr *v,
 	fputc('\n', out);
 }
 
+/* server on one line, then how a list is tried. */
+static void
+conf_print_servers(const struct conf_session *s, FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "  server:");
+	if (s->nserver == 0)
+		fprintf(out, " (none; give it on the command line)");
+	for (i = 0; i < s->nserver; i++)
+		fprintf(out, "%s%s", i == 0 ? " " : ", ", s->server[i]);
+	fputc('\n', out);
+	fprintf(out, "  server_random: %s\n", !s->server_random ? "no" :
+	    s->nserver > 1 ? "yes (the list is shuffled at every round)" :
+	    "yes (no effect with fewer than two servers)");
+}
+
 /* The effective settings of one session, secrets replaced by facts. */
 static void
 conf_print_session(const struct conf_session *s, FILE *out)
@@ -2508,8 +2643,7 @@ conf_print_session(const struct conf_session *s, FILE *out)
 	else
 		fprintf(out, "  passwd: set (%zu chars)\n",
 		    conf_utf8_len(s->passwd));
-	fprintf(out, "  server: %s\n", s->server != NULL ? s->server :
-	    "(none; give it on the command line)");
+	conf_print_servers(s, out);
 	fprintf(out, "  proto: %s\n", conf_proto_name(s->proto));
 	fprintf(out, "  type: %s\n", dev_type_name(s->type));
 	fprintf(out, "  keepalive: %d s%s\n", s->keepalive,

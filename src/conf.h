@@ -35,6 +35,7 @@
 #define CONF_MTU_MAX 65535
 #define CONF_SPEED_MAX 10000000 /* kbit/s, that is 10 Gbit/s */
 #define CONF_LIST_MAX 256	/* entries of address, routes, up, down */
+#define CONF_SERVER_MAX 16	/* entries of server */
 /* A passphrase shorter than this draws a warning. */
 #define CONF_PASSWD_WARN_LEN 12
 
@@ -96,7 +97,14 @@ struct conf_session {
 	enum conf_persist persist;
 	int compress;	/* 0 = off, else zlib level 1..9 */
 	enum conf_cipher cipher;
-	char *server;	/* client: host or address to connect to; NULL = none */
+	/*
+	 * Client: the hosts or addresses to connect to, tried in order (or
+	 * shuffled with server_random) as OpenVPN tries its remote lines;
+	 * none (nserver 0) when the command line gives the server.
+	 */
+	char **server;
+	size_t nserver;
+	bool server_random;
 	char device[IFNAMSIZ];	/* "" = kernel default tun%d/tap%d */
 	int queues;	/* 1..DEV_MAX_QUEUES */
 	int mtu;	/* 0 = derive, else CONF_MTU_MIN..CONF_MTU_MAX */

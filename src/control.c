@@ -217,6 +217,8 @@ control_text_session(struct control_out *o, const struct control_session *e,
 {
 	const struct session_counters *c = &e->c;
 	char esc[CONTROL_ESC_MAX];
+	/* A host name (253 bytes) and an error text, each escaped. */
+	char lesc[4 * 256 + 4];
 
 	util_escape(e->name, strlen(e->name), esc, sizeof(esc));
 	if (f == CONTROL_TEXT)
@@ -234,6 +236,17 @@ control_text_session(struct control_out *o, const struct control_session *e,
 		control_printf(o, "%s", esc);
 	} else {
 		control_printf(o, "-");
+	}
+	if (e->server != NULL) {
+		control_field(o, f, "server");
+		util_escape(e->server, strlen(e->server), lesc, sizeof(lesc));
+		control_printf(o, "%s", lesc);
+	}
+	if (e->last_error != NULL) {
+		control_field(o, f, "last error");
+		util_escape(e->last_error, strlen(e->last_error), lesc,
+		    sizeof(lesc));
+		control_printf(o, "%s", lesc);
 	}
 	control_field(o, f, "transport");
 	control_printf(o, "%s", e->udp ? "udp" : "tcp");
@@ -308,6 +321,10 @@ control_json_session(struct control_out *o, const struct control_session *e)
 		control_printf(o, "null");
 	control_printf(o, ",\"peer\":");
 	control_json_str(o, e->peer);
+	control_printf(o, ",\"server\":");
+	control_json_str(o, e->server);
+	control_printf(o, ",\"last_error\":");
+	control_json_str(o, e->last_error);
 	control_printf(o, ",\"transport\":\"%s\",\"cipher\":",
 	    e->udp ? "udp" : "tcp");
 	control_json_str(o, e->cipher);

@@ -52,6 +52,10 @@ struct control_session {
 	enum control_state state;
 	uint64_t retry_in_ms;	/* CONTROL_RECONNECTING: to the next try */
 	const char *peer;	/* "198.51.100.2:40312"; NULL if none */
+	/* Client: the server (as configured) it uses or tries now. */
+	const char *server;
+	/* Client: why the last attempt failed, while not up; else NULL. */
+	const char *last_error;
 	bool udp;
 	const char *cipher;	/* UDP mode's AEAD; NULL if none yet */
 	const char *device;	/* NULL before the device is ready */

@@ -457,8 +457,9 @@ main_daemon(const struct cli *c)
 			conf_free(conf);
 			return EXIT_USAGE;
 		}
-		server = c->server != NULL ? c->server : cs->server;
-		if (server == NULL) {
+		/* The command line's server stands for the session's list. */
+		server = c->server;
+		if (server == NULL && cs->nserver == 0) {
 			fprintf(stderr, "tapline: %s: no server to connect to: "
 			    "give it as 'tapline %s SERVER' or set server in "
 			    "the session\n", c->config, cs->name);

@@ -219,7 +219,9 @@ test_example(void **state)
 	assert_int_equal(s->auth, CONF_AUTH_PASSWD);
 	assert_true(strlen(s->passwd) >= CONF_PASSWD_WARN_LEN);
 	assert_string_equal(s->device, "tl-cobra");
-	assert_string_equal(s->server, "vpn.example.net");
+	assert_int_equal(s->nserver, 1);
+	assert_string_equal(s->server[0], "vpn.example.net");
+	assert_false(s->server_random);
 	assert_int_equal(s->naddress, 2);
 	assert_int_equal(s->nroutes, 1);
 	assert_int_equal(s->nup, 1);
@@ -285,6 +287,8 @@ test_defaults(void **state)
 	assert_memory_equal(s->key, key_a_bytes, KEY_LEN);
 	assert_null(s->passwd);
 	assert_null(s->server);
+	assert_int_equal(s->nserver, 0);
+	assert_false(s->server_random);
 	assert_int_equal(s->proto, CONF_PROTO_UDP);
 	assert_int_equal(s->type, DEV_TUN);
 	assert_int_equal(s->keepalive, 10);
@@ -365,7 +369,8 @@ test_default_group(void **state)
 	assert_int_equal(a->timeout, 30);
 	assert_int_equal(a->compress, 9);
 	assert_int_equal(a->cipher, CONF_CIPHER_AES_256_GCM);
-	assert_string_equal(a->server, "vpn.example.net");
+	assert_int_equal(a->nserver, 1);
+	assert_string_equal(a->server[0], "vpn.example.net");
 	assert_string_equal(a->device, "tl%d");
 	assert_int_equal(a->queues, 4);
 	assert_int_equal(a->mtu, 1400);
@@ -394,6 +399,7 @@ test_default_group(void **state)
 	/* Copies, not shared: each session owns its lists. */
 	assert_ptr_not_equal(a->down, b->down);
 	assert_ptr_not_equal(a->server, b->server);
+	assert_ptr_not_equal(a->server[0], b->server[0]);
 	assert_memory_not_equal(a->key, b->key, KEY_LEN);
 }
 
@@ -422,6 +428,52 @@ test_session_equal(void **state)
 	load(f, "cobra = { key = \"a.key\"; up = \"x %h\"; "
 	    "address = [ \"192.0.2.1/30\" ]; };\n"
 	    "viper = { passwd = \"" PASS "!\"; };\n");
+	expect_ok(f);
+	assert_false(conf_session_equal(&first->sessions[0],
+	    &f->c->sessions[0]));
+	assert_false(conf_session_equal(&first->sessions[1],
+	    &f->c->sessions[1]));
+	conf_free(first);
+}
+
+/*
+ * server as a list (OpenVPN's remote lines), with server_random; a list
+ * from `default` is copied, and a change of order or of server_random
+ * is a change for a reload.
+ */
+static void
+test_server_list(void **state)
+{
+	struct fixture *f = *state;
+	const struct conf_session *s;
+	struct conf *first;
+	static const char text[] = "default = { server = [ \"vpn1.example.net\","
+	    " \"198.51.100.7\" ]; };\n"
+	    "cobra = { key = \"a.key\"; server_random = true; };\n"
+	    "viper = { " PASSWD "\n server = ( \"[2001:db8:1::1]\" ); };\n";
+
+	load(f, text);
+	expect_ok(f);
+	s = conf_session_find(f->c, "cobra");
+	assert_int_equal(s->nserver, 2);
+	assert_string_equal(s->server[0], "vpn1.example.net");
+	assert_string_equal(s->server[1], "198.51.100.7");
+	assert_true(s->server_random);
+	s = conf_session_find(f->c, "viper");
+	assert_int_equal(s->nserver, 1);
+	assert_string_equal(s->server[0], "[2001:db8:1::1]");
+	assert_false(s->server_random);
+	first = f->c;
+	f->c = NULL;
+	load(f, text);
+	expect_ok(f);
+	assert_true(conf_session_equal(&first->sessions[0],
+	    &f->c->sessions[0]));
+	load(f, "default = { server = [ \"198.51.100.7\", "
+	    "\"vpn1.example.net\" ]; };\n"
+	    "cobra = { key = \"a.key\"; server_random = true; };\n"
+	    "viper = { " PASSWD "\n server = ( \"[2001:db8:1::1]\" ); "
+	    "server_random = true; };\n");
 	expect_ok(f);
 	assert_false(conf_session_equal(&first->sessions[0],
 	    &f->c->sessions[0]));
@@ -685,6 +737,24 @@ static const struct err_case err_cases[] = {
 	{ "empty server",
 	    "cobra = { " PASSWD "\n server = \"\"; };\n",
 	    "2: cobra.server: \"\" is not a host name" },
+	{ "bad server in a list",
+	    "cobra = { " PASSWD "\n server = [ \"vpn1.example.net\",\n"
+	    "\"vpn 2\" ]; };\n",
+	    "3: cobra.server[1]: \"vpn 2\" is not a host name or IP address" },
+	{ "server list empty",
+	    "cobra = { " PASSWD "\n server = [ ]; };\n",
+	    "2: cobra.server: is an empty list; give one or more hosts" },
+	{ "server list too long",
+	    "cobra = { " PASSWD "\n server = [ \"a\", \"b\", \"c\", \"d\", "
+	    "\"e\", \"f\", \"g\", \"h\", \"i\", \"j\", \"k\", \"l\", \"m\", "
+	    "\"n\", \"o\", \"p\", \"q\" ]; };\n",
+	    "2: cobra.server: has 17 entries; at most 16 are allowed" },
+	{ "server not a string",
+	    "cobra = { " PASSWD "\n server = 5; };\n",
+	    "2: cobra.server: must be a list of strings" },
+	{ "server_random not a boolean",
+	    "cobra = { " PASSWD "\n server_random = \"yes\"; };\n",
+	    "2: cobra.server_random: must be true or false, got a string" },
 	{ "address without prefix",
 	    "cobra = { " PASSWD "\n address = [ \"192.0.2.1\" ]; };\n",
 	    "2: cobra.address[0]: \"192.0.2.1\" has no prefix length" },
@@ -1153,6 +1223,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_default_group, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_session_equal, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_server_list, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_value_forms, setup,
 		    teardown),

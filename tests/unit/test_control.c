@@ -242,14 +242,19 @@ fixture_up(struct control_session *e, struct seal_stats *seal)
 	e->seal = seal;
 }
 
-/* viper: a TCP client between attempts, nothing known. */
+/*
+ * viper: a TCP client between attempts, with the server it tries, the
+ * address it last tried and why that failed.
+ */
 static void
 fixture_reconnecting(struct control_session *e)
 {
 	e->name = "viper";
 	e->state = CONTROL_RECONNECTING;
 	e->retry_in_ms = 3200;
-	e->peer = "vpn.example.net";
+	e->peer = "[2001:db8:1::1]:5000";
+	e->server = "vpn.example.net";
+	e->last_error = "connect to [2001:db8:1::1]:5000: Connection refused";
 	e->udp = false;
 }
 
@@ -430,7 +435,10 @@ test_format_text(void **state)
 		"\n  drops        3 (not_ready 1, shaped 2)\n",
 		"\n  datagrams    1234 in, dropped 5 (replay 2, auth 3)\n",
 		"\n\nsession viper\n  state        reconnecting in 4 s\n",
-		"\n  peer         vpn.example.net\n",
+		"\n  peer         [2001:db8:1::1]:5000\n"
+		"  server       vpn.example.net\n"
+		"  last error   connect to [2001:db8:1::1]:5000: Connection "
+		"refused\n",
 		"\n  transport    tcp\n  device       -\n"
 		"  uptime       never\n  handshake    never\n"
 		"  rekey        never (0 rekeys)\n",
@@ -471,7 +479,8 @@ test_format_json(void **state)
 		"{\"version\":1,\"mode\":\"server\",\"unauthenticated\":1,"
 		    "\"sessions\":[{\"name\":\"cobra\",\"state\":\"up\","
 		    "\"retry_in_s\":null,",
-		"\"peer\":\"198.51.100.2:40312\\\"\\\\\\u000a\\u0001\\u00ff\"",
+		"\"peer\":\"198.51.100.2:40312\\\"\\\\\\u000a\\u0001\\u00ff\""
+		    ",\"server\":null,\"last_error\":null,",
 		"\"transport\":\"udp\",\"cipher\":\"aes-256-gcm\","
 		    "\"device\":\"tl-cobra\",\"uptime_s\":3723,"
 		    "\"handshake_age_s\":3723,\"rekey_age_s\":65,"
@@ -490,7 +499,9 @@ test_format_json(void **state)
 		"\"udp\":{\"datagrams_in\":1234,\"drops\":{\"short\":0,",
 		"\"replay\":2,\"too_old\":0,\"auth\":3,",
 		"{\"name\":\"viper\",\"state\":\"reconnecting\","
-		    "\"retry_in_s\":4,\"peer\":\"vpn.example.net\","
+		    "\"retry_in_s\":4,\"peer\":\"[2001:db8:1::1]:5000\","
+		    "\"server\":\"vpn.example.net\",\"last_error\":"
+		    "\"connect to [2001:db8:1::1]:5000: Connection refused\","
 		    "\"transport\":\"tcp\",\"cipher\":null,\"device\":null,"
 		    "\"uptime_s\":null,\"handshake_age_s\":null,"
 		    "\"rekey_age_s\":null,\"rekeys\":0,",
@@ -548,7 +559,9 @@ test_format_line(void **state)
 	assert_non_null(strstr(out, "; drops 3 (not_ready 1, shaped 2); "
 	    "datagrams 1234 in, dropped 5 (replay 2, auth 3)"));
 	assert_string_equal(nl + 1, "viper: state reconnecting in 4 s; peer "
-	    "vpn.example.net; transport tcp; device -; uptime never; "
+	    "[2001:db8:1::1]:5000; server vpn.example.net; last error "
+	    "connect to [2001:db8:1::1]:5000: Connection refused; "
+	    "transport tcp; device -; uptime never; "
 	    "handshake never; rekey never (0 rekeys); rx 0 packets, 0 bytes; "
 	    "tx 0 packets, 0 bytes; compression off; drops none\n");
 	free(out);
