@@ -18,7 +18,8 @@
 # Namespaces are named "$LIB_PREFIX<short>" (lib_ns); everything a test
 # creates goes into its own namespaces, never into the host's.  On exit
 # (normal, lib_fail, INT or TERM) every process started with lib_bg is
-# stopped by its PID, the namespaces are deleted and $LIB_TMP is removed.
+# stopped by its PID, the namespaces are deleted, and so are $LIB_TMP and
+# the files lib_ns_etc wrote under /etc/netns.
 #
 # Addresses: documentation ranges only (RFC 5737, RFC 3849).
 #	underlay	198.51.100.0/24		2001:db8:1::/64
@@ -61,6 +62,8 @@ LIB_PREFIX=$(printf 't%x%02x' "$$" $((RANDOM % 256)))
 
 LIB_PIDS=()
 LIB_NETNS=()
+LIB_NS_ETC=()
+LIB_NS_ETC_TOP=	# set when lib_ns_etc made /etc/netns itself
 LIB_BG_PID=
 LIB_TMP=
 
@@ -281,6 +284,25 @@ lib_netns_add() {
 	ip -n "$ns" link set lo up || lib_fail "cannot bring up lo in $ns"
 }
 
+# lib_ns_etc SHORT FILE TEXT: write TEXT as /etc/netns/<ns>/FILE, which
+# "ip netns exec" binds over /etc/FILE for each program it starts in the
+# namespace (hosts, nsswitch.conf, resolv.conf), for programs started
+# after the file first exists.  A later call rewrites the same file in
+# place, so that a program already running sees the new text (a bind
+# mount holds the inode: the file is never replaced).  The directory is
+# removed on exit.
+lib_ns_etc() {
+	local ns dir
+	ns=$(lib_ns "$1")
+	dir=/etc/netns/$ns
+	if [ ! -d "$dir" ]; then
+		[ -d /etc/netns ] || LIB_NS_ETC_TOP=1
+		mkdir -p "$dir" || lib_fail "cannot create $dir"
+		LIB_NS_ETC+=("$dir")
+	fi
+	printf '%s\n' "$3" >"$dir/$2" || lib_fail "cannot write $dir/$2"
+}
+
 # lib_nsexec SHORT CMD...: run CMD inside the namespace.
 lib_nsexec() {
 	local ns
@@ -495,6 +517,11 @@ lib__cleanup() {
 		ip netns del "$ns" 2>/dev/null ||
 			echo "# $LIB_NAME: could not delete namespace $ns" >&2
 	done
+	for ns in ${LIB_NS_ETC[@]+"${LIB_NS_ETC[@]}"}; do
+		rm -rf "$ns"
+	done
+	# /etc/netns itself if this test made it and nothing else is in it.
+	[ -z "$LIB_NS_ETC_TOP" ] || rmdir /etc/netns 2>/dev/null
 	[ -n "$LIB_TMP" ] && rm -rf "$LIB_TMP"
 	exit "$rc"
 }
