@@ -21,6 +21,7 @@
 #include "handshake.h"
 #include "vtunsess.h"
 #include "log.h"
+#include "netcfg.h"
 #include "proc.h"
 #include "notify.h"
 #include "resolve.h"
@@ -77,7 +78,7 @@ client_finish_downcb(int result, void *arg)
 	struct client *cl = arg;
 
 	cl->down = NULL;
-	dev_close(&cl->kept);
+	netcfg_dev_close(&cl->kept);
 	event_base_loopexit(cl->proc.base, NULL);
 }
 
@@ -376,6 +377,8 @@ client_attempt(struct client *cl)
 	cl->conn = resolve_connect(cl->proc.base, cl->host, cl->port,
 	    cl->cli->family, cl->cli->local, cl->cs->tag, client_connectedcb,
 	    cl);
+	if (cl->conn != NULL && conf_session_full_tunnel(cl->cs, AF_UNSPEC))
+		resolve_set_mark(cl->conn, cl->cs->fwmark);
 	if (cl->conn == NULL) {
 		snprintf(cl->last_error, sizeof(cl->last_error), "cannot "
 		    "start connecting to %s (the log says why)", cl->host);
@@ -547,7 +550,7 @@ out:
 		cl.tun->kind->free(cl.tun);
 	if (cl.down != NULL)
 		script_run_cancel(cl.down);
-	dev_close(&cl.kept);
+	netcfg_dev_close(&cl.kept);
 	if (cl.retry != NULL)
 		event_free(cl.retry);
 	handshake_client_free(cl.hc);

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -86,6 +87,8 @@ enum conf_field {
 	F_MULTI,
 	F_ADDRESS,
 	F_ROUTES,
+	F_FWMARK,
+	F_TABLE,
 	F_BRIDGE,
 	F_UP,
 	F_DOWN,
@@ -721,6 +724,18 @@ conf_cidr_parse(const char *text, bool network, struct conf_cidr *c,
 	return 0;
 }
 
+bool
+conf_session_full_tunnel(const struct conf_session *s, int family)
+{
+	size_t i;
+
+	for (i = 0; i < s->nroutes; i++)
+		if (s->routes[i].prefix == 0 && (family == AF_UNSPEC ||
+		    s->routes[i].family == family))
+			return true;
+	return false;
+}
+
 void
 conf_cidr_format(const struct conf_cidr *c, char *buf, size_t len)
 {
@@ -928,6 +943,8 @@ conf_session_inherit(struct conf_session *dst, const struct conf_session *src)
 	if (conf_cidrs_copy(&dst->routes, src->routes, src->nroutes) == -1)
 		return -1;
 	dst->nroutes = src->nroutes;
+	dst->fwmark = src->fwmark;
+	dst->table = src->table;
 	if (conf_argvs_copy(&dst->up, &dst->nup, src->up, src->nup) == -1)
 		return -1;
 	if (conf_argvs_copy(&dst->down, &dst->ndown, src->down, src->ndown) ==
@@ -951,6 +968,8 @@ conf_session_defaults(struct conf_session *s)
 	s->queues = 1;
 	s->mtu = 0;
 	s->multi = CONF_MULTI_KILLOLD;
+	s->fwmark = CONF_DEFAULT_FWMARK;
+	s->table = CONF_DEFAULT_TABLE;
 	s->legacy = CONF_LEGACY_NONE;
 }
 
@@ -1298,6 +1317,42 @@ conf_f_routes(struct conf_ctx *ctx, const config_setting_t *s,
 	    &b->s.nroutes);
 }
 
+/* fwmark: the full tunnel's mark, 1..CONF_FWMARK_MAX (0 is no mark). */
+static int
+conf_f_fwmark(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	struct conf_build *b = obj;
+	long long v;
+
+	if (conf_read_int_range(ctx, s, label, 1, CONF_FWMARK_MAX, &v) == -1)
+		return -1;
+	b->s.fwmark = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * table: the full tunnel's routing table.  The kernel's own tables
+ * (default 253, main 254, local 255) would put the tunnel's default
+ * route beside the one it must leave alone.
+ */
+static int
+conf_f_table(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	struct conf_build *b = obj;
+	long long v;
+
+	if (conf_read_int_range(ctx, s, label, 1, CONF_TABLE_MAX, &v) == -1)
+		return -1;
+	if (v >= 253 && v <= 255)
+		return conf_error(ctx, s, label, "%lld is the kernel's %s "
+		    "table; a full tunnel needs a table of its own", v,
+		    v == 253 ? "default" : v == 254 ? "main" : "local");
+	b->s.table = (uint32_t)v;
+	return 0;
+}
+
 static int
 conf_f_bridge(struct conf_ctx *ctx, const config_setting_t *s,
     const char *label, void *obj)
@@ -1544,6 +1599,8 @@ static const struct conf_setting conf_session_settings[F_COUNT + 1] = {
 	[F_MULTI] = { "multi", K_ENUM(conf_multi_names), IN_SESSION(multi) },
 	[F_ADDRESS] = { "address", K_FUNC(conf_f_address) },
 	[F_ROUTES] = { "routes", K_FUNC(conf_f_routes) },
+	[F_FWMARK] = { "fwmark", K_FUNC(conf_f_fwmark) },
+	[F_TABLE] = { "table", K_FUNC(conf_f_table) },
 	[F_BRIDGE] = { "bridge", K_FUNC(conf_f_bridge) },
 	[F_UP] = { "up", K_FUNC(conf_f_up) },
 	[F_DOWN] = { "down", K_FUNC(conf_f_down) },
@@ -2523,6 +2580,7 @@ conf_session_equal(const struct conf_session *a, const struct conf_session *b)
 	    conf_cidrs_equal(a->address, a->naddress, b->address,
 	    b->naddress) &&
 	    conf_cidrs_equal(a->routes, a->nroutes, b->routes, b->nroutes) &&
+	    a->fwmark == b->fwmark && a->table == b->table &&
 	    strcmp(a->bridge, b->bridge) == 0 &&
 	    conf_argvs_equal(a->up, a->nup, b->up, b->nup) &&
 	    conf_argvs_equal(a->down, a->ndown, b->down, b->ndown) &&
@@ -2681,6 +2739,12 @@ conf_print_session(const struct conf_session *s, FILE *out)
 	fprintf(out, "  multi: %s\n", conf_multi_name(s->multi));
 	conf_print_cidrs(out, "address", s->address, s->naddress);
 	conf_print_cidrs(out, "routes", s->routes, s->nroutes);
+	fprintf(out, "  fwmark: 0x%" PRIx32 "%s\n", s->fwmark,
+	    conf_session_full_tunnel(s, AF_UNSPEC) ? "" :
+	    " (unused: no full tunnel)");
+	fprintf(out, "  table: %" PRIu32 "%s\n", s->table,
+	    conf_session_full_tunnel(s, AF_UNSPEC) ? "" :
+	    " (unused: no full tunnel)");
 	fprintf(out, "  bridge: %s\n", s->bridge[0] != '\0' ? s->bridge :
 	    "(none)");
 	conf_print_cmds(out, "up", s->up, s->nup);

@@ -27,6 +27,13 @@
 #define CONF_DEFAULT_CONTROL "/run/tapline/tapline.sock"
 #define CONF_DEFAULT_KEEPALIVE 10
 #define CONF_DEFAULT_TIMEOUT 60
+/*
+ * A full tunnel's mark on the client's own sockets and the routing table
+ * of its default routes: tapline's default port, as wg-quick uses its
+ * own port for both.
+ */
+#define CONF_DEFAULT_FWMARK 5000
+#define CONF_DEFAULT_TABLE 5000
 
 /* Ranges. */
 #define CONF_KEEPALIVE_MAX 3600
@@ -36,6 +43,9 @@
 #define CONF_SPEED_MAX 10000000 /* kbit/s, that is 10 Gbit/s */
 #define CONF_LIST_MAX 256	/* entries of address, routes, up, down */
 #define CONF_SERVER_MAX 16	/* entries of server */
+/* fwmark and table: libconfig reads a plain integer as 32 bits, signed. */
+#define CONF_FWMARK_MAX 0x7fffffff
+#define CONF_TABLE_MAX 0x7fffffff
 /* A passphrase shorter than this draws a warning. */
 #define CONF_PASSWD_WARN_LEN 12
 
@@ -115,6 +125,12 @@ struct conf_session {
 	size_t naddress;
 	struct conf_cidr *routes;
 	size_t nroutes;
+	/*
+	 * A full tunnel (a route of prefix length 0): the client's sockets
+	 * carry fwmark, and the default routes go to this table.
+	 */
+	uint32_t fwmark;
+	uint32_t table;
 	char bridge[IFNAMSIZ];	/* "" = none; only with DEV_TAP */
 	struct script_argv *up;	/* split commands, %-sequences unexpanded */
 	size_t nup;
@@ -192,6 +208,12 @@ const char *conf_persist_name(enum conf_persist p);
 const char *conf_cipher_name(enum conf_cipher c);
 const char *conf_multi_name(enum conf_multi m);
 const char *conf_legacy_name(enum conf_legacy l);
+
+/*
+ * True if routes has a route of prefix length 0 of family (AF_INET,
+ * AF_INET6, or AF_UNSPEC for either): a full tunnel.
+ */
+bool conf_session_full_tunnel(const struct conf_session *s, int family);
 
 /* "192.0.2.1/30" into buf (at least CONF_CIDR_STRLEN bytes). */
 #define CONF_CIDR_STRLEN 50

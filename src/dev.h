@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The kernel's limit (MAX_TAP_QUEUES) is 256. */
 #define DEV_MAX_QUEUES 256
@@ -35,6 +36,14 @@ struct dev {
 	 */
 	bool vnet;
 	unsigned int offload;
+	/*
+	 * A full tunnel's policy rules, which outlive the device unless
+	 * netcfg_dev_close removes them: which ones netcfg added
+	 * (NETCFG_RULE_* bits), with the mark and table they name.
+	 */
+	unsigned int rules;
+	uint32_t rules_fwmark;
+	uint32_t rules_table;
 };
 
 /* "tun" or "tap". */

@@ -13,6 +13,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -43,6 +45,14 @@
 /* An interface name as it appears in messages, escaped. */
 #define NETCFG_QNAME_LEN (4 * IFNAMSIZ + 4)
 #define NETCFG_KIND_LEN 32
+/*
+ * The full tunnel's rule priorities: just before the main table's rule
+ * (32766), where wg-quick's rules land on a system with the kernel's
+ * three rules only.  Explicit, so that a rule left by a killed daemon is
+ * recognised (EEXIST) instead of doubled.
+ */
+#define NETCFG_PREF_SUPPRESS 32764u
+#define NETCFG_PREF_TUNNEL 32765u
 
 /* A request being built, aligned for the netlink header. */
 struct netcfg_req {
@@ -404,12 +414,18 @@ out:
 	return r;
 }
 
-int
-netcfg_route_add(const char *ifname, const struct conf_cidr *rt, char *err,
-    size_t errlen)
+/*
+ * Route rt out of ifname in table.  Never replace: a route that already
+ * exists belongs to someone else (often the route to the peer itself,
+ * which replacing would cut).  A fresh device cannot have routes of its
+ * own yet.
+ */
+static int
+netcfg_route_add_table(const char *ifname, const struct conf_cidr *rt,
+    uint32_t table, char *err, size_t errlen)
 {
 	char qname[NETCFG_QNAME_LEN], cidr[CONF_CIDR_STRLEN];
-	char reason[NETCFG_REASON_LEN];
+	char reason[NETCFG_REASON_LEN], intable[32] = "";
 	struct netcfg_req req;
 	struct rtmsg *rtm;
 	unsigned int idx;
@@ -421,19 +437,16 @@ netcfg_route_add(const char *ifname, const struct conf_cidr *rt, char *err,
 		goto out;
 	if ((idx = netcfg_index(ifname, reason, sizeof(reason))) == 0)
 		goto out;
-	/*
-	 * Never replace: a route that already exists belongs to someone
-	 * else (often the route to the peer itself, which replacing would
-	 * cut).  A fresh device cannot have routes of its own yet.
-	 */
 	rtm = netcfg_req_init(&req, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
 	    sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)rt->family;
 	rtm->rtm_dst_len = (uint8_t)rt->prefix;
-	rtm->rtm_table = RT_TABLE_MAIN;
+	/* rtm_table has 8 bits; RTA_TABLE says it in full. */
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = RT_SCOPE_LINK;
 	rtm->rtm_type = RTN_UNICAST;
+	netcfg_attr(&req, RTA_TABLE, &table, sizeof(table));
 	/* A default route has no destination attribute, as with ip(8). */
 	if (rt->prefix > 0)
 		netcfg_attr(&req, RTA_DST, rt->addr, alen);
@@ -444,11 +457,165 @@ out:
 	if (r == -1) {
 		e = errno;
 		conf_cidr_format(rt, cidr, sizeof(cidr));
-		util_err(err, errlen, "%s: cannot add route %s: %s",
-		    netcfg_quote(ifname, qname, sizeof(qname)), cidr, reason);
+		if (table != RT_TABLE_MAIN)
+			snprintf(intable, sizeof(intable), " in table %" PRIu32,
+			    table);
+		util_err(err, errlen, "%s: cannot add route %s%s: %s",
+		    netcfg_quote(ifname, qname, sizeof(qname)), cidr, intable,
+		    reason);
 		errno = e;
 	}
 	return r;
+}
+
+int
+netcfg_route_add(const char *ifname, const struct conf_cidr *rt, char *err,
+    size_t errlen)
+{
+	return netcfg_route_add_table(ifname, rt, RT_TABLE_MAIN, err, errlen);
+}
+
+/* The rule of bit (NETCFG_RULE_*) as ip-rule(8) shows it, for messages. */
+static void
+netcfg_rule_text(unsigned int bit, uint32_t fwmark, uint32_t table,
+    char *buf, size_t len)
+{
+	const char *fam = bit >= NETCFG_RULE_SUPPRESS6 ? "-6 " : "";
+
+	if (bit == NETCFG_RULE_SUPPRESS4 || bit == NETCFG_RULE_SUPPRESS6)
+		snprintf(buf, len, "ip %srule %u: lookup main "
+		    "suppress_prefixlength 0", fam, NETCFG_PREF_SUPPRESS);
+	else
+		snprintf(buf, len, "ip %srule %u: not fwmark 0x%" PRIx32
+		    " lookup %" PRIu32, fam, NETCFG_PREF_TUNNEL, fwmark, table);
+}
+
+/*
+ * Add (RTM_NEWRULE, never over an equal rule) or delete (RTM_DELRULE)
+ * one of a full tunnel's rules.  0, or -1 with errno and a reason.
+ */
+static int
+netcfg_rule(uint16_t type, unsigned int bit, uint32_t fwmark, uint32_t table,
+    char *reason, size_t reasonlen)
+{
+	bool suppress = bit == NETCFG_RULE_SUPPRESS4 ||
+	    bit == NETCFG_RULE_SUPPRESS6;
+	uint32_t pref, tbl, zero = 0;
+	struct fib_rule_hdr *frh;
+	struct netcfg_req req;
+
+	frh = netcfg_req_init(&req, type, type == RTM_NEWRULE ?
+	    NLM_F_CREATE | NLM_F_EXCL : 0, sizeof(*frh));
+	frh->family = bit >= NETCFG_RULE_SUPPRESS6 ? AF_INET6 : AF_INET;
+	frh->action = FR_ACT_TO_TBL;
+	if (suppress) {
+		pref = NETCFG_PREF_SUPPRESS;
+		tbl = RT_TABLE_MAIN;
+		netcfg_attr(&req, FRA_SUPPRESS_PREFIXLEN, &zero, sizeof(zero));
+	} else {
+		pref = NETCFG_PREF_TUNNEL;
+		tbl = table;
+		frh->flags = FIB_RULE_INVERT;
+		netcfg_attr(&req, FRA_FWMARK, &fwmark, sizeof(fwmark));
+	}
+	frh->table = tbl < 256 ? (uint8_t)tbl : RT_TABLE_UNSPEC;
+	netcfg_attr(&req, FRA_TABLE, &tbl, sizeof(tbl));
+	netcfg_attr(&req, FRA_PRIORITY, &pref, sizeof(pref));
+	return netcfg_talk(&req, NULL, NULL, reason, reasonlen);
+}
+
+/*
+ * Add rule bit to dev's: recorded when we made it, left alone (and not
+ * recorded) when an equal rule was there already.
+ */
+static int
+netcfg_rule_add(struct dev *dev, unsigned int bit, char *err, size_t errlen)
+{
+	char reason[NETCFG_REASON_LEN], what[96], qname[NETCFG_QNAME_LEN];
+
+	netcfg_rule_text(bit, dev->rules_fwmark, dev->rules_table, what,
+	    sizeof(what));
+	if (netcfg_rule(RTM_NEWRULE, bit, dev->rules_fwmark, dev->rules_table,
+	    reason, sizeof(reason)) == 0) {
+		dev->rules |= bit;
+		return 0;
+	}
+	if (errno == EEXIST) {
+		log_info("%s: \"%s\" exists already; it is left as it is",
+		    netcfg_quote(dev->name, qname, sizeof(qname)), what);
+		return 0;
+	}
+	return util_err(err, errlen, "%s: cannot add \"%s\": %s",
+	    netcfg_quote(dev->name, qname, sizeof(qname)), what, reason);
+}
+
+/*
+ * One family of a full tunnel: the default route in its table first
+ * (refused if the table has one: another tunnel's), then the suppress
+ * rule, and only then the rule that sends traffic to the table, so that
+ * the main table's more specific routes are never bypassed.
+ */
+static int
+netcfg_full_tunnel_add(struct dev *dev, const struct conf_cidr *rt,
+    char *err, size_t errlen)
+{
+	bool v6 = rt->family == AF_INET6;
+
+	if (netcfg_route_add_table(dev->name, rt, dev->rules_table, err,
+	    errlen) != 0)
+		return -1;
+	if (netcfg_rule_add(dev, v6 ? NETCFG_RULE_SUPPRESS6 :
+	    NETCFG_RULE_SUPPRESS4, err, errlen) != 0)
+		return -1;
+	return netcfg_rule_add(dev, v6 ? NETCFG_RULE_TUNNEL6 :
+	    NETCFG_RULE_TUNNEL4, err, errlen);
+}
+
+/* Remove the rules recorded in dev, the fwmark rules first. */
+static void
+netcfg_rules_del(struct dev *dev)
+{
+	static const unsigned int order[] = { NETCFG_RULE_TUNNEL6,
+	    NETCFG_RULE_SUPPRESS6, NETCFG_RULE_TUNNEL4,
+	    NETCFG_RULE_SUPPRESS4 };
+	char reason[NETCFG_REASON_LEN], what[96], qname[NETCFG_QNAME_LEN];
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(order); i++) {
+		if (!(dev->rules & order[i]))
+			continue;
+		dev->rules &= ~order[i];
+		if (netcfg_rule(RTM_DELRULE, order[i], dev->rules_fwmark,
+		    dev->rules_table, reason, sizeof(reason)) == 0)
+			continue;
+		netcfg_rule_text(order[i], dev->rules_fwmark, dev->rules_table,
+		    what, sizeof(what));
+		log_warnx("%s: cannot remove \"%s\": %s",
+		    netcfg_quote(dev->name, qname, sizeof(qname)), what,
+		    reason);
+	}
+}
+
+void
+netcfg_dev_close(struct dev *dev)
+{
+	netcfg_rules_del(dev);
+	dev_close(dev);
+}
+
+int
+netcfg_sock_mark(int fd, const struct conf_session *cs, char *err,
+    size_t errlen)
+{
+	uint32_t mark = cs->fwmark;
+
+	if (!conf_session_full_tunnel(cs, AF_UNSPEC))
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) == -1)
+		return util_err(err, errlen, "cannot give the socket the full "
+		    "tunnel's fwmark 0x%" PRIx32 " (SO_MARK): %s", mark,
+		    strerror(errno));
+	return 0;
 }
 
 /* Collect index and IFLA_INFO_KIND from an RTM_NEWLINK answer. */
@@ -606,9 +773,18 @@ netcfg_dev_setup(struct dev *dev, int mtu, const struct conf_session *cs,
 		return -1;
 	if (dev_set_up(dev, true, err, errlen) != 0)
 		return -1;
-	for (i = 0; i < cs->nroutes; i++)
-		if (netcfg_route_add(dev->name, &cs->routes[i], err,
-		    errlen) != 0)
+	dev->rules = 0;
+	dev->rules_fwmark = cs->fwmark;
+	dev->rules_table = cs->table;
+	for (i = 0; i < cs->nroutes; i++) {
+		const struct conf_cidr *rt = &cs->routes[i];
+
+		if ((rt->prefix == 0 ? netcfg_full_tunnel_add(dev, rt, err,
+		    errlen) : netcfg_route_add(dev->name, rt, err,
+		    errlen)) != 0) {
+			netcfg_rules_del(dev);
 			return -1;
+		}
+	}
 	return 0;
 }

@@ -31,9 +31,9 @@ int netcfg_addr_add(const char *ifname, const struct conf_cidr *a, char *err,
     size_t errlen);
 
 /*
- * Route the network `r` out of `ifname` (scope link, main table).  An
- * existing route to the same network is replaced, so that a restarted
- * session does not fail on the route its predecessor left behind.
+ * Route the network `r` out of `ifname` (scope link, main table).  A
+ * route to the same network that exists already is an error (EEXIST):
+ * it belongs to someone else.
  */
 int netcfg_route_add(const char *ifname, const struct conf_cidr *r, char *err,
     size_t errlen);
@@ -52,9 +52,46 @@ struct dev;
 /*
  * A session's freshly opened device made ready, in the order the kernel
  * needs: MTU, addresses, bridge (tap), link up, routes.  0, or -1 with
- * err set by the step that failed.
+ * err set by the step that failed (and no rule of it left behind).
+ *
+ * A route of prefix length 0 makes a full tunnel of that family, as
+ * wg-quick does: the default route goes out of the device in table
+ * cs->table, and two policy rules send there everything that does not
+ * carry cs->fwmark (the client's own sockets do, netcfg_sock_mark), so
+ * that the tunnel's traffic to the server keeps the main table's default
+ * route, which is never touched:
+ *
+ *	32764:	from all lookup main suppress_prefixlength 0
+ *	32765:	not from all fwmark M lookup T
+ *
+ * The first rule lets every more specific route of the main table (the
+ * LAN, the tunnel's own prefixes) win over the tunnel's default route.
+ * A rule that exists already (a daemon killed before it could remove
+ * its own) is left as it was found, and kept on close.  The routes go
+ * with the device; the rules added are recorded in dev and removed by
+ * netcfg_dev_close.
  */
 int netcfg_dev_setup(struct dev *dev, int mtu, const struct conf_session *cs,
     char *err, size_t errlen);
+
+/* Bits of dev->rules: the suppress rule and the fwmark rule, per family. */
+#define NETCFG_RULE_SUPPRESS4	0x1
+#define NETCFG_RULE_TUNNEL4	0x2
+#define NETCFG_RULE_SUPPRESS6	0x4
+#define NETCFG_RULE_TUNNEL6	0x8
+
+/*
+ * Remove the rules netcfg_dev_setup added, then close the device (its
+ * routes go with it).  Failures to remove a rule are logged.
+ */
+void netcfg_dev_close(struct dev *dev);
+
+/*
+ * Mark a socket of the client's session cs with its fwmark if cs is a
+ * full tunnel (SO_MARK, which takes CAP_NET_ADMIN), so that it keeps the
+ * main table's routes; nothing otherwise.  0, or -1 with err set.
+ */
+int netcfg_sock_mark(int fd, const struct conf_session *cs, char *err,
+    size_t errlen);
 
 #endif

@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -68,6 +69,7 @@ struct resolve {
 	char *host;
 	char port[8];
 	char *local;		/* numeric source address, or NULL */
+	uint32_t mark;		/* SO_MARK of the sockets, 0 = none */
 	const char *tag;	/* "cobra: ", for log lines */
 	resolve_cb cb;
 	void *arg;
@@ -407,6 +409,14 @@ resolve_try_start(struct resolve *r, struct resolve_try *t,
 		return util_err(r->err, sizeof(r->err), "socket: %s",
 		    strerror(errno));
 	t->fd = fd;
+	/* Before connect: a kept full tunnel's routes exist already. */
+	if (r->mark != 0 && setsockopt(fd, SOL_SOCKET, SO_MARK, &r->mark,
+	    sizeof(r->mark)) == -1) {
+		util_err(r->err, sizeof(r->err), "cannot give the socket the "
+		    "full tunnel's fwmark 0x%" PRIx32 " (SO_MARK): %s", r->mark,
+		    strerror(errno));
+		goto fail;
+	}
 	if (r->local != NULL && resolve_bind(r, fd, ai->ai_family) == -1)
 		goto fail;
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
@@ -509,6 +519,12 @@ resolve_lookedupcb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	resolve_next(r);
+}
+
+void
+resolve_set_mark(struct resolve *r, uint32_t mark)
+{
+	r->mark = mark;
 }
 
 struct resolve *

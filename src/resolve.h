@@ -77,6 +77,9 @@ struct resolve;
 struct resolve *resolve_connect(struct event_base *base, const char *host,
     const char *port, int family, const char *local, const char *tag,
     resolve_cb cb, void *arg);
+/* Give its sockets this SO_MARK (a full tunnel's fwmark), before
+ * they connect; right after resolve_connect. */
+void resolve_set_mark(struct resolve *r, uint32_t mark);
 
 /*
  * Stop: the sockets are closed and cb never comes.  A lookup still

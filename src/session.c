@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 
 #include "control.h"
+#include "netcfg.h"
 #include "session-private.h"
 
 static void session_free(struct tunnel *);
@@ -294,6 +295,14 @@ session_udp_client_start(struct session *s, const struct frame_hello *h)
 	s->usock_own = udp_sock_new(s->tun.base, (struct sockaddr *)&local, len,
 	    0, s->tun.cs->offload, receive_udp_cb, s, err, sizeof(err));
 	s->usock = s->usock_own;
+	/* A full tunnel's datagrams to the server keep the main table. */
+	if (s->usock != NULL && udp_sock_set_mark(s->usock,
+	    conf_session_full_tunnel(s->tun.cs, AF_UNSPEC) ? s->tun.cs->fwmark :
+	    0, err, sizeof(err)) != 0) {
+		log_err("%s%s", tunnel_tag(&s->tun), err);
+		session_close(s, WIRE_CLOSE_ERROR, "udp setup failed");
+		return -1;
+	}
 	memcpy(&s->udp_peer, &s->tun.peer, s->tun.peerlen);
 	s->udp_peerlen = s->tun.peerlen;
 	if (h->udp_port != 0)
@@ -624,7 +633,7 @@ session_free(struct tunnel *t)
 	if (s->coal_ev != NULL)
 		event_free(s->coal_ev);
 	if (s->tun.dev == &s->tun.own_dev)
-		dev_close(&s->tun.own_dev);
+		netcfg_dev_close(&s->tun.own_dev);
 	OPENSSL_cleanse(s->pkt, sizeof(s->pkt));
 	OPENSSL_cleanse(s->seg, sizeof(s->seg));
 	free(s);

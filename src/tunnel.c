@@ -122,8 +122,18 @@ tunnel_dev_open(struct tunnel *t, const struct conf_session *cs,
     enum dev_type type, int mtu, int queues, bool offload, char *err,
     size_t errlen)
 {
+	/*
+	 * A full tunnel routes the host's own traffic; the server's sockets
+	 * (one for every session) carry no mark, and its host's default
+	 * route is not one client's to take.
+	 */
+	if (t->role == TUNNEL_SERVER && conf_session_full_tunnel(cs,
+	    AF_UNSPEC))
+		return util_err(err, errlen, "routes 0.0.0.0/0 and ::/0 (a "
+		    "full tunnel) are for the client's end only; remove them "
+		    "from the server's session");
 	if (t->dev->nqueues > 0 && t->dev->type != type)
-		dev_close(t->dev);	/* the kept device has the wrong type */
+		netcfg_dev_close(t->dev); /* the kept one has the wrong type */
 	if (t->dev->nqueues == 0) {
 		if (dev_open(t->dev, type, cs->device, queues, offload, err,
 		    errlen) != 0 ||
@@ -135,7 +145,7 @@ tunnel_dev_open(struct tunnel *t, const struct conf_session *cs,
 		t->dev_fresh = true;
 	} else if (dev_set_mtu(t->dev, mtu, err, errlen) != 0) {
 		/* A kept device whose MTU is not ours is no use either. */
-		dev_close(t->dev);
+		netcfg_dev_close(t->dev);
 		return -1;
 	}
 	t->dev_ready = true;
@@ -198,7 +208,7 @@ tunnel_release(struct tunnel *t, const struct conf_session *cs)
 	if (t->dev != &t->own_dev)
 		return;
 	tunnel_script_env(t, cs, &env);
-	dev_close(t->dev);
+	netcfg_dev_close(t->dev);
 	if (t->dev_fresh && cs->ndown > 0) {
 		t->down_running = true;
 		t->script = script_run_start(t->base, "down", cs->down,

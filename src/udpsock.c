@@ -530,3 +530,17 @@ udp_sock_name(const struct udp_sock *u, struct sockaddr_storage *ss,
 	*len = sizeof(*ss);
 	return getsockname(u->fd, (struct sockaddr *)ss, len);
 }
+
+int
+udp_sock_set_mark(struct udp_sock *u, uint32_t fwmark, char *err,
+    size_t errlen)
+{
+	if (fwmark == 0)
+		return 0;
+	if (setsockopt(u->fd, SOL_SOCKET, SO_MARK, &fwmark,
+	    sizeof(fwmark)) == -1)
+		return util_err(err, errlen, "cannot give the udp socket the "
+		    "fwmark 0x%x (SO_MARK): %s", (unsigned int)fwmark,
+		    strerror(errno));
+	return 0;
+}

@@ -94,6 +94,14 @@ const struct udp_sock_stats *udp_sock_stats(const struct udp_sock *u);
  */
 void udp_sock_size_buffers(int fd);
 
+/*
+ * Mark what the socket sends with fwmark (SO_MARK, which takes
+ * CAP_NET_ADMIN): a client's full tunnel routes everything unmarked into
+ * the tunnel.  0 leaves the socket as it is.  0, or -1 with err set.
+ */
+int udp_sock_set_mark(struct udp_sock *u, uint32_t fwmark, char *err,
+    size_t errlen);
+
 /* The local address (for %A/%P and logs). */
 int udp_sock_name(const struct udp_sock *u, struct sockaddr_storage *ss,
     socklen_t *len);

@@ -19,6 +19,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "netcfg.h"
 #include "udpsock.h"
 #include "vtunsess-private.h"
 
@@ -410,6 +411,12 @@ vtundata_udp_open(struct vtunsess *l, char *err, size_t errlen)
 	if (sa.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
 		    sizeof(zero));
+	/* A full tunnel's datagrams to the server keep the main table. */
+	if (l->tun.role == TUNNEL_CLIENT &&
+	    netcfg_sock_mark(fd, l->tun.cs, err, errlen) != 0) {
+		close(fd);
+		return -1;
+	}
 	/* With zlib, one datagram lost to a full buffer breaks the stream
 	 * for good (vtund's design): give bursts the room native UDP has. */
 	udp_sock_size_buffers(fd);

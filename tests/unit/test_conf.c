@@ -212,7 +212,7 @@ test_example(void **state)
 	}
 	for (i = 0; i < f->d.nwarnings; i++)
 		fail_msg("warning: %s", f->d.warnings[i]);
-	assert_int_equal(f->c->nsessions, 2);
+	assert_int_equal(f->c->nsessions, 3);
 	assert_int_equal(f->c->options.port, 5000);
 	s = conf_session_find(f->c, "cobra");
 	assert_non_null(s);
@@ -238,6 +238,12 @@ test_example(void **state)
 	assert_int_equal(s->speed_out, 5000);
 	assert_int_equal(s->multi, CONF_MULTI_DENY);
 	assert_int_equal(s->nup, 2);
+	s = conf_session_find(f->c, "mamba");
+	assert_non_null(s);
+	assert_true(conf_session_full_tunnel(s, AF_INET));
+	assert_true(conf_session_full_tunnel(s, AF_INET6));
+	assert_int_equal(s->fwmark, CONF_DEFAULT_FWMARK);
+	assert_int_equal(s->table, CONF_DEFAULT_TABLE);
 
 	/* The summary names every session and never a passphrase. */
 	mem = open_memstream(&out, &outlen);
@@ -775,6 +781,25 @@ static const struct err_case err_cases[] = {
 	    "cobra = { " PASSWD "\n routes = [ \"192.0.2.0/+8\" ]; };\n",
 	    "2: cobra.routes[0]: \"192.0.2.0/+8\": prefix length must be "
 	    "0..32" },
+	{ "fwmark zero",
+	    "cobra = { " PASSWD "\n fwmark = 0; };\n",
+	    "2: cobra.fwmark: 0 is out of range 1..2147483647" },
+	{ "fwmark beyond 31 bits",
+	    "cobra = { " PASSWD "\n fwmark = 0x80000000; };\n",
+	    "2: cobra.fwmark: " },
+	{ "fwmark not a number",
+	    "cobra = { " PASSWD "\n fwmark = \"0x10\"; };\n",
+	    "2: cobra.fwmark: must be an integer, got a string" },
+	{ "table main",
+	    "cobra = { " PASSWD "\n table = 254; };\n",
+	    "2: cobra.table: 254 is the kernel's main table; a full tunnel "
+	    "needs a table of its own" },
+	{ "table local, from default",
+	    "default = {\n table = 255; };\ncobra = { " PASSWD " };\n",
+	    "2: default.table: 255 is the kernel's local table" },
+	{ "table zero",
+	    "cobra = { " PASSWD "\n table = 0; };\n",
+	    "2: cobra.table: 0 is out of range 1..2147483647" },
 	{ "legacy with a key",
 	    "cobra = { key = \"a.key\";\n legacy = \"vtun\"; };\n",
 	    "2: cobra.legacy: vtund authenticates with a password" },
@@ -876,6 +901,55 @@ test_errors(void **state)
 			    f->conf, c->error);
 		}
 	}
+}
+
+/*
+ * A full tunnel: a route of prefix length 0 per family, fwmark and table
+ * with their defaults or values, shown by `tapline -t`.
+ */
+static void
+test_full_tunnel(void **state)
+{
+	struct fixture *f = *state;
+	const struct conf_session *a, *b, *c;
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *mem;
+
+	load(f, "cobra = { " PASSWD "\n"
+	    "  routes = [ \"0.0.0.0/0\", \"::/0\" ];\n};\n"
+	    "viper = { " PASSWD "\n"
+	    "  routes = [ \"::/0\", \"198.51.100.0/24\" ];\n"
+	    "  fwmark = 0x1234;\n  table = 100;\n};\n"
+	    "mamba = { " PASSWD "\n  routes = [ \"198.51.100.0/24\" ];\n};\n");
+	expect_ok(f);
+	a = conf_session_find(f->c, "cobra");
+	b = conf_session_find(f->c, "viper");
+	c = conf_session_find(f->c, "mamba");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_true(conf_session_full_tunnel(a, AF_INET));
+	assert_true(conf_session_full_tunnel(a, AF_INET6));
+	assert_int_equal(a->fwmark, CONF_DEFAULT_FWMARK);
+	assert_int_equal(a->table, CONF_DEFAULT_TABLE);
+	assert_false(conf_session_full_tunnel(b, AF_INET));
+	assert_true(conf_session_full_tunnel(b, AF_INET6));
+	assert_true(conf_session_full_tunnel(b, AF_UNSPEC));
+	assert_int_equal(b->fwmark, 0x1234);
+	assert_int_equal(b->table, 100);
+	assert_false(conf_session_full_tunnel(c, AF_UNSPEC));
+
+	mem = open_memstream(&out, &outlen);
+	assert_non_null(mem);
+	conf_print(f->c, mem);
+	fclose(mem);
+	assert_non_null(strstr(out, "  routes: 0.0.0.0/0 ::/0\n"
+	    "  fwmark: 0x1388\n  table: 5000\n"));
+	assert_non_null(strstr(out, "  fwmark: 0x1234\n  table: 100\n"));
+	assert_non_null(strstr(out, "  fwmark: 0x1388 (unused: no full "
+	    "tunnel)\n"));
+	free(out);
 }
 
 /* Key file problems name the file (resolved) and what is wrong. */
@@ -1229,6 +1303,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_value_forms, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_tunnel, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_key_errors, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_all_errors_reported,

@@ -1,0 +1,180 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A full tunnel: routes = [ "0.0.0.0/0", "::/0" ] on a client whose
+# namespace already has default routes (through a router namespace).
+# Everything crosses the tunnel except the tunnel's own traffic to the
+# server, which keeps the original default route (tapline's fwmark on
+# its sockets, policy rules and a table of its own):
+#
+#	cli ---- rtr ---- srv ---- far
+#	   underlay      lan 203.0.113.0/24, 2001:db8:3::/64
+#
+# The router knows nothing of 203.0.113.0/24, 2001:db8:3::/64 or the
+# tunnel's addresses, and far has routes only back to the tunnel's
+# addresses, so a reply from far proves the packet crossed the tunnel
+# with the client's tunnel address as its source.  The session must stay
+# up and carry a bulk transfer (its own datagrams do not loop into the
+# tunnel), the main table's default routes stay as they were, and once
+# the client has exited every route of every table and every rule are
+# exactly as before.  Both transports, UDP and TCP.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
+[ -r "${lib:-}" ] || lib=$(dirname "$0")/lib.sh
+# shellcheck source=lib.sh
+. "$lib"
+
+lib_require_root
+lib_require_cmd ping nc ss
+lib_require_bin TAPLINE "${top_builddir:-.}/tapline"
+
+lib_netns_add cli
+lib_netns_add rtr
+lib_netns_add srv
+lib_netns_add far
+
+# Two underlay links through the router, both in the documentation ranges.
+lib_veth cli ul0 "198.51.100.2/25 2001:db8:1::1:2/112" \
+    rtr ul0 "198.51.100.1/25 2001:db8:1::1:1/112"
+lib_veth rtr ul1 "198.51.100.129/25 2001:db8:1::2:1/112" \
+    srv ul0 "198.51.100.130/25 2001:db8:1::2:2/112"
+lib_veth srv lan0 "203.0.113.1/24 2001:db8:3::1/64" \
+    far lan0 "203.0.113.2/24 2001:db8:3::2/64"
+lib_nsexec rtr sysctl -q -w net.ipv4.ip_forward=1 \
+    net.ipv6.conf.all.forwarding=1 || lib_fail "no forwarding in rtr"
+lib_nsexec srv sysctl -q -w net.ipv4.ip_forward=1 \
+    net.ipv6.conf.all.forwarding=1 || lib_fail "no forwarding in srv"
+# Loose reverse path filtering, as most distributions set it.
+lib_nsexec cli sysctl -q -w net.ipv4.conf.all.rp_filter=2 ||
+	lib_fail "cannot set rp_filter in cli"
+lib_nsexec cli ip route add default via 198.51.100.1 ||
+	lib_fail "no default route in cli"
+lib_nsexec cli ip -6 route add default via 2001:db8:1::1:1 ||
+	lib_fail "no IPv6 default route in cli"
+lib_nsexec srv ip route add default via 198.51.100.129 ||
+	lib_fail "no default route in srv"
+lib_nsexec srv ip -6 route add default via 2001:db8:1::2:1 ||
+	lib_fail "no IPv6 default route in srv"
+# far answers only the tunnel's addresses, through the server.
+lib_nsexec far ip route add 192.0.2.0/24 via 203.0.113.1 ||
+	lib_fail "no tunnel route in far"
+lib_nsexec far ip -6 route add 2001:db8:2::/64 via 2001:db8:3::1 ||
+	lib_fail "no IPv6 tunnel route in far"
+
+lib_ping cli 198.51.100.130 1 || lib_fail "the underlay does not work"
+lib_wait_for 10 lib_ping cli 2001:db8:1::2:2 1 || lib_fail "the IPv6 underlay does not work"
+lib_ping cli 203.0.113.2 1 && lib_fail "far is reachable without the tunnel"
+
+lib_key cobra
+srvaddr=198.51.100.130
+
+# What the client's namespace looks like before any tunnel, once ul0's
+# link-local address (and its local route) is there for good.
+ll_ready() {
+	local out
+	out=$(lib_nsexec cli ip -6 addr show dev ul0 scope link) || return 1
+	grep -q "fe80::" <<<"$out" && ! grep -q tentative <<<"$out"
+}
+lib_wait_for 10 ll_ready || lib_fail "ul0 in cli has no link-local address"
+snapshot() {
+	{
+		lib_nsexec cli ip route show table all
+		lib_nsexec cli ip rule show
+		lib_nsexec cli ip -6 rule show
+	} 2>&1
+}
+before=$(snapshot)
+main_before=$({ lib_nsexec cli ip route show table main
+    lib_nsexec cli ip -6 route show table main; } 2>&1)
+
+# tx packets of a device in the client's namespace.
+tx_packets() {
+	lib_nsexec cli cat "/sys/class/net/$1/statistics/tx_packets"
+}
+
+for proto in udp tcp; do
+	lib_log "--- proto $proto"
+	cat >"$LIB_TMP/server-$proto.conf" <<CONF
+cobra = {
+  key = "$LIB_TMP/cobra.key";
+  proto = "$proto";
+  device = "tl-full";
+  address = [ "$LIB_TUN4_A/24", "$LIB_TUN6_A/64" ];
+};
+CONF
+	cat >"$LIB_TMP/client-$proto.conf" <<CONF
+cobra = {
+  key = "$LIB_TMP/cobra.key";
+  proto = "$proto";
+  device = "tl-full";
+  persist = false;
+  address = [ "$LIB_TUN4_B/24", "$LIB_TUN6_B/64" ];
+  routes = [ "0.0.0.0/0", "::/0" ];
+};
+CONF
+	lib_server srv "$LIB_TMP/server-$proto.conf"
+	server=$LIB_BG_PID
+	log=$LIB_TMP/client-cli-cobra.log
+	: >"$log"
+	lib_client cli "$LIB_TMP/client-$proto.conf" cobra "$srvaddr"
+	client=$LIB_BG_PID
+	lib_wait_up cli tl-full 15 "$LIB_TUN4_B"
+	lib_wait_log "$log" 10 "up with " ||
+		lib_fail "$proto: the client did not report the session up"
+	lib_nsexec cli ip rule show
+	lib_nsexec cli ip -6 rule show
+	lib_nsexec cli ip route show table all | grep -v "table local"
+
+	# The default routes of the main table are untouched.
+	main_now=$({ lib_nsexec cli ip route show table main
+	    lib_nsexec cli ip -6 route show table main; } 2>&1)
+	grep -q "^default via 198.51.100.1 dev ul0" <<<"$main_now" ||
+		lib_fail "$proto: the main table lost its default route"
+	grep -q "^default via 2001:db8:1::1:1 dev ul0" <<<"$main_now" ||
+		lib_fail "$proto: the main table lost its IPv6 default route"
+
+	# Everything else goes through the tunnel, from the tunnel address.
+	tx0=$(tx_packets tl-full)
+	lib_wait_for 10 lib_ping cli 203.0.113.2 1 ||
+		lib_fail "$proto: far (203.0.113.2) does not answer through" \
+		    "the tunnel"
+	lib_ping cli 2001:db8:3::2 3 ||
+		lib_fail "$proto: far (2001:db8:3::2) does not answer through" \
+		    "the tunnel"
+	tx1=$(tx_packets tl-full)
+	[ "$tx1" -ge $((tx0 + 4)) ] ||
+		lib_fail "$proto: the pings did not leave by tl-full" \
+		    "($tx0 -> $tx1 packets)"
+	route=$(lib_nsexec cli ip route get 203.0.113.2)
+	grep -q "dev tl-full" <<<"$route" ||
+		lib_fail "$proto: 203.0.113.2 is not routed into the tunnel: $route"
+	# The server itself, from a socket without the mark, too.
+	route=$(lib_nsexec cli ip route get "$srvaddr")
+	grep -q "dev tl-full" <<<"$route" ||
+		lib_fail "$proto: unmarked traffic to the server bypasses" \
+		    "the tunnel: $route"
+
+	# Bulk data both ways keeps the session up: no loop.
+	head -c 2000000 /dev/urandom >"$LIB_TMP/bulk"
+	lib_transfer cli far 203.0.113.2 7001 "$LIB_TMP/bulk"
+	lib_transfer far cli "$LIB_TUN4_B" 7002 "$LIB_TMP/bulk"
+	lib__is_child "$client" || lib_fail "$proto: the client died"
+	grep -qE "reconnecting|connection with .* lost|closing" "$log" &&
+		lib_fail "$proto: the session did not stay up"
+
+	kill -TERM "$client"
+	lib_wait_pid "$client" 10 ||
+		lib_fail "$proto: the client did not exit 0 on SIGTERM"
+	lib_wait_for 5 lib_not lib_nsexec cli ip link show tl-full ||
+		lib_fail "$proto: tl-full survived the client"
+	after=$(snapshot)
+	if [ "$after" != "$before" ]; then
+		diff <(echo "$before") <(echo "$after")
+		lib_fail "$proto: routes or rules differ after the client exited"
+	fi
+	kill -TERM "$server"
+	lib_wait_pid "$server" 10 || lib_fail "the server did not exit 0"
+done
+main_after=$({ lib_nsexec cli ip route show table main
+    lib_nsexec cli ip -6 route show table main; } 2>&1)
+[ "$main_after" = "$main_before" ] || lib_fail "the main table changed"
+lib_pass
