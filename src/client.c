@@ -88,11 +88,16 @@ client_finish(struct client *cl)
 	struct script_env env = { .device = cl->kept.name,
 		.session = cl->cs->name, .raddr = "", .rport = "",
 		.laddr = "", .lport = "" };
+	struct script_argv *down;
+	size_t ndown, nown;
 
-	if (cl->kept.nqueues > 0 && cl->cs->ndown > 0) {
-		cl->down = script_run_start(cl->proc.base, "down", cl->cs->down,
-		    cl->cs->ndown, &env, SCRIPT_TIMEOUT_MS,
-		    client_finish_downcb, cl);
+	if (cl->kept.nqueues > 0) {
+		down = tunnel_down_cmds(cl->cs, &ndown, &nown);
+		if (ndown > 0)
+			cl->down = script_run_start(cl->proc.base, "down", down,
+			    ndown, &env, SCRIPT_TIMEOUT_MS,
+			    client_finish_downcb, cl);
+		tunnel_down_cmds_free(down, nown);
 		if (cl->down != NULL)
 			return;
 	}

@@ -89,6 +89,7 @@ enum conf_field {
 	F_ROUTES,
 	F_FWMARK,
 	F_TABLE,
+	F_DNS,
 	F_BRIDGE,
 	F_UP,
 	F_DOWN,
@@ -856,6 +857,7 @@ conf_session_clear(struct conf_session *s)
 	conf_strs_free(s->server, s->nserver);
 	free(s->address);
 	free(s->routes);
+	free(s->dns);
 	conf_argvs_free(s->up, s->nup);
 	conf_argvs_free(s->down, s->ndown);
 	memset(s, 0, sizeof(*s));
@@ -945,6 +947,9 @@ conf_session_inherit(struct conf_session *dst, const struct conf_session *src)
 	dst->nroutes = src->nroutes;
 	dst->fwmark = src->fwmark;
 	dst->table = src->table;
+	if (conf_cidrs_copy(&dst->dns, src->dns, src->ndns) == -1)
+		return -1;
+	dst->ndns = src->ndns;
 	if (conf_argvs_copy(&dst->up, &dst->nup, src->up, src->nup) == -1)
 		return -1;
 	if (conf_argvs_copy(&dst->down, &dst->ndown, src->down, src->ndown) ==
@@ -1353,6 +1358,51 @@ conf_f_table(struct conf_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
+/* One DNS server: an IPv4 or IPv6 address without a prefix length. */
+static int
+conf_dns_elem(struct conf_ctx *ctx, const config_setting_t *e,
+    const char *label, const char *text, void *arg)
+{
+	struct conf_cidr_list *l = arg;
+	struct conf_cidr *c = &l->v[l->n];
+	char q[CONF_QUOTE_MAX + 8];
+
+	memset(c, 0, sizeof(*c));
+	if (inet_pton(AF_INET, text, c->addr) == 1) {
+		c->family = AF_INET;
+		c->prefix = 32;
+	} else if (inet_pton(AF_INET6, text, c->addr) == 1) {
+		c->family = AF_INET6;
+		c->prefix = 128;
+	} else
+		return conf_error(ctx, e, label, "%s is not an IPv4 or IPv6 "
+		    "address (a DNS server, like \"192.0.2.53\" or "
+		    "\"2001:db8::53\", without a prefix length)",
+		    conf_quote(text, q, sizeof(q)));
+	l->n++;
+	return 0;
+}
+
+/* dns: the device's DNS servers. */
+static int
+conf_f_dns(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	struct conf_build *b = obj;
+	struct conf_cidr_list l = { .network = false };
+
+	if ((l.v = conf_list_alloc(ctx, s, sizeof(*l.v))) == NULL)
+		return -1;
+	if (conf_each_string(ctx, s, label, conf_dns_elem, &l) == -1) {
+		free(l.v);
+		return -1;
+	}
+	free(b->s.dns);
+	b->s.dns = l.v;
+	b->s.ndns = l.n;
+	return 0;
+}
+
 static int
 conf_f_bridge(struct conf_ctx *ctx, const config_setting_t *s,
     const char *label, void *obj)
@@ -1601,6 +1651,7 @@ static const struct conf_setting conf_session_settings[F_COUNT + 1] = {
 	[F_ROUTES] = { "routes", K_FUNC(conf_f_routes) },
 	[F_FWMARK] = { "fwmark", K_FUNC(conf_f_fwmark) },
 	[F_TABLE] = { "table", K_FUNC(conf_f_table) },
+	[F_DNS] = { "dns", K_FUNC(conf_f_dns) },
 	[F_BRIDGE] = { "bridge", K_FUNC(conf_f_bridge) },
 	[F_UP] = { "up", K_FUNC(conf_f_up) },
 	[F_DOWN] = { "down", K_FUNC(conf_f_down) },
@@ -2581,6 +2632,7 @@ conf_session_equal(const struct conf_session *a, const struct conf_session *b)
 	    b->naddress) &&
 	    conf_cidrs_equal(a->routes, a->nroutes, b->routes, b->nroutes) &&
 	    a->fwmark == b->fwmark && a->table == b->table &&
+	    conf_cidrs_equal(a->dns, a->ndns, b->dns, b->ndns) &&
 	    strcmp(a->bridge, b->bridge) == 0 &&
 	    conf_argvs_equal(a->up, a->nup, b->up, b->nup) &&
 	    conf_argvs_equal(a->down, a->ndown, b->down, b->ndown) &&
@@ -2691,6 +2743,22 @@ conf_print_servers(const struct conf_session *s, FILE *out)
 	    "yes (no effect with fewer than two servers)");
 }
 
+/* dns: addresses only, since a DNS server has no prefix length. */
+static void
+conf_print_dns(FILE *out, const struct conf_cidr *v, size_t n)
+{
+	char buf[INET6_ADDRSTRLEN];
+	size_t i;
+
+	fputs("  dns:", out);
+	if (n == 0)
+		fputs(" (none)", out);
+	for (i = 0; i < n; i++)
+		if (inet_ntop(v[i].family, v[i].addr, buf, sizeof(buf)) != NULL)
+			fprintf(out, " %s", buf);
+	fputc('\n', out);
+}
+
 /* The effective settings of one session, secrets replaced by facts. */
 static void
 conf_print_session(const struct conf_session *s, FILE *out)
@@ -2745,6 +2813,7 @@ conf_print_session(const struct conf_session *s, FILE *out)
 	fprintf(out, "  table: %" PRIu32 "%s\n", s->table,
 	    conf_session_full_tunnel(s, AF_UNSPEC) ? "" :
 	    " (unused: no full tunnel)");
+	conf_print_dns(out, s->dns, s->ndns);
 	fprintf(out, "  bridge: %s\n", s->bridge[0] != '\0' ? s->bridge :
 	    "(none)");
 	conf_print_cmds(out, "up", s->up, s->nup);

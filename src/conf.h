@@ -131,6 +131,9 @@ struct conf_session {
 	 */
 	uint32_t fwmark;
 	uint32_t table;
+	/* DNS servers of the device: addresses, prefix 32 or 128. */
+	struct conf_cidr *dns;
+	size_t ndns;
 	char bridge[IFNAMSIZ];	/* "" = none; only with DEV_TAP */
 	struct script_argv *up;	/* split commands, %-sequences unexpanded */
 	size_t nup;

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/fib_rules.h>
@@ -22,6 +23,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -32,6 +34,7 @@
 #include "dev.h"
 #include "log.h"
 #include "netcfg.h"
+#include "script.h"
 #include "util.h"
 
 /* A request is a header and a few attributes of at most 16 bytes. */
@@ -787,4 +790,107 @@ netcfg_dev_setup(struct dev *dev, int mtu, const struct conf_session *cs,
 		}
 	}
 	return 0;
+}
+
+/* A command of argc words (copied), its stdin text (copied) or NULL. */
+static int
+netcfg_cmd(struct script_argv *c, const char *const *words, int argc,
+    const char *input)
+{
+	int i;
+
+	c->argc = 0;
+	c->input = NULL;
+	c->argv = calloc((size_t)argc + 1, sizeof(*c->argv));
+	if (c->argv == NULL)
+		return -1;
+	for (i = 0; i < argc; i++) {
+		if ((c->argv[i] = strdup(words[i])) == NULL)
+			return -1;
+		c->argc = i + 1;
+	}
+	if (input != NULL && (c->input = strdup(input)) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+netcfg_dns_cmds_free(struct script_argv *cmds, int n)
+{
+	int i;
+
+	if (cmds == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		script_argv_free(&cmds[i]);
+	free(cmds);
+}
+
+int
+netcfg_dns_cmds(const struct conf_session *cs, bool undo,
+    struct script_argv **cmds)
+{
+	char path[4096], addrs[CONF_LIST_MAX][INET6_ADDRSTRLEN];
+	const char *words[CONF_LIST_MAX + 3];
+	char *input = NULL;
+	size_t i, off = 0, cap;
+	int n = 0, r = -1;
+
+	*cmds = NULL;
+	if (cs->ndns == 0 || cs->ndns > CONF_LIST_MAX)
+		return 0;
+	for (i = 0; i < cs->ndns; i++)
+		if (inet_ntop(cs->dns[i].family, cs->dns[i].addr, addrs[i],
+		    sizeof(addrs[i])) == NULL)
+			return 0;
+	if ((*cmds = calloc(2, sizeof(**cmds))) == NULL)
+		return -1;
+	if (script_find("resolvectl", path, sizeof(path)) == 0) {
+		if (undo)
+			goto none;
+		words[0] = "resolvectl";
+		words[1] = "dns";
+		words[2] = "%d";
+		for (i = 0; i < cs->ndns; i++)
+			words[3 + i] = addrs[i];
+		if (netcfg_cmd(&(*cmds)[n++], words, 3 + (int)cs->ndns,
+		    NULL) == -1)
+			goto out;
+		/* "~." makes the device's servers those of every name. */
+		words[1] = "domain";
+		words[3] = "~.";
+		if (netcfg_cmd(&(*cmds)[n++], words, 4, NULL) == -1)
+			goto out;
+		return n;
+	}
+	if (script_find("resolvconf", path, sizeof(path)) == 0) {
+		words[0] = "resolvconf";
+		words[1] = undo ? "-d" : "-a";
+		words[2] = "%d";
+		if (!undo) {
+			cap = cs->ndns * (sizeof(addrs[0]) + 12) + 1;
+			if ((input = malloc(cap)) == NULL)
+				goto out;
+			for (i = 0; i < cs->ndns; i++)
+				off += (size_t)snprintf(input + off, cap - off,
+				    "nameserver %s\n", addrs[i]);
+		}
+		if (netcfg_cmd(&(*cmds)[n++], words, 3, input) == -1)
+			goto out;
+		free(input);
+		return n;
+	}
+	if (!undo)
+		log_notice("%sdns: neither resolvectl nor resolvconf is "
+		    "installed (looked in %s); the DNS servers are not set",
+		    cs->tag, SCRIPT_PATH);
+none:
+	netcfg_dns_cmds_free(*cmds, n);
+	*cmds = NULL;
+	return 0;
+out:
+	free(input);
+	netcfg_dns_cmds_free(*cmds, n);
+	*cmds = NULL;
+	return r;
 }

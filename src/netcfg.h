@@ -13,6 +13,7 @@
 #ifndef TAPLINE_NETCFG_H
 #define TAPLINE_NETCFG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct conf_cidr;
@@ -93,5 +94,26 @@ void netcfg_dev_close(struct dev *dev);
  */
 int netcfg_sock_mark(int fd, const struct conf_session *cs, char *err,
     size_t errlen);
+
+struct script_argv;
+
+/*
+ * The commands that give cs->dns to the system's resolver for the device
+ * named by "%d" (undo = false), or take them back (undo = true), run
+ * like up and down commands (no shell, PATH = SCRIPT_PATH):
+ *
+ *   resolvectl found:  resolvectl dns %d ADDR...; resolvectl domain %d ~.
+ *                      (undo: none; systemd-resolved forgets a link's
+ *                      servers when the link is removed)
+ *   else resolvconf:   resolvconf -a %d, "nameserver ADDR" lines on stdin
+ *                      (undo: resolvconf -d %d)
+ *   else:              none, and a notice saying so (undo = false only)
+ *
+ * Returns the number of commands in *cmds (0: none; free them with
+ * netcfg_dns_cmds_free), or -1 when out of memory.
+ */
+int netcfg_dns_cmds(const struct conf_session *cs, bool undo,
+    struct script_argv **cmds);
+void netcfg_dns_cmds_free(struct script_argv *cmds, int n);
 
 #endif

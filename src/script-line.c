@@ -109,7 +109,9 @@ script_argv_free(struct script_argv *a)
 	for (i = 0; i < a->argc; i++)
 		free(a->argv[i]);
 	free(a->argv);
+	free(a->input);
 	a->argv = NULL;
+	a->input = NULL;
 	a->argc = 0;
 }
 
@@ -130,6 +132,7 @@ script_split(const char *line, struct script_argv *out, char *err,
 
 	out->argc = 0;
 	out->argv = NULL;
+	out->input = NULL;
 	len = strlen(line);
 	if (len > SCRIPT_LINE_MAX) {
 		util_err(err, errlen, "command is longer than %d bytes",

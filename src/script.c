@@ -58,6 +58,7 @@ struct script_run {
 	int timeout_ms;
 	char **envp;		/* NULL-terminated */
 	char ***argvs;		/* ncmds substituted argv vectors */
+	char **inputs;		/* ncmds stdin texts, NULL: /dev/null */
 	size_t ncmds;
 	size_t cur;		/* the command running or about to run */
 	int result;
@@ -225,6 +226,53 @@ script_resolve(const char *name, char *path, size_t len)
 	return -1;
 }
 
+int
+script_find(const char *name, char *path, size_t len)
+{
+	if (strchr(name, '/') != NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	return script_resolve(name, path, len);
+}
+
+/*
+ * A pipe already holding text, its write end closed: the command reads
+ * the text, then end of file.  The text is smaller than a pipe's buffer
+ * (SCRIPT_INPUT_MAX), so the write never blocks.  The read end, or -1.
+ */
+static int
+script_input_pipe(const char *text)
+{
+	size_t len = strlen(text);
+	int p[2];
+
+	if (len > SCRIPT_INPUT_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	if (write(p[1], text, len) != (ssize_t)len) {
+		int e = errno != 0 ? errno : EIO;
+
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return -1;
+	}
+	close(p[1]);
+	/* The command's end blocks as usual. */
+	if (fcntl(p[0], F_SETFL, 0) == -1) {
+		int e = errno;
+
+		close(p[0]);
+		errno = e;
+		return -1;
+	}
+	return p[0];
+}
+
 /* Log one line of a command's output, escaped and rate-limited. */
 static void
 script_out_flush(struct script_run *r)
@@ -328,6 +376,10 @@ script_run_free(struct script_run *r)
 		for (i = 0; i < r->ncmds; i++)
 			script_strv_free(r->argvs[i]);
 	free(r->argvs);
+	if (r->inputs != NULL)
+		for (i = 0; i < r->ncmds; i++)
+			free(r->inputs[i]);
+	free(r->inputs);
 	script_strv_free(r->envp);
 	free(r);
 }
@@ -371,7 +423,7 @@ script_spawn(struct script_run *r)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t all, none;
-	int pfd[2] = { -1, -1 }, e, ret = -1;
+	int pfd[2] = { -1, -1 }, infd = -1, e, ret = -1;
 	bool fa_ok = false, attr_ok = false;
 	pid_t pid = 0;
 
@@ -398,6 +450,13 @@ script_spawn(struct script_run *r)
 		    r->session, q, strerror(e));
 		goto out;
 	}
+	if (r->inputs[r->cur] != NULL &&
+	    (infd = script_input_pipe(r->inputs[r->cur])) == -1) {
+		e = errno;
+		log_err("%s[%zu] %s: cannot run %s: its input: %s", r->what,
+		    r->cur, r->session, q, strerror(e));
+		goto out;
+	}
 	e = posix_spawn_file_actions_init(&fa);
 	fa_ok = e == 0;
 	/*
@@ -411,7 +470,9 @@ script_spawn(struct script_run *r)
 	if (e == 0)
 		e = posix_spawn_file_actions_adddup2(&fa, pfd[1],
 		    STDERR_FILENO);
-	if (e == 0)
+	if (e == 0 && infd != -1)
+		e = posix_spawn_file_actions_adddup2(&fa, infd, STDIN_FILENO);
+	else if (e == 0)
 		e = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
 		    "/dev/null", O_RDONLY, 0);
 	if (e == 0)
@@ -494,6 +555,8 @@ out:
 		close(pfd[0]);
 	if (pfd[1] != -1)
 		close(pfd[1]);
+	if (infd != -1)
+		close(infd);
 	if (ret == -1) {
 		if (pid > 0)
 			script_kill_now(pid);
@@ -635,13 +698,17 @@ script_run_start(struct event_base *base, const char *what,
 	r->ncmds = ncmds;
 	r->envp = script_envp_new(env);
 	r->argvs = calloc(ncmds > 0 ? ncmds : 1, sizeof(*r->argvs));
-	if (r->envp == NULL || r->argvs == NULL)
+	r->inputs = calloc(ncmds > 0 ? ncmds : 1, sizeof(*r->inputs));
+	if (r->envp == NULL || r->argvs == NULL || r->inputs == NULL)
 		goto fail;
 	for (i = 0; i < ncmds; i++) {
 		/* The loader never makes an empty command; refuse one. */
 		if (cmds[i].argc < 1)
 			fatalx("script_run_start: %s[%zu] is empty", what, i);
 		if ((r->argvs[i] = script_argv_subst(&cmds[i], env)) == NULL)
+			goto fail;
+		if (cmds[i].input != NULL &&
+		    (r->inputs[i] = strdup(cmds[i].input)) == NULL)
 			goto fail;
 	}
 	r->ev_step = event_new(base, -1, 0, script_step_cb, r);

@@ -14,7 +14,15 @@
 struct script_argv {
 	int argc;
 	char **argv; /* argc entries plus a NULL */
+	/*
+	 * What the command reads on stdin (at most SCRIPT_INPUT_MAX bytes,
+	 * not substituted), or NULL for /dev/null.  The loader never sets
+	 * it; tapline's own commands (resolvconf) do.
+	 */
+	char *input;
 };
+
+#define SCRIPT_INPUT_MAX 16384
 
 /*
  * Split `line` into words: whitespace separates, '...' is literal, "..."
@@ -28,6 +36,12 @@ int script_split(const char *line, struct script_argv *out, char *err,
 void script_argv_free(struct script_argv *a);
 
 struct event_base;
+
+/*
+ * Is there a program called name (no '/') in SCRIPT_PATH?  0 with its
+ * path in path, or -1 (ENOENT, ENAMETOOLONG).
+ */
+int script_find(const char *name, char *path, size_t len);
 
 /*
  * Where a program named without a '/' is looked for, and the PATH that

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "netcfg.h"
@@ -125,13 +126,16 @@ tunnel_dev_open(struct tunnel *t, const struct conf_session *cs,
 	/*
 	 * A full tunnel routes the host's own traffic; the server's sockets
 	 * (one for every session) carry no mark, and its host's default
-	 * route is not one client's to take.
+	 * route and resolver are not one client's to take.
 	 */
 	if (t->role == TUNNEL_SERVER && conf_session_full_tunnel(cs,
 	    AF_UNSPEC))
 		return util_err(err, errlen, "routes 0.0.0.0/0 and ::/0 (a "
 		    "full tunnel) are for the client's end only; remove them "
 		    "from the server's session");
+	if (t->role == TUNNEL_SERVER && cs->ndns > 0)
+		return util_err(err, errlen, "dns is for the client's end "
+		    "only; remove it from the server's session");
 	if (t->dev->nqueues > 0 && t->dev->type != type)
 		netcfg_dev_close(t->dev); /* the kept one has the wrong type */
 	if (t->dev->nqueues == 0) {
@@ -162,18 +166,53 @@ tunnel_up_donecb(int result, void *arg)
 	t->kind->up_done(t, result);
 }
 
-int
-tunnel_up(struct tunnel *t, const struct conf_session *cs)
+/* The up commands, or at once up_done; -1 if they cannot start. */
+static int
+tunnel_up_cmds(struct tunnel *t, const struct conf_session *cs)
 {
 	struct script_env env;
 
-	if (!t->dev_fresh || cs->nup == 0) {
+	if (cs->nup == 0) {
 		t->kind->up_done(t, 0);
 		return 0;
 	}
 	tunnel_script_env(t, cs, &env);
 	t->script = script_run_start(t->base, "up", cs->up, cs->nup, &env,
 	    SCRIPT_TIMEOUT_MS, tunnel_up_donecb, t);
+	return t->script != NULL ? 0 : -1;
+}
+
+/* The DNS servers are set (or failed to be, which ends it like an up
+ * command would): the up commands next. */
+static void
+tunnel_dns_donecb(int result, void *arg)
+{
+	struct tunnel *t = arg;
+
+	t->script = NULL;
+	if (result != 0 || tunnel_up_cmds(t, t->cs) != 0)
+		t->kind->up_done(t, -1);
+}
+
+int
+tunnel_up(struct tunnel *t, const struct conf_session *cs)
+{
+	struct script_argv *dns;
+	struct script_env env;
+	int n;
+
+	if (!t->dev_fresh) {
+		t->kind->up_done(t, 0);
+		return 0;
+	}
+	if ((n = netcfg_dns_cmds(cs, false, &dns)) == -1)
+		return -1;
+	if (n == 0)
+		return tunnel_up_cmds(t, cs);
+	tunnel_script_env(t, cs, &env);
+	t->script = script_run_start(t->base, "dns", dns, (size_t)n, &env,
+	    SCRIPT_TIMEOUT_MS, tunnel_dns_donecb, t);
+	netcfg_dns_cmds_free(dns, n);
 	return t->script != NULL ? 0 : -1;
 }
 
@@ -197,10 +236,50 @@ tunnel_down_donecb(int result, void *arg)
 	t->kind->down_done(t);
 }
 
+struct script_argv *
+tunnel_down_cmds(const struct conf_session *cs, size_t *n, size_t *nown)
+{
+	struct script_argv *dns, *all;
+	int ndns;
+
+	*n = cs->ndown;
+	*nown = 0;
+	ndns = netcfg_dns_cmds(cs, true, &dns);
+	if (ndns <= 0)
+		return cs->down;
+	all = calloc((size_t)ndns + cs->ndown, sizeof(*all));
+	if (all == NULL) {
+		netcfg_dns_cmds_free(dns, ndns);
+		return cs->down;
+	}
+	/* Moved, not copied: tunnel_down_cmds_free frees them in all. */
+	memcpy(all, dns, (size_t)ndns * sizeof(*all));
+	free(dns);
+	if (cs->ndown > 0)
+		memcpy(all + ndns, cs->down, cs->ndown * sizeof(*all));
+	*n = (size_t)ndns + cs->ndown;
+	*nown = (size_t)ndns;
+	return all;
+}
+
+void
+tunnel_down_cmds_free(struct script_argv *cmds, size_t nown)
+{
+	size_t i;
+
+	if (nown == 0)
+		return;		/* cmds is the session's own list */
+	for (i = 0; i < nown; i++)
+		script_argv_free(&cmds[i]);
+	free(cmds);
+}
+
 void
 tunnel_release(struct tunnel *t, const struct conf_session *cs)
 {
+	struct script_argv *down;
 	struct script_env env;
+	size_t ndown, nown;
 
 	if (!t->dev_ready)
 		return;
@@ -209,13 +288,17 @@ tunnel_release(struct tunnel *t, const struct conf_session *cs)
 		return;
 	tunnel_script_env(t, cs, &env);
 	netcfg_dev_close(t->dev);
-	if (t->dev_fresh && cs->ndown > 0) {
+	if (!t->dev_fresh)
+		return;
+	down = tunnel_down_cmds(cs, &ndown, &nown);
+	if (ndown > 0) {
 		t->down_running = true;
-		t->script = script_run_start(t->base, "down", cs->down,
-		    cs->ndown, &env, SCRIPT_TIMEOUT_MS, tunnel_down_donecb, t);
+		t->script = script_run_start(t->base, "down", down, ndown,
+		    &env, SCRIPT_TIMEOUT_MS, tunnel_down_donecb, t);
 		if (t->script == NULL)
 			t->down_running = false;
 	}
+	tunnel_down_cmds_free(down, nown);
 }
 
 void

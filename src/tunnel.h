@@ -204,6 +204,16 @@ void tunnel_cancel(struct tunnel *t);
  */
 void tunnel_release(struct tunnel *t, const struct conf_session *cs);
 
+/*
+ * The down commands of a device configured for cs: the commands that
+ * take its DNS servers back (netcfg_dns_cmds), then cs->down.  *n of
+ * them; free with tunnel_down_cmds_free(cmds, *nown).  Out of memory,
+ * only cs->down.
+ */
+struct script_argv *tunnel_down_cmds(const struct conf_session *cs,
+    size_t *n, size_t *nown);
+void tunnel_down_cmds_free(struct script_argv *cmds, size_t nown);
+
 /* Once over and no command runs: cbs->gone from the loop. */
 void tunnel_maybe_gone(struct tunnel *t, bool over);
 

@@ -17,6 +17,11 @@
 # tunnel), the main table's default routes stay as they were, and once
 # the client has exited every route of every table and every rule are
 # exactly as before.  Both transports, UDP and TCP.
+#
+# dns: the client runs resolvectl (UDP round) or resolvconf (TCP round)
+# with the right arguments; both are stubs that only log, bind-mounted
+# over /usr/local/sbin (the first directory tapline looks in) in the
+# client's own mount namespace, so the host's resolver is never touched.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 [ -r "${lib:-}" ] || lib=$(dirname "$0")/lib.sh
@@ -26,6 +31,8 @@ lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 lib_require_root
 lib_require_cmd ping nc ss
 lib_require_bin TAPLINE "${top_builddir:-.}/tapline"
+# The DNS stubs are mounted over it (in the client's mount namespace).
+[ -d /usr/local/sbin ] || lib_skip "needs a directory /usr/local/sbin"
 
 lib_netns_add cli
 lib_netns_add rtr
@@ -67,6 +74,28 @@ lib_ping cli 203.0.113.2 1 && lib_fail "far is reachable without the tunnel"
 lib_key cobra
 srvaddr=198.51.100.130
 
+# The DNS stubs, one directory each.
+dnslog=$LIB_TMP/dns.log
+mkdir -p "$LIB_TMP/stub-resolvectl" "$LIB_TMP/stub-resolvconf"
+cat >"$LIB_TMP/stub-resolvectl/resolvectl" <<STUB
+#!/bin/sh
+echo "resolvectl \$*" >>"$dnslog"
+STUB
+cat >"$LIB_TMP/stub-resolvconf/resolvconf" <<STUB
+#!/bin/sh
+echo "resolvconf \$*" >>"$dnslog"
+[ "\$1" = -a ] && sed 's/^/stdin: /' >>"$dnslog"
+exit 0
+STUB
+chmod 755 "$LIB_TMP/stub-resolvectl/resolvectl" \
+    "$LIB_TMP/stub-resolvconf/resolvconf"
+# A real resolvectl elsewhere in tapline's PATH would win over the
+# resolvconf stub.
+real_resolvectl=
+for d in /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+	[ -x "$d/resolvectl" ] && real_resolvectl=$d/resolvectl
+done
+
 # What the client's namespace looks like before any tunnel, once ul0's
 # link-local address (and its local route) is there for good.
 ll_ready() {
@@ -93,6 +122,11 @@ tx_packets() {
 
 for proto in udp tcp; do
 	lib_log "--- proto $proto"
+	case $proto in
+	udp) stub=resolvectl ;;
+	tcp) stub=resolvconf ;;
+	esac
+	: >"$dnslog"
 	cat >"$LIB_TMP/server-$proto.conf" <<CONF
 cobra = {
   key = "$LIB_TMP/cobra.key";
@@ -109,13 +143,17 @@ cobra = {
   persist = false;
   address = [ "$LIB_TUN4_B/24", "$LIB_TUN6_B/64" ];
   routes = [ "0.0.0.0/0", "::/0" ];
+  dns = [ "192.0.2.53", "2001:db8:2::53" ];
 };
 CONF
 	lib_server srv "$LIB_TMP/server-$proto.conf"
 	server=$LIB_BG_PID
 	log=$LIB_TMP/client-cli-cobra.log
 	: >"$log"
-	lib_client cli "$LIB_TMP/client-$proto.conf" cobra "$srvaddr"
+	# shellcheck disable=SC2016 # sh expands them
+	lib_bg_ns cli sh -c 'mount --bind "$1" /usr/local/sbin &&
+	    exec "$2" -n -v -f "$3" cobra "$4"' sh "$LIB_TMP/stub-$stub" \
+	    "$TAPLINE" "$LIB_TMP/client-$proto.conf" "$srvaddr" >>"$log" 2>&1
 	client=$LIB_BG_PID
 	lib_wait_up cli tl-full 15 "$LIB_TUN4_B"
 	lib_wait_log "$log" 10 "up with " ||
@@ -161,9 +199,31 @@ CONF
 	grep -qE "reconnecting|connection with .* lost|closing" "$log" &&
 		lib_fail "$proto: the session did not stay up"
 
+	# The device's DNS servers, set once it was up.
+	if [ "$stub" = resolvectl ] || [ -z "$real_resolvectl" ]; then
+		cat "$dnslog"
+		case $stub in
+		resolvectl) want="resolvectl dns tl-full 192.0.2.53 2001:db8:2::53
+resolvectl domain tl-full ~." ;;
+		resolvconf) want="resolvconf -a tl-full
+stdin: nameserver 192.0.2.53
+stdin: nameserver 2001:db8:2::53" ;;
+		esac
+		[ "$(cat "$dnslog")" = "$want" ] ||
+			lib_fail "$proto: $stub did not run as it should"
+	else
+		lib_log "$real_resolvectl exists: resolvconf not checked"
+	fi
+
 	kill -TERM "$client"
 	lib_wait_pid "$client" 10 ||
 		lib_fail "$proto: the client did not exit 0 on SIGTERM"
+	# resolvconf is told to forget them; systemd-resolved forgets a
+	# link's servers by itself when the link goes.
+	if [ "$stub" = resolvconf ] && [ -z "$real_resolvectl" ]; then
+		lib_wait_for 5 grep -qx "resolvconf -d tl-full" "$dnslog" ||
+			lib_fail "$proto: resolvconf -d did not run"
+	fi
 	lib_wait_for 5 lib_not lib_nsexec cli ip link show tl-full ||
 		lib_fail "$proto: tl-full survived the client"
 	after=$(snapshot)

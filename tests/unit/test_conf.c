@@ -244,6 +244,7 @@ test_example(void **state)
 	assert_true(conf_session_full_tunnel(s, AF_INET6));
 	assert_int_equal(s->fwmark, CONF_DEFAULT_FWMARK);
 	assert_int_equal(s->table, CONF_DEFAULT_TABLE);
+	assert_int_equal(s->ndns, 1);
 
 	/* The summary names every session and never a passphrase. */
 	mem = open_memstream(&out, &outlen);
@@ -800,6 +801,17 @@ static const struct err_case err_cases[] = {
 	{ "table zero",
 	    "cobra = { " PASSWD "\n table = 0; };\n",
 	    "2: cobra.table: 0 is out of range 1..2147483647" },
+	{ "dns with a prefix length",
+	    "cobra = { " PASSWD "\n dns = [ \"192.0.2.53\",\n"
+	    " \"192.0.2.0/24\" ]; };\n",
+	    "3: cobra.dns[1]: \"192.0.2.0/24\" is not an IPv4 or IPv6 "
+	    "address (a DNS server" },
+	{ "dns a host name",
+	    "cobra = { " PASSWD "\n dns = \"ns.example\"; };\n",
+	    "2: cobra.dns: \"ns.example\" is not an IPv4 or IPv6 address" },
+	{ "dns not a string",
+	    "cobra = { " PASSWD "\n dns = 53; };\n",
+	    "2: cobra.dns: must be a list of strings" },
 	{ "legacy with a key",
 	    "cobra = { key = \"a.key\";\n legacy = \"vtun\"; };\n",
 	    "2: cobra.legacy: vtund authenticates with a password" },
@@ -905,7 +917,8 @@ test_errors(void **state)
 
 /*
  * A full tunnel: a route of prefix length 0 per family, fwmark and table
- * with their defaults or values, shown by `tapline -t`.
+ * with their defaults or values, dns addresses (inherited from
+ * `default`), all shown by `tapline -t`.
  */
 static void
 test_full_tunnel(void **state)
@@ -916,11 +929,13 @@ test_full_tunnel(void **state)
 	size_t outlen = 0;
 	FILE *mem;
 
-	load(f, "cobra = { " PASSWD "\n"
+	load(f, "default = {\n"
+	    "  dns = [ \"192.0.2.53\", \"2001:db8::53\" ];\n};\n"
+	    "cobra = { " PASSWD "\n"
 	    "  routes = [ \"0.0.0.0/0\", \"::/0\" ];\n};\n"
 	    "viper = { " PASSWD "\n"
 	    "  routes = [ \"::/0\", \"198.51.100.0/24\" ];\n"
-	    "  fwmark = 0x1234;\n  table = 100;\n};\n"
+	    "  fwmark = 0x1234;\n  table = 100;\n  dns = [];\n};\n"
 	    "mamba = { " PASSWD "\n  routes = [ \"198.51.100.0/24\" ];\n};\n");
 	expect_ok(f);
 	a = conf_session_find(f->c, "cobra");
@@ -933,20 +948,28 @@ test_full_tunnel(void **state)
 	assert_true(conf_session_full_tunnel(a, AF_INET6));
 	assert_int_equal(a->fwmark, CONF_DEFAULT_FWMARK);
 	assert_int_equal(a->table, CONF_DEFAULT_TABLE);
+	assert_int_equal(a->ndns, 2);
+	assert_int_equal(a->dns[0].family, AF_INET);
+	assert_int_equal(a->dns[1].family, AF_INET6);
 	assert_false(conf_session_full_tunnel(b, AF_INET));
 	assert_true(conf_session_full_tunnel(b, AF_INET6));
 	assert_true(conf_session_full_tunnel(b, AF_UNSPEC));
 	assert_int_equal(b->fwmark, 0x1234);
 	assert_int_equal(b->table, 100);
+	assert_int_equal(b->ndns, 0);
 	assert_false(conf_session_full_tunnel(c, AF_UNSPEC));
+	assert_int_equal(c->ndns, 2);
+	assert_false(conf_session_equal(a, b));
 
 	mem = open_memstream(&out, &outlen);
 	assert_non_null(mem);
 	conf_print(f->c, mem);
 	fclose(mem);
 	assert_non_null(strstr(out, "  routes: 0.0.0.0/0 ::/0\n"
-	    "  fwmark: 0x1388\n  table: 5000\n"));
-	assert_non_null(strstr(out, "  fwmark: 0x1234\n  table: 100\n"));
+	    "  fwmark: 0x1388\n  table: 5000\n"
+	    "  dns: 192.0.2.53 2001:db8::53\n"));
+	assert_non_null(strstr(out, "  fwmark: 0x1234\n  table: 100\n"
+	    "  dns: (none)\n"));
 	assert_non_null(strstr(out, "  fwmark: 0x1388 (unused: no full "
 	    "tunnel)\n"));
 	free(out);
