@@ -16,7 +16,11 @@
 # up and carry a bulk transfer (its own datagrams do not loop into the
 # tunnel), the main table's default routes stay as they were, and once
 # the client has exited every route of every table and every rule are
-# exactly as before.  Both transports, UDP and TCP.
+# exactly as before.  Both transports, UDP and TCP, and a third round
+# with persist = "keep": the kept full tunnel (its rules and routes)
+# outlives a server that is killed, the client's reconnect (its TCP
+# connect marked before it starts) gets through while the rules are in
+# place, and the rules go when the client exits.
 #
 # dns: the client runs resolvectl (UDP round) or resolvconf (TCP round)
 # with the right arguments; both are stubs that only log, bind-mounted
@@ -120,11 +124,12 @@ tx_packets() {
 	lib_nsexec cli cat "/sys/class/net/$1/statistics/tx_packets"
 }
 
-for proto in udp tcp; do
-	lib_log "--- proto $proto"
-	case $proto in
-	udp) stub=resolvectl ;;
-	tcp) stub=resolvconf ;;
+for round in udp tcp keep; do
+	lib_log "--- round $round"
+	case $round in
+	udp) proto=udp stub=resolvectl persist=false ;;
+	tcp) proto=tcp stub=resolvconf persist=false ;;
+	keep) proto=udp stub=resolvectl persist='"keep"' ;;
 	esac
 	: >"$dnslog"
 	cat >"$LIB_TMP/server-$proto.conf" <<CONF
@@ -140,7 +145,7 @@ cobra = {
   key = "$LIB_TMP/cobra.key";
   proto = "$proto";
   device = "tl-full";
-  persist = false;
+  persist = $persist;
   address = [ "$LIB_TUN4_B/24", "$LIB_TUN6_B/64" ];
   routes = [ "0.0.0.0/0", "::/0" ];
   dns = [ "192.0.2.53", "2001:db8:2::53" ];
@@ -157,7 +162,7 @@ CONF
 	client=$LIB_BG_PID
 	lib_wait_up cli tl-full 15 "$LIB_TUN4_B"
 	lib_wait_log "$log" 10 "up with " ||
-		lib_fail "$proto: the client did not report the session up"
+		lib_fail "$round: the client did not report the session up"
 	lib_nsexec cli ip rule show
 	lib_nsexec cli ip -6 rule show
 	lib_nsexec cli ip route show table all | grep -v "table local"
@@ -166,38 +171,56 @@ CONF
 	main_now=$({ lib_nsexec cli ip route show table main
 	    lib_nsexec cli ip -6 route show table main; } 2>&1)
 	grep -q "^default via 198.51.100.1 dev ul0" <<<"$main_now" ||
-		lib_fail "$proto: the main table lost its default route"
+		lib_fail "$round: the main table lost its default route"
 	grep -q "^default via 2001:db8:1::1:1 dev ul0" <<<"$main_now" ||
-		lib_fail "$proto: the main table lost its IPv6 default route"
+		lib_fail "$round: the main table lost its IPv6 default route"
 
 	# Everything else goes through the tunnel, from the tunnel address.
 	tx0=$(tx_packets tl-full)
 	lib_wait_for 10 lib_ping cli 203.0.113.2 1 ||
-		lib_fail "$proto: far (203.0.113.2) does not answer through" \
+		lib_fail "$round: far (203.0.113.2) does not answer through" \
 		    "the tunnel"
 	lib_ping cli 2001:db8:3::2 3 ||
-		lib_fail "$proto: far (2001:db8:3::2) does not answer through" \
+		lib_fail "$round: far (2001:db8:3::2) does not answer through" \
 		    "the tunnel"
 	tx1=$(tx_packets tl-full)
 	[ "$tx1" -ge $((tx0 + 4)) ] ||
-		lib_fail "$proto: the pings did not leave by tl-full" \
+		lib_fail "$round: the pings did not leave by tl-full" \
 		    "($tx0 -> $tx1 packets)"
 	route=$(lib_nsexec cli ip route get 203.0.113.2)
 	grep -q "dev tl-full" <<<"$route" ||
-		lib_fail "$proto: 203.0.113.2 is not routed into the tunnel: $route"
+		lib_fail "$round: 203.0.113.2 is not routed into the tunnel: $route"
 	# The server itself, from a socket without the mark, too.
 	route=$(lib_nsexec cli ip route get "$srvaddr")
 	grep -q "dev tl-full" <<<"$route" ||
-		lib_fail "$proto: unmarked traffic to the server bypasses" \
+		lib_fail "$round: unmarked traffic to the server bypasses" \
 		    "the tunnel: $route"
 
 	# Bulk data both ways keeps the session up: no loop.
 	head -c 2000000 /dev/urandom >"$LIB_TMP/bulk"
 	lib_transfer cli far 203.0.113.2 7001 "$LIB_TMP/bulk"
 	lib_transfer far cli "$LIB_TUN4_B" 7002 "$LIB_TMP/bulk"
-	lib__is_child "$client" || lib_fail "$proto: the client died"
+	lib__is_child "$client" || lib_fail "$round: the client died"
 	grep -qE "reconnecting|connection with .* lost|closing" "$log" &&
-		lib_fail "$proto: the session did not stay up"
+		lib_fail "$round: the session did not stay up"
+
+	if [ "$round" = keep ]; then
+		kill -KILL "$server"
+		lib_wait_pid "$server" 5
+		lib_wait_log "$log" 15 "reconnecting in" ||
+			lib_fail "keep: the client did not notice the lost server"
+		lib_nsexec cli ip rule show | grep -q "not from all fwmark" ||
+			lib_fail "keep: the rules went with the session"
+		lib_nsexec cli ip route show table 5000 | grep -q "dev tl-full" ||
+			lib_fail "keep: the tunnel's default route went"
+		lib_server srv "$LIB_TMP/server-$proto.conf"
+		server=$LIB_BG_PID
+		lib_wait_for 20 lib_ping cli 203.0.113.2 1 ||
+			lib_fail "keep: no way through the tunnel after the" \
+			    "server's restart"
+		[ "$(grep -c "up with" "$log")" -ge 2 ] ||
+			lib_fail "keep: the client did not reconnect"
+	fi
 
 	# The device's DNS servers, set once it was up.
 	if [ "$stub" = resolvectl ] || [ -z "$real_resolvectl" ]; then
@@ -209,31 +232,62 @@ resolvectl domain tl-full ~." ;;
 stdin: nameserver 192.0.2.53
 stdin: nameserver 2001:db8:2::53" ;;
 		esac
+		# A kept device gets its servers once.
 		[ "$(cat "$dnslog")" = "$want" ] ||
-			lib_fail "$proto: $stub did not run as it should"
+			lib_fail "$round: $stub did not run as it should"
 	else
 		lib_log "$real_resolvectl exists: resolvconf not checked"
 	fi
 
 	kill -TERM "$client"
 	lib_wait_pid "$client" 10 ||
-		lib_fail "$proto: the client did not exit 0 on SIGTERM"
+		lib_fail "$round: the client did not exit 0 on SIGTERM"
 	# resolvconf is told to forget them; systemd-resolved forgets a
 	# link's servers by itself when the link goes.
 	if [ "$stub" = resolvconf ] && [ -z "$real_resolvectl" ]; then
 		lib_wait_for 5 grep -qx "resolvconf -d tl-full" "$dnslog" ||
-			lib_fail "$proto: resolvconf -d did not run"
+			lib_fail "$round: resolvconf -d did not run"
 	fi
 	lib_wait_for 5 lib_not lib_nsexec cli ip link show tl-full ||
-		lib_fail "$proto: tl-full survived the client"
+		lib_fail "$round: tl-full survived the client"
 	after=$(snapshot)
 	if [ "$after" != "$before" ]; then
 		diff <(echo "$before") <(echo "$after")
-		lib_fail "$proto: routes or rules differ after the client exited"
+		lib_fail "$round: routes or rules differ after the client exited"
 	fi
 	kill -TERM "$server"
 	lib_wait_pid "$server" 10 || lib_fail "the server did not exit 0"
 done
+# A server refuses a session that would take its host's default route.
+lib_log "--- a full tunnel on the server's end"
+cat >"$LIB_TMP/server-full.conf" <<CONF
+cobra = {
+  key = "$LIB_TMP/cobra.key";
+  device = "tl-full";
+  address = [ "$LIB_TUN4_A/24" ];
+  routes = [ "0.0.0.0/0" ];
+};
+CONF
+cat >"$LIB_TMP/client-plain.conf" <<CONF
+cobra = {
+  key = "$LIB_TMP/cobra.key";
+  device = "tl-full";
+  persist = false;
+  address = [ "$LIB_TUN4_B/24" ];
+};
+CONF
+lib_server srv "$LIB_TMP/server-full.conf"
+server=$LIB_BG_PID
+lib_client cli "$LIB_TMP/client-plain.conf" cobra "$srvaddr"
+client=$LIB_BG_PID
+lib_wait_log "$LIB_TMP/server-srv.log" 15 "are for the client's end only" ||
+	lib_fail "the server did not refuse a full tunnel of its own"
+lib_wait_pid "$client" 15
+lib_nsexec srv ip rule show | grep -q fwmark &&
+	lib_fail "the server made full-tunnel rules"
+kill -TERM "$server"
+lib_wait_pid "$server" 10
+
 main_after=$({ lib_nsexec cli ip route show table main
     lib_nsexec cli ip -6 route show table main; } 2>&1)
 [ "$main_after" = "$main_before" ] || lib_fail "the main table changed"
