@@ -26,6 +26,7 @@
 # with the right arguments; both are stubs that only log, bind-mounted
 # over /usr/local/sbin (the first directory tapline looks in) in the
 # client's own mount namespace, so the host's resolver is never touched.
+# shellcheck disable=SC2317 # functions run by lib_wait_for
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 [ -r "${lib:-}" ] || lib=$(dirname "$0")/lib.sh
