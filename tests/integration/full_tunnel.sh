@@ -120,6 +120,16 @@ before=$(snapshot)
 main_before=$({ lib_nsexec cli ip route show table main
     lib_nsexec cli ip -6 route show table main; } 2>&1)
 
+# A server in srv; lib_server waits for "listening on" in its log, so the
+# log of the one before is set aside first (still dumped on failure).
+nserver=0
+start_server() {
+	nserver=$((nserver + 1))
+	[ -f "$LIB_TMP/server-srv.log" ] &&
+		mv "$LIB_TMP/server-srv.log" "$LIB_TMP/server-srv-$nserver.log"
+	lib_server srv "$1"
+}
+
 # tx packets of a device in the client's namespace.
 tx_packets() {
 	lib_nsexec cli cat "/sys/class/net/$1/statistics/tx_packets"
@@ -152,7 +162,7 @@ cobra = {
   dns = [ "192.0.2.53", "2001:db8:2::53" ];
 };
 CONF
-	lib_server srv "$LIB_TMP/server-$proto.conf"
+	start_server "$LIB_TMP/server-$proto.conf"
 	server=$LIB_BG_PID
 	log=$LIB_TMP/client-cli-cobra.log
 	: >"$log"
@@ -214,7 +224,7 @@ CONF
 			lib_fail "keep: the rules went with the session"
 		lib_nsexec cli ip route show table 5000 | grep -q "dev tl-full" ||
 			lib_fail "keep: the tunnel's default route went"
-		lib_server srv "$LIB_TMP/server-$proto.conf"
+		start_server "$LIB_TMP/server-$proto.conf"
 		server=$LIB_BG_PID
 		lib_wait_for 20 lib_ping cli 203.0.113.2 1 ||
 			lib_fail "keep: no way through the tunnel after the" \
@@ -277,7 +287,7 @@ cobra = {
   address = [ "$LIB_TUN4_B/24" ];
 };
 CONF
-lib_server srv "$LIB_TMP/server-full.conf"
+start_server "$LIB_TMP/server-full.conf"
 server=$LIB_BG_PID
 lib_client cli "$LIB_TMP/client-plain.conf" cobra "$srvaddr"
 client=$LIB_BG_PID
