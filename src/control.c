@@ -263,6 +263,12 @@ control_text_session(struct control_out *o, const struct control_session *e,
 	control_text_age(o, e->uptime_ms, "");
 	control_field(o, f, "handshake");
 	control_text_age(o, e->handshake_age_ms, " ago");
+	if (e->control_lost_ms != CONTROL_NEVER) {
+		control_field(o, f, "control");
+		control_printf(o, "lost ");
+		control_text_age(o, e->control_lost_ms, " ago; the data "
+		    "channel goes on, re-attaching");
+	}
 	control_field(o, f, "rekey");
 	control_text_age(o, e->rekey_age_ms, " ago");
 	control_printf(o, " (%llu rekey%s)", (unsigned long long)e->rekeys,
@@ -336,6 +342,8 @@ control_json_session(struct control_out *o, const struct control_session *e)
 	control_json_secs(o, e->handshake_age_ms);
 	control_printf(o, ",\"rekey_age_s\":");
 	control_json_secs(o, e->rekey_age_ms);
+	control_printf(o, ",\"control_lost_s\":");
+	control_json_secs(o, e->control_lost_ms);
 	control_printf(o, ",\"rekeys\":%llu,\"rx\":{\"packets\":%llu,"
 	    "\"bytes\":%llu,\"super_packets\":%llu},\"tx\":{\"packets\":%llu,"
 	    "\"bytes\":%llu,\"wire_bytes\":%llu,\"super_packets\":%llu},"
@@ -444,6 +452,7 @@ control_report_add(struct control_report *r)
 	memset(e, 0, sizeof(*e));
 	e->name = "";
 	e->uptime_ms = e->handshake_age_ms = e->rekey_age_ms = CONTROL_NEVER;
+	e->control_lost_ms = CONTROL_NEVER;
 	return e;
 }
 
@@ -498,6 +507,8 @@ control_tunnel_fill(struct control_session *e, const struct tunnel *t,
 	    t->up_since_ms : 0);
 	e->handshake_age_ms = control_age(now_ms, t->handshake_ms);
 	e->rekey_age_ms = CONTROL_NEVER;
+	e->control_lost_ms = control_age(now_ms, t->detached ?
+	    t->detached_ms : 0);
 	e->c = t->c;
 	t->kind->fill(e, t, now_ms);
 }

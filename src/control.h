@@ -63,6 +63,9 @@ struct control_session {
 	uint64_t uptime_ms;
 	uint64_t handshake_age_ms;
 	uint64_t rekey_age_ms;
+	/* UDP: how long the session has been without its control
+	 * connection (re-attaching); CONTROL_NEVER while it has one. */
+	uint64_t control_lost_ms;
 	uint64_t rekeys;
 	struct session_counters c;
 	int compress_level;		/* 0 = off */

@@ -106,7 +106,7 @@ reattach_detach(struct session *s, enum stream_end end, const char *why)
 	reattach_drop_stream(s);
 	if (!again) {
 		s->tun.detached = true;
-		s->detached_ms = session_now();
+		s->tun.detached_ms = session_now();
 		log_notice("%scontrol connection with %s lost: %s; the data "
 		    "channel goes on, %s", tunnel_tag(&s->tun),
 		    s->tun.peer_str, why, s->tun.role == TUNNEL_CLIENT ?
@@ -173,7 +173,7 @@ reattach_attached(struct session *s)
 	reattach_conn_timeout(s);
 	session_note_addrs(s);
 	s->tun.detached = false;
-	s->detached_ms = 0;
+	s->tun.detached_ms = 0;
 	s->redialing = false;
 	s->ctl_tx_ms = session_now();
 }
@@ -253,7 +253,7 @@ reattach_tick(struct session *s)
 	if (s->tun.state != TUNNEL_UP || !s->udp)
 		return;
 	if (s->tun.role == TUNNEL_SERVER && s->tun.detached &&
-	    now - s->detached_ms >= (uint64_t)s->tun.cs->timeout * 1000) {
+	    now - s->tun.detached_ms >= (uint64_t)s->tun.cs->timeout * 1000) {
 		log_notice("%s%s did not come back within %d s", tunnel_tag(
 		    &s->tun), s->tun.peer_str, s->tun.cs->timeout);
 		session_close(s, WIRE_CLOSE_TIMEOUT, "not re-attached");

@@ -104,7 +104,6 @@ struct session {
 	/* UDP mode: the control connection lost and found (reattach.c). */
 	uint8_t token[WIRE_REATTACH_TOKEN_LEN];
 	bool token_ok;		/* exported from the current connection */
-	uint64_t detached_ms;	/* when it was lost (tun.detached) */
 	bool redialing;		/* client: t is new, not re-attached yet */
 	bool redial_connected;	/* ... and its TLS handshake is done */
 	uint64_t redial_ms;

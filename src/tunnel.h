@@ -122,6 +122,7 @@ struct tunnel {
 	bool authenticated;
 	bool was_up;
 	bool detached;		/* UDP: up without a control connection */
+	uint64_t detached_ms;	/* ... since then (util_now_ms clock) */
 	uint64_t up_since_ms;
 	uint64_t handshake_ms;	/* for status: when the handshake ended */
 	struct sockaddr_storage peer;

@@ -228,6 +228,7 @@ fixture_up(struct control_session *e, struct seal_stats *seal)
 	e->uptime_ms = 3723000;		/* 1h 02m 03s */
 	e->handshake_age_ms = 3723999;
 	e->rekey_age_ms = 65000;	/* 1m 05s */
+	e->control_lost_ms = 12000;	/* re-attaching for 12 s */
 	e->rekeys = 31;
 	e->c.rx_packets = 5;
 	e->c.rx_bytes = 420;
@@ -428,6 +429,8 @@ test_format_text(void **state)
 		"\n  device       tl-cobra\n",
 		"\n  uptime       1h 02m 03s\n",
 		"\n  handshake    1h 02m 03s ago\n",
+		"\n  control      lost 12 s ago; the data channel goes on, "
+		    "re-attaching\n",
 		"\n  rekey        1m 05s ago (31 rekeys)\n",
 		"\n  rx           5 packets, 420 bytes\n",
 		"\n  tx           6 packets, 10000 bytes\n",
@@ -484,7 +487,7 @@ test_format_json(void **state)
 		"\"transport\":\"udp\",\"cipher\":\"aes-256-gcm\","
 		    "\"device\":\"tl-cobra\",\"uptime_s\":3723,"
 		    "\"handshake_age_s\":3723,\"rekey_age_s\":65,"
-		    "\"rekeys\":31,",
+		    "\"control_lost_s\":12,\"rekeys\":31,",
 		"\"rx\":{\"packets\":5,\"bytes\":420,\"super_packets\":0},"
 		    "\"tx\":{\"packets\":6,\"bytes\":10000,"
 		    "\"wire_bytes\":4000,\"super_packets\":0},"
@@ -504,7 +507,8 @@ test_format_json(void **state)
 		    "\"connect to [2001:db8:1::1]:5000: Connection refused\","
 		    "\"transport\":\"tcp\",\"cipher\":null,\"device\":null,"
 		    "\"uptime_s\":null,\"handshake_age_s\":null,"
-		    "\"rekey_age_s\":null,\"rekeys\":0,",
+		    "\"rekey_age_s\":null,\"control_lost_s\":null,"
+		    "\"rekeys\":0,",
 		"\"compression\":null,",
 		"\"udp\":null}]}\n",
 	};
@@ -610,6 +614,7 @@ test_report_filter(void **state)
 		assert_int_equal(e->uptime_ms, CONTROL_NEVER);
 		assert_int_equal(e->handshake_age_ms, CONTROL_NEVER);
 		assert_int_equal(e->rekey_age_ms, CONTROL_NEVER);
+		assert_int_equal(e->control_lost_ms, CONTROL_NEVER);
 		e->name = names[i];
 		e->rekeys = i;
 	}
