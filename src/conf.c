@@ -83,6 +83,7 @@ enum conf_field {
 	F_DEVICE,
 	F_QUEUES,
 	F_MTU,
+	F_MSSFIX,
 	F_SPEED,
 	F_MULTI,
 	F_ADDRESS,
@@ -930,6 +931,7 @@ conf_session_inherit(struct conf_session *dst, const struct conf_session *src)
 	memcpy(dst->device, src->device, sizeof(dst->device));
 	dst->queues = src->queues;
 	dst->mtu = src->mtu;
+	dst->mssfix = src->mssfix;
 	dst->speed_in = src->speed_in;
 	dst->speed_out = src->speed_out;
 	dst->multi = src->multi;
@@ -972,6 +974,7 @@ conf_session_defaults(struct conf_session *s)
 	s->cipher = CONF_CIPHER_AUTO;
 	s->queues = 1;
 	s->mtu = 0;
+	s->mssfix = true;
 	s->multi = CONF_MULTI_KILLOLD;
 	s->fwmark = CONF_DEFAULT_FWMARK;
 	s->table = CONF_DEFAULT_TABLE;
@@ -1128,6 +1131,21 @@ conf_f_persist(struct conf_ctx *ctx, const config_setting_t *s,
 		    "false or \"keep\"",
 		    conf_quote(config_setting_get_string(s), q, sizeof(q)));
 	b->s.persist = CONF_PERSIST_KEEP;
+	return 0;
+}
+
+/* true or false: clamp the MSS of TCP SYNs to the path (UDP, tun). */
+static int
+conf_f_mssfix(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	struct conf_build *b = obj;
+	int type = config_setting_type(s);
+
+	if (type != CONFIG_TYPE_BOOL)
+		return conf_error(ctx, s, label, "must be true or false, got "
+		    "%s", conf_type_name(type));
+	b->s.mssfix = config_setting_get_bool(s) != 0;
 	return 0;
 }
 
@@ -1645,6 +1663,7 @@ static const struct conf_setting conf_session_settings[F_COUNT + 1] = {
 	[F_QUEUES] = { "queues", K_INT(1, DEV_MAX_QUEUES),
 	    IN_SESSION(queues) },
 	[F_MTU] = { "mtu", K_FUNC(conf_f_mtu) },
+	[F_MSSFIX] = { "mssfix", K_FUNC(conf_f_mssfix) },
 	[F_SPEED] = { "speed", K_FUNC(conf_f_speed) },
 	[F_MULTI] = { "multi", K_ENUM(conf_multi_names), IN_SESSION(multi) },
 	[F_ADDRESS] = { "address", K_FUNC(conf_f_address) },
@@ -2626,7 +2645,8 @@ conf_session_equal(const struct conf_session *a, const struct conf_session *b)
 	    a->cipher == b->cipher && a->server_random == b->server_random &&
 	    conf_strs_equal(a->server, a->nserver, b->server, b->nserver) &&
 	    strcmp(a->device, b->device) == 0 && a->queues == b->queues &&
-	    a->mtu == b->mtu && a->speed_in == b->speed_in &&
+	    a->mtu == b->mtu && a->mssfix == b->mssfix &&
+	    a->speed_in == b->speed_in &&
 	    a->speed_out == b->speed_out && a->multi == b->multi &&
 	    conf_cidrs_equal(a->address, a->naddress, b->address,
 	    b->naddress) &&
@@ -2799,6 +2819,7 @@ conf_print_session(const struct conf_session *s, FILE *out)
 		fprintf(out, "  mtu: 0 (derived from the underlay)\n");
 	else
 		fprintf(out, "  mtu: %d\n", s->mtu);
+	fprintf(out, "  mssfix: %s\n", s->mssfix ? "true" : "false");
 	if (s->speed_in == 0 && s->speed_out == 0)
 		fprintf(out, "  speed: 0 (unlimited)\n");
 	else

@@ -118,6 +118,7 @@ struct conf_session {
 	char device[IFNAMSIZ];	/* "" = kernel default tun%d/tap%d */
 	int queues;	/* 1..DEV_MAX_QUEUES */
 	int mtu;	/* 0 = derive, else CONF_MTU_MIN..CONF_MTU_MAX */
+	bool mssfix;	/* UDP tun: clamp TCP SYNs' MSS to the path */
 	uint32_t speed_in;	/* kbit/s received from the peer, 0 = off */
 	uint32_t speed_out;	/* kbit/s sent to the peer, 0 = off */
 	enum conf_multi multi;

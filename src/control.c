@@ -144,6 +144,7 @@ static const struct {
 	{ "tx_limit", offsetof(struct session_counters, drop_tx_limit) },
 	{ "shaped", offsetof(struct session_counters, drop_shaped) },
 	{ "oversize", offsetof(struct session_counters, drop_oversize) },
+	{ "too_big", offsetof(struct session_counters, drop_too_big) },
 };
 
 static uint64_t
@@ -298,6 +299,14 @@ control_text_session(struct control_out *o, const struct control_session *e,
 		    e->compress_level, (unsigned long long)c->tx_bytes,
 		    (unsigned long long)c->tx_bytes_wire,
 		    100.0 * (double)c->tx_bytes_wire / (double)c->tx_bytes);
+	if (e->udp) {
+		control_field(o, f, "path mtu");
+		if (e->path_mtu > 0)
+			control_printf(o, "%d (%d inside)", e->path_mtu,
+			    e->inner_mtu);
+		else
+			control_printf(o, "-");
+	}
 	control_field(o, f, "drops");
 	control_text_drops(o, e, false);
 	if (e->seal != NULL) {
@@ -375,6 +384,12 @@ control_json_session(struct control_out *o, const struct control_session *e)
 		    (unsigned long long)e->z->inflated_in,
 		    (unsigned long long)e->z->inflated_out);
 	}
+	control_printf(o, ",\"path_mtu\":");
+	if (e->path_mtu > 0)
+		control_printf(o, "%d,\"inner_mtu\":%d", e->path_mtu,
+		    e->inner_mtu);
+	else
+		control_printf(o, "null,\"inner_mtu\":null");
 	control_printf(o, ",\"drops\":{");
 	for (i = 0; i < UTIL_ARRAY_LEN(control_drops); i++)
 		control_printf(o, "%s\"%s\":%llu", i > 0 ? "," : "",

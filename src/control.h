@@ -71,6 +71,8 @@ struct control_session {
 	int compress_level;		/* 0 = off */
 	const struct compress_stats *z;	/* NULL when off */
 	const struct seal_stats *seal;	/* UDP mode's receive side, or NULL */
+	int path_mtu;		/* UDP: the path MTU to the peer, 0 = unknown */
+	int inner_mtu;		/* what it carries inside the tunnel */
 };
 
 /* A whole answer: the daemon's mode and its entries. */

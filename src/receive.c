@@ -49,6 +49,25 @@ receive_dev_writev(void *arg, const struct iovec *iov, int iovcnt)
 	return 0;
 }
 
+/*
+ * A packet of our own for the tun (an ICMP answer to its sender, send.c):
+ * written like any other but not counted as received from the peer.
+ */
+int
+receive_dev_inject(struct session *s, const uint8_t *p, size_t len)
+{
+	static const struct gso_vnet none;
+	struct iovec iov[2] = { { (void *)&none, sizeof(none) },
+	    { (void *)p, len } };
+	int skip = s->tun.dev->vnet ? 0 : 1;
+
+	if (writev(s->tun.dev->fds[0], iov + skip, 2 - skip) < 0) {
+		s->tun.c.drop_dev_write++;
+		return -1;
+	}
+	return 0;
+}
+
 /* A plain packet (no offload) to the device. */
 static void
 receive_dev_write(struct session *s, const uint8_t *p, size_t len)
@@ -120,7 +139,7 @@ receive_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
     bool gso)
 {
 	size_t limit = session_pkt_limit(s);
-	const uint8_t *p = body;
+	uint8_t *p = body;
 	size_t len = blen;
 	const char *why;
 
@@ -162,6 +181,10 @@ receive_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
 		    "%s: %s", tunnel_tag(&s->tun), s->tun.peer_str, why);
 		return;
 	}
+	/* The other half of mssfix (send.c): a SYN from the far side
+	 * learns what our path carries. */
+	if (s->udp && s->type == DEV_TUN && s->tun.cs->mssfix)
+		(void)pmtu_mss_clamp(p, len, (unsigned int)session_inner_mtu(s));
 	if (s->coal != NULL) {
 		gso_coal_add(s->coal, p, len);
 		if (!s->coal_armed && gso_coal_pending(s->coal)) {

@@ -181,6 +181,126 @@ next:
 		session_pause_reads(s);
 }
 
+/* The IP and UDP headers in front of every datagram to the peer. */
+static int
+send_outer_hdr(const struct session *s)
+{
+	const struct sockaddr_in6 *in6 = (const void *)&s->udp_peer;
+
+	return s->udp_peer.ss_family == AF_INET6 &&
+	    !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) ? 48 : 28;
+}
+
+/*
+ * UDP mode: ask the kernel for the path MTU to the peer again when an
+ * ICMP error said that some path MTU changed (not more often than every
+ * SESSION_PMTU_MIN_MS), or every SESSION_PMTU_RECHECK_MS, or now; and
+ * derive the inner MTU it carries: the path MTU less the outer IP and
+ * UDP headers, the datagram's 33 bytes and, on tap, the Ethernet header,
+ * never above the session's MTU.  Once per batch, not per packet.
+ */
+void
+send_pmtu_check(struct session *s, bool now)
+{
+	uint64_t t = session_now(), ev;
+	int pm, inner;
+
+	if (s->usock == NULL || !s->udp_peer_known)
+		return;
+	ev = udp_sock_stats(s->usock)->pmtu_events;
+	if (!now && t - s->pmtu_ms < SESSION_PMTU_RECHECK_MS &&
+	    (ev == s->pmtu_events || t - s->pmtu_ms < SESSION_PMTU_MIN_MS))
+		return;
+	s->pmtu_events = ev;
+	s->pmtu_ms = t;
+	pm = udp_sock_path_mtu(s->usock, (struct sockaddr *)&s->udp_peer,
+	    s->udp_peerlen);
+	inner = s->mtu;
+	if (pm > 0) {
+		inner = pm - send_outer_hdr(s) - WIRE_UDP_MIN_LEN -
+		    (s->type == DEV_TAP ? 14 : 0);	/* Ethernet */
+		if (inner > s->mtu)
+			inner = s->mtu;
+		if (inner < PMTU_V4_MIN)
+			inner = PMTU_V4_MIN;
+	}
+	if (pm != s->path_mtu && pm > 0)
+		log_info("%spath MTU to %s is %d: %d bytes inside the tunnel%s",
+		    tunnel_tag(&s->tun), s->tun.peer_str, pm, inner,
+		    inner < s->mtu ? (s->type == DEV_TAP ? " (larger frames "
+		    "are fragmented)" : " (larger packets are answered with "
+		    "ICMP, or fragmented)") : "");
+	s->path_mtu = pm;
+	s->inner_mtu = inner;
+}
+
+/*
+ * A packet from the tun larger than the path carries inside, which IP
+ * may not fragment (IPv4 with DF, IPv6): dropped, counted, and its
+ * sender told as a router would, with ICMP written back into the tun
+ * (at most SESSION_ICMP_PER_SEC a second), so that its own path MTU
+ * discovery converges on what the tunnel carries.
+ */
+static void
+send_too_big(struct session *s, const uint8_t *p, size_t len,
+    enum pmtu_kind k, int inner)
+{
+	uint64_t sec = session_now() / 1000;
+	size_t n;
+
+	s->tun.c.drop_too_big++;
+	log_rl(&s->tun.rl_drop, LOG_INFO, "%sdropped a %zu-byte packet from "
+	    "%s: the path to %s carries %d bytes inside (path MTU %d); "
+	    "telling its sender", tunnel_tag(&s->tun), len, s->tun.dev->name,
+	    s->tun.peer_str, inner, s->path_mtu);
+	if (sec != s->icmp_sec) {
+		s->icmp_sec = sec;
+		s->icmp_n = 0;
+	}
+	if (s->icmp_n >= SESSION_ICMP_PER_SEC)
+		return;
+	s->icmp_n++;
+	if (k == PMTU_V6)
+		n = pmtu_icmp6_too_big(p, len, (unsigned int)inner,
+		    NULL, s->icmp, sizeof(s->icmp));
+	else
+		n = pmtu_icmp4_too_big(p, len, (unsigned int)inner,
+		    NULL, s->icmp, sizeof(s->icmp));
+	if (n > 0)
+		(void)receive_dev_inject(s, s->icmp, n);
+}
+
+/*
+ * UDP mode, a packet from the tun before it is sealed: a TCP SYN gets
+ * its MSS clamped to the inner MTU (mssfix), and a packet larger than
+ * the inner MTU is either answered (send_too_big) and dropped, or sent
+ * all the same and fragmented by IP: IPv4 without DF, and IPv6 when the
+ * path carries less than IPv6's minimum MTU inside (no lower MTU can be
+ * announced).  A tap's frames always go, fragmented if need be: no
+ * router on an Ethernet segment tells its hosts to send less.  false
+ * when the packet was dropped.
+ */
+static bool
+send_pmtu_fits(struct session *s, uint8_t *p, size_t len)
+{
+	int inner = session_inner_mtu(s);
+	enum pmtu_kind k;
+
+	if (s->type != DEV_TUN)
+		return true;
+	if (s->tun.cs->mssfix)
+		(void)pmtu_mss_clamp(p, len, (unsigned int)inner);
+	if (len <= (size_t)inner)
+		return true;
+	k = pmtu_kind(p, len);
+	if (k == PMTU_V4_DF || (k == PMTU_V6 && (inner >= PMTU_V6_MIN ||
+	    len > PMTU_V6_MIN))) {
+		send_too_big(s, p, len, k, inner);
+		return false;
+	}
+	return true;
+}
+
 static void
 send_udp_failed(struct session *s, int n, int e)
 {
@@ -253,7 +373,7 @@ send_udp_buf(struct session *s, size_t *cap)
 
 /* One packet (checksums complete) into a datagram, compressed if it pays. */
 static void
-send_udp_packet(struct session *s, const uint8_t *p, size_t len)
+send_udp_packet(struct session *s, uint8_t *p, size_t len)
 {
 	size_t cap, clen, room;
 	uint8_t *buf = send_udp_buf(s, &cap);
@@ -265,6 +385,8 @@ send_udp_packet(struct session *s, const uint8_t *p, size_t len)
 		send_drop_oversize(s, len);
 		return;
 	}
+	if (!send_pmtu_fits(s, p, len))
+		return;
 	if (s->cz != NULL && compress_packet(s->cz, p, len, payload, room,
 	    &clen) == 1) {
 		send_udp_emit(s, buf, cap, WIRE_INNER_ZLIB, clen);
@@ -295,6 +417,13 @@ send_udp_super(struct session *s, const uint8_t *p, size_t len,
 		    "from %s: %s", tunnel_tag(&s->tun), s->tun.dev->name, why);
 		return;
 	}
+	/* Segments too large for the path: answered from the first. */
+	if (s->type == DEV_TUN && sp.hlen + sp.mss >
+	    (size_t)session_inner_mtu(s) && sp.nsegs > 0) {
+		n = gso_split_seg(&sp, 0, s->seg);
+		if (!send_pmtu_fits(s, s->seg, n))
+			return;
+	}
 	s->tun.c.tx_super++;
 	for (i = 0; i < sp.nsegs; i++) {
 		if (s->cz != NULL) {
@@ -324,6 +453,7 @@ send_dev_read_udp(struct session *s, int fd)
 	ssize_t n;
 	int i, e = 0, r, batch = send_dev_batch(s);
 
+	send_pmtu_check(s, false);
 	for (i = 0; i < batch && s->tun.state == TUNNEL_UP; i++) {
 		if (direct) {
 			/* One byte more than the session carries: a longer
@@ -346,6 +476,9 @@ send_dev_read_udp(struct session *s, int fd)
 		s->tun.c.tx_packets++;
 		s->tun.c.tx_bytes += (uint64_t)n - vh;
 		if (direct) {
+			if (!send_pmtu_fits(s, buf + WIRE_UDP_PAYLOAD_OFF,
+			    (size_t)n))
+				continue;
 			send_udp_emit(s, buf, UDP_TX_SLOT, WIRE_INNER_RAW,
 			    (size_t)n);
 		} else if (vh == 0) {

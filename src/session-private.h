@@ -24,6 +24,7 @@
 #include "log.h"
 #include "netcfg.h"
 #include "pkt.h"
+#include "pmtu.h"
 #include "script.h"
 #include "session.h"
 #include "shaper.h"
@@ -45,6 +46,13 @@
 #define SESSION_COAL_FLOWS 8
 /* Ethernet header plus one VLAN tag on top of the MTU for tap frames. */
 #define SESSION_TAP_EXTRA 18
+/* How often (ms) the path MTU to the peer is asked again without an
+ * ICMP error that says it changed (the kernel forgets a learnt one after
+ * 10 minutes; a route may change), and at most how often with one. */
+#define SESSION_PMTU_RECHECK_MS 5000
+#define SESSION_PMTU_MIN_MS 100
+/* ICMP too-big answers written into the tun per second at most. */
+#define SESSION_ICMP_PER_SEC 50
 
 struct session_queue {
 	struct session *s;
@@ -80,6 +88,17 @@ struct session {
 	uint64_t udp_rx;	/* datagrams that authenticated */
 	struct seal_limits lim;
 
+	/* UDP mode's path MTU to the peer (send.c): the kernel's, 0 while
+	 * unknown; the inner MTU it carries (never above mtu); when it was
+	 * asked, and the socket's pmtu_events then; the ICMP answers sent
+	 * in the current second. */
+	int path_mtu;
+	int inner_mtu;
+	uint64_t pmtu_ms;
+	uint64_t pmtu_events;
+	uint64_t icmp_sec;
+	unsigned int icmp_n;
+
 	/* speed: UDP mode's buckets (TCP mode uses libevent's). */
 	struct shaper shape_in, shape_out;
 	struct event *shape_ev;
@@ -113,6 +132,7 @@ struct session {
 	uint8_t pkt[WIRE_PACKET_MAX];
 	uint8_t seg[WIRE_PACKET_MAX];	/* one segment of a super-packet */
 	uint8_t dgram[WIRE_UDP_MAX_LEN + WIRE_TAILROOM];
+	uint8_t icmp[PMTU_ANSWER_MAX];	/* a too-big answer for the tun */
 };
 
 /*
@@ -125,6 +145,17 @@ static inline size_t
 session_pkt_limit(const struct session *s)
 {
 	return (size_t)s->mtu + (s->type == DEV_TAP ? SESSION_TAP_EXTRA : 0);
+}
+
+/*
+ * UDP mode: the longest inner packet (tun: IP packet; tap: without the
+ * Ethernet header) that crosses the path to the peer unfragmented, as
+ * far as it is known; the session's MTU until then.
+ */
+static inline int
+session_inner_mtu(const struct session *s)
+{
+	return s->inner_mtu > 0 ? s->inner_mtu : s->mtu;
 }
 
 /* session.c: the life cycle, timers and accessors */
@@ -140,10 +171,12 @@ int session_udp_client_start(struct session *s, const struct frame_hello *h);
 
 /* send.c: device to peer */
 void send_dev_readcb(evutil_socket_t fd, short what, void *arg);
+void send_pmtu_check(struct session *s, bool now);
 void send_udp_dgram(struct session *s, uint8_t kind, size_t len);
 
 /* receive.c: peer to device */
 int receive_dev_writev(void *arg, const struct iovec *iov, int iovcnt);
+int receive_dev_inject(struct session *s, const uint8_t *p, size_t len);
 void receive_coal_flushcb(evutil_socket_t fd, short what, void *arg);
 void receive_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
     bool gso);

@@ -122,23 +122,24 @@ session_addr_is_v4(const struct sockaddr *sa)
 }
 
 /*
- * MTU when the config says 0: TCP mode carries Ethernet-size packets;
- * UDP mode keeps every datagram within a 1500-byte underlay packet:
- * 33 bytes of datagram overhead (16 header, 1 inner kind, 16 tag) and the
- * IP and UDP headers (28 for IPv4, 48 for IPv6), and for tap the
- * Ethernet header too.
+ * MTU when the config says 0: TCP mode and a tap carry Ethernet-size
+ * packets; a UDP tun keeps every datagram within a 1500-byte underlay
+ * packet: 33 bytes of datagram overhead (16 header, 1 inner kind, 16
+ * tag) and the IP and UDP headers (28 for IPv4, 48 for IPv6).  A path
+ * that carries less is found and handled on the way (send.c).
  */
 int
 session_derive_mtu(const struct session *s)
 {
 	int mtu = SESSION_TCP_MTU;
 
-	if (!s->udp)
+	/* An Ethernet segment cannot tell its hosts to send less than 1500:
+	 * a tap carries that, and frames too big for the path are
+	 * fragmented by IP on the way (send.c). */
+	if (!s->udp || s->type == DEV_TAP)
 		return mtu;
 	mtu -= WIRE_UDP_MIN_LEN;
 	mtu -= session_addr_is_v4((const struct sockaddr *)&s->tun.peer) ? 28 : 48;
-	if (s->type == DEV_TAP)
-		mtu -= 14;
 	return mtu;
 }
 
@@ -700,6 +701,8 @@ session_kind_fill(struct control_session *e, const struct tunnel *t,
 	e->compress_level = s->cz != NULL ? s->compress_level : 0;
 	e->z = s->cz != NULL ? compress_stats(s->cz) : NULL;
 	e->seal = s->chan != NULL ? udp_chan_stats(s->chan) : NULL;
+	e->path_mtu = s->udp ? s->path_mtu : 0;
+	e->inner_mtu = s->udp && s->path_mtu > 0 ? s->inner_mtu : 0;
 }
 
 const struct tunnel_kind session_kind = {

@@ -39,6 +39,8 @@ struct session_counters {
 	uint64_t drop_tx_limit;		/* UDP: epoch used up, rekey pending */
 	uint64_t drop_shaped;		/* UDP: over the incoming speed limit */
 	uint64_t drop_oversize;		/* read longer than the session's MTU */
+	uint64_t drop_too_big;		/* UDP: larger than the path carries,
+					 * answered with ICMP */
 	uint64_t keepalives_sent;
 	uint64_t tx_super;		/* offload super-packets read */
 	uint64_t rx_super;		/* super-packets written whole */

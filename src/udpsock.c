@@ -9,7 +9,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <linux/errqueue.h>
 
 #include "log.h"
 #include "udpsock.h"
@@ -42,6 +45,13 @@
 #define UDP_RX_CALLS (UDP_BATCH / UDP_RX_MSGS)
 /* Room for a UDP_GRO cmsg and anything else the kernel might add. */
 #define UDP_RX_CTRL 64
+/*
+ * Error queue entries (IP_RECVERR) read per wakeup, and the room for one:
+ * its sock_extended_err and the offender's address, and the start of the
+ * datagram it is about, which is not looked at.
+ */
+#define UDP_ERR_MAX 16
+#define UDP_ERR_CTRL 256
 
 /*
  * Send side: the kernel's limits for one UDP_SEGMENT message.  It takes
@@ -159,6 +169,55 @@ udp_rx_deliver(struct udp_sock *u, struct mmsghdr *m)
 }
 
 /*
+ * Read the error queue (IP_RECVERR, IPV6_RECVERR): each ICMP error about
+ * a datagram of ours is an entry, and an entry makes the socket readable
+ * until it is read.  A "fragmentation needed" or "packet too big" (or a
+ * send the kernel refused for its known path MTU) counts as a path MTU
+ * event: the kernel has already lowered its path MTU to that peer, and
+ * each session asks for it again (udp_sock_path_mtu).  Everything else
+ * (port or host unreachable) is read and forgotten.
+ */
+static void
+udp_read_errqueue(struct udp_sock *u)
+{
+	union {
+		struct cmsghdr align;
+		uint8_t buf[UDP_ERR_CTRL];
+	} ctrl;
+	const struct sock_extended_err *ee;
+	struct sockaddr_storage from;
+	struct cmsghdr *c;
+	struct msghdr h;
+	uint8_t data[64];
+	struct iovec iov = { data, sizeof(data) };
+	int i;
+
+	for (i = 0; i < UDP_ERR_MAX; i++) {
+		memset(&h, 0, sizeof(h));
+		h.msg_name = &from;
+		h.msg_namelen = sizeof(from);
+		h.msg_iov = &iov;
+		h.msg_iovlen = 1;
+		h.msg_control = ctrl.buf;
+		h.msg_controllen = sizeof(ctrl.buf);
+		if (recvmsg(u->fd, &h, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (c = CMSG_FIRSTHDR(&h); c != NULL; c = CMSG_NXTHDR(&h, c)) {
+			if (!((c->cmsg_level == IPPROTO_IP &&
+			    c->cmsg_type == IP_RECVERR) ||
+			    (c->cmsg_level == IPPROTO_IPV6 &&
+			    c->cmsg_type == IPV6_RECVERR)) ||
+			    c->cmsg_len < CMSG_LEN(sizeof(*ee)))
+				continue;
+			ee = (const void *)CMSG_DATA(c);
+			u->stats.icmp_errors++;
+			if (ee->ee_errno == EMSGSIZE)
+				u->stats.pmtu_events++;
+		}
+	}
+}
+
+/*
  * Drain a bounded batch: at most UDP_RX_CALLS recvmmsg calls, and no new
  * call once UDP_BATCH datagrams went to the callback.  Without GRO that
  * is UDP_BATCH datagrams; with it one message may hold up to 64, so a
@@ -172,6 +231,7 @@ udp_readcb(evutil_socket_t fd, short what, void *arg)
 	uint64_t start = u->stats.rx_dgrams;
 	int calls, n;
 
+	udp_read_errqueue(u);
 	for (calls = 0; calls < UDP_RX_CALLS; calls++) {
 		if (u->stats.rx_dgrams - start >= UDP_BATCH)
 			break;
@@ -179,6 +239,10 @@ udp_readcb(evutil_socket_t fd, short what, void *arg)
 		if (want > UDP_RX_MSGS)
 			want = UDP_RX_MSGS;
 		n = recvmmsg(fd, u->rx_msg, want, MSG_DONTWAIT, NULL);
+		/* An ICMP error is also reported once as the call's own
+		 * (IP_RECVERR); the datagrams are still there. */
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			continue;
 		if (n <= 0)
 			break;
 		for (i = 0; i < (unsigned int)n; i++)
@@ -245,7 +309,7 @@ udp_sock_new(struct event_base *base, const struct sockaddr *local,
     socklen_t locallen, int v6only, bool offload, udp_recv_fn fn, void *arg,
     char *err, size_t errlen)
 {
-	int pmtu = IP_PMTUDISC_DO, pmtu6 = IPV6_PMTUDISC_DO;
+	int pmtu = IP_PMTUDISC_WANT, pmtu6 = IPV6_PMTUDISC_WANT, one = 1;
 	char where[INET6_ADDRSTRLEN + 16];
 	struct udp_sock *u;
 
@@ -277,15 +341,31 @@ udp_sock_new(struct event_base *base, const struct sockaddr *local,
 	 * or more specific socket (an IPv4 one over our dual-stack one).
 	 * UDP has no TIME_WAIT, so a restart does not need it either.
 	 */
+	/*
+	 * Path MTU discovery, but never a datagram refused for its size:
+	 * "want" sets DF on (IPv6: does not fragment) every datagram that
+	 * fits the path MTU the kernel knows for its destination, so that
+	 * a narrower hop still answers with ICMP and the kernel learns it,
+	 * and lets the kernel fragment one that does not fit.  Which inner
+	 * packets may be sent that way (a tap's frames, IPv4 without DF)
+	 * and which are answered with ICMP instead is the session's
+	 * decision, made from udp_sock_path_mtu before a datagram is built;
+	 * a per-datagram IP_PMTUDISC_DONT would cost two system calls per
+	 * datagram and break the sendmmsg batch in two.  RECVERR queues the
+	 * ICMP errors, so that a lowered path MTU is noticed at once.
+	 */
 	if (local->sa_family == AF_INET6) {
 		(void)setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 		    sizeof(v6only));
 		(void)setsockopt(u->fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER,
 		    &pmtu6, sizeof(pmtu6));
+		(void)setsockopt(u->fd, IPPROTO_IPV6, IPV6_RECVERR, &one,
+		    sizeof(one));
 	}
 	/* Also for IPv4 peers of a dual-stack socket. */
 	(void)setsockopt(u->fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
 	    sizeof(pmtu));
+	(void)setsockopt(u->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	udp_sock_size_buffers(u->fd);
 	if (offload)
 		udp_probe_offloads(u);
@@ -406,7 +486,7 @@ udp_tx_build(struct udp_sock *u, size_t first, size_t plain_until)
 static int
 udp_tx_send(struct udp_sock *u, int *err)
 {
-	size_t first = 0, plain_until = 0, nmsg, k, cnt, d;
+	size_t first = 0, plain_until = 0, nmsg, k, cnt, d, again = SIZE_MAX;
 	int failed = 0, r, e;
 
 	while (first < u->tx_n) {
@@ -426,14 +506,15 @@ udp_tx_send(struct udp_sock *u, int *err)
 			if (e == EINTR)
 				continue;
 			cnt = u->tx_count[k];
-			if (cnt > 1 && (e == EIO || e == EMSGSIZE)) {
+			if (cnt > 1 && (e == EIO || e == EMSGSIZE ||
+			    e == EINVAL)) {
 				/*
 				 * EIO: the device cannot checksum a GSO
-				 * message, and never will.  EMSGSIZE: a
-				 * segment does not fit the path; sent alone
-				 * it fails the same way but is counted.
-				 * Either way this message goes again as
-				 * plain datagrams.
+				 * message, and never will.  EMSGSIZE or
+				 * EINVAL: a segment is larger than the path
+				 * MTU, which GSO cannot fragment; sent alone
+				 * it is fragmented by IP.  Either way this
+				 * message goes again as plain datagrams.
 				 */
 				if (e == EIO) {
 					u->gso = false;
@@ -443,7 +524,20 @@ udp_tx_send(struct udp_sock *u, int *err)
 				}
 				first = u->tx_first[k];
 				plain_until = first + cnt;
+				again = SIZE_MAX;
 				break;
+			}
+			if (e != EAGAIN && e != EWOULDBLOCK && again != k) {
+				/*
+				 * An ICMP error that arrived for any peer
+				 * (IP_RECVERR) fails the socket's next send
+				 * once with its errno (a GSO message went
+				 * plain above): the message goes once
+				 * more before it counts as failed.
+				 */
+				again = k;
+				u->stats.tx_retries++;
+				continue;
 			}
 			if (e == EAGAIN || e == EWOULDBLOCK) {
 				/* The socket buffer is full: drop the rest. */
@@ -513,6 +607,11 @@ udp_sock_send(struct udp_sock *u, const void *buf, size_t len,
 	if (u->tx_n > 0)
 		(void)udp_tx_send(u, NULL);
 	n = sendto(u->fd, buf, len, 0, to, tolen);
+	/* Once more after an ICMP error's errno (udp_tx_send). */
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		u->stats.tx_retries++;
+		n = sendto(u->fd, buf, len, 0, to, tolen);
+	}
 	if (n == (ssize_t)len) {
 		u->stats.tx_msgs++;
 		u->stats.tx_dgrams++;
@@ -521,6 +620,62 @@ udp_sock_send(struct udp_sock *u, const void *buf, size_t len,
 	if (n >= 0)
 		errno = EMSGSIZE;
 	return -1;
+}
+
+/*
+ * The kernel's path MTU to `to`, as a socket connected to it sees it:
+ * the route's MTU, or what ICMP has lowered it to since (the kernel keeps
+ * that per destination for every socket, ours included).  IP_MTU needs a
+ * connected socket, and ours is not (a server's serves all its peers),
+ * so a throwaway one asks, from our address and with our mark, so that
+ * it takes the route ours takes.  A peer in IPv4-mapped form is asked
+ * for over IPv4.  0 when it cannot be known.
+ */
+int
+udp_sock_path_mtu(const struct udp_sock *u, const struct sockaddr *to,
+    socklen_t tolen)
+{
+	const struct sockaddr_in6 *in6 = (const void *)to;
+	struct sockaddr_storage dst, local;
+	struct sockaddr_in *v4 = (void *)&dst;
+	socklen_t len = sizeof(local), mlen;
+	int fd, mtu = 0, mark = 0;
+
+	if (tolen > sizeof(dst))
+		return 0;
+	memcpy(&dst, to, tolen);
+	if (to->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+		memset(&dst, 0, sizeof(dst));
+		v4->sin_family = AF_INET;
+		v4->sin_port = in6->sin6_port;
+		memcpy(&v4->sin_addr, in6->sin6_addr.s6_addr + 12, 4);
+		tolen = sizeof(*v4);
+	}
+	if (dst.ss_family != AF_INET && dst.ss_family != AF_INET6)
+		return 0;
+	fd = socket(dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return 0;
+	mlen = sizeof(mark);
+	if (getsockopt(u->fd, SOL_SOCKET, SO_MARK, &mark, &mlen) == 0 &&
+	    mark != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
+	/* A bound source address can choose the route (policy routing). */
+	if (getsockname(u->fd, (struct sockaddr *)&local, &len) == 0 &&
+	    local.ss_family == dst.ss_family) {
+		((struct sockaddr_in *)&local)->sin_port = 0;	/* v6 too */
+		(void)bind(fd, (struct sockaddr *)&local, len);
+	}
+	if (connect(fd, (struct sockaddr *)&dst, tolen) == 0) {
+		mlen = sizeof(mtu);
+		if (dst.ss_family == AF_INET ?
+		    getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &mlen) != 0 :
+		    getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &mlen) != 0)
+			mtu = 0;
+	}
+	close(fd);
+	return mtu > 0 ? mtu : 0;
 }
 
 int

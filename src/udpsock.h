@@ -31,9 +31,12 @@ struct udp_sock;
 
 /*
  * A socket bound to `local` (a server's listen address and port; a
- * client's source address or the wildcard), never fragmenting what it
- * sends (DF set: a datagram too big for the path is an error, counted,
- * not a fragment).  v6only as for the TCP listener.
+ * client's source address or the wildcard).  Path MTU discovery is on
+ * (DF on IPv4) for every datagram that fits the path MTU the kernel
+ * knows; one larger than that is fragmented by IP rather than refused:
+ * whoever queues it has decided that it may be (udp_sock_path_mtu).
+ * ICMP errors about our datagrams are read from the error queue and
+ * counted.  v6only as for the TCP listener.
  */
 struct udp_sock *udp_sock_new(struct event_base *base,
     const struct sockaddr *local, socklen_t locallen, int v6only,
@@ -76,6 +79,15 @@ int udp_sock_tx_commit(struct udp_sock *u, size_t len,
     const struct sockaddr *to, socklen_t tolen, int *err);
 int udp_sock_tx_flush(struct udp_sock *u, int *err);
 
+/*
+ * The kernel's path MTU to `to` (the largest IP packet, headers included,
+ * that it sends there unfragmented), or 0 when it cannot be known.  A few
+ * system calls: asked again only when the pmtu_events counter moved, or
+ * now and then (the kernel forgets a learnt path MTU after a while).
+ */
+int udp_sock_path_mtu(const struct udp_sock *u, const struct sockaddr *to,
+    socklen_t tolen);
+
 /* Counters for status and tests. */
 struct udp_sock_stats {
 	uint64_t tx_msgs;	/* messages sent (sendmmsg, udp_sock_send) */
@@ -84,6 +96,9 @@ struct udp_sock_stats {
 	uint64_t rx_dgrams;	/* datagrams in them (GRO splits) */
 	uint64_t gso_eio;	/* EIO fallbacks */
 	uint64_t tx_failed;	/* queued datagrams that could not be sent */
+	uint64_t tx_retries;	/* sends tried again after an error */
+	uint64_t icmp_errors;	/* entries read from the error queue */
+	uint64_t pmtu_events;	/* of them: a path MTU lowered (EMSGSIZE) */
 };
 const struct udp_sock_stats *udp_sock_stats(const struct udp_sock *u);
 

@@ -532,3 +532,46 @@ trap 'exit 143' TERM
 
 LIB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/tapline-$LIB_NAME.XXXXXX") ||
 	lib_hard_error "mktemp failed"
+
+# ----- A routed underlay: client, router, server (pmtu.sh, udp_bridge.sh) ---
+# lib_routed CLI RTR SRV: CLI's "ul0" to RTR's "rc0" (198.51.100.0/25,
+# 2001:db8:1:1::/64), RTR's "rs0" to SRV's "ul0" (198.51.100.128/25,
+# 2001:db8:1:2::/64), forwarding on in RTR, default routes through it.
+# Nothing filters ICMP: the router's "fragmentation needed" and "packet
+# too big" must reach the ends.  lib_hop_mtu sets the MTU of the hop.
+# shellcheck disable=SC2034
+{
+	LIB_RT4_CLI=198.51.100.2
+	LIB_RT4_RC=198.51.100.1
+	LIB_RT4_SRV=198.51.100.130
+	LIB_RT4_RS=198.51.100.129
+	LIB_RT6_CLI=2001:db8:1:1::2
+	LIB_RT6_RC=2001:db8:1:1::1
+	LIB_RT6_SRV=2001:db8:1:2::2
+	LIB_RT6_RS=2001:db8:1:2::1
+}
+lib_routed() {
+	local cli=$1 rtr=$2 srv=$3
+	lib_veth "$cli" ul0 "$LIB_RT4_CLI/25 $LIB_RT6_CLI/64" \
+	    "$rtr" rc0 "$LIB_RT4_RC/25 $LIB_RT6_RC/64"
+	lib_veth "$rtr" rs0 "$LIB_RT4_RS/25 $LIB_RT6_RS/64" \
+	    "$srv" ul0 "$LIB_RT4_SRV/25 $LIB_RT6_SRV/64"
+	lib_nsexec "$rtr" sysctl -q -w net.ipv4.ip_forward=1 \
+	    net.ipv6.conf.all.forwarding=1 >/dev/null ||
+		lib_fail "cannot turn on forwarding in $(lib_ns "$rtr")"
+	lib_nsexec "$cli" ip route add default via "$LIB_RT4_RC" &&
+		lib_nsexec "$cli" ip -6 route add default via "$LIB_RT6_RC" &&
+		lib_nsexec "$srv" ip route add default via "$LIB_RT4_RS" &&
+		lib_nsexec "$srv" ip -6 route add default via "$LIB_RT6_RS" ||
+		lib_fail "cannot route through $(lib_ns "$rtr")"
+}
+
+# lib_hop_mtu RTR SRV MTU: the router-server link carries MTU bytes (both
+# ends, as a real link: a veth drops frames above its own MTU silently).
+# The client learns it only from the router's ICMP; the server from its
+# own interface.
+lib_hop_mtu() {
+	lib_nsexec "$1" ip link set rs0 mtu "$3" &&
+		lib_nsexec "$2" ip link set ul0 mtu "$3" ||
+		lib_fail "cannot set the hop MTU $3"
+}

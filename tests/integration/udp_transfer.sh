@@ -161,7 +161,7 @@ for c in "${COMBOS[@]}"; do
 	else
 		ul=$LIB_UL4_A want=1439
 	fi
-	[ "$type" = tap ] && want=$((want - 14))
+	[ "$type" = tap ] && want=1500
 	lib_log "$name: $type over IPv$fam, $cipher"
 
 	lib_client cli "$LIB_TMP/client.conf" "$name" "$ul"

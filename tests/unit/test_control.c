@@ -237,7 +237,10 @@ fixture_up(struct control_session *e, struct seal_stats *seal)
 	e->c.tx_bytes_wire = 4000;
 	e->c.drop_not_ready = 1;
 	e->c.drop_shaped = 2;
+	e->c.drop_too_big = 4;
 	e->c.keepalives_sent = 9;
+	e->path_mtu = 1280;
+	e->inner_mtu = 1219;
 	e->compress_level = 6;
 	e->z = &fixture_z;
 	e->seal = seal;
@@ -435,7 +438,8 @@ test_format_text(void **state)
 		"\n  rx           5 packets, 420 bytes\n",
 		"\n  tx           6 packets, 10000 bytes\n",
 		"\n  compression  zlib:6, 10000 -> 4000 bytes (40.0 %)\n",
-		"\n  drops        3 (not_ready 1, shaped 2)\n",
+		"\n  path mtu     1280 (1219 inside)\n",
+		"\n  drops        7 (not_ready 1, shaped 2, too_big 4)\n",
 		"\n  datagrams    1234 in, dropped 5 (replay 2, auth 3)\n",
 		"\n\nsession viper\n  state        reconnecting in 4 s\n",
 		"\n  peer         [2001:db8:1::1]:5000\n"
@@ -498,7 +502,9 @@ test_format_json(void **state)
 		    "\"inflated_in\":400,\"inflated_out\":1200}",
 		"\"drops\":{\"not_ready\":1,\"bad_packet\":0,\"inflate\":0,"
 		    "\"device_write\":0,\"device_read\":0,\"no_address\":0,"
-		    "\"udp_send\":0,\"tx_limit\":0,\"shaped\":2,\"oversize\":0}",
+		    "\"udp_send\":0,\"tx_limit\":0,\"shaped\":2,\"oversize\":0,"
+		    "\"too_big\":4}",
+		"\"path_mtu\":1280,\"inner_mtu\":1219,\"drops\":",
 		"\"udp\":{\"datagrams_in\":1234,\"drops\":{\"short\":0,",
 		"\"replay\":2,\"too_old\":0,\"auth\":3,",
 		"{\"name\":\"viper\",\"state\":\"reconnecting\","
@@ -509,7 +515,7 @@ test_format_json(void **state)
 		    "\"uptime_s\":null,\"handshake_age_s\":null,"
 		    "\"rekey_age_s\":null,\"control_lost_s\":null,"
 		    "\"rekeys\":0,",
-		"\"compression\":null,",
+		"\"compression\":null,\"path_mtu\":null,\"inner_mtu\":null,",
 		"\"udp\":null}]}\n",
 	};
 	struct fixture f;
@@ -560,8 +566,9 @@ test_format_line(void **state)
 	*nl = '\0';
 	assert_non_null(strstr(out, "; rx 5 packets, 420 bytes; tx 6 "
 	    "packets, 10000 bytes; compression zlib:6"));
-	assert_non_null(strstr(out, "; drops 3 (not_ready 1, shaped 2); "
-	    "datagrams 1234 in, dropped 5 (replay 2, auth 3)"));
+	assert_non_null(strstr(out, "; path mtu 1280 (1219 inside); drops 7 "
+	    "(not_ready 1, shaped 2, too_big 4); datagrams 1234 in, dropped 5 "
+	    "(replay 2, auth 3)"));
 	assert_string_equal(nl + 1, "viper: state reconnecting in 4 s; peer "
 	    "[2001:db8:1::1]:5000; server vpn.example.net; last error "
 	    "connect to [2001:db8:1::1]:5000: Connection refused; "
