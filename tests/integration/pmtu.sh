@@ -6,6 +6,9 @@
 # router's ICMP, the server from its own interface.  Three sessions over
 # it: "p4" (tun over the IPv4 underlay), "p6" (tun over IPv6) and "pt"
 # (tap over IPv4).  For each hop:
+# - a new TCP connection through p4 sends segments no larger than the
+#   path carries: the SYN-ACK's MSS was clamped (mssfix; with
+#   mssfix = false this failed: "mss 1387", not at most 1319);
 # - a ping with DF at the full device MTU through each tun gets "frag
 #   needed" (IPv6: "packet too big") naming the MTU the path carries
 #   inside the tunnel (hop - outer IP/UDP header - 33), never more, and
@@ -104,6 +107,31 @@ too_big() {
 		    >>"$LIB_TMP/too_big.log"
 }
 
+# mss_clamped ADDR PORT MAX: a new TCP connection from the client to ADDR
+# in the server sends segments of at most MAX bytes: the server's SYN-ACK
+# crossed the tunnel with its MSS clamped (mssfix), before any ICMP.
+mss_clamped() {
+	local l c mss
+	lib_bg_ns srv nc -d -l "$1" "$2"
+	l=$LIB_BG_PID
+	lib_wait_for 5 lib__listening srv "$2" || { lib__stop "$l"; return 1; }
+	lib_bg_ns cli nc -d "$1" "$2"
+	c=$LIB_BG_PID
+	lib_wait_for 5 established "$1" "$2"
+	mss=$(lib_nsexec cli ss -Hnti state established dst "$1" \
+	    dport = ":$2" | grep -o ' mss:[0-9]*' | head -1)
+	lib__stop "$c" "$l"
+	mss=${mss#*:}
+	echo "mss $mss" >"$LIB_TMP/mss.line"
+	[ -n "$mss" ] && [ "$mss" -le "$3" ]
+}
+
+# established ADDR PORT: the client holds a connection to ADDR:PORT.
+established() {
+	lib_nsexec cli ss -Hnt state established dst "$1" dport = ":$2" |
+		grep -q .
+}
+
 for hop in 1420 1280; do
 	lib_hop_mtu rtr srv "$hop"
 	lib_log "hop MTU $hop"
@@ -135,6 +163,14 @@ for hop in 1420 1280; do
 		eff6=$eff
 		[ "$eff6" -lt 1280 ] && eff6=1280
 		lib_log "$name: device MTU $mtu, inside the path $eff"
+		if [ "$name" = p4 ]; then
+			lib_wait_for 15 mss_clamped "$s4" 5009 $((eff - 40)) ||
+				lib_fail "$name: the SYN-ACK's MSS was not" \
+				    "clamped to $((eff - 40)):" \
+				    "$(cat "$LIB_TMP/mss.line" 2>/dev/null)"
+			lib_log "$name: a new connection's $(cat \
+			    "$LIB_TMP/mss.line"), at most $((eff - 40))"
+		fi
 		rm -f "$LIB_TMP/too_big.log"
 		lib_transfer cli srv "$s4" 5001 "$data"
 		lib_transfer srv cli "$c4" 5002 "$data"
