@@ -1,14 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Site-to-site Ethernet bridging over a TCP tap tunnel.  Two sites, sA
-# (server) and sB (client), joined by the underlay; each has a bridge br0
+# Site-to-site Ethernet bridging over a TCP tap tunnel (udp_bridge.sh
+# runs the same over UDP: BRIDGE_PROTO=udp, and BRIDGE_HOP=MTU puts a
+# router between the sites whose link to the server carries only MTU
+# bytes).  Two sites, sA (server) and sB (client), joined by the
+# underlay; each has a bridge br0
 # with two LAN hosts on veths (hA1 .11, hA2 .12 at A; hB1 .21, hB2 .22
 # at B, all in one 203.0.113.0/24).  Both sessions say type = "tap" and
 # bridge = "br0": tapline itself must make its tap a port of br0.  Then
 # hosts at one site reach hosts at the other by ARP and ping: the
 # neighbour entries must hold the far hosts' own MACs (ARP crossed the
 # tunnel) and each bridge must have learnt the far MACs on its tap port;
-# full-size (1500-byte) packets cross too.
+# the taps have the LAN's MTU, 1500, and full-size (1500-byte) packets
+# with DF cross too, as do 8 MiB of TCP between LAN hosts each way,
+# sha256-checked (over UDP across a narrower hop the datagrams are
+# fragmented by IP; before issue 18 the tap got MTU 1425 over UDP and
+# the bridge dropped every 1500-byte frame).
 # shellcheck disable=SC2317 # functions run by lib_wait_for
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
@@ -16,8 +23,12 @@ lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 # shellcheck source=lib.sh
 . "$lib"
 
+LIB_NAME=${BRIDGE_NAME:-$LIB_NAME}
+PROTO=${BRIDGE_PROTO:-tcp}
+HOP=${BRIDGE_HOP:-}
+
 lib_require_root
-lib_require_cmd ping bridge
+lib_require_cmd ping bridge nc sha256sum ss
 lib_require_bin TAPLINE "${top_builddir:-.}/tapline"
 
 lan=$LIB_LAN4_PREFIX
@@ -26,7 +37,17 @@ declare -A ip4=([hA1]=$lan.11 [hA2]=$lan.12 [hB1]=$lan.21 [hB2]=$lan.22)
 
 lib_netns_add sA
 lib_netns_add sB
-lib_underlay sA sB
+if [ -n "$HOP" ]; then
+	lib_netns_add rtr
+	lib_routed sB rtr sA
+	lib_hop_mtu rtr sA "$HOP"
+	SERVER=$LIB_RT4_SRV
+	lib_log "over $PROTO, across a $HOP-byte hop"
+else
+	lib_underlay sA sB
+	SERVER=$LIB_UL4_A
+	lib_log "over $PROTO"
+fi
 for h in hA1 hA2 hB1 hB2; do
 	lib_netns_add "$h"
 	site=s${h:1:1}
@@ -40,7 +61,7 @@ lib_key lan
 cat >"$LIB_TMP/server.conf" <<CONF
 lan = {
   key = "$LIB_TMP/lan.key";
-  proto = "tcp";
+  proto = "$PROTO";
   type = "tap";
   device = "tl-lan";
   bridge = "br0";
@@ -68,7 +89,7 @@ enslaved() {
 
 lib_server sA "$LIB_TMP/server.conf"
 server=$LIB_BG_PID
-lib_client sB "$LIB_TMP/client.conf" lan "$LIB_UL4_A"
+lib_client sB "$LIB_TMP/client.conf" lan "$SERVER"
 client=$LIB_BG_PID
 for site in sA sB; do
 	lib_wait_for 15 enslaved "$site" || {
@@ -81,6 +102,8 @@ for site in sA sB; do
 		lib_fail "tl-lan in $(lib_ns "$site") is not a tap"
 	grep -q "bridge_slave" <<<"$link" ||
 		lib_fail "ip -d link shows no bridge_slave data for tl-lan"
+	grep -q " mtu 1500 " <<<"$link" ||
+		lib_fail "tl-lan in $(lib_ns "$site") has not the LAN's MTU 1500"
 done
 
 # The LAN hosts start with no neighbour entries at all.
@@ -113,6 +136,14 @@ lib_nsexec hA1 ping -n -q -c 2 -i 0.2 -W 2 -M "do" -s 1472 "${ip4[hB2]}" \
 lib_nsexec hB1 ping -n -q -c 2 -i 0.2 -W 2 -M "do" -s 1472 "${ip4[hA2]}" \
     >/dev/null 2>&1 || lib_fail "no 1500-byte ping from hB1 to hA2"
 
+# 8 MiB of TCP between LAN hosts, each way, intact.
+data=$LIB_TMP/data
+head -c $((8 << 20)) /dev/urandom >"$data" ||
+	lib_hard_error "cannot create $data"
+lib_transfer hA1 hB1 "${ip4[hB1]}" 5001 "$data"
+lib_transfer hB2 hA2 "${ip4[hA2]}" 5002 "$data"
+lib_log "8 MiB crossed between the LANs both ways"
+
 # Each bridge learnt the far hosts' MACs on its tap port, and only there.
 for site in sA sB; do
 	far=B
@@ -127,10 +158,13 @@ for site in sA sB; do
 	done
 done
 
-grep -q "lan: up with .*(tcp, tap tl-lan" "$LIB_TMP/server-sA.log" ||
-	lib_fail "the server did not log the tap session up"
-grep -q "lan: up with .*(tcp, tap tl-lan" "$LIB_TMP/client-sB-lan.log" ||
-	lib_fail "the client did not log the tap session up"
+up_re="lan: up with .*\\($PROTO, tap tl-lan, mtu 1500,"
+[ "$PROTO" = udp ] &&
+	up_re="lan: up with .*\\([A-Za-z0-9-]+, tap tl-lan, mtu 1500,"
+grep -qE "$up_re" "$LIB_TMP/server-sA.log" ||
+	lib_fail "the server did not log the tap session up over $PROTO"
+grep -qE "$up_re" "$LIB_TMP/client-sB-lan.log" ||
+	lib_fail "the client did not log the tap session up over $PROTO"
 
 # A clean stop: the client exits 0 and both taps leave their bridges.
 kill -TERM "$client"
