@@ -184,7 +184,8 @@ receive_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
 	/* The other half of mssfix (send.c): a SYN from the far side
 	 * learns what our path carries. */
 	if (s->udp && s->type == DEV_TUN && s->tun.cs->mssfix)
-		(void)pmtu_mss_clamp(p, len, (unsigned int)session_inner_mtu(s));
+		(void)pmtu_mss_clamp(p, len,
+		    (unsigned int)session_inner_mtu(s));
 	if (s->coal != NULL) {
 		gso_coal_add(s->coal, p, len);
 		if (!s->coal_armed && gso_coal_pending(s->coal)) {

@@ -7,7 +7,11 @@
  * (a TCP-mode receiver gets super-packets from its peer), each segment
  * checked; and the coalescer of a tun with offloads fed with the packets
  * and with the segments, checked to write each packet exactly once and
- * only super-packets that split again within the MTU.
+ * only super-packets that split again within the MTU; and pmtu.c's
+ * answers and MSS clamp on the same packets (a tun's packets reach it
+ * from the device and from the peer): an answer within its bound with
+ * its checksums right, a clamp that changes nothing but the MSS and
+ * the checksum.
  *
  * Input: mtu(2) | gso_type(1) | gso_size(2) | packets, each len(2) | bytes
  * (fuzz_common.h).
@@ -21,6 +25,7 @@
 #include "fuzz_common.h"
 #include "gso.h"
 #include "pkt.h"
+#include "pmtu.h"
 #include "wire.h"
 
 /* frame_packet_check's verdict, checked against frame.h's rule. */
@@ -103,6 +108,47 @@ fuzz_packet_csum(const uint8_t *p, size_t len, uint16_t start,
 	free(copy);
 }
 
+/*
+ * pmtu.c on any bytes: an ICMP answer is IPv4 within 576 bytes (IPv6:
+ * 1280) whose header and message checksums verify, quoting the packet
+ * from its start; a clamp (1) leaves every byte but four alone, and any
+ * other verdict leaves the packet as it was.
+ */
+static void
+fuzz_packet_pmtu(const uint8_t *p, size_t len, unsigned int mtu)
+{
+	uint8_t out[PMTU_ANSWER_MAX], *copy;
+	size_t n, i, diff = 0;
+	uint32_t sum;
+	int r;
+
+	n = pmtu_icmp4_too_big(p, len, mtu, NULL, out, sizeof(out));
+	if (n != 0) {
+		FUZZ_CHECK(n >= 48 && n <= 576 && n - 28 <= len);
+		FUZZ_CHECK(pkt_load16(out + 2) == n);
+		FUZZ_CHECK(fuzz_csum(out, 20) == 0xffff);
+		FUZZ_CHECK(fuzz_csum(out + 20, n - 20) == 0xffff);
+		FUZZ_CHECK(memcmp(out + 28, p, n - 28) == 0);
+	}
+	n = pmtu_icmp6_too_big(p, len, mtu, NULL, out, sizeof(out));
+	if (n != 0) {
+		FUZZ_CHECK(n >= 88 && n <= 1280 && n - 48 <= len);
+		FUZZ_CHECK((size_t)pkt_load16(out + 4) + 40 == n);
+		sum = (uint32_t)fuzz_csum(out + 8, 32) + (uint32_t)(n - 40) +
+		    58 + fuzz_csum(out + 40, n - 40);
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		FUZZ_CHECK(sum == 0xffff);
+		FUZZ_CHECK(memcmp(out + 48, p, n - 48) == 0);
+	}
+	copy = fuzz_dup(p, len);
+	r = pmtu_mss_clamp(copy, len, mtu);
+	for (i = 0; i < len; i++)
+		diff += copy[i] != p[i];
+	FUZZ_CHECK(r == 1 ? diff <= 4 : diff == 0);
+	free(copy);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -133,6 +179,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		copy = fuzz_dup(p, len);
 		fuzz_packet_verdicts(copy, len, mtu);
 		fuzz_packet_csum(copy, len, gso_size, type);
+		fuzz_packet_pmtu(copy, len, (unsigned int)mtu);
 		(void)fuzz_gso_check(type, gso_size, copy, len, mtu, &rx);
 		/* Unchanged by all of the above, and then a packet itself. */
 		FUZZ_CHECK(len == 0 || memcmp(copy, p, len) == 0);

@@ -306,6 +306,7 @@ test_defaults(void **state)
 	assert_string_equal(s->device, "");
 	assert_int_equal(s->queues, 1);
 	assert_int_equal(s->mtu, 0);
+	assert_true(s->mssfix);
 	assert_int_equal(s->speed_in, 0);
 	assert_int_equal(s->speed_out, 0);
 	assert_int_equal(s->multi, CONF_MULTI_KILLOLD);
@@ -337,12 +338,14 @@ test_default_group(void **state)
 	    "  cipher = \"aes-256-gcm\";\n"
 	    "  server = \"vpn.example.net\"; device = \"tl%d\"; queues = 4;\n"
 	    "  mtu = 1400; speed = 1000; multi = \"allow\"; bridge = \"br0\";\n"
+	    "  mssfix = false;\n"
 	    "  address = [ \"192.0.2.1/24\" ]; routes = ( \"203.0.113.0/24\" );\n"
 	    "  up = [ \"echo up %d\", \"echo two\" ]; down = \"echo down\";\n"
 	    "};\n"
 	    "cobra = { key = \"a.key\"; proto = \"udp\"; up = [ ];\n"
 	    "  speed = \"10:20\"; persist = \"keep\"; routes = [ ];\n"
-	    "  address = \"2001:db8::1/64\"; bridge = \"br1\"; };\n"
+	    "  address = \"2001:db8::1/64\"; bridge = \"br1\";\n"
+	    "  mssfix = true; };\n"
 	    "viper = { key = \"b.key\"; };\n");
 	expect_ok(f);
 	assert_int_equal(f->c->options.port, 655);
@@ -370,6 +373,7 @@ test_default_group(void **state)
 	assert_int_equal(a->address[0].family, AF_INET6);
 	assert_int_equal(a->address[0].prefix, 64);
 	assert_string_equal(a->bridge, "br1");
+	assert_true(a->mssfix);
 	/* Inherited by both. */
 	assert_int_equal(a->type, DEV_TAP);
 	assert_int_equal(a->keepalive, 0);
@@ -392,6 +396,7 @@ test_default_group(void **state)
 	assert_int_equal(b->speed_in, 1000);
 	assert_int_equal(b->speed_out, 1000);
 	assert_string_equal(b->bridge, "br0");
+	assert_false(b->mssfix);
 	assert_int_equal(b->naddress, 1);
 	assert_int_equal(b->address[0].family, AF_INET);
 	assert_int_equal(b->address[0].prefix, 24);
@@ -587,6 +592,9 @@ static const struct err_case err_cases[] = {
 	{ "wrong type: integer for offload",
 	    "options = {\n  offload = 1;\n};\n",
 	    "2: options.offload: must be true or false, got an integer" },
+	{ "wrong type: string for mssfix",
+	    "cobra = { " PASSWD "\n mssfix = \"yes\"; };\n",
+	    "2: cobra.mssfix: must be true or false, got a string" },
 	{ "wrong type: float for integer",
 	    "cobra = { " PASSWD "\n mtu = 1400.0; };\n",
 	    "2: cobra.mtu: must be an integer, got a float" },
