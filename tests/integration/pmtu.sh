@@ -16,6 +16,8 @@
 # - 24 MiB of TCP cross each tun both ways with their sha256 intact (the
 #   old code dropped every full-size datagram with "Message too long"
 #   and the transfer never completed);
+# - IPv4 without DF at the full device MTU, and 1280-byte IPv6 where the
+#   path carries less inside, cross whole (fragmented outside);
 # - the tap has MTU 1500 and a 1500-byte IP packet with DF crosses it
 #   (the outer datagram is fragmented by IP instead);
 # - `tapline status --json` shows the path MTU and drops for size.
@@ -197,6 +199,24 @@ for hop in 1420 1280; do
 				    "$eff6 at the server"
 		fi
 		cat "$LIB_TMP/too_big.log" 2>/dev/null
+		# What may be fragmented crosses whole: IPv4 without DF at
+		# the full device MTU, and IPv6 packets of 1280 bytes when
+		# the path carries less inside (none smaller can be asked).
+		lib_nsexec cli ping -n -q -c 3 -i 0.2 -W 2 -M dont \
+		    -s $((mtu - 28)) "$s4" >/dev/null 2>&1 ||
+			lib_fail "$name: no $mtu-byte ping without DF"
+		lib_nsexec srv ping -n -q -c 3 -i 0.2 -W 2 -M dont \
+		    -s $((mtu - 28)) "$c4" >/dev/null 2>&1 ||
+			lib_fail "$name: no $mtu-byte ping back without DF"
+		if [ "$eff" -lt 1280 ]; then
+			lib_nsexec cli ping -6 -n -q -c 3 -i 0.2 -W 2 -M "do" \
+			    -s 1232 "$s6" >/dev/null 2>&1 ||
+				lib_fail "$name: no 1280-byte IPv6 ping"
+			lib_nsexec srv ping -6 -n -q -c 3 -i 0.2 -W 2 -M "do" \
+			    -s 1232 "$c6" >/dev/null 2>&1 ||
+				lib_fail "$name: no 1280-byte IPv6 ping back"
+		fi
+		lib_log "$name: $mtu bytes without DF and 1280-byte IPv6 cross"
 		pm=$(status cli "$name" .path_mtu) ||
 			lib_fail "$name: no path_mtu in the client's status"
 		[ "$pm" = "$hop" ] ||
