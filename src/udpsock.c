@@ -83,6 +83,7 @@ struct udp_sock {
 	void *arg;
 	bool gso;
 	bool gro;
+	bool err_pending;	/* a send failed: read the error queue */
 	struct udp_sock_stats stats;
 
 	/* Receive: UDP_RX_MSGS buffers of UDP_RX_STRIDE bytes in rx_buf. */
@@ -211,8 +212,11 @@ udp_read_errqueue(struct udp_sock *u)
 				continue;
 			ee = (const void *)CMSG_DATA(c);
 			u->stats.icmp_errors++;
-			if (ee->ee_errno == EMSGSIZE)
-				u->stats.pmtu_events++;
+			if (ee->ee_errno != EMSGSIZE)
+				continue;
+			u->stats.pmtu_events++;
+			log_debug("path MTU %u reported by ICMP",
+			    (unsigned int)ee->ee_info);
 		}
 	}
 }
@@ -231,7 +235,10 @@ udp_readcb(evutil_socket_t fd, short what, void *arg)
 	uint64_t start = u->stats.rx_dgrams;
 	int calls, n;
 
-	udp_read_errqueue(u);
+	if (u->err_pending) {
+		u->err_pending = false;
+		udp_read_errqueue(u);
+	}
 	for (calls = 0; calls < UDP_RX_CALLS; calls++) {
 		if (u->stats.rx_dgrams - start >= UDP_BATCH)
 			break;
@@ -239,12 +246,23 @@ udp_readcb(evutil_socket_t fd, short what, void *arg)
 		if (want > UDP_RX_MSGS)
 			want = UDP_RX_MSGS;
 		n = recvmmsg(fd, u->rx_msg, want, MSG_DONTWAIT, NULL);
-		/* An ICMP error is also reported once as the call's own
-		 * (IP_RECVERR); the datagrams are still there. */
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		/*
+		 * An ICMP error is also reported once as the call's own
+		 * (IP_RECVERR), and its entry waits in the error queue; the
+		 * datagrams are still there.  A wakeup with nothing to read
+		 * is for the error queue, which keeps the socket readable
+		 * until it is read.  So the queue costs no system call on a
+		 * wakeup that has datagrams and no error.
+		 */
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			udp_read_errqueue(u);
 			continue;
-		if (n <= 0)
+		}
+		if (n <= 0) {
+			if (calls == 0)
+				udp_read_errqueue(u);
 			break;
+		}
 		for (i = 0; i < (unsigned int)n; i++)
 			udp_rx_deliver(u, &u->rx_msg[i]);
 		udp_rx_rearm(u, (unsigned int)n);
@@ -537,6 +555,7 @@ udp_tx_send(struct udp_sock *u, int *err)
 				 */
 				again = k;
 				u->stats.tx_retries++;
+				u->err_pending = true;
 				continue;
 			}
 			if (e == EAGAIN || e == EWOULDBLOCK) {
@@ -610,6 +629,7 @@ udp_sock_send(struct udp_sock *u, const void *buf, size_t len,
 	/* Once more after an ICMP error's errno (udp_tx_send). */
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
 		u->stats.tx_retries++;
+		u->err_pending = true;
 		n = sendto(u->fd, buf, len, 0, to, tolen);
 	}
 	if (n == (ssize_t)len) {
