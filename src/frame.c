@@ -25,11 +25,12 @@ static const struct frame_rule frame_rules[WIRE_FRAME_TYPE_MAX + 1] = {
 	[WIRE_HELLO_ACK] = { "HELLO_ACK", WIRE_FLAG_REATTACH, WIRE_HELLO_LEN,
 	    WIRE_HELLO_LEN, 0 },
 	[WIRE_DATA] = { "DATA", WIRE_FLAG_ZLIB | WIRE_FLAG_GSO, 1,
-	    WIRE_DATA_MAX_BODY },
-	[WIRE_KEEPALIVE] = { "KEEPALIVE", 0, 0, 0 },
-	[WIRE_REKEY] = { "REKEY", 0, 1, WIRE_CTRL_MAX_BODY },
-	[WIRE_REKEY_ACK] = { "REKEY_ACK", 0, 1, WIRE_CTRL_MAX_BODY },
-	[WIRE_CLOSE] = { "CLOSE", 0, 1, 1 + WIRE_CLOSE_MSG_MAX },
+	    WIRE_DATA_MAX_BODY, 0 },
+	[WIRE_KEEPALIVE] = { "KEEPALIVE", 0, 0, 0, 0 },
+	[WIRE_REKEY] = { "REKEY", 0, 1, WIRE_CTRL_MAX_BODY, 0 },
+	[WIRE_REKEY_ACK] = { "REKEY_ACK", 0, 1, WIRE_CTRL_MAX_BODY,
+	    0 },
+	[WIRE_CLOSE] = { "CLOSE", 0, 1, 1 + WIRE_CLOSE_MSG_MAX, 0 },
 };
 
 static const char *const frame_close_reasons[WIRE_CLOSE_REASON_MAX + 1] = {
