@@ -1134,19 +1134,26 @@ conf_f_persist(struct conf_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
-/* true or false: clamp the MSS of TCP SYNs to the path (UDP, tun). */
+/* A boolean setting into *out. */
 static int
-conf_f_mssfix(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, void *obj)
+conf_bool(struct conf_ctx *ctx, const config_setting_t *s, const char *label,
+    bool *out)
 {
-	struct conf_build *b = obj;
 	int type = config_setting_type(s);
 
 	if (type != CONFIG_TYPE_BOOL)
 		return conf_error(ctx, s, label, "must be true or false, got "
 		    "%s", conf_type_name(type));
-	b->s.mssfix = config_setting_get_bool(s) != 0;
+	*out = config_setting_get_bool(s) != 0;
 	return 0;
+}
+
+/* true or false: clamp the MSS of TCP SYNs to the path (UDP, tun). */
+static int
+conf_f_mssfix(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	return conf_bool(ctx, s, label, &((struct conf_build *)obj)->s.mssfix);
 }
 
 /* "no" or "zlib:1".."zlib:9". */
@@ -1560,14 +1567,8 @@ static int
 conf_f_server_random(struct conf_ctx *ctx, const config_setting_t *s,
     const char *label, void *obj)
 {
-	struct conf_build *b = obj;
-	int type = config_setting_type(s);
-
-	if (type != CONFIG_TYPE_BOOL)
-		return conf_error(ctx, s, label, "must be true or false, got "
-		    "%s", conf_type_name(type));
-	b->s.server_random = config_setting_get_bool(s) != 0;
-	return 0;
+	return conf_bool(ctx, s, label,
+	    &((struct conf_build *)obj)->s.server_random);
 }
 
 /* syslog: a facility name that log.c knows. */
@@ -1618,14 +1619,7 @@ static int
 conf_o_offload(struct conf_ctx *ctx, const config_setting_t *s,
     const char *label, void *obj)
 {
-	struct conf_options *o = obj;
-	int type = config_setting_type(s);
-
-	if (type != CONFIG_TYPE_BOOL)
-		return conf_error(ctx, s, label, "must be true or false, got "
-		    "%s", conf_type_name(type));
-	o->offload = config_setting_get_bool(s) != 0;
-	return 0;
+	return conf_bool(ctx, s, label, &((struct conf_options *)obj)->offload);
 }
 
 /* ---------------------------------------------------------------- */
