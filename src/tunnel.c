@@ -65,8 +65,10 @@ tunnel_set_peer(struct tunnel *t, const struct sockaddr *peer,
 void
 tunnel_end(struct tunnel *t)
 {
-	if (tunnel_begin_close(t))
-		t->kind->teardown(t);
+	if (t->state == TUNNEL_CLOSING)
+		return;
+	t->state = TUNNEL_CLOSING;
+	t->kind->teardown(t);
 }
 
 void

@@ -257,19 +257,6 @@ tunnel_is_up(const struct tunnel *t)
 	return t->state == TUNNEL_UP;
 }
 
-/*
- * Mark it closing: true the first time, when the caller tears it down;
- * false if it already was.
- */
-static inline bool
-tunnel_begin_close(struct tunnel *t)
-{
-	if (t->state == TUNNEL_CLOSING)
-		return false;
-	t->state = TUNNEL_CLOSING;
-	return true;
-}
-
 /* "cobra: " to start a log line about it; "" until the session is known. */
 static inline const char *
 tunnel_tag(const struct tunnel *t)

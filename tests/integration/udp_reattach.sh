@@ -15,6 +15,8 @@
 #     connection, each end brought the session up exactly once, the
 #     devices are the ones first made (same ifindex), and pings pass
 #     without a loss.
+#  4. The server restarts: the client's re-attach is refused (the
+#     session is gone) and it starts a new session.
 # shellcheck disable=SC2317 # functions run by lib_wait_for
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
@@ -177,6 +179,27 @@ lib_wait_log "$clog" 10 "cobra: rekey: sending under epoch 1" ||
 ! grep -qE "cobra: closing the session|session with .* lasted" \
     "$slog" "$clog" || lib_fail "a session ended"
 lib_ping cli "$LIB_TUN4_A" 25 || lib_fail "pings lost after the rekey"
-lib__is_child "$client" || lib_fail "the client died"
 kill -0 "$server" || lib_fail "the server died"
+
+# ----- 4. the server restarts while the NAT is cut off: the session the
+# client asks to re-attach to is gone, so the new server refuses it and
+# the client starts a new session.
+lib_log "restarting the server behind a cut-off NAT"
+lib_nsexec nat ip link set ul1 down
+kill -KILL "$server"
+lib_wait_pid "$server" 5 2>/dev/null
+lib_nsexec nat conntrack -F 2>/dev/null
+lib_server srv "$LIB_TMP/server.conf"
+server=$LIB_BG_PID
+lib_nsexec nat ip link set ul1 up
+lib_wait_log "$slog" $((timeout + 15)) \
+    "asks to re-attach to a session that is not here" ||
+	lib_fail "the new server was not asked to re-attach"
+# shellcheck disable=SC2016 # bash expands them
+lib_wait_for 30 bash -c '[ "$(grep -c "cobra: up with " "$1")" -ge 2 ]' \
+    sh "$clog" ||
+	lib_fail "the client did not start a new session after the refusal"
+lib_wait_for 10 lib_ping cli "$LIB_TUN4_A" 1 ||
+	lib_fail "no ping through the new session"
+lib__is_child "$client" || lib_fail "the client died"
 lib_pass
