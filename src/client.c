@@ -526,6 +526,8 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 		.exit_code = 1 };
 	char err[256], ctlpath[PATH_MAX];
 
+	/* Every line of this process is about the one session. */
+	log_set_session(cs->name);
 	cl.persist = cli->persist || cs->persist != CONF_PERSIST_NO;
 	cl.keep = cs->persist == CONF_PERSIST_KEEP;
 	snprintf(cl.port, sizeof(cl.port), "%d",

@@ -2,6 +2,10 @@
 /*
  * Logging: stderr in the foreground, syslog otherwise.  Levels are the
  * syslog ones (LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG).
+ * When stderr is journald's stream and libsystemd is linked, each line
+ * goes to the journal with fields of its own (TAPLINE_SESSION=,
+ * TAPLINE_PEER=), so that `journalctl TAPLINE_SESSION=cobra` finds a
+ * session's lines; the text of the line is the same everywhere.
  *
  * The destination is process-wide by nature (there is one stderr and one
  * syslog connection), so it is the one piece of module state here; rate
@@ -9,6 +13,9 @@
  */
 #ifndef TAPLINE_LOG_H
 #define TAPLINE_LOG_H
+
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -31,6 +38,21 @@ void log_vmsg(int level, const char *fmt, va_list ap) LOG_PRINTF(2, 0);
 #define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * The session (and peer) the next line is about, for the journal's
+ * fields: tunnel_tag() calls this as it formats a line's "cobra: "
+ * prefix, so every line that starts with a session's tag carries its
+ * fields without a change to the call.  The next log call takes the
+ * context, whether or not it prints, so it never sticks to a later line.
+ * Returns tag.  peer may be NULL or "" (not known yet).
+ */
+const char *log_tag(const char *tag, const char *session, const char *peer);
+/*
+ * The session of every line that names none: a client process serves
+ * exactly one.  NULL or "" for none.
+ */
+void log_set_session(const char *session);
 
 /* Log with ": strerror(errno)" appended, then exit(1). */
 void fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
@@ -76,5 +98,32 @@ void log_route_libevent(void);
  */
 typedef void (*log_sink_fn)(int level, const char *line, void *arg);
 void log_set_sink(log_sink_fn sink, void *arg);
+
+/*
+ * One journal entry, as sd_journal_sendv() takes it: "FIELD=value"
+ * strings.  Built without I/O, so that tests can read it.
+ */
+#define LOG_LINE_MAX 1024
+#define LOG_JOURNAL_FIELDS 5
+#define LOG_FIELD_MAX 80	/* a session name or a peer, with its field name */
+struct log_journal {
+	char message[sizeof("MESSAGE=") + LOG_LINE_MAX];
+	char priority[sizeof("PRIORITY=") + 1];
+	char ident[LOG_FIELD_MAX];
+	char session[LOG_FIELD_MAX];
+	char peer[LOG_FIELD_MAX];
+	struct iovec iov[LOG_JOURNAL_FIELDS];
+	size_t n;
+};
+void log_journal_fields(struct log_journal *j, const char *ident, int level,
+    const char *line, const char *session, const char *peer);
+/* Whether JOURNAL_STREAM's "DEVICE:INODE" names this file (stderr's). */
+bool log_journal_stream_is(const char *env, dev_t dev, ino_t ino);
+/*
+ * Tests: entries that would go to the journal go to this sink instead,
+ * whatever stderr is.  A NULL sink restores normal output.
+ */
+typedef void (*log_journal_sink_fn)(const struct log_journal *j, void *arg);
+void log_set_journal_sink(log_journal_sink_fn sink, void *arg);
 
 #endif

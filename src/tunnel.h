@@ -257,11 +257,15 @@ tunnel_is_up(const struct tunnel *t)
 	return t->state == TUNNEL_UP;
 }
 
-/* "cobra: " to start a log line about it; "" until the session is known. */
+/*
+ * "cobra: " to start a log line about it; "" until the session is known.
+ * The line then carries the session and peer as journal fields.
+ */
 static inline const char *
 tunnel_tag(const struct tunnel *t)
 {
-	return t->cs != NULL ? t->cs->tag : "";
+	return t->cs != NULL ? log_tag(t->cs->tag, t->cs->name, t->peer_str) :
+	    "";
 }
 
 /* The configured session, once the peer has proven it (else NULL). */

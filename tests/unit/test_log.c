@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* log.c: levels, the rate limiter, OpenSSL error draining, facilities. */
+/*
+ * log.c: levels, the rate limiter, OpenSSL error draining, facilities,
+ * and the journal entries with their session and peer fields.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -137,6 +140,144 @@ test_facilities(void **state)
 	assert_string_equal(log_facility_name(LOG_LOCAL7), "local7");
 }
 
+/* The fields of one journal entry, each "NAME=value", in a string. */
+struct jcapture {
+	int n;
+	char fields[8][1200];
+};
+
+static void
+journal_sink(const struct log_journal *j, void *arg)
+{
+	struct jcapture *jc = arg;
+	size_t i, off = 0;
+	char *out;
+
+	if (jc->n >= 8) {
+		jc->n++;
+		return;
+	}
+	out = jc->fields[jc->n++];
+	out[0] = '\0';
+	for (i = 0; i < j->n; i++) {
+		off += (size_t)snprintf(out + off, sizeof(jc->fields[0]) - off,
+		    "%.*s|", (int)j->iov[i].iov_len,
+		    (const char *)j->iov[i].iov_base);
+		assert_true(off < sizeof(jc->fields[0]));
+	}
+}
+
+static void
+test_journal_fields(void **state)
+{
+	struct log_journal j;
+	char name[200];
+
+	(void)state;
+	log_journal_fields(&j, "tapline", LOG_NOTICE, "cobra: up",
+	    "cobra", "198.51.100.2:40312");
+	assert_int_equal(j.n, 5);
+	assert_memory_equal(j.iov[0].iov_base, "MESSAGE=cobra: up",
+	    j.iov[0].iov_len);
+	assert_int_equal(j.iov[0].iov_len, strlen("MESSAGE=cobra: up"));
+	assert_int_equal(j.iov[1].iov_len, strlen("PRIORITY=5"));
+	assert_memory_equal(j.iov[1].iov_base, "PRIORITY=5", 10);
+	assert_memory_equal(j.iov[2].iov_base, "SYSLOG_IDENTIFIER=tapline",
+	    j.iov[2].iov_len);
+	assert_memory_equal(j.iov[3].iov_base, "TAPLINE_SESSION=cobra",
+	    j.iov[3].iov_len);
+	assert_memory_equal(j.iov[4].iov_base,
+	    "TAPLINE_PEER=198.51.100.2:40312", j.iov[4].iov_len);
+
+	/* Unknown session and peer: no empty fields. */
+	log_journal_fields(&j, "tapline", LOG_ERR, "listening", "", NULL);
+	assert_int_equal(j.n, 3);
+	assert_memory_equal(j.iov[1].iov_base, "PRIORITY=3", 10);
+
+	/* An over-long value is cut, never written past its buffer. */
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	log_journal_fields(&j, "tapline", LOG_DEBUG, name, name, name);
+	assert_int_equal(j.n, 5);
+	assert_int_equal(j.iov[0].iov_len, strlen("MESSAGE=") + 199);
+	assert_int_equal(j.iov[3].iov_len, LOG_FIELD_MAX - 1);
+	assert_int_equal(j.iov[4].iov_len, LOG_FIELD_MAX - 1);
+}
+
+/* JOURNAL_STREAM names a device and inode; anything else is not it. */
+static void
+test_journal_stream(void **state)
+{
+	(void)state;
+	assert_true(log_journal_stream_is("8:1234", 8, 1234));
+	assert_false(log_journal_stream_is("8:1234", 8, 1235));
+	assert_false(log_journal_stream_is("9:1234", 8, 1234));
+	assert_false(log_journal_stream_is(NULL, 8, 1234));
+	assert_false(log_journal_stream_is("", 8, 1234));
+	assert_false(log_journal_stream_is("8", 8, 1234));
+	assert_false(log_journal_stream_is("8:", 8, 1234));
+	assert_false(log_journal_stream_is(":1234", 8, 1234));
+	assert_false(log_journal_stream_is("8:1234x", 8, 1234));
+	assert_false(log_journal_stream_is("8:99999999999999999999999", 8,
+	    1234));
+}
+
+/*
+ * A line whose arguments ran log_tag() carries that session and peer;
+ * the next line does not, even when the tagged line was not printed
+ * (level, rate limit); a process session fills in for lines with none.
+ */
+static void
+test_journal_context(void **state)
+{
+	struct jcapture jc = { 0 };
+	struct log_ratelimit rl = { .interval_ms = 60000, .burst = 1 };
+
+	(void)state;
+	log_set_journal_sink(journal_sink, &jc);
+	log_notice("%sup", log_tag("cobra: ", "cobra", "198.51.100.2:40312"));
+	log_notice("listening");
+	log_info("%shidden", log_tag("viper: ", "viper", "198.51.100.3:1"));
+	log_notice("after a hidden line");
+	log_rl(&rl, LOG_WARNING, "%sdrop", log_tag("mamba: ", "mamba", ""));
+	log_rl(&rl, LOG_WARNING, "%sdrop", log_tag("mamba: ", "mamba", ""));
+	log_notice("after a suppressed line");
+	log_set_session("cobra");
+	log_notice("reconnecting");
+	log_notice("%sup", log_tag("cobra: ", "cobra", "198.51.100.2:40312"));
+	log_set_session(NULL);
+	log_set_journal_sink(NULL, NULL);
+
+	assert_int_equal(jc.n, 7);
+	assert_string_equal(jc.fields[0], "MESSAGE=cobra: up|PRIORITY=5|"
+	    "SYSLOG_IDENTIFIER=tapline|TAPLINE_SESSION=cobra|"
+	    "TAPLINE_PEER=198.51.100.2:40312|");
+	assert_string_equal(jc.fields[1], "MESSAGE=listening|PRIORITY=5|"
+	    "SYSLOG_IDENTIFIER=tapline|");
+	assert_string_equal(jc.fields[2], "MESSAGE=after a hidden line|"
+	    "PRIORITY=5|SYSLOG_IDENTIFIER=tapline|");
+	assert_string_equal(jc.fields[3], "MESSAGE=mamba: drop|PRIORITY=4|"
+	    "SYSLOG_IDENTIFIER=tapline|TAPLINE_SESSION=mamba|");
+	assert_string_equal(jc.fields[4], "MESSAGE=after a suppressed line|"
+	    "PRIORITY=5|SYSLOG_IDENTIFIER=tapline|");
+	assert_string_equal(jc.fields[5], "MESSAGE=reconnecting|PRIORITY=5|"
+	    "SYSLOG_IDENTIFIER=tapline|TAPLINE_SESSION=cobra|");
+	assert_string_equal(jc.fields[6], "MESSAGE=cobra: up|PRIORITY=5|"
+	    "SYSLOG_IDENTIFIER=tapline|TAPLINE_SESSION=cobra|"
+	    "TAPLINE_PEER=198.51.100.2:40312|");
+}
+
+/* Without a journal, log_tag() only returns the tag. */
+static void
+test_tag_plain(void **state)
+{
+	struct capture *cap = *state;
+
+	log_notice("%sup", log_tag("cobra: ", "cobra", "198.51.100.2:1"));
+	assert_int_equal(cap->n, 1);
+	assert_string_equal(cap->line[0], "cobra: up");
+}
+
 int
 main(void)
 {
@@ -149,6 +290,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ssl_errors, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_facilities, setup,
+		    teardown),
+		cmocka_unit_test(test_journal_fields),
+		cmocka_unit_test(test_journal_stream),
+		cmocka_unit_test_setup_teardown(test_journal_context, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tag_plain, setup,
 		    teardown),
 	};
 
