@@ -34,8 +34,8 @@ run() {
 	return 0
 }
 
-# 1. The shipped example, installed with mode 0600 as make install and the
-# Debian package do, validates and -t prints every session, no secret.
+# 1. The shipped example, copied with mode 0600 as its comments ask,
+# validates and -t prints every session, no secret.
 # As git checks it out (0644) its passphrases are refused, each at its line.
 example="$top_srcdir/etc/tapline.conf"
 cp "$example" "$tmp/example-644.conf"

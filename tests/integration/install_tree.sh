@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # `make install DESTDIR=...` from the build tree: exactly the expected
-# files (binary in sbin, man pages, example config 0600, systemd units
-# with the configured sbin path), a binary with configure's hardening, a
-# changed config survives a second install and an uninstall, and
-# uninstall leaves nothing else behind.
+# files (binary in sbin, man pages, the skeleton config with no session
+# and no secret, an empty conf.d/, the annotated example under
+# docdir/examples, systemd units with the configured sbin path), a
+# binary with configure's hardening, a changed config survives a second
+# install and an uninstall, and uninstall leaves nothing else behind.
 # Needs no root: everything happens under a DESTDIR of the test's own.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
@@ -37,7 +38,7 @@ installed() {
 }
 
 sbindir=$(mkvar sbindir) && mandir=$(mkvar mandir) &&
-	sysconfdir=$(mkvar sysconfdir) &&
+	sysconfdir=$(mkvar sysconfdir) && docdir=$(mkvar docdir) &&
 	unitdir=$(mkvar systemdsystemunitdir) ||
 	lib_hard_error "cannot read the install directories from the Makefile"
 lib_log "sbindir=$sbindir sysconfdir=$sysconfdir unitdir=${unitdir:-none}"
@@ -48,6 +49,7 @@ conf=$sysconfdir/tapline/tapline.conf
 	echo "$mandir/man5/tapline.conf.5"
 	echo "$mandir/man8/tapline.8"
 	echo "$conf"
+	echo "$docdir/examples/tapline.conf"
 	if [ -n "$unitdir" ]; then
 		echo "$unitdir/tapline-server.service"
 		echo "$unitdir/tapline@.service"
@@ -87,12 +89,30 @@ if command -v hardening-check >/dev/null 2>&1; then
 else
 	lib_log "no hardening-check (devscripts): hardening not checked"
 fi
-"$dest$sbindir/tapline" -t -f "$dest$conf" >/dev/null 2>&1 ||
-	lib_fail "the installed example config does not pass tapline -t"
+# The live config is the skeleton: no session, no secret, conf.d/ named
+# with the configured sysconfdir.  (Its include_dir needs a tapline that
+# knows the setting; the example below is what tapline -t checks here.)
+cmp -s "$top_builddir/etc/skeleton.conf" "$dest$conf" ||
+	lib_fail "$conf is not the skeleton config"
+if grep -nE '^[[:space:]]*(passwd|key)[[:space:]]*=' "$dest$conf"; then
+	lib_fail "the skeleton $conf holds a secret (above)"
+fi
+if grep -nE '^[A-Za-z][A-Za-z0-9_-]*[[:space:]]*=' "$dest$conf" |
+    grep -vE ':(options|default)[[:space:]]*='; then
+	lib_fail "the skeleton $conf holds a live session (above)"
+fi
+grep -qx "  include_dir = \"$sysconfdir/tapline/conf.d\";.*" "$dest$conf" ||
+	lib_fail "the skeleton does not read $sysconfdir/tapline/conf.d"
+[ -d "$dest$sysconfdir/tapline/conf.d" ] ||
+	lib_fail "no $sysconfdir/tapline/conf.d directory"
 mode=$(stat -c %a "$dest$conf")
-[ "$mode" = 600 ] || lib_fail "$conf has mode $mode, not 600 (passphrases)"
-cmp -s "$top_srcdir/etc/tapline.conf" "$dest$conf" ||
-	lib_fail "$conf is not the example config"
+[ "$mode" = 644 ] || lib_fail "$conf has mode $mode, not 644"
+example=$dest$docdir/examples/tapline.conf
+cmp -s "$top_srcdir/etc/tapline.conf" "$example" ||
+	lib_fail "$docdir/examples/tapline.conf is not the example config"
+install -m 600 "$example" "$LIB_TMP/example.conf"
+"$dest$sbindir/tapline" -t -f "$LIB_TMP/example.conf" >/dev/null 2>&1 ||
+	lib_fail "the installed example config does not pass tapline -t"
 if [ -n "$unitdir" ]; then
 	grep -qx "ExecStart=$sbindir/tapline -n -s" \
 	    "$dest$unitdir/tapline-server.service" ||
@@ -119,10 +139,13 @@ tl_make uninstall DESTDIR="$dest" >"$LIB_TMP/uninstall.log" 2>&1 ||
 	lib_fail "after uninstall, expected only the changed $conf; found:
 $(installed)"
 
-# The unchanged example goes with the rest.
-cp "$top_srcdir/etc/tapline.conf" "$dest$conf"
+# The unchanged skeleton goes with the rest, and so do the directories.
+cp "$top_builddir/etc/skeleton.conf" "$dest$conf"
 tl_make uninstall DESTDIR="$dest" >"$LIB_TMP/uninstall.log" 2>&1 ||
 	lib_fail "make uninstall failed: $(cat "$LIB_TMP/uninstall.log")"
 [ -z "$(installed)" ] || lib_fail "make uninstall left files behind:
 $(installed)"
+for d in "$sysconfdir/tapline" "$docdir"; do
+	[ ! -e "$dest$d" ] || lib_fail "make uninstall left $d behind"
+done
 lib_pass
