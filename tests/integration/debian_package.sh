@@ -2,11 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The Debian package: `dpkg-buildpackage -us -uc -b` in a copy of the
 # source tree (the files git knows, so no build output leaks in) builds a
-# .deb whose file list is exactly the expected one, whose config is a
-# conffile of mode 0600, whose units are installed but not enabled, and
-# whose binary runs and is hardened (hardening-check, and the compiler
-# flags recorded in the debug information).  Takes a minute or two: a
-# whole configure and build.
+# .deb that lintian passes (no error, no warning: debian/*.lintian-
+# overrides says why for each tag it silences), whose file list is
+# exactly the expected one (the skeleton config as the only conffile,
+# the example under /usr/share/doc/tapline/examples, the sysusers entry,
+# units where systemd.pc says), whose units are installed but not
+# enabled, and whose binary is hardened and linked with libsystemd.
+# Then, unless a tapline package is already installed (which is left
+# alone): dpkg -i, the tapline user and the config's root:tapline modes,
+# debian/tests/tunnel (the autopkgtest: a tunnel between two namespaces
+# with the installed daemon), a reinstall (the upgrade path keeps the
+# modes), and dpkg --purge, which must leave nothing behind but the
+# tapline user (sysusers users stay, as Debian does with system users).
+# The EXIT trap purges what the test installed, on any path.  PID 1 need
+# not be systemd: the maintainer scripts skip their systemctl calls.
+# Takes a minute or two: a whole configure and build.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 [ -r "${lib:-}" ] || lib=$(dirname "$0")/lib.sh
@@ -17,7 +27,7 @@ lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 [ -z "${TAPLINE_SKIP_INTEGRATION:-}" ] ||
 	lib_skip "TAPLINE_SKIP_INTEGRATION is set"
 lib_require_cmd dpkg-buildpackage dpkg-deb dh git tar timeout \
-    hardening-check readelf
+    hardening-check readelf lintian pkg-config
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 [ -d "$top_srcdir/debian" ] ||
 	lib_skip "no debian/ directory in $top_srcdir (a release tarball)"
@@ -52,50 +62,91 @@ debs=("$LIB_TMP/build/tapline_${version}_"*.deb)
 	lib_fail "expected one tapline_${version}_*.deb, found: ${debs[*]}"
 deb=${debs[0]}
 
-# Every entry but directories, as "MODE PATH".
+# Where the units go: systemd.pc's answer, which is also where
+# debhelper looks for them.
+unitdir=$(pkg-config --variable=systemdsystemunitdir systemd) &&
+	[ -n "$unitdir" ] || lib_skip "pkg-config does not know systemd"
+[ "$unitdir" = /lib/systemd/system ] ||
+	lib_log "note: systemd.pc's unit directory is $unitdir"
+
+# lintian: no error and no warning; the overrides carry their reasons.
+# (It warns that it runs as root; that goes to its stderr, not here.)
+lintian --fail-on error,warning --no-tag-display-limit \
+    "$LIB_TMP/build/tapline_${version}_"*.changes \
+    >"$LIB_TMP/lintian.out" 2>"$LIB_TMP/lintian.err" ||
+	lib_fail "lintian: $(cat "$LIB_TMP/lintian.out" "$LIB_TMP/lintian.err")"
+lib_log "lintian: clean$(sed 's/^/; /' "$LIB_TMP/lintian.out" | tr -d '\n')"
+
+# Every entry but directories, as "MODE PATH"; the units are those of
+# systemd/ in the tree.
 dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { print $1, $6 }' | LC_ALL=C sort \
     >"$LIB_TMP/got"
-LC_ALL=C sort >"$LIB_TMP/expected" <<'LIST'
--rw------- ./etc/tapline/tapline.conf
--rw-r--r-- ./lib/systemd/system/tapline-server.service
--rw-r--r-- ./lib/systemd/system/tapline@.service
+{
+	cat <<'LIST'
+-rw-r--r-- ./etc/tapline/tapline.conf
+-rw-r--r-- ./usr/lib/sysusers.d/tapline.conf
 -rwxr-xr-x ./usr/sbin/tapline
 -rw-r--r-- ./usr/share/doc/tapline/README.Debian
 -rw-r--r-- ./usr/share/doc/tapline/README.md.gz
 -rw-r--r-- ./usr/share/doc/tapline/changelog.Debian.gz
 -rw-r--r-- ./usr/share/doc/tapline/copyright
 -rw-r--r-- ./usr/share/doc/tapline/examples/tapline.conf
+-rw-r--r-- ./usr/share/lintian/overrides/tapline
 -rw-r--r-- ./usr/share/man/man5/tapline.conf.5.gz
 -rw-r--r-- ./usr/share/man/man8/tapline.8.gz
 LIST
+	for u in "$top_srcdir"/systemd/*.service.in \
+	    "$top_srcdir"/systemd/*.target "$top_srcdir"/systemd/*.target.in; do
+		[ -e "$u" ] || continue
+		u=$(basename "$u" .in)
+		echo "-rw-r--r-- .$unitdir/$u"
+	done
+} | LC_ALL=C sort >"$LIB_TMP/expected"
 diff -u "$LIB_TMP/expected" "$LIB_TMP/got" ||
 	lib_fail "the package's files differ from the expected list" \
 	    "(- expected, + in the .deb)"
+dpkg-deb -c "$deb" | grep -q ' \./etc/tapline/conf\.d/$' ||
+	lib_fail "the package has no /etc/tapline/conf.d/"
 
 mkdir "$LIB_TMP/ctrl" "$LIB_TMP/root"
 dpkg-deb -e "$deb" "$LIB_TMP/ctrl" && dpkg-deb -x "$deb" "$LIB_TMP/root" ||
 	lib_fail "cannot unpack $deb"
-grep -qx /etc/tapline/tapline.conf "$LIB_TMP/ctrl/conffiles" ||
-	lib_fail "/etc/tapline/tapline.conf is not a conffile"
+[ "$(cat "$LIB_TMP/ctrl/conffiles")" = /etc/tapline/tapline.conf ] ||
+	lib_fail "the conffiles are not just /etc/tapline/tapline.conf:" \
+	    "$(cat "$LIB_TMP/ctrl/conffiles")"
 grep -q "tapline-server.service" "$LIB_TMP/ctrl/postinst" ||
 	lib_fail "postinst does not handle tapline-server.service"
-# The example's passphrases are public: nothing starts on its own.
-# dh_installsystemd --no-enable re-enables only what was enabled before
-# (under "debian-installed"); its default would enable on first install.
+grep -q "systemd-sysusers .*tapline.conf" "$LIB_TMP/ctrl/postinst" ||
+	lib_fail "postinst does not create the tapline user"
+# Nothing starts on its own: there is no session until the admin
+# writes one.  dh_installsystemd --no-enable re-enables only what was
+# enabled before (under "debian-installed"); its default would enable
+# on first install.
 grep -q "deb-systemd-helper debian-installed 'tapline-server.service'" \
     "$LIB_TMP/ctrl/postinst" &&
 	! grep -q "was-enabled defaults to true" "$LIB_TMP/ctrl/postinst" ||
 	lib_fail "postinst would enable tapline-server.service:
 $(cat "$LIB_TMP/ctrl/postinst")"
-if dpkg-deb -f "$deb" Depends | grep -q libsystemd; then
-	lib_fail "the package depends on libsystemd (the built-in" \
-	    "sender needs none)"
-fi
+dpkg-deb -f "$deb" Depends | grep -q 'libsystemd0' ||
+	lib_fail "the package does not use libsystemd (journal fields)"
 cmp -s "$top_srcdir/etc/tapline.conf" \
-    "$LIB_TMP/root/etc/tapline/tapline.conf" ||
-	lib_fail "the packaged /etc/tapline/tapline.conf is not the example"
+    "$LIB_TMP/root/usr/share/doc/tapline/examples/tapline.conf" ||
+	lib_fail "the packaged example is not etc/tapline.conf"
+conf=$LIB_TMP/root/etc/tapline/tapline.conf
+if grep -nE '^[[:space:]]*(passwd|key)[[:space:]]*=' "$conf"; then
+	lib_fail "the packaged /etc/tapline/tapline.conf holds a secret"
+fi
+if grep -nE '^[A-Za-z][A-Za-z0-9_-]*[[:space:]]*=' "$conf" |
+    grep -vE ':(options|default)[[:space:]]*='; then
+	lib_fail "the packaged /etc/tapline/tapline.conf holds a session"
+fi
+grep -qx '  include_dir = "/etc/tapline/conf.d";.*' "$conf" ||
+	lib_fail "the packaged config does not read /etc/tapline/conf.d"
+cmp -s "$top_srcdir/systemd/tapline.sysusers" \
+    "$LIB_TMP/root/usr/lib/sysusers.d/tapline.conf" ||
+	lib_fail "the sysusers entry is not systemd/tapline.sysusers"
 grep -qx "ExecStart=/usr/sbin/tapline -n -s" \
-    "$LIB_TMP/root/lib/systemd/system/tapline-server.service" ||
+    "$LIB_TMP/root$unitdir/tapline-server.service" ||
 	lib_fail "tapline-server.service does not start /usr/sbin/tapline"
 "$LIB_TMP/root/usr/sbin/tapline" version >"$LIB_TMP/version.out" 2>&1 ||
 	lib_fail "the packaged binary does not run:" \
@@ -135,4 +186,81 @@ readelf --debug-dump=info "$src/tapline" 2>/dev/null | awk '
 [ ! -s "$LIB_TMP/units.out" ] ||
 	lib_fail "compiled without -fstack-clash-protection or" \
 	    "-fcf-protection: $(cat "$LIB_TMP/units.out")"
+
+# ----- Installed on this machine, then purged -----
+if dpkg-query -W -f='${Status}' tapline 2>/dev/null | grep -q installed; then
+	lib_log "a tapline package is installed here: not installing over it"
+	lib_pass
+fi
+lib_require_root
+
+# The package's state on exit, whatever the path: purged.
+installed=
+tl_purge() {
+	[ -n "$installed" ] || return 0
+	timeout 120 dpkg --purge tapline >>"$LIB_TMP/dpkg.log" 2>&1 ||
+		echo "# $LIB_NAME: dpkg --purge tapline failed" >&2
+	installed=
+}
+trap 'tl_rc=$?; tl_purge; (exit $tl_rc); lib__cleanup' EXIT
+
+# modes PATH...: "OWNER:GROUP MODE PATH" for each.
+modes() {
+	stat -c '%U:%G %a %n' "$@"
+}
+check_modes() {
+	modes /etc/tapline/tapline.conf /etc/tapline/conf.d \
+	    >"$LIB_TMP/modes.out" 2>&1
+	diff -u - "$LIB_TMP/modes.out" <<'MODES' ||
+root:tapline 640 /etc/tapline/tapline.conf
+root:tapline 750 /etc/tapline/conf.d
+MODES
+		lib_fail "$1: the config's owners and modes differ (- expected)"
+}
+
+installed=1
+timeout 300 dpkg -i "$deb" >"$LIB_TMP/dpkg.log" 2>&1 ||
+	lib_fail "dpkg -i failed: $(cat "$LIB_TMP/dpkg.log")"
+getent passwd tapline >/dev/null || lib_fail "no tapline user after install"
+check_modes "after install"
+cmp -s "$conf" /etc/tapline/tapline.conf ||
+	lib_fail "the installed /etc/tapline/tapline.conf is not the skeleton"
+[ -f /usr/share/doc/tapline/examples/tapline.conf ] ||
+	lib_fail "no installed example"
+[ -z "$(ls -A /etc/tapline/conf.d)" ] || lib_fail "conf.d/ is not empty"
+for u in "$unitdir"/tapline*; do
+	if deb-systemd-helper is-enabled "$(basename "$u")"; then
+		lib_fail "$(basename "$u") is enabled on install"
+	fi
+done
+
+lib_log "debian/tests/tunnel (the autopkgtest) with the installed package"
+mkdir "$LIB_TMP/autopkgtest"
+AUTOPKGTEST_TMP=$LIB_TMP/autopkgtest timeout 120 \
+    "$top_srcdir/debian/tests/tunnel" >"$LIB_TMP/autopkgtest.log" 2>&1 ||
+	lib_fail "debian/tests/tunnel failed: $(cat "$LIB_TMP/autopkgtest.log")"
+tail -n 1 "$LIB_TMP/autopkgtest.log"
+
+# The upgrade path (here the same version again): dpkg keeps the modes
+# through the stat overrides.
+timeout 300 dpkg -i "$deb" >>"$LIB_TMP/dpkg.log" 2>&1 ||
+	lib_fail "the second dpkg -i failed: $(cat "$LIB_TMP/dpkg.log")"
+check_modes "after reinstall"
+
+timeout 120 dpkg --purge tapline >>"$LIB_TMP/dpkg.log" 2>&1 ||
+	lib_fail "dpkg --purge failed: $(cat "$LIB_TMP/dpkg.log")"
+installed=
+left=()
+for f in /etc/tapline /usr/sbin/tapline /usr/share/doc/tapline \
+    /usr/lib/sysusers.d/tapline.conf "$unitdir"/tapline*; do
+	[ ! -e "$f" ] || left+=("$f")
+done
+[ ${#left[@]} -eq 0 ] || lib_fail "dpkg --purge left ${left[*]}"
+if dpkg-statoverride --list | grep -E ' /etc/tapline(/|$)'; then
+	lib_fail "dpkg --purge left stat overrides (above)"
+fi
+if dpkg-query -W tapline >/dev/null 2>&1 &&
+    ! dpkg-query -W -f='${Status}' tapline | grep -q not-installed; then
+	lib_fail "dpkg still knows tapline: $(dpkg-query -W -f='${Status}' tapline)"
+fi
 lib_pass
