@@ -8,11 +8,13 @@ packages=(
 	# build
 	gcc make autoconf automake pkg-config
 	libevent-dev libssl-dev zlib1g-dev libconfig-dev libcap-ng-dev
+	libsystemd-dev
 	# tests
 	libcmocka-dev iproute2 iputils-ping procps netcat-openbsd jq
-	# tests: systemd-analyze verify on the units; the Debian package build,
-	# and hardening-check on its binary (devscripts, without recommends)
-	systemd build-essential debhelper dpkg-dev devscripts
+	# tests: systemd-analyze verify on the units, and systemd-journald for
+	# the journal fields; the Debian package build, hardening-check on its
+	# binary (devscripts, without recommends), lintian on the package
+	systemd build-essential debhelper dpkg-dev devscripts lintian
 	# tests: a NAT (masquerade) in front of a client, and forgetting
 	# its mappings (udp_reattach.sh)
 	nftables conntrack
