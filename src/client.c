@@ -61,6 +61,7 @@ struct client {
 	struct script_run *down;
 
 	unsigned int attempt;
+	unsigned int dials;	/* attempts since the tunnel was last up */
 	unsigned int redials;	/* dials since the control connection was lost */
 	uint64_t up_since_ms;
 	bool ever_up;
@@ -138,12 +139,40 @@ client_schedule_retry(struct client *cl)
 	if (cl->attempt < 16)
 		cl->attempt++;
 	log_notice("%s: reconnecting in %.1f s", cl->cs->name, ms / 1000.0);
-	notify_status("reconnecting in %.1f s", ms / 1000.0);
+	/* For `systemctl status`, also while the start waits for READY=1. */
+	if (cl->dials > 0)
+		notify_status("attempt %u failed%s%s; next in %.1f s",
+		    cl->dials, cl->last_error[0] != '\0' ? ": " : "",
+		    cl->last_error, ms / 1000.0);
+	else
+		notify_status("%s; reconnecting in %.1f s",
+		    cl->last_error[0] != '\0' ? cl->last_error :
+		    "disconnected", ms / 1000.0);
 	cl->retry_at_ms = util_now_ms() + ms;
 	event_add(cl->retry, &(struct timeval){ .tv_sec = ms / 1000,
 	    .tv_usec = (ms % 1000) * 1000 });
 }
 
+/*
+ * The tunnel is up, which is what READY=1 tells the service manager
+ * (and so what `systemctl start tapline@SESSION` waits for).  This is
+ * the first point where all of it holds, for a native session:
+ *   - the TLS handshake with the session's PSK is done, so the server
+ *     proved it holds the key;
+ *   - the server's HELLO_ACK arrived over it (the first authenticated
+ *     data from the server), and the server sends that only after its
+ *     own device is configured and its up commands have succeeded;
+ *   - UDP: the data channel is keyed from that handshake and carried
+ *     its first sealed datagram, our keepalive sent with the HELLO_ACK
+ *     (session_udp_client_start); no reply is waited for, since the
+ *     server sends nothing on its own until traffic or keepalive time;
+ *   - our device is configured and our up commands have succeeded
+ *     (session_up_done, which calls this).
+ * A vtund session gets here after the password challenge, the device
+ * and the up commands.  A re-attach or a reconnect later comes here
+ * again; the manager has its READY=1 already (proc_ready() sends it
+ * once) and only STATUS= changes.
+ */
 static void
 client_upcb(struct tunnel *t, void *arg)
 {
@@ -152,6 +181,8 @@ client_upcb(struct tunnel *t, void *arg)
 	cl->up_since_ms = util_now_ms();
 	cl->ever_up = true;
 	cl->redials = 0;
+	cl->dials = 0;
+	proc_ready(&cl->proc);
 	notify_status("connected to %s%s", t->peer_str,
 	    t->kind == &vtunsess_kind ? " (vtund legacy)" : "");
 }
@@ -378,7 +409,9 @@ client_attempt(struct client *cl)
 	if (cl->pos >= cl->norder)
 		client_round(cl);
 	cl->host = client_server(cl, cl->order[cl->pos]);
-	notify_status("connecting to %s", cl->host);
+	if (cl->dials < UINT_MAX)
+		cl->dials++;
+	notify_status("connecting to %s (attempt %u)", cl->host, cl->dials);
 	cl->conn = resolve_connect(cl->proc.base, cl->host, cl->port,
 	    cl->cli->family, cl->cli->local, cl->cs->tag, client_connectedcb,
 	    cl);
@@ -546,10 +579,13 @@ client_run(const struct conf *conf, const struct conf_session *cs,
 	proc_control(&cl.proc, ctlpath);
 	if (proc_drop(&cl.proc) != 0)
 		goto out;
-	/* The attempt's own news comes after this. */
-	client_attempt(&cl);
-	notify_ready();
+	/*
+	 * No READY=1 yet: client_upcb sends it once the tunnel is up.
+	 * Without persist a first attempt that fails ends the process
+	 * before that, so that `systemctl start` fails too.
+	 */
 	proc_watchdog(&cl.proc);
+	client_attempt(&cl);
 	(void)proc_dispatch(&cl.proc);
 out:
 	resolve_cancel(cl.conn);

@@ -37,7 +37,7 @@ priv_drop(const char *user, const char *group, char *err, size_t errlen)
 	int r;
 
 	if (user == NULL || user[0] == '\0')
-		return 0;
+		return PRIV_NONE;
 	/*
 	 * getpwnam() and its kin return static storage and are not
 	 * reentrant, which is fine here: the daemon has one thread, and no
@@ -65,6 +65,25 @@ priv_drop(const char *user, const char *group, char *err, size_t errlen)
 			    "exist", group);
 		gid = gr->gr_gid;
 	}
+	/*
+	 * Started as that user already (systemd's User=tapline with
+	 * AmbientCapabilities=CAP_NET_ADMIN, and options.user = "tapline"
+	 * too): there is nothing to drop, and no CAP_SETUID to do it with.
+	 * Whatever capabilities the service manager granted stay.
+	 */
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid &&
+	    getgid() == gid && getegid() == gid)
+		return PRIV_ALREADY;
+	/*
+	 * Not root and unable to change ids anyway: whoever started us
+	 * chose who we are (a unit's User=), and failing here would only
+	 * keep the tunnel down.  The caller says that options.user was
+	 * not applied.
+	 */
+	if (getuid() != 0 && geteuid() != 0 &&
+	    capng_get_caps_process() == 0 &&
+	    capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) == 0)
+		return PRIV_UNPRIVILEGED;
 	/*
 	 * Exactly CAP_NET_ADMIN stays: effective and permitted for the
 	 * daemon, inheritable and ambient so that up/down commands such as
@@ -94,5 +113,5 @@ priv_drop(const char *user, const char *group, char *err, size_t errlen)
 	    getgid() != gid || setuid(0) == 0)
 		return util_err(err, errlen, "dropping to %s did not stick",
 		    user);
-	return 0;
+	return PRIV_DROPPED;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -49,8 +50,11 @@ proc_init(struct proc *p, const struct conf *conf,
 
 /*
  * A reload is bracketed for the service manager (Type=notify-reload
- * waits for READY=1 again); a stopping process reloads nothing, and a
- * second stop signal changes nothing.
+ * waits for READY=1 again), once the process has said it is ready: a
+ * READY=1 after a reload early in the start would tell the manager
+ * that the start is over while the client's tunnel is not up yet.  A
+ * stopping process reloads nothing, and a second stop signal changes
+ * nothing.
  */
 static void
 proc_signalcb(evutil_socket_t sig, short what, void *arg)
@@ -60,9 +64,11 @@ proc_signalcb(evutil_socket_t sig, short what, void *arg)
 	if (p->stopping)
 		return;
 	if (sig == SIGHUP) {
-		notify_reloading();
+		if (p->ready)
+			notify_reloading();
 		p->ops->reload(p->arg);
-		notify_ready();
+		if (p->ready)
+			notify_ready();
 		return;
 	}
 	p->ops->stop(p->arg, (int)sig);
@@ -104,6 +110,15 @@ proc_stop(struct proc *p)
 }
 
 void
+proc_ready(struct proc *p)
+{
+	if (p->ready || p->stopping)
+		return;
+	p->ready = true;
+	notify_ready();
+}
+
+void
 proc_watchdog(struct proc *p)
 {
 	p->watchdog = notify_watchdog_new(p->base);
@@ -122,12 +137,24 @@ proc_drop(struct proc *p)
 	const struct conf_options *o = &p->conf->options;
 	char err[256];
 
-	if (priv_drop(o->user, o->group, err, sizeof(err)) != 0) {
+	switch (priv_drop(o->user, o->group, err, sizeof(err))) {
+	case PRIV_NONE:
+		break;
+	case PRIV_DROPPED:
+		log_notice("running as %s with CAP_NET_ADMIN only", o->user);
+		break;
+	case PRIV_ALREADY:
+		log_info("already running as %s; nothing to drop", o->user);
+		break;
+	case PRIV_UNPRIVILEGED:
+		log_notice("options.user = \"%s\" not applied: already "
+		    "running unprivileged (uid %u), without the right to "
+		    "change users", o->user, (unsigned)getuid());
+		break;
+	default:
 		log_err("%s", err);
 		return -1;
 	}
-	if (o->user[0] != '\0')
-		log_notice("running as %s with CAP_NET_ADMIN only", o->user);
 	return 0;
 }
 

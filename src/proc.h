@@ -10,7 +10,8 @@
  *
  * What comes back to the role, through its proc_ops:
  *	SIGHUP		reload(), between RELOADING=1 and READY=1 to the
- *			service manager; ignored while stopping
+ *			service manager once proc_ready() was called;
+ *			ignored while stopping
  *	SIGTERM, SIGINT	stop(), the first one only
  *	the grace after proc_stop() ran out	expired(), then the loop ends
  *	a status request, SIGUSR1	collect()
@@ -58,6 +59,7 @@ struct proc {
 	struct conf **old_confs;
 	size_t nold_confs;
 	bool stopping;		/* proc_stop() was called */
+	bool ready;		/* proc_ready() told the service manager */
 
 	const struct proc_ops *ops;
 	void *arg;		/* the role's, for ops */
@@ -89,6 +91,14 @@ int proc_signals(struct proc *p);
  * PROC_STOP_GRACE_S whatever is still open.
  */
 void proc_stop(struct proc *p);
+
+/*
+ * The role does its job (the server listens, the client's tunnel is
+ * up), after any drop of root: READY=1 to the service manager, which
+ * ends `systemctl start`.  Only the first call sends; none once the
+ * stop has begun.
+ */
+void proc_ready(struct proc *p);
 
 /*
  * Ping the service manager's watchdog from the loop from now on, if it

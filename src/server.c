@@ -918,13 +918,14 @@ server_run(const struct conf *conf, const struct cli *cli)
 	if (proc_signals(&srv.proc) != 0 || srv.accept_pause == NULL ||
 	    server_listen(&srv) != 0)
 		goto out;
-	notify_ready();
-	notify_status("0 sessions up");
 	proc_watchdog(&srv.proc);
 	proc_control(&srv.proc, conf->options.control);
 	/* Sockets are open: from here on root is not needed. */
 	if (proc_drop(&srv.proc) != 0)
 		goto out;
+	/* Ready means listening as the user it will serve as. */
+	proc_ready(&srv.proc);
+	notify_status("0 sessions up");
 	if (proc_dispatch(&srv.proc) == 0)
 		rc = 0;
 	if (srv.preauth_overrate + srv.preauth_refused + srv.preauth_evicted +

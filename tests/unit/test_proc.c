@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,7 +223,8 @@ deliver(struct proc *p, int sig, const int *counter)
 }
 
 /*
- * SIGHUP reloads, bracketed by RELOADING=1 and READY=1; SIGTERM stops
+ * SIGHUP reloads, bracketed by RELOADING=1 and READY=1 once the role
+ * said it is ready (before that, silently); SIGTERM stops
  * (STOPPING=1, the grace armed); then SIGHUP and SIGINT change nothing;
  * when the grace runs out the role is told and the loop ends.
  */
@@ -240,8 +242,20 @@ test_signals(void **state)
 	assert_int_equal(proc_signals(&p), 0);
 	assert_false(p.stopping);
 
+	/* Not ready yet: a reload tells the manager nothing. */
 	deliver(&p, SIGHUP, &f->reloads);
 	assert_int_equal(f->reloads, 1);
+	assert_false(f->reloading_first);
+	assert_string_equal(notify_next(f, buf, sizeof(buf)), "");
+
+	/* READY=1 once, however often the role says so. */
+	proc_ready(&p);
+	proc_ready(&p);
+	assert_string_equal(notify_next(f, buf, sizeof(buf)), "READY=1");
+	assert_string_equal(notify_next(f, buf, sizeof(buf)), "");
+
+	deliver(&p, SIGHUP, &f->reloads);
+	assert_int_equal(f->reloads, 2);
 	assert_true(f->reloading_first);
 	assert_string_equal(notify_next(f, buf, sizeof(buf)), "READY=1");
 	assert_int_equal(f->stops, 0);
@@ -256,7 +270,7 @@ test_signals(void **state)
 	deliver(&p, SIGHUP, &f->reloads);
 	deliver(&p, SIGINT, &f->stops);
 	deliver(&p, SIGTERM, &f->stops);
-	assert_int_equal(f->reloads, 1);
+	assert_int_equal(f->reloads, 2);
 	assert_int_equal(f->stops, 1);
 	assert_string_equal(notify_next(f, buf, sizeof(buf)), "");
 
@@ -342,15 +356,17 @@ test_control(void **state)
 }
 
 /*
- * options.user "" stays as we are; a user that does not exist is an
- * error (logged) rather than running as root unannounced.
+ * options.user "" stays as we are, and so does the user we already
+ * are; a user that does not exist is an error (logged) rather than
+ * running as root unannounced.
  */
 static void
 test_drop(void **state)
 {
 	struct fixture *f = *state;
-	struct conf *first = load_conf(f, 5000), *unknown;
+	struct conf *first = load_conf(f, 5000), *unknown, *same;
 	struct conf_diag d;
+	struct passwd *pw;
 	struct proc p;
 	uid_t uid = getuid();
 
@@ -359,6 +375,23 @@ test_drop(void **state)
 	assert_int_equal(getuid(), uid);
 	proc_free(&p);
 	conf_free(first);
+
+	/*
+	 * Already that user (systemd's User= and options.user alike):
+	 * nothing to drop, and success even without the right to.
+	 */
+	pw = getpwuid(uid);
+	assert_non_null(pw);
+	write_conf_user(f, 5000, pw->pw_name);
+	same = conf_load(f->conf, &d);
+	conf_diag_free(&d);
+	assert_non_null(same);
+	assert_int_equal(proc_init(&p, same, &test_ops, f), 0);
+	assert_int_equal(proc_drop(&p), 0);
+	assert_int_equal(getuid(), uid);
+	assert_int_equal(geteuid(), uid);
+	proc_free(&p);
+	conf_free(same);
 
 	write_conf_user(f, 5000, "tapline-test-no-such-user");
 	unknown = conf_load(f->conf, &d);
