@@ -3,9 +3,10 @@
 # `make install DESTDIR=...` from the build tree: exactly the expected
 # files (binary in sbin, man pages, the skeleton config with no session
 # and no secret, an empty conf.d/, the annotated example under
-# docdir/examples, systemd units with the configured sbin path), a
-# binary with configure's hardening, a changed config survives a second
-# install and an uninstall, and uninstall leaves nothing else behind.
+# docdir/examples, systemd units with the configured sbin path, the
+# target, the sysusers.d entry), a binary with configure's hardening, a
+# changed config survives a second install and an uninstall, and
+# uninstall leaves nothing else behind.
 # Needs no root: everything happens under a DESTDIR of the test's own.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
@@ -39,7 +40,8 @@ installed() {
 
 sbindir=$(mkvar sbindir) && mandir=$(mkvar mandir) &&
 	sysconfdir=$(mkvar sysconfdir) && docdir=$(mkvar docdir) &&
-	unitdir=$(mkvar systemdsystemunitdir) ||
+	unitdir=$(mkvar systemdsystemunitdir) &&
+	sysusersdir=$(mkvar sysusersdir) ||
 	lib_hard_error "cannot read the install directories from the Makefile"
 lib_log "sbindir=$sbindir sysconfdir=$sysconfdir unitdir=${unitdir:-none}"
 conf=$sysconfdir/tapline/tapline.conf
@@ -53,13 +55,22 @@ conf=$sysconfdir/tapline/tapline.conf
 	if [ -n "$unitdir" ]; then
 		echo "$unitdir/tapline-server.service"
 		echo "$unitdir/tapline@.service"
+		echo "$unitdir/tapline.target"
 	fi
+	[ -z "$sysusersdir" ] || echo "$sysusersdir/tapline.conf"
 } | LC_ALL=C sort >"$LIB_TMP/expected"
 
 dest=$LIB_TMP/root
 tl_make install DESTDIR="$dest" >"$LIB_TMP/install.log" 2>&1 ||
 	lib_fail "make install failed: $(cat "$LIB_TMP/install.log")"
 installed >"$LIB_TMP/got"
+if [ -n "$sysusersdir" ]; then
+	cmp -s "$top_srcdir/systemd/tapline.sysusers" \
+	    "$dest$sysusersdir/tapline.conf" ||
+		lib_fail "$sysusersdir/tapline.conf is not systemd/tapline.sysusers"
+	grep -q "systemd-sysusers" "$LIB_TMP/install.log" ||
+		lib_fail "make install did not say to run systemd-sysusers"
+fi
 diff -u "$LIB_TMP/expected" "$LIB_TMP/got" ||
 	lib_fail "make install put other files than expected (- expected," \
 	    "+ installed)"

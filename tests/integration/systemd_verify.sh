@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# `systemd-analyze verify` on both units as `make install` puts them,
+# `systemd-analyze verify` on both units and tapline.target as `make
+# install` puts them,
 # pointed at the binary and man pages installed under a DESTDIR (verify
 # checks that ExecStart is executable and Documentation= man pages
 # exist).  Any complaint that names a unit fails the test, warnings too:
@@ -39,12 +40,28 @@ tl_make install DESTDIR="$dest" >"$LIB_TMP/install.log" 2>&1 ||
 from=$dest$unitdir
 [ -n "$unitdir" ] || from=$top_builddir/systemd
 mkdir "$LIB_TMP/units"
+target=$dest$unitdir/tapline.target
+[ -n "$unitdir" ] || target=${top_srcdir:-.}/systemd/tapline.target
+cp "$target" "$LIB_TMP/units/" || lib_fail "$target is missing"
 for unit in tapline-server.service tapline@.service; do
 	[ -f "$from/$unit" ] || lib_fail "$from/$unit is missing"
-	sed "s|^ExecStart=$sbindir/|ExecStart=$dest$sbindir/|" \
+	sed -E "s|^(Exec[A-Za-z]+=)$sbindir/|\\1$dest$sbindir/|" \
 	    "$from/$unit" >"$LIB_TMP/units/$unit"
 	grep -q "^ExecStart=$dest$sbindir/tapline " "$LIB_TMP/units/$unit" ||
 		lib_fail "$unit does not start $sbindir/tapline"
+	# A reload checks the file first, and signals only if it passed.
+	grep -A1 "^ExecReload=$dest$sbindir/tapline -t -q" \
+	    "$LIB_TMP/units/$unit" | grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' ||
+		lib_fail "$unit does not check the config before SIGHUP"
+	# Unprivileged with one capability, in tapline.target.
+	for line in User=tapline Group=tapline \
+	    AmbientCapabilities=CAP_NET_ADMIN \
+	    CapabilityBoundingSet=CAP_NET_ADMIN PartOf=tapline.target \
+	    ReloadPropagatedFrom=tapline.target \
+	    "WantedBy=multi-user.target tapline.target"; do
+		grep -qx "$line" "$LIB_TMP/units/$unit" ||
+			lib_fail "$unit has no $line"
+	done
 done
 
 # Without man(1) verify cannot look the pages up; that is not the units'
@@ -56,11 +73,12 @@ if ! command -v man >/dev/null 2>&1; then
 fi
 cd "$LIB_TMP/units" || lib_hard_error "cd $LIB_TMP/units"
 MANPATH=$dest$mandir systemd-analyze verify ${man[@]+"${man[@]}"} \
-    ./tapline-server.service ./tapline@.service >"$LIB_TMP/verify.out" 2>&1
+    ./tapline-server.service ./tapline@.service ./tapline.target \
+    >"$LIB_TMP/verify.out" 2>&1
 rc=$?
 cat "$LIB_TMP/verify.out"
 [ "$rc" -eq 0 ] || lib_fail "systemd-analyze verify exited $rc"
-if grep -qE 'tapline-server|tapline@' "$LIB_TMP/verify.out"; then
+if grep -qE 'tapline(-server|@|\.target)' "$LIB_TMP/verify.out"; then
 	lib_fail "systemd-analyze verify complained about the units"
 fi
 
