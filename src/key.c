@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/random.h>
@@ -18,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "key.h"
+#include "priv.h"
 #include "util.h"
 
 /* A key file is one line; anything much larger is not a key file. */
@@ -174,13 +176,36 @@ key_write_all(int fd, const char *buf, size_t len)
 }
 
 /*
+ * The service user's ids, when we are root and the user exists: what a
+ * key made by root for the systemd units must belong to.
+ */
+bool
+key_service_owner(uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return false;
+	/* One thread; nothing else looks a user up meanwhile. */
+	/* cppcheck-suppress getpwnamCalled */
+	pw = getpwnam(PRIV_SERVICE_USER);
+	if (pw == NULL || pw->pw_uid == 0)
+		return false;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return true;
+}
+
+/*
  * O_EXCL refuses to replace anything (an old key is somebody's only copy)
  * and O_NOFOLLOW refuses a planted symlink; the mode is 0600 from birth, so
- * there is no window in which others could open the file.
+ * there is no window in which others could open the file.  The owner is
+ * changed on the descriptor before the key is written: the key is never
+ * in a file of the wrong owner, nor is a path followed twice.
  */
 int
-key_write_file(const char *path, const uint8_t key[KEY_LEN], char *err,
-    size_t errlen)
+key_write_file_owned(const char *path, const uint8_t key[KEY_LEN],
+    uid_t uid, gid_t gid, char *err, size_t errlen)
 {
 	char line[KEY_B64_LEN + 2];
 	int fd, r = -1;
@@ -193,6 +218,12 @@ key_write_file(const char *path, const uint8_t key[KEY_LEN], char *err,
 			    "already exists; refusing to overwrite");
 		return util_err(err, errlen, "cannot create: %s",
 		    strerror(errno));
+	}
+	line[0] = '\0';
+	if (uid != (uid_t)-1 && fchown(fd, uid, gid) == -1) {
+		util_err(err, errlen, "cannot give it to uid %u: %s",
+		    (unsigned)uid, strerror(errno));
+		goto out;
 	}
 	key_encode(key, line);
 	line[KEY_B64_LEN] = '\n';
@@ -214,6 +245,31 @@ out:
 		unlink(path);
 	OPENSSL_cleanse(line, sizeof(line));
 	return r;
+}
+
+int
+key_write_file(const char *path, const uint8_t key[KEY_LEN], char *err,
+    size_t errlen)
+{
+	return key_write_file_owned(path, key, (uid_t)-1, (gid_t)-1, err,
+	    errlen);
+}
+
+/*
+ * Root (a daemon started by hand, or one that drops to options.user)
+ * also takes a key of the service user's: that is how keys for the
+ * systemd units are kept (tapline genkey makes them so), and that user
+ * reads the key anyway once the daemon runs as it.
+ */
+static bool
+key_owner_ok(uid_t owner)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (owner == geteuid() || owner == 0)
+		return true;
+	return key_service_owner(&uid, &gid) && owner == uid;
 }
 
 /*
@@ -258,13 +314,14 @@ key_read_file(const char *path, uint8_t key[KEY_LEN], char *err,
 	}
 	/*
 	 * Whoever owns the file can replace the key; like OpenSSH, accept
-	 * only ourselves or root as that owner.
+	 * only ourselves or root as that owner (or, for root, the service
+	 * user: key_owner_ok).
 	 */
-	if (st.st_uid != geteuid() && st.st_uid != 0) {
+	if (!key_owner_ok(st.st_uid)) {
 		util_err(err, errlen,
-		    "is owned by uid %u, not by root or by the user running "
-		    "tapline (uid %u)", (unsigned)st.st_uid,
-		    (unsigned)geteuid());
+		    "is owned by uid %u, not by root, by the user running "
+		    "tapline (uid %u) or by the user %s", (unsigned)st.st_uid,
+		    (unsigned)geteuid(), PRIV_SERVICE_USER);
 		goto out;
 	}
 	if (st.st_size > KEY_FILE_MAX) {

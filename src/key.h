@@ -7,8 +7,10 @@
 #ifndef TAPLINE_KEY_H
 #define TAPLINE_KEY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define KEY_LEN 32
 /* base64 of 32 bytes is 44 characters. */
@@ -33,10 +35,20 @@ int key_decode(const char *text, size_t len, uint8_t key[KEY_LEN], char *err,
  */
 int key_write_file(const char *path, const uint8_t key[KEY_LEN], char *err,
     size_t errlen);
+/* The same, owned by uid:gid ((uid_t)-1: whoever we are). */
+int key_write_file_owned(const char *path, const uint8_t key[KEY_LEN],
+    uid_t uid, gid_t gid, char *err, size_t errlen);
+/*
+ * Root, with the service user (PRIV_SERVICE_USER, which the systemd
+ * units run as) on the system: true and its uid and primary gid, the
+ * owner a key for the units needs.  Otherwise false.
+ */
+bool key_service_owner(uid_t *uid, gid_t *gid);
 
 /*
  * Read a key file: must be a regular file not readable by group or others,
- * at most 4 KiB, decoding to exactly 32 bytes.  0, or -1 with err naming
+ * owned by root, by us or (when we are root) by the service user, at
+ * most 4 KiB, decoding to exactly 32 bytes.  0, or -1 with err naming
  * what is wrong (not the path: the caller adds file and line).
  */
 int key_read_file(const char *path, uint8_t key[KEY_LEN], char *err,

@@ -29,6 +29,7 @@
 #include "ctlsock.h"
 #include "key.h"
 #include "log.h"
+#include "priv.h"
 #include "proc.h"
 #include "server.h"
 #include "util.h"
@@ -82,6 +83,8 @@ main_genkey(const struct cli *c)
 {
 	uint8_t key[KEY_LEN];
 	char b64[KEY_B64_LEN + 1], err[256];
+	uid_t uid;
+	gid_t gid = (gid_t)-1;
 	int rc = 1;
 
 	if (key_generate(key, err, sizeof(err)) != 0) {
@@ -95,12 +98,21 @@ main_genkey(const struct cli *c)
 		rc = fflush(stdout) == 0 ? 0 : 1;
 		goto out;
 	}
-	if (key_write_file(c->keyfile, key, err, sizeof(err)) != 0) {
+	/* Root makes keys for the units, which run as the service user. */
+	if (!key_service_owner(&uid, &gid))
+		uid = (uid_t)-1;
+	if (key_write_file_owned(c->keyfile, key, uid, uid == (uid_t)-1 ?
+	    (gid_t)-1 : gid, err, sizeof(err)) != 0) {
 		fprintf(stderr, "tapline: genkey: %s: %s\n", c->keyfile, err);
 		goto out;
 	}
-	fprintf(stderr, "tapline: wrote a new key to %s (mode 0600)\n",
-	    c->keyfile);
+	if (uid != (uid_t)-1)
+		fprintf(stderr, "tapline: wrote a new key to %s (mode 0600, "
+		    "owned by the user and group of %s, which the systemd "
+		    "units run as)\n", c->keyfile, PRIV_SERVICE_USER);
+	else
+		fprintf(stderr, "tapline: wrote a new key to %s (mode 0600)\n",
+		    c->keyfile);
 	rc = 0;
 out:
 	OPENSSL_cleanse(key, sizeof(key));

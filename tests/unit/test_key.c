@@ -261,6 +261,37 @@ test_write_errors(void **state)
 	assert_non_null(strstr(err, "cannot create: No such file"));
 }
 
+/*
+ * A key written for another user is that user's from birth, mode 0600;
+ * root refuses to read a key of a user that is neither root nor the
+ * service user (an unprivileged run cannot chown: skipped).
+ */
+static void
+test_write_owned(void **state)
+{
+	struct dir *d = *state;
+	char path[128], err[160];
+	uint8_t back[KEY_LEN];
+	struct stat st;
+	uid_t svc_uid;
+	gid_t svc_gid;
+	const uid_t other = 65533;
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(path, sizeof(path), "%s/owned.key", d->path);
+	assert_int_equal(key_write_file_owned(path, k1, other, other, err,
+	    sizeof(err)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, other);
+	assert_int_equal(st.st_gid, other);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	if (key_service_owner(&svc_uid, &svc_gid) && svc_uid == other)
+		skip();
+	assert_int_equal(key_read_file(path, back, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "is owned by uid 65533"));
+}
+
 struct perm_case {
 	mode_t mode;
 	const char *err; /* NULL: accepted */
@@ -378,6 +409,8 @@ main(void)
 		cmocka_unit_test(test_decode_not_terminated),
 		cmocka_unit_test_setup_teardown(test_write_read_file,
 		    setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_write_owned, setup_dir,
+		    teardown_dir),
 		cmocka_unit_test_setup_teardown(test_write_errors, setup_dir,
 		    teardown_dir),
 		cmocka_unit_test_setup_teardown(test_read_permissions,
