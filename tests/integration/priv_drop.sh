@@ -4,6 +4,8 @@
 # nobody with CAP_NET_ADMIN alone (effective, permitted, bounding,
 # ambient), and still creates a device for every session that connects,
 # configures it, and runs up commands that need CAP_NET_ADMIN themselves.
+# A client started as nobody already (setpriv, as a unit's User= would)
+# with options.user = "nobody" finds nothing to drop and runs.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
 [ -r "${lib:-}" ] || lib=$(dirname "$0")/lib.sh
@@ -66,6 +68,7 @@ for set in CapEff CapPrm CapBnd CapAmb; do
 done
 
 lib_client ca "$LIB_TMP/alpha.conf" alpha 198.51.100.1
+alpha=$LIB_BG_PID
 lib_wait_up srv tl-a 15 192.0.2.1
 lib_wait_for 10 lib_ping ca 192.0.2.1 1 || lib_fail "alpha does not ping"
 # A second session after the drop still gets its device.
@@ -77,4 +80,28 @@ lib_wait_for 10 lib_ping cb 192.0.2.5 1 || lib_fail "beta does not ping"
 	lib_fail "the up command for tl-a could not use CAP_NET_ADMIN"
 [ "$(lib_nsexec srv cat /sys/class/net/tl-b/tx_queue_len)" = 778 ] ||
 	lib_fail "the up command for tl-b could not use CAP_NET_ADMIN"
+# Already that user (as a unit's User= starts it, with CAP_NET_ADMIN
+# ambient): options.user is a no-op, not a failure for lack of
+# CAP_SETUID, and the client still makes its device.
+chmod 0711 "$LIB_TMP" || lib_hard_error "chmod $LIB_TMP"
+cp "$LIB_TMP/alpha.key" "$LIB_TMP/alpha-nobody.key" &&
+	chown nobody "$LIB_TMP/alpha-nobody.key" ||
+	lib_hard_error "cannot make nobody's key"
+cat >"$LIB_TMP/alpha-nobody.conf" <<CONF
+options = { user = "nobody"; control = "$LIB_TMP/alpha-nobody.sock"; };
+alpha = { key = "$LIB_TMP/alpha-nobody.key"; device = "tl-a"; address = [ "192.0.2.2/30" ]; };
+CONF
+kill -TERM "$alpha"
+lib_wait_pid "$alpha" 15 || lib_fail "the alpha client did not exit 0"
+lib_bg_ns ca sh -c "mount --bind '$LIB_TMP/tun' /dev/net/tun &&
+    exec setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups \
+    --inh-caps=-all,+net_admin --ambient-caps=+net_admin \
+    --bounding-set=-all,+net_admin \
+    '$TAPLINE' -n -v -f '$LIB_TMP/alpha-nobody.conf' alpha 198.51.100.1" \
+    >>"$LIB_TMP/client-nobody.log" 2>&1
+lib_wait_log "$LIB_TMP/client-nobody.log" 10 \
+    "already running as nobody; nothing to drop" ||
+	lib_fail "options.user = nobody, already nobody, was not a no-op"
+lib_wait_for 15 lib_ping ca 192.0.2.1 1 ||
+	lib_fail "the client that already ran as nobody does not ping"
 lib_pass
