@@ -15,9 +15,10 @@
  * environment); nothing here keeps state between calls.
  *
  * When to call what:
- *   notify_ready()      the daemon does its job: the server listens, the
- *                       client has its config and started connecting;
- *                       again after a reload has finished
+ *   notify_ready()      the daemon does its job, after any drop of root:
+ *                       the server listens, the client's tunnel is up
+ *                       (proc_ready() sends it once); again after a
+ *                       reload has finished, once it was sent
  *   notify_status()     one line for `systemctl status`
  *   notify_reloading()  a reload (SIGHUP) begins; notify_ready() ends it
  *   notify_stopping()   a stop (SIGTERM/SIGINT) begins

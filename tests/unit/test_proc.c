@@ -380,6 +380,7 @@ test_drop(void **state)
 	 * Already that user (systemd's User= and options.user alike):
 	 * nothing to drop, and success even without the right to.
 	 */
+	/* cppcheck-suppress getpwuidCalled */
 	pw = getpwuid(uid);
 	assert_non_null(pw);
 	write_conf_user(f, 5000, pw->pw_name);
