@@ -43,7 +43,7 @@ cli_usage(FILE *out)
 	fputs(
 "usage: tapline [options] SESSION [SERVER]   connect as a client\n"
 "       tapline [options] -s                 run the server\n"
-"       tapline -t [-f FILE]                 check the config and print it\n"
+"       tapline -t [-f FILE] [SESSION]       check the config and print it\n"
 "       tapline genkey [FILE]                make a new 32-byte session key\n"
 "       tapline status [SESSION] [--json]    show the running sessions\n"
 "       tapline import-vtund FILE [-o OUT]   convert a vtund.conf\n"
@@ -51,7 +51,8 @@ cli_usage(FILE *out)
 "\n"
 "options:\n"
 "  -s, --server          server mode\n"
-"  -f, --config FILE     config file (default " CLI_DEFAULT_CONFIG ")\n"
+"  -f, --config FILE     config file (default " CLI_DEFAULT_CONFIG ";\n"
+"                        a client SESSION reads SESSION.conf there if it exists)\n"
 "  -P, --port PORT       server: listen port; client: server port (default 5000)\n"
 "  -L, --local ADDR      server: listen address; client: source address\n"
 "  -n, --foreground      stay in the foreground and log to stderr\n"
@@ -265,11 +266,15 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		c->mode = CLI_VERSION;
 		if (npos > 1)
 			return util_err(err, errlen, "version takes no arguments");
+	} else if (c->mode == CLI_CHECK && !server && npos <= 1) {
+		/* -t SESSION checks the file that `tapline SESSION` reads. */
+		c->session = npos == 1 ? pos[0] : NULL;
 	} else if (c->mode == CLI_SERVER || c->mode == CLI_CHECK) {
 		if (npos > 0)
 			return util_err(err, errlen,
-			    "unexpected argument '%s' with %s", pos[0],
-			    c->mode == CLI_SERVER ? "-s" : "-t");
+			    "unexpected argument '%s' with %s",
+			    pos[c->mode == CLI_CHECK && !server ? 1 : 0],
+			    server ? "-s" : "-t");
 	} else {
 		if (npos == 0)
 			return util_err(err, errlen,

@@ -34,7 +34,8 @@ struct cli {
 	bool mlock;		/* -m */
 	int verbosity;		/* +1 per -v, -1 per -q */
 	int family;		/* AF_UNSPEC, or AF_INET for -4, AF_INET6 for -6 */
-	const char *session;	/* client: SESSION; status: optional SESSION */
+	/* client: SESSION; status, -t: optional SESSION */
+	const char *session;
 	const char *server;	/* client: SERVER, or NULL to take it from the config */
 	const char *keyfile;	/* genkey: FILE, or NULL for stdout */
 	bool json;		/* status --json */

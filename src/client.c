@@ -453,7 +453,7 @@ client_reload(void *arg)
 	char err[256];
 	bool room;
 
-	if ((nc = conf_reload(cl->proc.conf->path)) == NULL)
+	if ((nc = conf_reload(cl->proc.conf)) == NULL)
 		return;
 	ncs = conf_session_find(nc, cl->cs->name);
 	room = proc_conf_reserve(&cl->proc) == 0;

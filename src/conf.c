@@ -30,6 +30,7 @@
 #include <openssl/crypto.h>
 
 #include "conf.h"
+#include "confdir.h"
 #include "udpchan.h"
 #include "log.h"
 #include "util.h"
@@ -55,15 +56,33 @@ struct conf_bigint {
 	char text[32];
 };
 
-/* State of one load. */
+/*
+ * A parsed file: the root setting of its tree points here (libconfig's
+ * hook), so that a message about a setting names its file even when a
+ * session of a file of include_dir inherits it from the main file's
+ * `default`.
+ */
+struct conf_src {
+	const char *path;	/* the file, as given or found */
+	const char *dir;	/* its directory: @include and key paths */
+	/* The file's stat; NULL when parsing text from memory. */
+	const struct stat *st;
+};
+
+/* State of the load of one file (the main one, or one of include_dir). */
 struct conf_ctx {
-	const char *path;	/* the main file, as given */
+	const char *path;	/* the file, as given or found */
 	char *dir;		/* its directory: @include and key paths */
 	struct conf_diag *diag;
 	struct conf_bigint *bigints;
 	size_t nbigints;
-	/* The main file's stat; NULL when parsing text from memory. */
+	/* The file's stat; NULL when parsing text from memory. */
 	const struct stat *main_st;
+	struct conf_src src;	/* the three above, for the tree's hook */
+	/* Read include_dir (not for text from memory). */
+	bool read_dir;
+	/* The running configuration, whose sessions a broken file keeps. */
+	const struct conf *old;
 	bool oom;
 };
 
@@ -196,22 +215,32 @@ conf_diag_add(struct conf_ctx *ctx, bool warning, char *line)
 }
 
 struct conf *
-conf_reload(const char *path)
+conf_reload(const struct conf *running)
 {
 	struct conf_diag d = { 0 };
 	struct conf *c;
-	size_t i;
+	size_t i, j, kept;
 
-	log_notice("SIGHUP: reloading %s", path);
-	c = conf_load(path, &d);
+	log_notice("SIGHUP: reloading %s", running->path);
+	c = conf_load_fallback(running->path, running, &d);
 	for (i = 0; i < d.nwarnings; i++)
 		log_warnx("reload: %s", d.warnings[i]);
 	for (i = 0; i < d.nerrors; i++)
 		log_err("reload: %s", d.errors[i]);
 	conf_diag_free(&d);
-	if (c == NULL)
+	if (c == NULL) {
 		log_err("reload: %s has errors; the running configuration "
-		    "stays", path);
+		    "stays", running->path);
+		return NULL;
+	}
+	for (i = 0; i < c->nbroken; i++) {
+		for (j = kept = 0; j < c->nsessions; j++)
+			if (strcmp(c->sessions[j].origin, c->broken[i]) == 0)
+				kept++;
+		log_err("reload: %s has errors; its %zu running session%s "
+		    "stay%s as %s", c->broken[i], kept, kept == 1 ? "" : "s",
+		    kept == 1 ? "s" : "", kept == 1 ? "it was" : "they were");
+	}
 	return c;
 }
 
@@ -232,20 +261,41 @@ conf_diag_free(struct conf_diag *d)
 }
 
 /*
- * A file name for messages.  libconfig names the main file NULL (we parse
- * it from memory) and an included file by its @include path, which it
- * resolved against our include directory, so say that directory too.
+ * A file name for messages.  libconfig names the file it parsed NULL (we
+ * parse it from memory) and an included file by its @include path, which
+ * it resolved against our include directory, so say that directory too.
  */
+static void
+conf_src_name(const struct conf_src *src, const char *f, char *buf,
+    size_t len)
+{
+	if (f == NULL)
+		util_strlcpy(buf, src->path, len);
+	else if (f[0] == '/' || strcmp(src->dir, ".") == 0)
+		util_strlcpy(buf, f, len);
+	else
+		snprintf(buf, len, "%s/%s", src->dir, f);
+}
+
 static void
 conf_file_name(const struct conf_ctx *ctx, const char *f, char *buf,
     size_t len)
 {
-	if (f == NULL)
-		util_strlcpy(buf, ctx->path, len);
-	else if (f[0] == '/' || strcmp(ctx->dir, ".") == 0)
-		util_strlcpy(buf, f, len);
-	else
-		snprintf(buf, len, "%s/%s", ctx->dir, f);
+	conf_src_name(&ctx->src, f, buf, len);
+}
+
+/* The file whose tree holds s: its root's hook, else ctx's file. */
+static const struct conf_src *
+conf_src_of(const struct conf_ctx *ctx, const config_setting_t *s)
+{
+	const struct conf_src *src;
+
+	if (s == NULL)
+		return &ctx->src;
+	while (config_setting_parent(s) != NULL)
+		s = config_setting_parent(s);
+	src = config_setting_get_hook(s);
+	return src != NULL ? src : &ctx->src;
 }
 
 /* The file a setting came from. */
@@ -253,8 +303,8 @@ static void
 conf_file_of(const struct conf_ctx *ctx, const config_setting_t *s,
     char *buf, size_t len)
 {
-	conf_file_name(ctx, s != NULL ? config_setting_source_file(s) : NULL,
-	    buf, len);
+	conf_src_name(conf_src_of(ctx, s), s != NULL ?
+	    config_setting_source_file(s) : NULL, buf, len);
 }
 
 /*
@@ -855,6 +905,7 @@ conf_session_clear(struct conf_session *s)
 	conf_passwd_free(s->passwd);
 	free(s->key_path);
 	free(s->file);
+	free(s->origin);
 	conf_strs_free(s->server, s->nserver);
 	free(s->address);
 	free(s->routes);
@@ -958,6 +1009,38 @@ conf_session_inherit(struct conf_session *dst, const struct conf_session *src)
 	    -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * A deep copy of a whole session into a cleared dst: a reload keeps the
+ * sessions of a broken file of include_dir from the running conf, which
+ * stays alive while its tunnels use it.
+ */
+static int
+conf_session_copy(struct conf_session *dst, const struct conf_session *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (conf_session_inherit(dst, src) == -1)
+		goto fail;
+	memcpy(dst->name, src->name, sizeof(dst->name));
+	memcpy(dst->tag, src->tag, sizeof(dst->tag));
+	dst->line = src->line;
+	dst->auth = src->auth;
+	memcpy(dst->key, src->key, sizeof(dst->key));
+	dst->offload = src->offload;
+	if ((dst->file = strdup(src->file)) == NULL ||
+	    (dst->origin = strdup(src->origin)) == NULL)
+		goto fail;
+	if (src->key_path != NULL &&
+	    (dst->key_path = strdup(src->key_path)) == NULL)
+		goto fail;
+	if (src->passwd != NULL &&
+	    (dst->passwd = strdup(src->passwd)) == NULL)
+		goto fail;
+	return 0;
+fail:
+	conf_session_clear(dst);
+	return -1;
 }
 
 /* The built-in defaults, as tapline.conf(5) gives them. */
@@ -1067,7 +1150,7 @@ conf_check_secret_file(struct conf_ctx *ctx, const config_setting_t *s,
 
 	conf_file_of(ctx, s, file, sizeof(file));
 	if (config_setting_source_file(s) == NULL) {
-		if ((sp = ctx->main_st) == NULL)
+		if ((sp = conf_src_of(ctx, s)->st) == NULL)
 			return 0;
 	} else if (stat(file, &st) != 0) {
 		return conf_error(ctx, s, label, "cannot stat %s: %s", file,
@@ -1614,6 +1697,28 @@ conf_o_control(struct conf_ctx *ctx, const config_setting_t *s,
 	return conf_set_string(ctx, &o->control, v);
 }
 
+/* include_dir: "" for none, else a directory; relative to the file's. */
+static int
+conf_o_include_dir(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	struct conf_options *o = obj;
+	const char *v;
+	char *p;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	if (v[0] == '\0')
+		return conf_set_string(ctx, &o->include_dir, v);
+	if ((p = conf_resolve_path(ctx, v)) == NULL) {
+		ctx->oom = true;
+		return -1;
+	}
+	free(o->include_dir);
+	o->include_dir = p;
+	return 0;
+}
+
 /* true or false: TUN offloads and UDP GSO/GRO where the kernel has them. */
 static int
 conf_o_offload(struct conf_ctx *ctx, const config_setting_t *s,
@@ -1683,6 +1788,7 @@ static const struct conf_setting conf_option_settings[] = {
 	{ "group", K_STRING(conf_user_valid, "is not a group name"),
 	    IN_OPTIONS(group) },
 	{ "offload", K_FUNC(conf_o_offload) },
+	{ "include_dir", K_FUNC(conf_o_include_dir) },
 	{ .name = NULL },
 };
 
@@ -2022,8 +2128,8 @@ conf_check_session(struct conf_ctx *ctx, struct conf_build *b)
 	}
 }
 
-/* Session names are identities and reach logs and scripts (ATTACKS 23). */
-static bool
+/* Session names are identities and reach logs, scripts and file names. */
+bool
 conf_name_valid(const char *n)
 {
 	size_t len = strlen(n), i;
@@ -2156,6 +2262,7 @@ conf_options_free(struct conf_options *o)
 	free(o->control);
 	free(o->user);
 	free(o->group);
+	free(o->include_dir);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -2172,8 +2279,9 @@ conf_options_defaults(struct conf_options *o)
 	o->user = strdup("");
 	o->group = strdup("");
 	o->offload = true;
+	o->include_dir = strdup("");
 	if (o->listen == NULL || o->syslog == NULL || o->control == NULL ||
-	    o->user == NULL || o->group == NULL)
+	    o->user == NULL || o->group == NULL || o->include_dir == NULL)
 		return -1;
 	return 0;
 }
@@ -2189,6 +2297,8 @@ conf_free(struct conf *c)
 		conf_session_clear(&c->sessions[i]);
 	free(c->sessions);
 	conf_options_free(&c->options);
+	conf_strs_free(c->files, c->nfiles);
+	conf_strs_free(c->broken, c->nbroken);
 	free(c->path);
 	free(c);
 }
@@ -2223,7 +2333,8 @@ conf_build_session(struct conf_ctx *ctx, const config_setting_t *g,
 	snprintf(b->s.tag, sizeof(b->s.tag), "%s: ", b->s.name);
 	conf_file_of(ctx, g, file, sizeof(file));
 	b->s.file = strdup(file);
-	if (b->s.file == NULL)
+	b->s.origin = strdup(ctx->path);
+	if (b->s.file == NULL || b->s.origin == NULL)
 		ctx->oom = true;
 	b->s.line = (int)config_setting_source_line(g);
 	conf_parse_group(ctx, g, b->s.name, false, b);
@@ -2289,40 +2400,24 @@ conf_toplevel_group(struct conf_ctx *ctx, const config_setting_t *root,
 	return g;
 }
 
-/* Walk the parsed tree: options, default, then sessions in file order. */
-static struct conf *
-conf_from_tree(struct conf_ctx *ctx, const config_setting_t *root)
+/*
+ * Build every session of a file's tree (all but options and default) on
+ * top of def, then the checks among them.  Returns the builds, *nbs of
+ * them, for conf_builds_free; NULL when out of memory.
+ */
+static struct conf_build *
+conf_build_all(struct conf_ctx *ctx, const config_setting_t *root,
+    const struct conf_build *def, size_t *nbs)
 {
-	struct conf_build def, *bs = NULL;
 	const config_setting_t *g;
-	struct conf *c = NULL;
-	size_t nbs = 0, i;
-	int n, k;
+	struct conf_build *bs;
+	int n = config_setting_length(root), k;
 
-	memset(&def, 0, sizeof(def));
-	conf_session_defaults(&def.s);
-	c = calloc(1, sizeof(*c));
-	if (c == NULL || conf_options_defaults(&c->options) == -1) {
-		ctx->oom = true;
-		goto out;
-	}
-	c->path = strdup(ctx->path);
-	if (c->path == NULL)
-		ctx->oom = true;
-
-	if ((g = conf_toplevel_group(ctx, root, "options")) != NULL)
-		conf_parse_options(ctx, g, &c->options);
-	if ((g = conf_toplevel_group(ctx, root, "default")) != NULL) {
-		def.group = g;
-		conf_parse_group(ctx, g, "default", true, &def);
-		conf_check_default(ctx, &def);
-	}
-
-	n = config_setting_length(root);
+	*nbs = 0;
 	bs = calloc(n > 0 ? (size_t)n : 1, sizeof(*bs));
 	if (bs == NULL) {
 		ctx->oom = true;
-		goto out;
+		return NULL;
 	}
 	for (k = 0; k < n; k++) {
 		const char *name;
@@ -2335,70 +2430,274 @@ conf_from_tree(struct conf_ctx *ctx, const config_setting_t *root)
 			continue;
 		conf_check_toplevel(ctx, g, name, &is_session);
 		if (is_session)
-			conf_build_session(ctx, g, &def, &bs[nbs++]);
+			conf_build_session(ctx, g, def, &bs[(*nbs)++]);
 	}
-	conf_check_sessions(ctx, bs, nbs);
-	if (nbs == 0)
-		conf_warn(ctx, NULL, NULL, "no sessions defined");
-	if (ctx->diag->nerrors > 0 || ctx->oom)
-		goto out;
+	conf_check_sessions(ctx, bs, *nbs);
+	return bs;
+}
 
-	/* Move the sessions into the conf: they own their memory now. */
-	c->sessions = calloc(nbs > 0 ? nbs : 1, sizeof(*c->sessions));
-	if (c->sessions == NULL) {
-		ctx->oom = true;
-		goto out;
-	}
-	for (i = 0; i < nbs; i++) {
-		c->sessions[i] = bs[i].s;
-		c->sessions[i].offload = c->options.offload;
-		memset(&bs[i].s, 0, sizeof(bs[i].s));
-	}
-	c->nsessions = nbs;
-out:
-	for (i = 0; i < nbs; i++)
+static void
+conf_builds_free(struct conf_build *bs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && bs != NULL; i++)
 		conf_session_clear(&bs[i].s);
 	free(bs);
-	conf_session_clear(&def.s);
-	if (ctx->diag->nerrors > 0 || ctx->oom) {
-		conf_free(c);
-		c = NULL;
+}
+
+/* Move session s to the end of c's; c owns its memory from now on. */
+static int
+conf_add_session(struct conf *c, struct conf_session *s)
+{
+	struct conf_session *v;
+
+	v = realloc(c->sessions, (c->nsessions + 1) * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	c->sessions = v;
+	v[c->nsessions++] = *s;
+	memset(s, 0, sizeof(*s));
+	return 0;
+}
+
+/* The sessions built from a file that had no error join c. */
+static void
+conf_add_builds(struct conf_ctx *ctx, struct conf *c, struct conf_build *bs,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		bs[i].s.offload = c->options.offload;
+		if (conf_add_session(c, &bs[i].s) == -1) {
+			ctx->oom = true;
+			return;
+		}
 	}
-	return c;
+}
+
+/* What two sessions of different files must not share. */
+enum conf_clash {
+	CONF_CLASH_NONE,
+	CONF_CLASH_NAME,	/* a name is one session */
+	CONF_CLASH_KEY,		/* the server tells sessions apart by key */
+	CONF_CLASH_PASSWD,	/* a legacy passphrase also guards a native one */
+};
+
+/* a's key counts only if akey (a build whose key file was read). */
+static enum conf_clash
+conf_clash(const struct conf_session *a, bool akey,
+    const struct conf_session *b)
+{
+	if (strcmp(a->name, b->name) == 0)
+		return CONF_CLASH_NAME;
+	if (akey && a->auth == CONF_AUTH_KEY && b->auth == CONF_AUTH_KEY &&
+	    CRYPTO_memcmp(a->key, b->key, KEY_LEN) == 0)
+		return CONF_CLASH_KEY;
+	/* conf_check_passwd_reuse says why, within one file. */
+	if (a->passwd != NULL && b->passwd != NULL &&
+	    (a->legacy == CONF_LEGACY_VTUN) !=
+	    (b->legacy == CONF_LEGACY_VTUN) &&
+	    strlen(a->passwd) == strlen(b->passwd) &&
+	    CRYPTO_memcmp(a->passwd, b->passwd, strlen(a->passwd)) == 0)
+		return CONF_CLASH_PASSWD;
+	return CONF_CLASH_NONE;
 }
 
 /*
- * Parse text (a whole file) and validate it; st is the stat of the file
- * it came from, NULL for text from memory.
+ * A session of a file of include_dir against one of a file read before
+ * (whose tree is gone: it is named by where its group starts).
  */
-static struct conf *
-conf_load_text(const char *path, const char *text, size_t len,
-    struct conf_diag *diag, const struct stat *st)
+static void
+conf_check_pair(struct conf_ctx *ctx, const struct conf_build *b,
+    const struct conf_session *o)
 {
-	struct conf_ctx ctx;
-	struct conf *c = NULL;
-	char *buf = NULL, file[PATH_MAX];
-	const char *nul, *err;
-	config_t cfg;
-	bool cfg_init = false;
-	int nlines, line;
+	char label[CONF_NAME_MAX + 16];
 
-	memset(diag, 0, sizeof(*diag));
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.path = path;
-	ctx.diag = diag;
-	ctx.main_st = st;
-	ctx.dir = conf_dirname(path);
-	if (ctx.dir == NULL) {
-		ctx.oom = true;
+	switch (conf_clash(&b->s, b->key_ok, o)) {
+	case CONF_CLASH_NAME:
+		conf_error(ctx, b->group, b->s.name, "session \"%s\" is also "
+		    "defined in %s:%d; a session name must be unique across "
+		    "the main file and include_dir", b->s.name, o->file,
+		    o->line);
+		return;
+	case CONF_CLASH_KEY:
+		snprintf(label, sizeof(label), "%s.key", b->s.name);
+		conf_error(ctx, b->src[F_KEY], label, "same key as session "
+		    "\"%s\" (%s:%d); the server tells sessions apart by their "
+		    "key, so give each its own (tapline genkey)", o->name,
+		    o->file, o->line);
+		return;
+	case CONF_CLASH_PASSWD:
+		snprintf(label, sizeof(label), "%s.passwd", b->s.name);
+		conf_error(ctx, b->src[F_PASSWD], label, "same passphrase as "
+		    "the %s session \"%s\" (%s:%d); vtund's handshake lets "
+		    "anyone who sees it test guesses offline (MD5, Blowfish), "
+		    "so give the native session a key file (tapline genkey) "
+		    "or its own passphrase", o->legacy == CONF_LEGACY_VTUN ?
+		    "legacy" : "native", o->name, o->file, o->line);
+		return;
+	case CONF_CLASH_NONE:
+		break;
+	}
+	if (b->s.device[0] != '\0' && strchr(b->s.device, '%') == NULL &&
+	    strcmp(b->s.device, o->device) == 0) {
+		snprintf(label, sizeof(label), "%s.device", b->s.name);
+		conf_warn(ctx, conf_where(b, F_DEVICE), label, "\"%s\" is also "
+		    "the device of session \"%s\" (%s:%d); the two cannot run "
+		    "at the same time on one host (a template like \"tl%%d\" "
+		    "can)", b->s.device, o->name, o->file, o->line);
+	}
+}
+
+/*
+ * The sessions and `default` of one file of include_dir, on top of the
+ * main file's `default` (def, whose tree is still alive).  They join c
+ * if this file adds no error.
+ */
+static void
+conf_part_from_tree(struct conf_ctx *ctx, const config_setting_t *root,
+    const struct conf_build *def, struct conf *c)
+{
+	struct conf_build fdef, *bs;
+	const config_setting_t *g;
+	size_t nerr = ctx->diag->nerrors, nbs = 0, i, j;
+
+	if ((g = config_setting_get_member(root, "options")) != NULL)
+		conf_error(ctx, g, "options", "not allowed in a file of "
+		    "include_dir; options belong in the main file, %s",
+		    c->path);
+	memset(&fdef, 0, sizeof(fdef));
+	if (conf_session_inherit(&fdef.s, &def->s) == -1) {
+		ctx->oom = true;
 		goto out;
 	}
+	memcpy(fdef.src, def->src, sizeof(fdef.src));
+	if ((g = conf_toplevel_group(ctx, root, "default")) != NULL) {
+		fdef.group = g;
+		conf_parse_group(ctx, g, "default", true, &fdef);
+		conf_check_default(ctx, &fdef);
+	}
+	if ((bs = conf_build_all(ctx, root, &fdef, &nbs)) == NULL)
+		goto out;
+	for (i = 0; i < nbs; i++)
+		for (j = 0; j < c->nsessions; j++)
+			conf_check_pair(ctx, &bs[i], &c->sessions[j]);
+	if (ctx->diag->nerrors == nerr && !ctx->oom)
+		conf_add_builds(ctx, c, bs, nbs);
+	conf_builds_free(bs, nbs);
+out:
+	conf_session_clear(&fdef.s);
+}
+
+/*
+ * path, a file of include_dir, did not load.  At a start its sessions
+ * stay out.  At a reload those that the running configuration took from
+ * it stay as they run: one typo must not stop a tunnel.  Returns -1 if
+ * one of them now clashes with a session of another file; the whole
+ * load then fails, since no consistent set is left to run.
+ */
+static int
+conf_broken(struct conf_ctx *ctx, struct conf *c, const char *path)
+{
+	const struct conf *old = ctx->old;
+	struct conf_session copy;
+	enum conf_clash k;
+	size_t i, j;
+	char **nb;
+
+	if ((nb = realloc(c->broken, (c->nbroken + 1) * sizeof(*nb))) ==
+	    NULL || (nb[c->nbroken] = strdup(path)) == NULL) {
+		if (nb != NULL)
+			c->broken = nb;
+		ctx->oom = true;
+		return 0;
+	}
+	c->broken = nb;
+	c->nbroken++;
+	for (i = 0; old != NULL && i < old->nsessions; i++) {
+		const struct conf_session *o = &old->sessions[i];
+
+		if (o->origin == NULL || strcmp(o->origin, path) != 0)
+			continue;
+		for (j = 0; j < c->nsessions; j++) {
+			k = conf_clash(o, true, &c->sessions[j]);
+			if (k == CONF_CLASH_NONE)
+				continue;
+			conf_error_at(ctx, path, 0, "cannot keep its running "
+			    "session \"%s\": it has the same %s as session "
+			    "\"%s\" (%s:%d) now", o->name,
+			    k == CONF_CLASH_NAME ? "name" : k ==
+			    CONF_CLASH_KEY ? "key" : "passphrase",
+			    c->sessions[j].name, c->sessions[j].file,
+			    c->sessions[j].line);
+			return -1;
+		}
+		if (conf_session_copy(&copy, o) == -1 ||
+		    conf_add_session(c, &copy) == -1) {
+			conf_session_clear(&copy);
+			ctx->oom = true;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Set up the load of the file at path; st is filled in before parsing. */
+static int
+conf_ctx_init(struct conf_ctx *ctx, const char *path, struct conf_diag *diag,
+    const struct stat *st)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->path = path;
+	ctx->diag = diag;
+	ctx->main_st = st;
+	ctx->dir = conf_dirname(path);
+	ctx->src.path = path;
+	ctx->src.dir = ctx->dir != NULL ? ctx->dir : ".";
+	ctx->src.st = st;
+	if (ctx->dir == NULL) {
+		ctx->oom = true;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+conf_ctx_done(struct conf_ctx *ctx)
+{
+	free(ctx->bigints);
+	free(ctx->dir);
+}
+
+/* Wipe the passphrases in a parsed tree and free it. */
+static void
+conf_tree_free(config_t *cfg)
+{
+	if (config_root_setting(cfg) != NULL)
+		conf_wipe_tree(config_root_setting(cfg));
+	config_destroy(cfg);
+}
+
+/*
+ * Parse text (a whole file) into cfg, which is initialised here in every
+ * case for conf_tree_free; errors go to ctx.  Returns 0 or -1.
+ */
+static int
+conf_parse(struct conf_ctx *ctx, const char *text, size_t len, config_t *cfg)
+{
+	char *buf = NULL, file[PATH_MAX];
+	const char *nul, *err;
+	int nlines, line, rc = -1;
+
+	config_init(cfg);
 	/* libconfig reads a C string: a NUL would end the file early. */
 	nul = memchr(text, '\0', len);
 	if (nul != NULL) {
-		conf_error_at(&ctx, path, conf_line_of(text, (size_t)(nul -
+		conf_error_at(ctx, ctx->path, conf_line_of(text, (size_t)(nul -
 		    text)), "contains a NUL byte; not a text file");
-		goto out;
+		return -1;
 	}
 	/*
 	 * libconfig 1.5 rejects a comment on a last line that has no
@@ -2407,8 +2706,8 @@ conf_load_text(const char *path, const char *text, size_t len,
 	 */
 	buf = malloc(len + 2);
 	if (buf == NULL) {
-		ctx.oom = true;
-		goto out;
+		ctx->oom = true;
+		return -1;
 	}
 	memcpy(buf, text, len);
 	nlines = conf_line_of(text, len);
@@ -2417,92 +2716,66 @@ conf_load_text(const char *path, const char *text, size_t len,
 	else
 		nlines--;
 	buf[len] = '\0';
-	if (conf_scan_bigints(&ctx, buf, len) == -1) {
-		ctx.oom = true;
+	if (conf_scan_bigints(ctx, buf, len) == -1) {
+		ctx->oom = true;
 		goto out;
 	}
-
-	config_init(&cfg);
-	cfg_init = true;
 	/* @include resolves against the CWD unless told otherwise. */
-	config_set_include_dir(&cfg, ctx.dir);
-	if (config_read_string(&cfg, buf) != CONFIG_TRUE) {
-		conf_file_name(&ctx, config_error_file(&cfg), file,
+	config_set_include_dir(cfg, ctx->dir);
+	if (config_read_string(cfg, buf) != CONFIG_TRUE) {
+		conf_file_name(ctx, config_error_file(cfg), file,
 		    sizeof(file));
-		line = config_error_line(&cfg);
-		err = config_error_text(&cfg) != NULL ?
-		    config_error_text(&cfg) : "cannot parse";
+		line = config_error_line(cfg);
+		err = config_error_text(cfg) != NULL ?
+		    config_error_text(cfg) : "cannot parse";
 		/*
 		 * libconfig places an error at the end of the file on the
 		 * line after the last one; name the last line instead.
 		 */
-		if (config_error_file(&cfg) == NULL && line > nlines)
-			conf_error_at(&ctx, file, nlines, "%s at the end of "
+		if (config_error_file(cfg) == NULL && line > nlines)
+			conf_error_at(ctx, file, nlines, "%s at the end of "
 			    "the file; is a '}', ']', ')' or '\"' missing?",
 			    err);
 		else
-			conf_error_at(&ctx, file, line, "%s", err);
+			conf_error_at(ctx, file, line, "%s", err);
 		goto out;
 	}
-	c = conf_from_tree(&ctx, config_root_setting(&cfg));
+	config_setting_set_hook(config_root_setting(cfg), &ctx->src);
+	rc = 0;
 out:
-	if (ctx.oom) {
-		conf_free(c);
-		c = NULL;
-		conf_error_at(&ctx, path, 0, "out of memory");
-	}
-	if (cfg_init) {
-		if (config_root_setting(&cfg) != NULL)
-			conf_wipe_tree(config_root_setting(&cfg));
-		config_destroy(&cfg);
-	}
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-	}
-	free(ctx.bigints);
-	free(ctx.dir);
-	return c;
-}
-
-struct conf *
-conf_load_buffer(const char *path, const char *text, size_t len,
-    struct conf_diag *diag)
-{
-	return conf_load_text(path, text, len, diag, NULL);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return rc;
 }
 
 /*
  * Open and read the file ourselves: libconfig reports I/O errors without
- * errno, and its own reading would leave us no copy to wipe.
+ * errno, and its own reading would leave us no copy to wipe.  *buf is
+ * for the caller to wipe and free, also on failure.
  */
-struct conf *
-conf_load(const char *path, struct conf_diag *diag)
+static int
+conf_read(struct conf_ctx *ctx, char **bufp, size_t *lenp, struct stat *st)
 {
-	struct conf_ctx ctx;
-	struct conf *c = NULL;
-	struct stat st;
+	const char *path = ctx->path;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int fd;
+	int fd, rc = -1;
 
-	memset(diag, 0, sizeof(*diag));
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.path = path;
-	ctx.diag = diag;
+	*bufp = NULL;
+	*lenp = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1) {
-		conf_error_at(&ctx, path, 0, "cannot open: %s",
+		conf_error_at(ctx, path, 0, "cannot open: %s",
 		    strerror(errno));
-		return NULL;
+		return -1;
 	}
-	if (fstat(fd, &st) == -1) {
-		conf_error_at(&ctx, path, 0, "cannot stat: %s",
+	if (fstat(fd, st) == -1) {
+		conf_error_at(ctx, path, 0, "cannot stat: %s",
 		    strerror(errno));
 		goto out;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		conf_error_at(&ctx, path, 0, "is a directory");
+	if (S_ISDIR(st->st_mode)) {
+		conf_error_at(ctx, path, 0, "is a directory");
 		goto out;
 	}
 	/* Not only regular files: -f /dev/stdin is handy for checks. */
@@ -2514,7 +2787,7 @@ conf_load(const char *path, struct conf_diag *diag)
 
 			/* Full with one byte more than allowed. */
 			if (cap >= CONF_FILE_MAX + 1) {
-				conf_error_at(&ctx, path, 0, "is larger than "
+				conf_error_at(ctx, path, 0, "is larger than "
 				    "%d bytes", CONF_FILE_MAX);
 				goto out;
 			}
@@ -2523,7 +2796,7 @@ conf_load(const char *path, struct conf_diag *diag)
 				cap = CONF_FILE_MAX + 1;
 			nb = malloc(cap);
 			if (nb == NULL) {
-				conf_error_at(&ctx, path, 0, "out of memory");
+				conf_error_at(ctx, path, 0, "out of memory");
 				goto out;
 			}
 			/* Copy by hand so the old buffer can be wiped. */
@@ -2538,7 +2811,7 @@ conf_load(const char *path, struct conf_diag *diag)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			conf_error_at(&ctx, path, 0, "cannot read: %s",
+			conf_error_at(ctx, path, 0, "cannot read: %s",
 			    strerror(errno));
 			goto out;
 		}
@@ -2546,14 +2819,205 @@ conf_load(const char *path, struct conf_diag *diag)
 			break;
 		len += (size_t)n;
 	}
-	c = conf_load_text(path, buf != NULL ? buf : "", len, diag, &st);
+	rc = 0;
 out:
 	close(fd);
+	*bufp = buf;
+	*lenp = len;
+	return rc;
+}
+
+/*
+ * One file of include_dir, read with its own context into the same
+ * diagnostics.  Returns -1 only when the whole load must fail.
+ */
+static int
+conf_load_part(struct conf_ctx *mctx, struct conf *c,
+    const struct conf_build *def, const char *path)
+{
+	size_t nerr = mctx->diag->nerrors, len = 0;
+	struct conf_ctx ctx;
+	struct stat st;
+	char *buf = NULL;
+	config_t cfg;
+	bool parsed = false;
+	int rc = 0;
+
+	if (conf_ctx_init(&ctx, path, mctx->diag, &st) == -1)
+		goto out;
+	if (conf_read(&ctx, &buf, &len, &st) == 0) {
+		/* include_dir = "." next to a main file named x.conf. */
+		if (mctx->main_st != NULL &&
+		    st.st_dev == mctx->main_st->st_dev &&
+		    st.st_ino == mctx->main_st->st_ino)
+			goto out;
+		parsed = true;
+		if (conf_parse(&ctx, buf != NULL ? buf : "", len, &cfg) == 0)
+			conf_part_from_tree(&ctx, config_root_setting(&cfg),
+			    def, c);
+	}
+	if (!ctx.oom && mctx->diag->nerrors > nerr)
+		rc = conf_broken(mctx, c, path);
+out:
+	if (ctx.oom)
+		mctx->oom = true;
+	if (parsed)
+		conf_tree_free(&cfg);
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+	conf_ctx_done(&ctx);
+	return rc;
+}
+
+/*
+ * The files of include_dir, in name order, each on its own (setting is
+ * include_dir's, for an unreadable directory: the main file's error).
+ * Returns -1 when the whole load must fail.
+ */
+static int
+conf_load_dir(struct conf_ctx *ctx, struct conf *c,
+    const struct conf_build *def, const config_setting_t *setting)
+{
+	char err[PATH_MAX + 64];
+	size_t i;
+
+	if (confdir_scan(c->options.include_dir, &c->files, &c->nfiles, err,
+	    sizeof(err)) == -1)
+		return conf_error(ctx, setting, "options.include_dir", "%s",
+		    err);
+	for (i = 0; i < c->nfiles && !ctx->oom; i++)
+		if (conf_load_part(ctx, c, def, c->files[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * Walk the main file's tree: options, default, then sessions in file
+ * order; then the files of include_dir.
+ */
+static struct conf *
+conf_from_tree(struct conf_ctx *ctx, const config_setting_t *root)
+{
+	struct conf_build def, *bs = NULL;
+	const config_setting_t *g, *opts = NULL;
+	struct conf *c = NULL;
+	size_t nbs = 0;
+	bool failed = true;
+
+	memset(&def, 0, sizeof(def));
+	conf_session_defaults(&def.s);
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || conf_options_defaults(&c->options) == -1) {
+		ctx->oom = true;
+		goto out;
+	}
+	c->path = strdup(ctx->path);
+	if (c->path == NULL)
+		ctx->oom = true;
+
+	if ((opts = conf_toplevel_group(ctx, root, "options")) != NULL)
+		conf_parse_options(ctx, opts, &c->options);
+	if ((g = conf_toplevel_group(ctx, root, "default")) != NULL) {
+		def.group = g;
+		conf_parse_group(ctx, g, "default", true, &def);
+		conf_check_default(ctx, &def);
+	}
+	if ((bs = conf_build_all(ctx, root, &def, &nbs)) == NULL)
+		goto out;
+	if (nbs == 0 && c->options.include_dir[0] == '\0')
+		conf_warn(ctx, NULL, NULL, "no sessions defined");
+	/* An error in the main file refuses all of it. */
+	if (ctx->diag->nerrors > 0 || ctx->oom)
+		goto out;
+	conf_add_builds(ctx, c, bs, nbs);
+	if (ctx->oom)
+		goto out;
+	if (ctx->read_dir && c->options.include_dir[0] != '\0') {
+		if (conf_load_dir(ctx, c, &def, config_setting_get_member(opts,
+		    "include_dir")) == -1 || ctx->oom)
+			goto out;
+		if (c->nsessions == 0 && c->nbroken == 0)
+			conf_warn(ctx, NULL, NULL, "no sessions defined, "
+			    "neither here nor in %s", c->options.include_dir);
+	}
+	failed = false;
+out:
+	conf_builds_free(bs, nbs);
+	conf_session_clear(&def.s);
+	if (failed) {
+		conf_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+/*
+ * The main file's text; st is the stat of the file it came from, NULL
+ * for text from memory.  include_dir is read when read_dir.
+ */
+static struct conf *
+conf_load_text(const char *path, const char *text, size_t len,
+    struct conf_diag *diag, const struct stat *st, const struct conf *old,
+    bool read_dir)
+{
+	struct conf_ctx ctx;
+	struct conf *c = NULL;
+	config_t cfg;
+
+	memset(diag, 0, sizeof(*diag));
+	if (conf_ctx_init(&ctx, path, diag, st) == 0) {
+		ctx.read_dir = read_dir;
+		ctx.old = old;
+		if (conf_parse(&ctx, text, len, &cfg) == 0)
+			c = conf_from_tree(&ctx, config_root_setting(&cfg));
+		conf_tree_free(&cfg);
+	}
+	if (ctx.oom) {
+		conf_free(c);
+		c = NULL;
+		conf_error_at(&ctx, path, 0, "out of memory");
+	}
+	conf_ctx_done(&ctx);
+	return c;
+}
+
+struct conf *
+conf_load_buffer(const char *path, const char *text, size_t len,
+    struct conf_diag *diag)
+{
+	return conf_load_text(path, text, len, diag, NULL, NULL, false);
+}
+
+struct conf *
+conf_load_fallback(const char *path, const struct conf *old,
+    struct conf_diag *diag)
+{
+	struct conf_ctx ctx;
+	struct conf *c = NULL;
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+
+	memset(diag, 0, sizeof(*diag));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.path = path;
+	ctx.diag = diag;
+	if (conf_read(&ctx, &buf, &len, &st) == 0)
+		c = conf_load_text(path, buf != NULL ? buf : "", len, diag,
+		    &st, old, true);
 	if (buf != NULL) {
 		OPENSSL_cleanse(buf, len);
 		free(buf);
 	}
 	return c;
+}
+
+struct conf *
+conf_load(const char *path, struct conf_diag *diag)
+{
+	return conf_load_fallback(path, NULL, diag);
 }
 
 /* ---------------------------------------------------------------- */
@@ -2836,6 +3300,18 @@ conf_print_session(const struct conf_session *s, FILE *out)
 	fprintf(out, "  legacy: %s\n", conf_legacy_name(s->legacy));
 }
 
+/* Is path one of the files that did not load? */
+static bool
+conf_broken_has(const struct conf *c, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < c->nbroken; i++)
+		if (strcmp(c->broken[i], path) == 0)
+			return true;
+	return false;
+}
+
 void
 conf_print(const struct conf *c, FILE *out)
 {
@@ -2854,6 +3330,12 @@ conf_print(const struct conf *c, FILE *out)
 	fprintf(out, "  group: %s\n", o->group[0] != '\0' ? o->group :
 	    "(unchanged)");
 	fprintf(out, "  offload: %s\n", o->offload ? "true" : "false");
+	fprintf(out, "  include_dir: %s\n", o->include_dir[0] != '\0' ?
+	    o->include_dir : "(none)");
+	for (i = 0; i < c->nfiles; i++)
+		fprintf(out, "file %s%s\n", c->files[i],
+		    conf_broken_has(c, c->files[i]) ? ": not loaded, see its "
+		    "errors" : "");
 	for (i = 0; i < c->nsessions; i++)
 		conf_print_session(&c->sessions[i], out);
 }

@@ -87,6 +87,11 @@ struct conf_options {
 	char *user;	/* "" = do not change user */
 	char *group;	/* "" = do not change group */
 	bool offload;	/* TUN offloads, UDP GSO/GRO (default true) */
+	/*
+	 * "" = none; else the directory whose *.conf files hold more
+	 * sessions (resolved against the main file's directory).
+	 */
+	char *include_dir;
 };
 
 struct conf_session {
@@ -94,6 +99,12 @@ struct conf_session {
 	char tag[CONF_NAME_MAX + 3];	/* "name: ", to start log lines */
 	char *file;	/* where the session group starts, for messages */
 	int line;
+	/*
+	 * The file that holds the session: the main file or one of
+	 * include_dir's (file differs when that one @includes it).  A
+	 * reload keeps the sessions of a file that no longer loads.
+	 */
+	char *origin;
 
 	enum conf_auth auth;
 	char *key_path;	/* CONF_AUTH_KEY: resolved path of the key file */
@@ -147,8 +158,17 @@ struct conf_session {
 struct conf {
 	char *path;	/* the file as given to conf_load */
 	struct conf_options options;
-	struct conf_session *sessions;	/* in file order */
+	struct conf_session *sessions;	/* main file, then include_dir's */
 	size_t nsessions;
+	/* include_dir's files that were read, in order, broken ones too. */
+	char **files;
+	size_t nfiles;
+	/*
+	 * Those that did not load: at a start their sessions are left out,
+	 * at a reload the running ones are kept (conf_load_fallback).
+	 */
+	char **broken;
+	size_t nbroken;
 };
 
 /* All errors and warnings found, each a complete line "FILE:LINE: ...". */
@@ -162,26 +182,42 @@ struct conf_diag {
 void conf_diag_free(struct conf_diag *d);
 
 /*
- * SIGHUP's load: read path off to the side, log every warning and error
- * as "reload: x.conf:3: cobra.proto: ...", and say that the running
- * configuration stays when the file is refused (then NULL).
+ * SIGHUP's load: read running->path off to the side with running as the
+ * fallback (conf_load_fallback), log every warning and error as
+ * "reload: x.conf:3: cobra.proto: ...", and say that the running
+ * configuration stays when the main file is refused (then NULL), or
+ * which file's sessions stay when one of include_dir's is.
  */
-struct conf *conf_reload(const char *path);
+struct conf *conf_reload(const struct conf *running);
 
 /*
- * Read, parse and validate the file at `path`.  Returns NULL if there was
- * any error; every error found (not only the first) and every warning is
- * in diag, which conf_load initialises and the caller frees with
- * conf_diag_free in both cases.
+ * Read, parse and validate the file at `path`, then the *.conf files of
+ * its options.include_dir.  Returns NULL if the main file has an error
+ * (or memory ran out).  A file of include_dir with an error is left
+ * out and listed in broken; the sessions of the others load.  Every
+ * error found (not only the first) and every warning is in diag, which
+ * conf_load initialises and the caller frees with conf_diag_free in both
+ * cases; so nerrors > 0 with a conf returned means broken files.
  */
 struct conf *conf_load(const char *path, struct conf_diag *diag);
+
+/*
+ * The same, for a reload: the sessions that `old` took from a file of
+ * include_dir that now has an error are copied into the new conf as
+ * they were, so that a comparison finds them unchanged.  If they clash
+ * with a session of another file (same name or key), the whole load
+ * fails.  old may be NULL.
+ */
+struct conf *conf_load_fallback(const char *path, const struct conf *old,
+    struct conf_diag *diag);
 
 /*
  * The same for a file already in memory (fuzzers, tests).  `path` names
  * it in messages and its directory anchors relative key file paths and
  * @include; `text` need not be NUL-terminated.  Only the mode of the
  * files it @includes is checked (a passphrase in a file that group or
- * others can read is an error), not that of `path`.
+ * others can read is an error), not that of `path`.  include_dir is
+ * checked but not read: text from memory has no place on the disk.
  */
 struct conf *conf_load_buffer(const char *path, const char *text, size_t len,
     struct conf_diag *diag);
@@ -194,6 +230,9 @@ void conf_free(struct conf *c);
  * settings of every session.  Never prints a key or passphrase.
  */
 void conf_print(const struct conf *c, FILE *out);
+
+/* [A-Za-z][A-Za-z0-9_-]{0,63}: a session name (and a file name part). */
+bool conf_name_valid(const char *n);
 
 /* The session named `name`, or NULL. */
 const struct conf_session *conf_session_find(const struct conf *c,

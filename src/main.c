@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "client.h"
 #include "conf.h"
+#include "confdir.h"
 #include "control.h"
 #include "ctlsock.h"
 #include "key.h"
@@ -57,25 +58,38 @@ main_load_conf(const struct cli *c)
 	struct conf_diag diag = { 0 };
 	struct conf *conf;
 
+	size_t i;
+
 	conf = conf_load(c->config, &diag);
 	main_print_diag(&diag);
 	if (conf == NULL)
 		fprintf(stderr, "tapline: %s: %zu error%s, nothing started\n",
 		    c->config, diag.nerrors, diag.nerrors == 1 ? "" : "s");
+	/*
+	 * A file of include_dir with an error does not stop the others'
+	 * sessions: one typo must not stop every tunnel (tapline.conf(5)).
+	 */
+	for (i = 0; conf != NULL && i < conf->nbroken; i++)
+		fprintf(stderr, "tapline: %s: not loaded%s\n", conf->broken[i],
+		    c->mode == CLI_CHECK ? "" : "; its sessions do not start, "
+		    "the other files' do");
 	conf_diag_free(&diag);
 	return conf;
 }
 
+/* Exit 2 when a file of include_dir is broken too, after the summary. */
 static int
 main_check(const struct cli *c)
 {
 	struct conf *conf = main_load_conf(c);
+	int rc;
 
 	if (conf == NULL)
 		return EXIT_USAGE;
 	conf_print(conf, stdout);
+	rc = conf->nbroken > 0 ? EXIT_USAGE : 0;
 	conf_free(conf);
-	return 0;
+	return rc;
 }
 
 static int
@@ -501,12 +515,18 @@ int
 main(int argc, char **argv)
 {
 	struct cli c;
-	char err[256];
+	char err[256], config[PATH_MAX];
 
 	if (cli_parse(argc, argv, &c, err, sizeof(err)) != 0) {
 		fprintf(stderr, "tapline: %s (see tapline --help)\n", err);
 		return EXIT_USAGE;
 	}
+	/* tapline@NAME: NAME's own file, when there is one. */
+	if (!c.config_given && c.session != NULL && (c.mode == CLI_CLIENT ||
+	    c.mode == CLI_CHECK || c.mode == CLI_STATUS) &&
+	    confdir_client_path(SYSCONFDIR "/tapline", c.session, config,
+	    sizeof(config)) == 0)
+		c.config = config;
 	switch (c.mode) {
 	case CLI_HELP:
 		cli_usage(stdout);

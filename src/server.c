@@ -749,7 +749,7 @@ server_reload(void *arg)
 	char err[256];
 	bool room;
 
-	if ((nc = conf_reload(srv->proc.conf->path)) == NULL)
+	if ((nc = conf_reload(srv->proc.conf)) == NULL)
 		return;
 	hs = nc->nsessions > 0 ? handshake_server_reload(nc, srv->hs, err,
 	    sizeof(err)) : NULL;

@@ -125,6 +125,12 @@ test_modes(void **state)
 	assert_string_equal(c.config, "a");
 	assert_int_equal(parse(&c, err, sizeof(err), ARGS("-s", "-t")), 0);
 	assert_int_equal(c.mode, CLI_CHECK);
+	assert_null(c.session);
+	/* -t SESSION: the file that `tapline SESSION` would read. */
+	assert_int_equal(parse(&c, err, sizeof(err), ARGS("-t", "cobra")), 0);
+	assert_int_equal(c.mode, CLI_CHECK);
+	assert_string_equal(c.session, "cobra");
+	assert_false(c.config_given);
 	assert_int_equal(parse(&c, err, sizeof(err), ARGS("genkey")), 0);
 	assert_int_equal(c.mode, CLI_GENKEY);
 	assert_null(c.keyfile);
@@ -191,7 +197,10 @@ test_usage_errors(void **state)
 		{ { "-P", "+5", "cobra", NULL }, "bad port '+5'" },
 		{ { "-4", "-6", "cobra", NULL }, "-4 and -6" },
 		{ { "-s", "cobra", NULL }, "unexpected argument 'cobra'" },
-		{ { "-t", "cobra", NULL }, "unexpected argument 'cobra'" },
+		{ { "-t", "cobra", "x", NULL }, "unexpected argument 'x' with "
+		    "-t" },
+		{ { "-s", "-t", "cobra", NULL }, "unexpected argument 'cobra' "
+		    "with -s" },
 		{ { "a", "b", "c", NULL }, "unexpected argument 'c'" },
 		{ { "-s", "-p", NULL }, "client mode only" },
 		{ { "--json", "cobra", NULL }, "--json applies" },
