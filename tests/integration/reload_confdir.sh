@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # One file per tunnel: a server whose include_dir holds one file per
-# session (alpha over UDP, the other over TCP), each with its client.
+# session (alpha over UDP, the other over TCP), each with its client, and
+# a broken third file that does not keep the server from starting them.
 # `tapline -t` names every broken file with file:line and exits 2; a
 # SIGHUP with one broken file loses no echo of a ping through the other
 # tunnel, keeps the broken file's session running and applies the other
@@ -113,6 +114,10 @@ fi
 grep -q "^config $etcfile: 1 session" "$LIB_TMP/t.out" ||
 	lib_fail "tapline -t $bn did not check $etcfile"
 
+# A broken file at the start: the server starts the other files' sessions.
+gamma_file=$LIB_TMP/conf.d/30-gamma.conf
+printf 'gamma = {\n  key = "%s";\n  protoo = "udp";\n};\n' \
+    "$LIB_TMP/beta.key" >"$gamma_file"
 slog=$LIB_TMP/server-srv.log
 lib_server srv "$LIB_TMP/server.conf"
 server=$LIB_BG_PID
@@ -124,20 +129,22 @@ lib_wait_up cb tl-b 15 192.0.2.6
 lib_wait_for 5 lib_ping ca 192.0.2.1 1 || lib_fail "alpha does not ping"
 lib_wait_for 5 lib_ping cb 192.0.2.5 1 || lib_fail "$bn does not ping"
 grep -q "$bn: authenticated" "$slog" || lib_fail "$bn is not authenticated"
+grep -q "error: $gamma_file:3: gamma.protoo: unknown setting" "$slog" ||
+	lib_fail "the server does not name $gamma_file:3"
+grep -q "tapline: $gamma_file: not loaded; its sessions do not start" \
+    "$slog" || lib_fail "the server does not say $gamma_file is left out"
 
-# Break beta's file at line 3, and a third file too: -t names both.
+# Break beta's file at line 3 too: -t names both files.
 beta_conf 10 'key = ;'
-printf 'gamma = {\n  key = "%s";\n  protoo = "udp";\n};\n' \
-    "$LIB_TMP/beta.key" >"$LIB_TMP/conf.d/30-gamma.conf"
 "$TAPLINE" -t -f "$LIB_TMP/server.conf" >"$LIB_TMP/t.out" 2>&1
 rc=$?
 cat "$LIB_TMP/t.out"
 [ "$rc" = 2 ] || lib_fail "tapline -t exits $rc with broken files, not 2"
 grep -q "error: $beta_file:3: syntax error" "$LIB_TMP/t.out" ||
 	lib_fail "tapline -t does not name $beta_file:3"
-grep -q "error: $LIB_TMP/conf.d/30-gamma.conf:3: gamma.protoo: unknown setting; did you mean \"proto\"?" \
-    "$LIB_TMP/t.out" || lib_fail "tapline -t does not name 30-gamma.conf:3"
-rm -f "$LIB_TMP/conf.d/30-gamma.conf"
+grep -q "error: $gamma_file:3: gamma.protoo: unknown setting; did you mean \"proto\"?" \
+    "$LIB_TMP/t.out" || lib_fail "tapline -t does not name $gamma_file:3"
+rm -f "$gamma_file"
 # A new file beside the broken one: its session is added by the reload.
 cat >"$LIB_TMP/conf.d/40-delta.conf" <<CONF
 delta = { key = "$LIB_TMP/delta.key"; };
