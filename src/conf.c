@@ -35,8 +35,6 @@
 #include "log.h"
 #include "util.h"
 
-/* A config file is text written by hand; a megabyte is plenty. */
-#define CONF_FILE_MAX (1024 * 1024)
 #define CONF_MSG_MAX 1024
 /* How much of a value a message quotes. */
 #define CONF_QUOTE_MAX 80
@@ -2748,83 +2746,16 @@ out:
 	return rc;
 }
 
-/*
- * Open and read the file ourselves: libconfig reports I/O errors without
- * errno, and its own reading would leave us no copy to wipe.  *buf is
- * for the caller to wipe and free, also on failure.
- */
+/* Read ctx's file for conf_parse; an error is the file's (line 0). */
 static int
-conf_read(struct conf_ctx *ctx, char **bufp, size_t *lenp, struct stat *st)
+conf_read(struct conf_ctx *ctx, char **buf, size_t *len, struct stat *st)
 {
-	const char *path = ctx->path;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int fd, rc = -1;
+	char err[256];
 
-	*bufp = NULL;
-	*lenp = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd == -1) {
-		conf_error_at(ctx, path, 0, "cannot open: %s",
-		    strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, st) == -1) {
-		conf_error_at(ctx, path, 0, "cannot stat: %s",
-		    strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st->st_mode)) {
-		conf_error_at(ctx, path, 0, "is a directory");
-		goto out;
-	}
-	/* Not only regular files: -f /dev/stdin is handy for checks. */
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *nb;
-
-			/* Full with one byte more than allowed. */
-			if (cap >= CONF_FILE_MAX + 1) {
-				conf_error_at(ctx, path, 0, "is larger than "
-				    "%d bytes", CONF_FILE_MAX);
-				goto out;
-			}
-			cap = cap ? cap * 2 : 8192;
-			if (cap > CONF_FILE_MAX + 1)
-				cap = CONF_FILE_MAX + 1;
-			nb = malloc(cap);
-			if (nb == NULL) {
-				conf_error_at(ctx, path, 0, "out of memory");
-				goto out;
-			}
-			/* Copy by hand so the old buffer can be wiped. */
-			if (buf != NULL) {
-				memcpy(nb, buf, len);
-				OPENSSL_cleanse(buf, len);
-				free(buf);
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			conf_error_at(ctx, path, 0, "cannot read: %s",
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	rc = 0;
-out:
-	close(fd);
-	*bufp = buf;
-	*lenp = len;
-	return rc;
+	if (confdir_read(ctx->path, buf, len, st, err, sizeof(err)) == 0)
+		return 0;
+	conf_error_at(ctx, ctx->path, 0, "%s", err);
+	return -1;
 }
 
 /*

@@ -1,24 +1,103 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The directory side of one file per tunnel (tapline.conf(5),
- * include_dir): list the files to read in a fixed order, and choose a
- * client's file.  What a listed file may hold, and what happens when it
- * does not load, is conf.c's business.
+ * The disk side of the configuration: read a file into memory that can
+ * be wiped, and for one file per tunnel (tapline.conf(5), include_dir)
+ * list the files to read in a fixed order and choose a client's file.
+ * What a file may hold, and what happens when one does not load, is
+ * conf.c's business.
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "conf.h"
 #include "confdir.h"
 #include "util.h"
 
 #define CONFDIR_SUFFIX ".conf"
+
+/*
+ * Read it ourselves: libconfig reports I/O errors without errno, and its
+ * own reading would leave us no copy to wipe.
+ */
+int
+confdir_read(const char *path, char **bufp, size_t *lenp, struct stat *st,
+    char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd, rc = -1;
+
+	*bufp = NULL;
+	*lenp = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1)
+		return util_err(err, errlen, "cannot open: %s",
+		    strerror(errno));
+	if (fstat(fd, st) == -1) {
+		util_err(err, errlen, "cannot stat: %s", strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st->st_mode)) {
+		util_err(err, errlen, "is a directory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			/* Full with one byte more than allowed. */
+			if (cap >= CONFDIR_FILE_MAX + 1) {
+				util_err(err, errlen, "is larger than %d bytes",
+				    CONFDIR_FILE_MAX);
+				goto out;
+			}
+			cap = cap ? cap * 2 : 8192;
+			if (cap > CONFDIR_FILE_MAX + 1)
+				cap = CONFDIR_FILE_MAX + 1;
+			nb = malloc(cap);
+			if (nb == NULL) {
+				util_err(err, errlen, "out of memory");
+				goto out;
+			}
+			/* Copy by hand so the old buffer can be wiped. */
+			if (buf != NULL) {
+				memcpy(nb, buf, len);
+				OPENSSL_cleanse(buf, len);
+				free(buf);
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			util_err(err, errlen, "cannot read: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	rc = 0;
+out:
+	close(fd);
+	*bufp = buf;
+	*lenp = len;
+	return rc;
+}
 
 bool
 confdir_name_ok(const char *name)

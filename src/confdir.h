@@ -1,14 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * One file per tunnel: which files options.include_dir contributes, and
- * which file a client started as `tapline NAME` reads.  File system only;
- * conf.c parses what these name.
+ * Configuration files on the disk: reading one, which files
+ * options.include_dir contributes, and which file a client started as
+ * `tapline NAME` reads.  File system only; conf.c parses what these read.
  */
 #ifndef TAPLINE_CONFDIR_H
 #define TAPLINE_CONFDIR_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
+
+/* A config file is text written by hand; a megabyte is plenty. */
+#define CONFDIR_FILE_MAX (1024 * 1024)
+
+/*
+ * Read the whole file at path into *buf (*len bytes, not terminated) and
+ * its stat into *st.  Not only regular files: -f /dev/stdin is handy for
+ * checks; a directory or a file over CONFDIR_FILE_MAX bytes is refused.
+ * Returns 0, or -1 with err saying why ("cannot open: ...").  *buf may
+ * hold a passphrase: the caller wipes it (OPENSSL_cleanse) and frees it,
+ * also on failure.
+ */
+int confdir_read(const char *path, char **buf, size_t *len, struct stat *st,
+    char *err, size_t errlen);
 
 /*
  * Is name a file that include_dir reads: "*.conf", not hidden?  Editors'
