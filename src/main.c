@@ -86,7 +86,9 @@ main_check(const struct cli *c)
 
 	if (conf == NULL)
 		return EXIT_USAGE;
-	conf_print(conf, stdout);
+	/* -q: errors only, for ExecReload= whose output lands in the log. */
+	if (c->verbosity >= 0)
+		conf_print(conf, stdout);
 	rc = conf->nbroken > 0 ? EXIT_USAGE : 0;
 	conf_free(conf);
 	return rc;

@@ -269,6 +269,9 @@ sandbox tapline@.service
 exec_line tapline@.service ExecReload "$LIB_TMP/client.conf"
 "${SP[@]}" "${CMD[@]}" >"$LIB_TMP/check.out" 2>&1 ||
 	lib_fail "the unit's reload check fails as tapline: $(cat "$LIB_TMP/check.out")"
+[ ! -s "$LIB_TMP/check.out" ] ||
+	lib_fail "the unit's reload check printed on success (-q):" \
+	    "$(head -n 5 "$LIB_TMP/check.out")"
 cp -p "$LIB_TMP/client.conf" "$LIB_TMP/broken.conf" &&
 	echo "cobra.bogus = 1;" >>"$LIB_TMP/broken.conf" ||
 	lib_hard_error "cannot write broken.conf"
