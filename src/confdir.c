@@ -51,6 +51,17 @@ confdir_read(const char *path, char **bufp, size_t *lenp, struct stat *st,
 		util_err(err, errlen, "is a directory");
 		goto out;
 	}
+	/*
+	 * Whoever can change the file can run commands as the daemon, with
+	 * CAP_NET_ADMIN (up/down): a file anyone may write is refused, as
+	 * sshd refuses one (chmod o-w).
+	 */
+	if ((st->st_mode & S_IWOTH) != 0) {
+		util_err(err, errlen, "is writable by anyone (mode %04o); "
+		    "whoever can change it can run commands as the daemon: "
+		    "chmod o-w it", (unsigned)(st->st_mode & 07777));
+		goto out;
+	}
 	for (;;) {
 		ssize_t n;
 
@@ -162,6 +173,7 @@ confdir_scan(const char *dir, char ***paths, size_t *npaths, char *err,
     size_t errlen)
 {
 	struct dirent *de;
+	struct stat st;
 	char **v = NULL;
 	size_t n = 0, cap = 0;
 	DIR *d;
@@ -175,6 +187,14 @@ confdir_scan(const char *dir, char ***paths, size_t *npaths, char *err,
 			return 0;
 		return util_err(err, errlen, "cannot read the directory %s: "
 		    "%s", dir, strerror(errno));
+	}
+	/* Anyone could add a file of sessions and up commands to it. */
+	if (fstat(dirfd(d), &st) == 0 && (st.st_mode & S_IWOTH) != 0) {
+		closedir(d);
+		return util_err(err, errlen, "the directory %s is writable by "
+		    "anyone (mode %04o); whoever can add a file to it can run "
+		    "commands as the daemon: chmod o-w it", dir,
+		    (unsigned)(st.st_mode & 07777));
 	}
 	for (;;) {
 		errno = 0;

@@ -438,6 +438,39 @@ test_broken_at_load(void **state)
 	assert_string_equal(f->c->broken[2], path_of(f, "conf.d/d.conf"));
 }
 
+/*
+ * Whoever can write a config file can run up commands as the daemon: a
+ * file or an include_dir anyone may write is refused, naming it; a file
+ * only its group may write is the admin's business.
+ */
+static void
+test_world_writable(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f, "main.conf", "options = { include_dir = \"conf.d\"; };\n");
+	put(f, "conf.d/a.conf", "alpha = { key = \"../a.key\"; };\n");
+	put(f, "conf.d/b.conf", "beta = { key = \"../b.key\"; };\n");
+	assert_int_equal(chmod(path_of(f, "conf.d/b.conf"), 0666), 0);
+	assert_int_equal(chmod(path_of(f, "conf.d/a.conf"), 0660), 0);
+	assert_non_null(load(f, NULL));
+	expect_sessions(f->c, "alpha");
+	expect_error(f, "conf.d/b.conf: is writable by anyone (mode 0666)");
+	assert_int_equal(f->c->nbroken, 1);
+
+	/* The directory: nothing of it is read. */
+	assert_int_equal(chmod(path_of(f, "conf.d/b.conf"), 0600), 0);
+	assert_int_equal(chmod(f->sub, 01777), 0);
+	assert_null(load(f, NULL));
+	expect_error_has(f, "is writable by anyone (mode 1777)");
+
+	/* The main file. */
+	assert_int_equal(chmod(f->sub, 0700), 0);
+	assert_int_equal(chmod(f->main, 0646), 0);
+	assert_null(load(f, NULL));
+	expect_error(f, "main.conf: is writable by anyone (mode 0646)");
+}
+
 /* The same, with the broken files listed. */
 static void
 test_broken_list(void **state)
@@ -581,6 +614,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_duplicates, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_broken_at_load, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_world_writable, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_broken_list, setup,
 		    teardown),
