@@ -32,23 +32,31 @@ struct fuzz_stream {
 	enum fuzz_state state;
 };
 
-/* ctlmsg_rx_hello: decode, and encode back to the very same bytes. */
+/*
+ * ctlmsg_rx_hello: decode the HELLO part, and encode it back to the very
+ * same bytes.  A re-attaching HELLO carries the token after it; the
+ * connection then goes to the live session it names (reattach_adopt) or
+ * is refused, and never comes up as a session of its own.
+ */
 static void
-fuzz_stream_hello(struct fuzz_stream *fs, const uint8_t *body, size_t len)
+fuzz_stream_hello(struct fuzz_stream *fs, const struct frame_hdr *fh,
+    const uint8_t *body)
 {
 	struct frame_hello h;
 	uint8_t again[WIRE_HELLO_LEN];
 	char err[160];
 
-	if (frame_hello_decode(body, len, &h, err, sizeof(err)) != 0) {
+	FUZZ_CHECK(fh->len == WIRE_HELLO_LEN +
+	    ((fh->flags & WIRE_FLAG_REATTACH) ? WIRE_REATTACH_TOKEN_LEN : 0));
+	if (frame_hello_decode(body, WIRE_HELLO_LEN, &h, err,
+	    sizeof(err)) != 0) {
 		FUZZ_CHECK(err[0] != '\0');
 		fs->state = FUZZ_CLOSED;
 		return;
 	}
-	FUZZ_CHECK(len == WIRE_HELLO_LEN);
 	frame_hello_encode(&h, again);
 	FUZZ_CHECK(memcmp(again, body, WIRE_HELLO_LEN) == 0);
-	fs->state = FUZZ_UP;
+	fs->state = (fh->flags & WIRE_FLAG_REATTACH) ? FUZZ_CLOSED : FUZZ_UP;
 }
 
 /* ctlmsg_rx_close: whatever the body, the session ends. */
@@ -95,7 +103,7 @@ fuzz_stream_frame(struct fuzz_stream *fs, const struct frame_hdr *h,
 	case WIRE_HELLO:
 		if (fs->state != FUZZ_HELLO)
 			break;
-		fuzz_stream_hello(fs, body, h->len);
+		fuzz_stream_hello(fs, h, body);
 		return;
 	case WIRE_REKEY:
 		/*
@@ -140,7 +148,9 @@ fuzz_stream_read(struct fuzz_stream *fs, struct evbuffer *in)
 		FUZZ_CHECK(h.len <= (uint32_t)(h.type == WIRE_DATA ?
 		    WIRE_DATA_MAX_BODY : WIRE_CTRL_MAX_BODY));
 		FUZZ_CHECK(h.flags == 0 || (h.type == WIRE_DATA &&
-		    (h.flags & ~(WIRE_FLAG_ZLIB | WIRE_FLAG_GSO)) == 0));
+		    (h.flags & ~(WIRE_FLAG_ZLIB | WIRE_FLAG_GSO)) == 0) ||
+		    ((h.type == WIRE_HELLO || h.type == WIRE_HELLO_ACK) &&
+		    h.flags == WIRE_FLAG_REATTACH));
 		FUZZ_CHECK(h.type != WIRE_DATA || h.len > 0);
 		if (avail < WIRE_FRAME_HDR_LEN + (size_t)h.len)
 			return;

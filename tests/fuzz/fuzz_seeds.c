@@ -552,6 +552,28 @@ seeds_stream(void)
 	seed_frame(&s, WIRE_DATA, 0, p, 40);
 	seed_write("fuzz_frame_stream", "udp-control", &s);
 
+	/* A re-attaching HELLO: the HELLO body, then the 32-byte token. */
+	s.len = 0;
+	seed_u8(&s, FUZZ_STREAM_CFG_UDP);
+	seed_u8(&s, 0x42);
+	{
+		struct frame_hello h = {
+			.version = WIRE_VERSION,
+			.transport = WIRE_TRANSPORT_UDP,
+			.type = WIRE_DEV_TUN,
+			.cipher = WIRE_CIPHER_AUTO,
+			.mtu = 1500,
+			.udp_receiver_id = FUZZ_UDP_RID,
+		};
+		uint8_t body[WIRE_HELLO_LEN + WIRE_REATTACH_TOKEN_LEN];
+
+		frame_hello_encode(&h, body);
+		memset(body + WIRE_HELLO_LEN, 0x5a, WIRE_REATTACH_TOKEN_LEN);
+		seed_frame(&s, WIRE_HELLO, WIRE_FLAG_REATTACH, body,
+		    sizeof(body));
+	}
+	seed_write("fuzz_frame_stream", "udp-reattach", &s);
+
 	/* Not our protocol at all (ATTACKS.md row 14). */
 	s.len = 0;
 	seed_u8(&s, 0);
