@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "util.h"
 
-enum { OPT_JSON = 256 };
+enum { OPT_JSON = 256, OPT_FORMAT, OPT_CHECK, OPT_TIMEOUT };
 
 /* The leading ':' makes getopt report a missing value as ':'. */
 static const char cli_shortopts[] = ":sf:P:L:npqvt46mo:hV";
@@ -26,11 +26,14 @@ static const struct option cli_longopts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "test", no_argument, NULL, 't' },
-	{ "check", no_argument, NULL, 't' },
+	/* -t, except after status, where it checks the sessions. */
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "mlock", no_argument, NULL, 'm' },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -45,7 +48,9 @@ cli_usage(FILE *out)
 "       tapline [options] -s                 run the server\n"
 "       tapline -t [-f FILE] [SESSION]       check the config and print it\n"
 "       tapline genkey [FILE]                make a new 32-byte session key\n"
-"       tapline status [SESSION] [--json]    show the running sessions\n"
+"       tapline status [SESSION] [--json | --format F] [--check]\n"
+"                                            show the running sessions\n"
+"       tapline wait SESSION [--timeout S]   wait until the session is up\n"
 "       tapline import-vtund FILE [-o OUT]   convert a vtund.conf\n"
 "       tapline version\n"
 "\n"
@@ -64,11 +69,15 @@ cli_usage(FILE *out)
 "  -6, --ipv6            use IPv6 for the underlay\n"
 "  -m, --mlock           lock the daemon's memory (mlockall)\n"
 "      --json            status: print JSON\n"
+"      --format F        status: text, json, openmetrics or prometheus\n"
+"      --check           status: one line; exit 3 if a session is not up\n"
+"      --timeout S       wait: give up after S seconds (default 30)\n"
 "  -o, --output FILE     import-vtund: write here (mode 0600), not to stdout\n"
 "  -h, --help            this text\n"
 "  -V, --version         print the version\n"
 "\n"
-"exit status: 0 ok, 1 runtime failure, 2 usage or config error\n"
+"exit status: 0 ok, 1 runtime failure, 2 usage or config error;\n"
+"  status --check: 3 when a session is not up; wait: 1 on timeout\n"
 "see tapline(8) and tapline.conf(5)\n",
 	    out);
 }
@@ -90,6 +99,23 @@ cli_parse_port(const char *s, int *port)
 	return 0;
 }
 
+/* Whole seconds, 0..CLI_WAIT_TIMEOUT_MAX_S. */
+static int
+cli_parse_seconds(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > CLI_WAIT_TIMEOUT_MAX_S)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
 /* Is the flag set when the mode does not use it?  Name it if so. */
 static const char *
 cli_misplaced_flag(const struct cli *c)
@@ -98,6 +124,10 @@ cli_misplaced_flag(const struct cli *c)
 
 	if (c->json && c->mode != CLI_STATUS)
 		return "--json applies to 'tapline status' only";
+	if (c->format != NULL && c->mode != CLI_STATUS)
+		return "--format applies to 'tapline status' only";
+	if (c->timeout_s >= 0 && c->mode != CLI_WAIT)
+		return "--timeout applies to 'tapline wait' only";
 	if (c->output != NULL && c->mode != CLI_IMPORT_VTUND)
 		return "-o applies to 'tapline import-vtund' only";
 	if (c->config_given && c->mode == CLI_IMPORT_VTUND)
@@ -105,6 +135,10 @@ cli_misplaced_flag(const struct cli *c)
 		    "as its argument";
 	if (c->persist && c->mode != CLI_CLIENT)
 		return "-p (persist) applies to client mode only";
+	if (c->mode == CLI_STATUS && c->status_check && (c->json ||
+	    (c->format != NULL && strcmp(c->format, "text") != 0)))
+		return "--check prints one line of text; it takes no --format "
+		    "or --json";
 	if (!daemon && c->port != 0)
 		return "-P applies to server and client mode only";
 	if (!daemon && c->local != NULL)
@@ -120,7 +154,7 @@ int
 cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 {
 	bool server = false, check = false, help = false, version = false;
-	bool dashdash;
+	bool dashdash, short_t = false, long_check = false;
 	const char *misplaced, *sub = NULL;
 	int opt, npos;
 	char **pos;
@@ -129,6 +163,7 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	c->mode = CLI_CLIENT;
 	c->config = CLI_DEFAULT_CONFIG;
 	c->family = AF_UNSPEC;
+	c->timeout_s = -1;
 
 	/* optind = 0 makes glibc reinitialise, so tests can parse again. */
 	optind = 0;
@@ -172,6 +207,10 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			break;
 		case 't':
 			check = true;
+			short_t = true;
+			break;
+		case OPT_CHECK:
+			long_check = true;
 			break;
 		case '4':
 		case '6':
@@ -186,6 +225,26 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			break;
 		case OPT_JSON:
 			c->json = true;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") != 0 &&
+			    strcmp(optarg, "json") != 0 &&
+			    strcmp(optarg, "openmetrics") != 0 &&
+			    strcmp(optarg, "prometheus") != 0)
+				return util_err(err, errlen, "unknown format "
+				    "'%s': use text, json, openmetrics or "
+				    "prometheus", optarg);
+			if (c->format != NULL && strcmp(c->format,
+			    optarg) != 0)
+				return util_err(err, errlen,
+				    "--format given twice");
+			c->format = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (cli_parse_seconds(optarg, &c->timeout_s) != 0)
+				return util_err(err, errlen, "bad timeout "
+				    "'%s': use whole seconds 0..%d", optarg,
+				    CLI_WAIT_TIMEOUT_MAX_S);
 			break;
 		case 'o':
 			if (*optarg == '\0')
@@ -227,10 +286,17 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	/* A first word that names a subcommand is one, unless after "--". */
 	if (npos > 0 && !dashdash &&
 	    (strcmp(pos[0], "genkey") == 0 || strcmp(pos[0], "status") == 0 ||
+	    strcmp(pos[0], "wait") == 0 ||
 	    strcmp(pos[0], "import-vtund") == 0 ||
 	    strcmp(pos[0], "version") == 0))
 		sub = pos[0];
 
+	/* --check: the sessions' check after status, else the config's. */
+	if (long_check && sub != NULL && strcmp(sub, "status") == 0 &&
+	    !short_t)
+		c->status_check = true;
+	else if (long_check)
+		check = true;
 	if (sub != NULL && (server || check))
 		return util_err(err, errlen, "'%s' cannot be combined with %s",
 		    sub, server ? "-s" : "-t");
@@ -252,6 +318,13 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			return util_err(err, errlen,
 			    "status takes at most one SESSION");
 		c->session = npos == 2 ? pos[1] : NULL;
+	} else if (sub != NULL && strcmp(sub, "wait") == 0) {
+		c->mode = CLI_WAIT;
+		if (npos != 2)
+			return util_err(err, errlen, npos < 2 ?
+			    "wait needs the SESSION to wait for" :
+			    "wait takes one SESSION");
+		c->session = pos[1];
 	} else if (sub != NULL && strcmp(sub, "import-vtund") == 0) {
 		c->mode = CLI_IMPORT_VTUND;
 		if (npos != 2)
@@ -289,5 +362,12 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 
 	if ((misplaced = cli_misplaced_flag(c)) != NULL)
 		return util_err(err, errlen, "%s", misplaced);
+	if (c->json && c->format != NULL && strcmp(c->format, "json") != 0)
+		return util_err(err, errlen, "--json and --format %s exclude "
+		    "each other", c->format);
+	if (c->json)
+		c->format = "json";
+	if (c->mode == CLI_WAIT && c->timeout_s < 0)
+		c->timeout_s = CLI_WAIT_TIMEOUT_S;
 	return 0;
 }

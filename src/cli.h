@@ -18,6 +18,7 @@ enum cli_mode {
 	CLI_CHECK,
 	CLI_GENKEY,
 	CLI_STATUS,
+	CLI_WAIT,
 	CLI_IMPORT_VTUND,
 	CLI_VERSION,
 	CLI_HELP,
@@ -34,11 +35,15 @@ struct cli {
 	bool mlock;		/* -m */
 	int verbosity;		/* +1 per -v, -1 per -q */
 	int family;		/* AF_UNSPEC, or AF_INET for -4, AF_INET6 for -6 */
-	/* client: SESSION; status, -t: optional SESSION */
-	const char *session;
+	const char *session;	/* client, wait: SESSION; status, -t: optional */
 	const char *server;	/* client: SERVER, or NULL to take it from the config */
 	const char *keyfile;	/* genkey: FILE, or NULL for stdout */
 	bool json;		/* status --json */
+	/* status --format: "text", "json", "openmetrics" or "prometheus";
+	 * NULL when not given (--json gives "json"). */
+	const char *format;
+	bool status_check;	/* status --check */
+	int timeout_s;		/* wait --timeout; -1 when not given */
 	const char *vtund_conf;	/* import-vtund: FILE */
 	const char *output;	/* import-vtund -o: FILE, or NULL for stdout */
 };
@@ -49,6 +54,10 @@ struct cli {
  * resets getopt's state itself.
  */
 int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen);
+
+/* wait: the default of --timeout, and its limit. */
+#define CLI_WAIT_TIMEOUT_S 30
+#define CLI_WAIT_TIMEOUT_MAX_S 86400
 
 /* The --help text. */
 void cli_usage(FILE *out);

@@ -68,6 +68,8 @@ struct client {
 	int exit_code;
 	struct event *retry;
 	uint64_t retry_at_ms;	/* for status: when the retry timer fires */
+	/* For status: what the sessions that ended moved, added up. */
+	struct control_totals closed;
 };
 
 static void client_attempt(struct client *cl);
@@ -209,6 +211,11 @@ static void
 client_gone(struct client *cl)
 {
 	bool was_up = cl->tun->was_up;
+	struct control_session e;
+
+	/* Status keeps what it moved (the lifetime totals). */
+	control_tunnel_fill(&e, cl->tun, util_now_ms());
+	control_totals_add(&cl->closed, &e);
 
 	cl->tun->kind->free(cl->tun);
 	cl->tun = NULL;
@@ -523,8 +530,11 @@ client_collect(struct control_report *r, void *arg)
 		e->server = cl->host;
 		if (!tunnel_is_up(cl->tun) && cl->last_error[0] != '\0')
 			e->last_error = cl->last_error;
+		e->total = cl->closed;
+		control_totals_add(&e->total, e);
 		return;
 	}
+	e->total = cl->closed;
 	e->name = cl->cs->name;
 	e->server = cl->host;
 	if (cl->last_error[0] != '\0')

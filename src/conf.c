@@ -1717,6 +1717,57 @@ conf_o_include_dir(struct conf_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
+/*
+ * metrics_listen: "" (off), or an IP literal and a port: "127.0.0.1:9479",
+ * "[::1]:9479".  A literal, not a name: the endpoint is unauthenticated,
+ * and where it listens should be plain to see.
+ */
+static int
+conf_o_metrics_listen(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	struct conf_options *o = obj;
+	char q[CONF_QUOTE_MAX + 8], host[INET6_ADDRSTRLEN + 2];
+	unsigned char a[sizeof(struct in6_addr)];
+	const char *v, *colon, *port;
+	size_t hl;
+	char *end;
+	long p;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	if (v[0] == '\0')
+		return conf_set_string(ctx, &o->metrics_listen, v);
+	colon = strrchr(v, ':');
+	hl = colon != NULL ? (size_t)(colon - v) : 0;
+	if (colon == NULL || hl == 0 || hl >= sizeof(host))
+		goto bad;
+	port = colon + 1;
+	if (v[0] == '[') {
+		if (hl < 3 || v[hl - 1] != ']')
+			goto bad;
+		memcpy(host, v + 1, hl - 2);
+		host[hl - 2] = '\0';
+		if (inet_pton(AF_INET6, host, a) != 1)
+			goto bad;
+	} else {
+		memcpy(host, v, hl);
+		host[hl] = '\0';
+		if (inet_pton(AF_INET, host, a) != 1)
+			goto bad;
+	}
+	errno = 0;
+	p = strtol(port, &end, 10);
+	if (port[0] < '0' || port[0] > '9' || *end != '\0' || errno != 0 ||
+	    p < 1 || p > 65535)
+		goto bad;
+	return conf_set_string(ctx, &o->metrics_listen, v);
+bad:
+	return conf_error(ctx, s, label, "%s is not \"\" (off) or an IP "
+	    "address and port (\"127.0.0.1:9479\", \"[::1]:9479\")",
+	    conf_quote(v, q, sizeof(q)));
+}
+
 /* true or false: TUN offloads and UDP GSO/GRO where the kernel has them. */
 static int
 conf_o_offload(struct conf_ctx *ctx, const config_setting_t *s,
@@ -1787,6 +1838,7 @@ static const struct conf_setting conf_option_settings[] = {
 	    IN_OPTIONS(group) },
 	{ "offload", K_FUNC(conf_o_offload) },
 	{ "include_dir", K_FUNC(conf_o_include_dir) },
+	{ "metrics_listen", K_FUNC(conf_o_metrics_listen) },
 	{ .name = NULL },
 };
 
@@ -2258,6 +2310,7 @@ conf_options_free(struct conf_options *o)
 	free(o->listen);
 	free(o->syslog);
 	free(o->control);
+	free(o->metrics_listen);
 	free(o->user);
 	free(o->group);
 	free(o->include_dir);
@@ -2274,12 +2327,14 @@ conf_options_defaults(struct conf_options *o)
 	o->listen = strdup(CONF_DEFAULT_LISTEN);
 	o->syslog = strdup(CONF_DEFAULT_SYSLOG);
 	o->control = strdup(CONF_DEFAULT_CONTROL);
+	o->metrics_listen = strdup("");
 	o->user = strdup("");
 	o->group = strdup("");
 	o->offload = true;
 	o->include_dir = strdup("");
 	if (o->listen == NULL || o->syslog == NULL || o->control == NULL ||
-	    o->user == NULL || o->group == NULL || o->include_dir == NULL)
+	    o->metrics_listen == NULL || o->user == NULL || o->group == NULL ||
+	    o->include_dir == NULL)
 		return -1;
 	return 0;
 }
@@ -3256,6 +3311,8 @@ conf_print(const struct conf *c, FILE *out)
 	fprintf(out, "  listen: %s\n", o->listen);
 	fprintf(out, "  syslog: %s\n", o->syslog);
 	fprintf(out, "  control: %s\n", o->control);
+	fprintf(out, "  metrics_listen: %s\n", o->metrics_listen[0] != '\0' ?
+	    o->metrics_listen : "(off)");
 	fprintf(out, "  user: %s\n", o->user[0] != '\0' ? o->user :
 	    "(unchanged)");
 	fprintf(out, "  group: %s\n", o->group[0] != '\0' ? o->group :

@@ -84,6 +84,7 @@ struct conf_options {
 	char *syslog;	/* facility name, as written */
 	int syslog_facility; /* LOG_DAEMON, ... */
 	char *control;	/* status socket path (absolute) */
+	char *metrics_listen;	/* "ADDR:PORT" of the metrics endpoint; "" = off */
 	char *user;	/* "" = do not change user */
 	char *group;	/* "" = do not change group */
 	bool offload;	/* TUN offloads, UDP GSO/GRO (default true) */

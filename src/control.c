@@ -5,11 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "compress.h"
 #include "control.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
+
+_Static_assert(sizeof(struct session_counters) % sizeof(uint64_t) == 0,
+    "session_counters holds uint64_t counters only");
 
 /* Room for one escaped peer, device or name in the text forms. */
 #define CONTROL_ESC_MAX 128
@@ -212,9 +217,26 @@ control_text_age(struct control_out *o, uint64_t ms, const char *suffix)
 	control_printf(o, "%s%s", d, suffix);
 }
 
+/* " (since 2026-11-28 10:00:00 UTC)": when an age began, by the wall clock. */
+static void
+control_text_since(struct control_out *o, uint64_t wall_ms, uint64_t age_ms)
+{
+	time_t at;
+	struct tm tm;
+	char when[32];
+
+	if (wall_ms == 0 || age_ms == CONTROL_NEVER || age_ms > wall_ms)
+		return;
+	at = (time_t)((wall_ms - age_ms) / 1000);
+	if (gmtime_r(&at, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		return;
+	control_printf(o, " (since %s UTC)", when);
+}
+
 static void
 control_text_session(struct control_out *o, const struct control_session *e,
-    enum control_format f)
+    enum control_format f, uint64_t wall_ms)
 {
 	const struct session_counters *c = &e->c;
 	char esc[CONTROL_ESC_MAX];
@@ -237,6 +259,12 @@ control_text_session(struct control_out *o, const struct control_session *e,
 		control_printf(o, "%s", esc);
 	} else {
 		control_printf(o, "-");
+	}
+	if (e->udp_peer[0] != '\0' && (e->peer == NULL ||
+	    strcmp(e->udp_peer, e->peer) != 0)) {
+		control_field(o, f, "udp peer");
+		util_escape(e->udp_peer, strlen(e->udp_peer), esc, sizeof(esc));
+		control_printf(o, "%s", esc);
 	}
 	if (e->server != NULL) {
 		control_field(o, f, "server");
@@ -262,6 +290,9 @@ control_text_session(struct control_out *o, const struct control_session *e,
 	}
 	control_field(o, f, "uptime");
 	control_text_age(o, e->uptime_ms, "");
+	control_text_since(o, wall_ms, e->uptime_ms);
+	control_field(o, f, "last rx");
+	control_text_age(o, e->rx_age_ms, " ago");
 	control_field(o, f, "handshake");
 	control_text_age(o, e->handshake_age_ms, " ago");
 	if (e->control_lost_ms != CONTROL_NEVER) {
@@ -315,12 +346,74 @@ control_text_session(struct control_out *o, const struct control_session *e,
 		    (unsigned long long)e->seal->opened);
 		control_text_drops(o, e, true);
 	}
+	/* The log line stays short: the totals are for people asking. */
+	if (f != CONTROL_TEXT) {
+		control_putc(o, '\n');
+		return;
+	}
+	control_field(o, f, "totals");
+	control_printf(o, "%llu connection%s, rx %llu packets %llu bytes, "
+	    "tx %llu packets %llu bytes, %llu rekey%s",
+	    (unsigned long long)e->total.connections,
+	    e->total.connections == 1 ? "" : "s",
+	    (unsigned long long)e->total.c.rx_packets,
+	    (unsigned long long)e->total.c.rx_bytes,
+	    (unsigned long long)e->total.c.tx_packets,
+	    (unsigned long long)e->total.c.tx_bytes,
+	    (unsigned long long)e->total.rekeys,
+	    e->total.rekeys == 1 ? "" : "s");
 	control_putc(o, '\n');
+}
+
+/* When an age began, in unix seconds; null if never or unknown. */
+static void
+control_json_time(struct control_out *o, uint64_t wall_ms, uint64_t age_ms)
+{
+	if (wall_ms == 0 || age_ms == CONTROL_NEVER || age_ms > wall_ms)
+		control_printf(o, "null");
+	else
+		control_printf(o, "%llu",
+		    (unsigned long long)((wall_ms - age_ms) / 1000));
+}
+
+/* The session's totals over the daemon's life (control_totals). */
+static void
+control_json_totals(struct control_out *o, const struct control_totals *t)
+{
+	size_t i;
+
+	control_printf(o, ",\"totals\":{\"connections\":%llu,\"rekeys\":%llu,"
+	    "\"rx\":{\"packets\":%llu,\"bytes\":%llu},\"tx\":{\"packets\":%llu,"
+	    "\"bytes\":%llu,\"wire_bytes\":%llu},\"keepalives_sent\":%llu,"
+	    "\"drops\":{",
+	    (unsigned long long)t->connections, (unsigned long long)t->rekeys,
+	    (unsigned long long)t->c.rx_packets,
+	    (unsigned long long)t->c.rx_bytes,
+	    (unsigned long long)t->c.tx_packets,
+	    (unsigned long long)t->c.tx_bytes,
+	    (unsigned long long)t->c.tx_bytes_wire,
+	    (unsigned long long)t->c.keepalives_sent);
+	for (i = 0; i < UTIL_ARRAY_LEN(control_drops); i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)&t->c + control_drops[i].off,
+		    sizeof(v));
+		control_printf(o, "%s\"%s\":%llu", i > 0 ? "," : "",
+		    control_drops[i].name, (unsigned long long)v);
+	}
+	control_printf(o, "},\"udp\":{\"datagrams_in\":%llu,\"drops\":{",
+	    (unsigned long long)t->datagrams_in);
+	for (i = SEAL_OK + 1; i < SEAL_DROP_COUNT; i++)
+		control_printf(o, "%s\"%s\":%llu", i > SEAL_OK + 1 ? "," : "",
+		    seal_drop_name((enum seal_drop)i),
+		    (unsigned long long)t->seal_drop[i]);
+	control_printf(o, "}}}");
 }
 
 /* One entry as a JSON object; every counter is a number. */
 static void
-control_json_session(struct control_out *o, const struct control_session *e)
+control_json_session(struct control_out *o, const struct control_session *e,
+    uint64_t wall_ms)
 {
 	const struct session_counters *c = &e->c;
 	size_t i;
@@ -336,6 +429,8 @@ control_json_session(struct control_out *o, const struct control_session *e)
 		control_printf(o, "null");
 	control_printf(o, ",\"peer\":");
 	control_json_str(o, e->peer);
+	control_printf(o, ",\"udp_peer\":");
+	control_json_str(o, e->udp_peer[0] != '\0' ? e->udp_peer : NULL);
 	control_printf(o, ",\"server\":");
 	control_json_str(o, e->server);
 	control_printf(o, ",\"last_error\":");
@@ -347,8 +442,14 @@ control_json_session(struct control_out *o, const struct control_session *e)
 	control_json_str(o, e->device);
 	control_printf(o, ",\"uptime_s\":");
 	control_json_secs(o, e->uptime_ms);
+	control_printf(o, ",\"start_time\":");
+	control_json_time(o, wall_ms, e->uptime_ms);
+	control_printf(o, ",\"last_rx_age_s\":");
+	control_json_secs(o, e->rx_age_ms);
 	control_printf(o, ",\"handshake_age_s\":");
 	control_json_secs(o, e->handshake_age_ms);
+	control_printf(o, ",\"handshake_time\":");
+	control_json_time(o, wall_ms, e->handshake_age_ms);
 	control_printf(o, ",\"rekey_age_s\":");
 	control_json_secs(o, e->rekey_age_ms);
 	control_printf(o, ",\"control_lost_s\":");
@@ -397,16 +498,44 @@ control_json_session(struct control_out *o, const struct control_session *e)
 		    (unsigned long long)control_drop(e, i));
 	control_printf(o, "},\"udp\":");
 	if (e->seal == NULL) {
-		control_printf(o, "null}");
-		return;
+		control_printf(o, "null");
+	} else {
+		control_printf(o, "{\"datagrams_in\":%llu,\"drops\":{",
+		    (unsigned long long)e->seal->opened);
+		for (i = SEAL_OK + 1; i < SEAL_DROP_COUNT; i++)
+			control_printf(o, "%s\"%s\":%llu",
+			    i > SEAL_OK + 1 ? "," : "",
+			    seal_drop_name((enum seal_drop)i),
+			    (unsigned long long)e->seal->drop[i]);
+		control_printf(o, "}}");
 	}
-	control_printf(o, "{\"datagrams_in\":%llu,\"drops\":{",
-	    (unsigned long long)e->seal->opened);
-	for (i = SEAL_OK + 1; i < SEAL_DROP_COUNT; i++)
-		control_printf(o, "%s\"%s\":%llu", i > SEAL_OK + 1 ? "," : "",
-		    seal_drop_name((enum seal_drop)i),
-		    (unsigned long long)e->seal->drop[i]);
-	control_printf(o, "}}}");
+	control_json_totals(o, &e->total);
+	control_putc(o, '}');
+}
+
+/*
+ * "NAME STATE [WHY]": what `status --check` and `wait` need, one line
+ * per entry, easy to read back.  WHY is the client's last error, escaped
+ * so that it stays on its line.
+ */
+static void
+control_states_lines(struct control_out *o, const struct control_report *r)
+{
+	const struct control_session *e;
+	char esc[4 * 256 + 4];
+	size_t i;
+
+	for (i = 0; i < r->nsessions; i++) {
+		e = &r->sessions[i];
+		control_printf(o, "%s %s", e->name,
+		    control_state_name(e->state));
+		if (e->state != CONTROL_UP && e->last_error != NULL) {
+			util_escape(e->last_error, strlen(e->last_error), esc,
+			    sizeof(esc));
+			control_printf(o, " %s", esc);
+		}
+		control_putc(o, '\n');
+	}
 }
 
 size_t
@@ -416,8 +545,14 @@ control_format(const struct control_report *r, enum control_format f,
 	struct control_out o = { .buf = buf, .len = len };
 	size_t i;
 
+	if (f == CONTROL_OPENMETRICS || f == CONTROL_PROMETHEUS)
+		return metrics_format(r, f == CONTROL_OPENMETRICS, buf, len);
 	if (len > 0)
 		buf[0] = '\0';
+	if (f == CONTROL_STATES) {
+		control_states_lines(&o, r);
+		return o.need;
+	}
 	if (f == CONTROL_JSON) {
 		control_printf(&o, "{\"version\":1,\"mode\":\"%s\"",
 		    r->server ? "server" : "client");
@@ -428,7 +563,8 @@ control_format(const struct control_report *r, enum control_format f,
 		for (i = 0; i < r->nsessions; i++) {
 			if (i > 0)
 				control_putc(&o, ',');
-			control_json_session(&o, &r->sessions[i]);
+			control_json_session(&o, &r->sessions[i],
+			    r->wall_ms);
 		}
 		control_printf(&o, "]}\n");
 		return o.need;
@@ -436,7 +572,7 @@ control_format(const struct control_report *r, enum control_format f,
 	for (i = 0; i < r->nsessions; i++) {
 		if (i > 0 && f == CONTROL_TEXT)
 			control_putc(&o, '\n');
-		control_text_session(&o, &r->sessions[i], f);
+		control_text_session(&o, &r->sessions[i], f, r->wall_ms);
 	}
 	if (r->nsessions == 0 && f == CONTROL_TEXT)
 		control_printf(&o, "no sessions\n");
@@ -467,8 +603,32 @@ control_report_add(struct control_report *r)
 	memset(e, 0, sizeof(*e));
 	e->name = "";
 	e->uptime_ms = e->handshake_age_ms = e->rekey_age_ms = CONTROL_NEVER;
-	e->control_lost_ms = CONTROL_NEVER;
+	e->control_lost_ms = e->rx_age_ms = CONTROL_NEVER;
 	return e;
+}
+
+void
+control_totals_add(struct control_totals *t, const struct control_session *e)
+{
+	uint64_t a, b;
+	size_t i, off;
+
+	/* struct session_counters is uint64_t fields only: add them all. */
+	for (i = 0; i < sizeof(e->c) / sizeof(a); i++) {
+		off = i * sizeof(a);
+		memcpy(&a, (const char *)&t->c + off, sizeof(a));
+		memcpy(&b, (const char *)&e->c + off, sizeof(b));
+		a += b;
+		memcpy((char *)&t->c + off, &a, sizeof(a));
+	}
+	t->rekeys += e->rekeys;
+	if (e->seal != NULL) {
+		t->datagrams_in += e->seal->opened;
+		for (i = 0; i < SEAL_DROP_COUNT; i++)
+			t->seal_drop[i] += e->seal->drop[i];
+	}
+	if (e->came_up)
+		t->connections++;
 }
 
 void
@@ -487,6 +647,16 @@ control_report_free(struct control_report *r)
 {
 	free(r->sessions);
 	memset(r, 0, sizeof(*r));
+}
+
+uint64_t
+control_wall_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 uint64_t
@@ -524,6 +694,8 @@ control_tunnel_fill(struct control_session *e, const struct tunnel *t,
 	e->rekey_age_ms = CONTROL_NEVER;
 	e->control_lost_ms = control_age(now_ms, t->detached ?
 	    t->detached_ms : 0);
+	e->rx_age_ms = CONTROL_NEVER;
+	e->came_up = t->was_up || t->state == TUNNEL_UP;
 	e->c = t->c;
 	t->kind->fill(e, t, now_ms);
 }
@@ -546,6 +718,37 @@ control_name_ok(const char *s)
 	return true;
 }
 
+static const char *const control_format_names[] = {
+	[CONTROL_TEXT] = "text",
+	[CONTROL_JSON] = "json",
+	[CONTROL_OPENMETRICS] = "openmetrics",
+	[CONTROL_PROMETHEUS] = "prometheus",
+	[CONTROL_STATES] = "states",
+};
+
+const char *
+control_format_name(enum control_format f)
+{
+	if ((size_t)f >= UTIL_ARRAY_LEN(control_format_names))
+		return NULL;
+	return control_format_names[f];
+}
+
+int
+control_format_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(control_format_names); i++)
+		if (control_format_names[i] != NULL &&
+		    strcmp(control_format_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+#define CONTROL_USAGE "status [SESSION] " \
+	"[text|json|openmetrics|prometheus|states]"
+
 int
 control_request_parse(const char *buf, size_t len,
     struct control_request *req, char *err, size_t errlen)
@@ -553,8 +756,10 @@ control_request_parse(const char *buf, size_t len,
 	char line[CONTROL_REQUEST_MAX + 1], esc[48], *tok[4], *save = NULL;
 	size_t i, ntok = 0;
 	char *t;
+	int f;
 
 	memset(req, 0, sizeof(*req));
+	req->format = CONTROL_TEXT;
 	if (len > CONTROL_REQUEST_MAX)
 		return util_err(err, errlen, "request too long (more than %d "
 		    "bytes)", CONTROL_REQUEST_MAX);
@@ -574,7 +779,7 @@ control_request_parse(const char *buf, size_t len,
 	    t = strtok_r(NULL, " \t", &save)) {
 		if (ntok == UTIL_ARRAY_LEN(tok))
 			return util_err(err, errlen, "too many words; "
-			    "expected: status [SESSION] [json|text]");
+			    "expected: " CONTROL_USAGE);
 		tok[ntok++] = t;
 	}
 	if (ntok == 0)
@@ -582,20 +787,19 @@ control_request_parse(const char *buf, size_t len,
 	if (strcmp(tok[0], "status") != 0) {
 		util_escape(tok[0], strlen(tok[0]), esc, sizeof(esc));
 		return util_err(err, errlen, "unknown request '%s'; "
-		    "expected: status [SESSION] [json|text]", esc);
+		    "expected: " CONTROL_USAGE, esc);
 	}
 	if (ntok > 3)
 		return util_err(err, errlen, "too many words; expected: "
-		    "status [SESSION] [json|text]");
+		    CONTROL_USAGE);
 	/* The last word is a format when it names one (see control.h). */
-	if (ntok >= 2 && (strcmp(tok[ntok - 1], "json") == 0 ||
-	    strcmp(tok[ntok - 1], "text") == 0)) {
-		req->json = strcmp(tok[ntok - 1], "json") == 0;
+	if (ntok >= 2 && (f = control_format_parse(tok[ntok - 1])) >= 0) {
+		req->format = (enum control_format)f;
 		ntok--;
 	} else if (ntok == 3) {
 		util_escape(tok[2], strlen(tok[2]), esc, sizeof(esc));
-		return util_err(err, errlen, "unknown format '%s' (json or "
-		    "text)", esc);
+		return util_err(err, errlen, "unknown format '%s' (text, "
+		    "json, openmetrics, prometheus or states)", esc);
 	}
 	if (ntok == 2) {
 		if (!control_name_ok(tok[1])) {
@@ -609,20 +813,22 @@ control_request_parse(const char *buf, size_t len,
 }
 
 int
-control_request_format(const char *session, bool json, char *buf,
-    size_t len)
+control_request_format(const char *session, enum control_format f,
+    char *buf, size_t len)
 {
+	const char *word = control_format_name(f);
 	int n;
 
-	if (session != NULL && !control_name_ok(session))
+	if ((session != NULL && !control_name_ok(session)) || word == NULL)
 		return -1;
 	/* After a name the format is always sent: "status json" alone
 	 * would mean every session in JSON. */
 	if (session != NULL)
-		n = snprintf(buf, len, "status %s %s\n", session,
-		    json ? "json" : "text");
+		n = snprintf(buf, len, "status %s %s\n", session, word);
+	else if (f == CONTROL_TEXT)
+		n = snprintf(buf, len, "status\n");
 	else
-		n = snprintf(buf, len, "status%s\n", json ? " json" : "");
+		n = snprintf(buf, len, "status %s\n", word);
 	if (n < 0 || (size_t)n >= len)
 		return -1;
 	return n;

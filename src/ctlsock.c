@@ -30,6 +30,7 @@
 #include "control.h"
 #include "ctlsock.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 /* Room for one escaped session name in an error. */
@@ -50,6 +51,7 @@ struct ctlsock {
 	void *arg;
 	struct evconnlistener *listener;
 	struct event *usr1;
+	struct metrics_http *metrics;	/* options.metrics_listen, or NULL */
 	/* The socket file we made, so that exit removes ours only. */
 	bool bound;
 	dev_t dev;
@@ -96,6 +98,7 @@ ctlsock_answer(struct ctlsock_conn *cc, const char *line, size_t len)
 		return;
 	}
 	c->collect(&r, c->arg);
+	r.wall_ms = control_wall_ms();
 	if (req.session[0] != '\0') {
 		control_report_filter(&r, req.session);
 		if (r.nsessions == 0) {
@@ -106,13 +109,11 @@ ctlsock_answer(struct ctlsock_conn *cc, const char *line, size_t len)
 		}
 		r.unauthenticated = 0;
 	}
-	n = control_format(&r, req.json ? CONTROL_JSON : CONTROL_TEXT,
-	    NULL, 0);
+	n = control_format(&r, req.format, NULL, 0);
 	if ((buf = malloc(n + 1)) == NULL) {
 		evbuffer_add_printf(out, "error: out of memory\n");
 	} else {
-		control_format(&r, req.json ? CONTROL_JSON : CONTROL_TEXT,
-		    buf, n + 1);
+		control_format(&r, req.format, buf, n + 1);
 		evbuffer_add(out, buf, n);
 		free(buf);
 	}
@@ -419,6 +420,15 @@ ctlsock_listen(struct ctlsock *c, uid_t user)
 	return 0;
 }
 
+void
+ctlsock_metrics(struct ctlsock *c, const char *listen)
+{
+	if (c == NULL || listen == NULL || listen[0] == '\0' ||
+	    c->metrics != NULL)
+		return;
+	c->metrics = metrics_http_new(c->base, listen, c->collect, c->arg);
+}
+
 static void
 ctlsock_usr1cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -465,6 +475,7 @@ ctlsock_free(struct ctlsock *c)
 		ctlsock_conn_free(cc);
 	if (c->listener != NULL)
 		evconnlistener_free(c->listener);
+	metrics_http_free(c->metrics);
 	/* Remove the file only if it is still the one we made. */
 	if (c->bound && lstat(c->path, &st) == 0 && st.st_dev == c->dev &&
 	    st.st_ino == c->ino && unlink(c->path) != 0)
@@ -510,7 +521,7 @@ ctlsock_log(struct ctlsock *c)
  * escapes it.  A tapline daemon's own answer is printable already.
  */
 static int
-ctlsock_print(FILE *out, const char *buf, size_t len)
+ctlsock_print_escaped(FILE *out, const char *buf, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)buf;
 	char esc[8];
@@ -588,59 +599,86 @@ fail:
 	return NULL;
 }
 
-int
-ctlsock_query(const char *path, const char *session, bool json, FILE *out,
-    char *err, size_t errlen)
+char *
+ctlsock_ask(const char *path, const char *session, enum control_format f,
+    size_t *lenp, int *errnop, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char req[CONTROL_REQUEST_MAX], esc[CTLSOCK_ESC_MAX], *ans;
 	size_t len;
-	int fd, n, rc = 1;
+	int fd, n;
 
-	if ((n = control_request_format(session, json, req,
-	    sizeof(req))) < 0) {
+	*errnop = 0;
+	if ((n = control_request_format(session, f, req, sizeof(req))) < 0) {
 		/* Not a name the config allows: no daemon can have it. */
-		util_escape(session, strlen(session), esc, sizeof(esc));
+		util_escape(session != NULL ? session : "",
+		    session != NULL ? strlen(session) : 0, esc, sizeof(esc));
 		util_err(err, errlen, "no session %s", esc);
-		return 1;
+		return NULL;
 	}
 	if (util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path)) {
 		util_err(err, errlen, "%s is too long for a socket path",
 		    path);
-		return 1;
+		return NULL;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
 		util_err(err, errlen, "socket: %s", strerror(errno));
-		return 1;
+		return NULL;
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		*errnop = errno;
 		util_err(err, errlen, "cannot connect to %s: %s (is tapline "
 		    "running?)", path, strerror(errno));
 		close(fd);
-		return 1;
+		return NULL;
 	}
 	/* MSG_NOSIGNAL: a daemon that closes on us must not kill us. */
 	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
 		util_err(err, errlen, "cannot send to %s: %s", path,
 		    strerror(errno));
 		close(fd);
-		return 1;
+		return NULL;
 	}
 	ans = ctlsock_read_all(fd, &len, err, errlen);
 	close(fd);
 	if (ans == NULL)
-		return 1;
+		return NULL;
 	if (len == 0) {
 		util_err(err, errlen, "%s closed without an answer", path);
 	} else if (strncmp(ans, "error: ", 7) == 0) {
 		ans[strcspn(ans, "\n")] = '\0';
 		util_escape(ans + 7, strlen(ans + 7), err, errlen);
-	} else if (ctlsock_print(out, ans, len) != 0) {
+	} else {
+		*lenp = len;
+		return ans;
+	}
+	free(ans);
+	return NULL;
+}
+
+int
+ctlsock_print(FILE *out, const char *buf, size_t len)
+{
+	return ctlsock_print_escaped(out, buf, len);
+}
+
+int
+ctlsock_query(const char *path, const char *session, bool json, FILE *out,
+    char *err, size_t errlen)
+{
+	char *ans;
+	size_t len = 0;
+	int rc = 0, e;
+
+	ans = ctlsock_ask(path, session, json ? CONTROL_JSON : CONTROL_TEXT,
+	    &len, &e, err, errlen);
+	if (ans == NULL)
+		return 1;
+	if (ctlsock_print(out, ans, len) != 0) {
 		util_err(err, errlen, "cannot write the answer: %s",
 		    strerror(errno));
-	} else {
-		rc = 0;
+		rc = 1;
 	}
 	free(ans);
 	return rc;

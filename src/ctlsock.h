@@ -49,6 +49,28 @@ void ctlsock_free(struct ctlsock *c);
 void ctlsock_log(struct ctlsock *c);
 
 /*
+ * Serve the metrics at listen (options.metrics_listen; "" or NULL: off)
+ * with the same reports, until ctlsock_free.  Problems are logged.
+ */
+void ctlsock_metrics(struct ctlsock *c, const char *listen);
+
+/*
+ * `tapline status`: ask the daemon at path for session (NULL: all) in
+ * format f.  The whole answer (NUL-terminated, *len bytes, to free), or
+ * NULL with one line in err and, if connect(2) failed, its errno in
+ * *errnop (ECONNREFUSED: a stale socket file); else *errnop is 0.
+ */
+char *ctlsock_ask(const char *path, const char *session,
+    enum control_format f, size_t *len, int *errnop, char *err,
+    size_t errlen);
+
+/*
+ * Print an answer on out, other control bytes and anything beyond
+ * ASCII escaped (a terminal shows it).  0, or -1 (errno).
+ */
+int ctlsock_print(FILE *out, const char *buf, size_t len);
+
+/*
  * `tapline status`: ask the daemon at path and print its answer on out.
  * Returns 0, or 1 with one line in err (nothing listens, no such
  * session, ...).

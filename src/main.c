@@ -33,6 +33,7 @@
 #include "priv.h"
 #include "proc.h"
 #include "server.h"
+#include "status.h"
 #include "util.h"
 #include "vtunconf.h"
 #include "vtunimport.h"
@@ -132,43 +133,6 @@ main_genkey(const struct cli *c)
 	rc = 0;
 out:
 	OPENSSL_cleanse(key, sizeof(key));
-	return rc;
-}
-
-/*
- * tapline status: ask the running daemon through its socket (ctlsock.c)
- * and print its answer.
- */
-static int
-main_status(const struct cli *c)
-{
-	struct conf_diag diag = { 0 };
-	char base[PATH_MAX], path[PATH_MAX], err[512];
-	struct conf *conf;
-	struct stat st;
-	int rc;
-
-	/* The socket path is a config setting; fall back to its default
-	 * when the file cannot be read (status should still work). */
-	conf = conf_load(c->config, &diag);
-	util_strlcpy(base, conf != NULL ? conf->options.control :
-	    CONF_DEFAULT_CONTROL, sizeof(base));
-	conf_free(conf);
-	conf_diag_free(&diag);
-	/* A client daemon of that session has its own socket; else ask the
-	 * server (which serves every session of its file). */
-	util_strlcpy(path, base, sizeof(path));
-	if (c->session != NULL) {
-		control_client_path(base, c->session, path, sizeof(path));
-		if (stat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
-			util_strlcpy(path, base, sizeof(path));
-	}
-	rc = ctlsock_query(path, c->session, c->json, stdout, err,
-	    sizeof(err));
-	if (rc != 0)
-		fprintf(stderr, "tapline: status: %s%s\n", err,
-		    c->session == NULL ? " (for a client daemon, name its "
-		    "session: tapline status SESSION)" : "");
 	return rc;
 }
 
@@ -541,7 +505,9 @@ main(int argc, char **argv)
 	case CLI_GENKEY:
 		return main_genkey(&c);
 	case CLI_STATUS:
-		return main_status(&c);
+		return status_run(&c);
+	case CLI_WAIT:
+		return status_wait(&c);
 	case CLI_IMPORT_VTUND:
 		return main_import_vtund(&c);
 	case CLI_SERVER:

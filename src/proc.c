@@ -129,6 +129,7 @@ proc_control(struct proc *p, const char *path)
 {
 	p->ctl = ctlsock_new(p->base, path, p->conf->options.user,
 	    p->ops->collect, p->arg);
+	ctlsock_metrics(p->ctl, p->conf->options.metrics_listen);
 }
 
 int

@@ -54,6 +54,11 @@ struct server_conn {
 	uint64_t since_ms;	/* accepted */
 };
 
+struct server_totals {
+	char name[CONF_NAME_MAX + 1];
+	struct control_totals t;
+};
+
 struct server {
 	struct proc proc;	/* the loop, signals, running configuration */
 	const struct cli *cli;
@@ -71,6 +76,10 @@ struct server {
 	/* Each kind of closing has its own, so none drowns the others. */
 	struct log_ratelimit rl_rate;
 	struct log_ratelimit rl_evict;
+	/* For status: what the ended connections of each session name
+	 * moved (the lifetime totals), names kept across reloads. */
+	struct server_totals *totals;
+	size_t ntotals;
 	struct preauth_rate rate;	/* connects per source */
 	uint64_t preauth_overrate;	/* closed at once: over the rate */
 	uint64_t preauth_refused;	/* closed at once: a cap, no victim */
@@ -121,9 +130,39 @@ static const struct tunnel_kind server_peek_kind = {
 	.free = server_peek_free,
 };
 
+/* The totals kept for a session name; made if add (NULL: out of memory). */
+static struct control_totals *
+server_totals(struct server *srv, const char *name, bool add)
+{
+	struct server_totals *n;
+	size_t i;
+
+	for (i = 0; i < srv->ntotals; i++)
+		if (strcmp(srv->totals[i].name, name) == 0)
+			return &srv->totals[i].t;
+	if (!add || (n = reallocarray(srv->totals, srv->ntotals + 1,
+	    sizeof(*n))) == NULL)
+		return NULL;
+	srv->totals = n;
+	n = &n[srv->ntotals++];
+	memset(n, 0, sizeof(*n));
+	util_strlcpy(n->name, name, sizeof(n->name));
+	return &n->t;
+}
+
 static void
 server_conn_free(struct server_conn *c)
 {
+	const struct conf_session *cs = tunnel_conf(c->t);
+	struct control_totals *tot;
+	struct control_session e;
+
+	/* Status keeps what an authenticated connection moved. */
+	if (cs != NULL && c->t != &c->peek_tun &&
+	    (tot = server_totals(c->srv, cs->name, true)) != NULL) {
+		control_tunnel_fill(&e, c->t, util_now_ms());
+		control_totals_add(tot, &e);
+	}
 	c->t->kind->free(c->t);
 	if (c->hello != NULL)
 		event_free(c->hello);
@@ -838,6 +877,30 @@ server_warn_sessions(const struct conf *conf)
  * connections (several with multi = allow), or alone as waiting; then
  * connections of sessions a reload removed, still closing.
  */
+/*
+ * The session's lifetime totals, on each of its entries (first to the
+ * end of the report): its ended connections, and all of the live ones.
+ */
+static void
+server_collect_totals(struct server *srv, struct control_report *r,
+    size_t first)
+{
+	const struct control_totals *closed;
+	struct control_totals t = { 0 };
+	size_t i;
+
+	if (first >= r->nsessions)
+		return;
+	if ((closed = server_totals(srv, r->sessions[first].name,
+	    false)) != NULL)
+		t = *closed;
+	for (i = first; i < r->nsessions; i++)
+		if (r->sessions[i].state != CONTROL_WAITING)
+			control_totals_add(&t, &r->sessions[i]);
+	for (i = first; i < r->nsessions; i++)
+		r->sessions[i].total = t;
+}
+
 static void
 server_collect(struct control_report *r, void *arg)
 {
@@ -846,13 +909,12 @@ server_collect(struct control_report *r, void *arg)
 	struct control_session *e;
 	struct server_conn *c;
 	uint64_t now = util_now_ms();
-	size_t i;
-	bool any;
+	size_t i, first;
 
 	r->server = true;
 	for (i = 0; i < srv->proc.conf->nsessions; i++) {
 		cs = &srv->proc.conf->sessions[i];
-		any = false;
+		first = r->nsessions;
 		TAILQ_FOREACH(c, &srv->conns, entry) {
 			scs = tunnel_conf(c->t);
 			if (scs == NULL || strcmp(scs->name, cs->name) != 0)
@@ -860,21 +922,24 @@ server_collect(struct control_report *r, void *arg)
 			if ((e = control_report_add(r)) == NULL)
 				return;
 			control_tunnel_fill(e, c->t, now);
-			any = true;
 		}
-		if (!any && (e = control_report_add(r)) != NULL) {
+		if (r->nsessions == first &&
+		    (e = control_report_add(r)) != NULL) {
 			e->name = cs->name;
 			e->state = CONTROL_WAITING;
 			e->udp = cs->proto == CONF_PROTO_UDP;
 		}
+		server_collect_totals(srv, r, first);
 	}
 	TAILQ_FOREACH(c, &srv->conns, entry) {
 		scs = tunnel_conf(c->t);
 		if (scs == NULL && !tunnel_closing(c->t))
 			r->unauthenticated++;
 		else if (scs != NULL && conf_session_find(srv->proc.conf,
-		    scs->name) == NULL && (e = control_report_add(r)) != NULL)
+		    scs->name) == NULL && (e = control_report_add(r)) != NULL) {
 			control_tunnel_fill(e, c->t, now);
+			server_collect_totals(srv, r, r->nsessions - 1);
+		}
 	}
 }
 
@@ -954,5 +1019,6 @@ out:
 		event_free(srv.accept_pause);
 	handshake_server_free(srv.hs);
 	proc_free(&srv.proc);
+	free(srv.totals);
 	return rc;
 }

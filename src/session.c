@@ -703,6 +703,12 @@ session_kind_fill(struct control_session *e, const struct tunnel *t,
 	e->seal = s->chan != NULL ? udp_chan_stats(s->chan) : NULL;
 	e->path_mtu = s->udp ? s->path_mtu : 0;
 	e->inner_mtu = s->udp && s->path_mtu > 0 ? s->inner_mtu : 0;
+	if (s->udp && s->udp_peer_known)
+		util_sockaddr_str((const struct sockaddr *)&s->udp_peer,
+		    e->udp_peer, sizeof(e->udp_peer));
+	/* Frames (TCP) or datagrams (UDP) that authenticated. */
+	if (t->handshake_ms != 0)
+		e->rx_age_ms = control_age(now_ms, s->timers.last_rx_ms);
 }
 
 const struct tunnel_kind session_kind = {

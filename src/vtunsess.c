@@ -665,6 +665,8 @@ vtunsess_kind_fill(struct control_session *e, const struct tunnel *t,
 	e->cipher = t->authenticated ? l->cipher_label : NULL;
 	e->compress_level = l->fl.zlevel;
 	e->z = l->z != NULL ? &l->zst : NULL;
+	if (t->handshake_ms != 0)
+		e->rx_age_ms = control_age(now_ms, l->timers.last_rx_ms);
 }
 
 /* --- The table server.c and client.c drive a session through ----------- */

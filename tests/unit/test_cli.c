@@ -145,6 +145,54 @@ test_modes(void **state)
 	    ARGS("status", "cobra", "--json")), 0);
 	assert_string_equal(c.session, "cobra");
 	assert_true(c.json);
+	assert_string_equal(c.format, "json");
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("status", "--format", "openmetrics")), 0);
+	assert_string_equal(c.format, "openmetrics");
+	assert_false(c.status_check);
+	/* After status, --check checks the sessions, not the config. */
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("status", "--check")), 0);
+	assert_int_equal(c.mode, CLI_STATUS);
+	assert_true(c.status_check);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("--check", "status", "cobra")), 0);
+	assert_true(c.status_check);
+	assert_string_equal(c.session, "cobra");
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("status", "-t")), -1);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("status", "--check", "--json")), -1);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("status", "--format", "xml")), -1);
+	assert_non_null(strstr(err, "unknown format 'xml'"));
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("status", "--json", "--format", "text")), -1);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("--format", "json", "-s")), -1);
+	/* wait SESSION [--timeout S] */
+	assert_int_equal(parse(&c, err, sizeof(err), ARGS("wait", "cobra")),
+	    0);
+	assert_int_equal(c.mode, CLI_WAIT);
+	assert_string_equal(c.session, "cobra");
+	assert_int_equal(c.timeout_s, CLI_WAIT_TIMEOUT_S);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("wait", "cobra", "--timeout", "5")), 0);
+	assert_int_equal(c.timeout_s, 5);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("wait", "--timeout", "0", "cobra")), 0);
+	assert_int_equal(c.timeout_s, 0);
+	assert_int_equal(parse(&c, err, sizeof(err), ARGS("wait")), -1);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("wait", "a", "b")), -1);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("wait", "cobra", "--timeout", "-1")), -1);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("wait", "cobra", "--timeout", "1.5")), -1);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("status", "--timeout", "3")), -1);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("wait", "cobra", "--json")), -1);
 	assert_int_equal(parse(&c, err, sizeof(err),
 	    ARGS("import-vtund", "/etc/vtund.conf")), 0);
 	assert_int_equal(c.mode, CLI_IMPORT_VTUND);

@@ -241,6 +241,19 @@ fixture_up(struct control_session *e, struct seal_stats *seal)
 	e->c.keepalives_sent = 9;
 	e->path_mtu = 1280;
 	e->inner_mtu = 1219;
+	/* Roamed: the datagrams come from elsewhere than the TCP peer. */
+	snprintf(e->udp_peer, sizeof(e->udp_peer), "198.51.100.7:1234");
+	e->rx_age_ms = 2500;
+	e->came_up = true;
+	e->total.connections = 3;
+	e->total.rekeys = 40;
+	e->total.c.rx_packets = 105;
+	e->total.c.rx_bytes = 10420;
+	e->total.c.tx_packets = 106;
+	e->total.c.tx_bytes = 20000;
+	e->total.c.drop_shaped = 5;
+	e->total.datagrams_in = 2000;
+	e->total.seal_drop[SEAL_DROP_AUTH] = 7;
 	e->compress_level = 6;
 	e->z = &fixture_z;
 	e->seal = seal;
@@ -298,20 +311,26 @@ test_request_parse(void **state)
 	static const struct {
 		const char *in;
 		const char *session;
-		bool json;
+		enum control_format f;
 	} good[] = {
-		{ "status\n", "", false },
-		{ "status", "", false },
-		{ "status json\n", "", true },
-		{ "status text\n", "", false },
-		{ "status cobra\n", "cobra", false },
-		{ "status cobra json\n", "cobra", true },
-		{ "status cobra text\r\n", "cobra", false },
-		{ "  status \t cobra   json \n", "cobra", true },
+		{ "status\n", "", CONTROL_TEXT },
+		{ "status", "", CONTROL_TEXT },
+		{ "status json\n", "", CONTROL_JSON },
+		{ "status text\n", "", CONTROL_TEXT },
+		{ "status openmetrics\n", "", CONTROL_OPENMETRICS },
+		{ "status prometheus\n", "", CONTROL_PROMETHEUS },
+		{ "status states\n", "", CONTROL_STATES },
+		{ "status cobra\n", "cobra", CONTROL_TEXT },
+		{ "status cobra json\n", "cobra", CONTROL_JSON },
+		{ "status cobra states\n", "cobra", CONTROL_STATES },
+		{ "status cobra text\r\n", "cobra", CONTROL_TEXT },
+		{ "  status \t cobra   json \n", "cobra", CONTROL_JSON },
 		/* A session called json, asked for by `tapline status`. */
-		{ "status json text\n", "json", false },
-		{ "status json json\n", "json", true },
-		{ "status a-b_C9\n", "a-b_C9", false },
+		{ "status json text\n", "json", CONTROL_TEXT },
+		{ "status json json\n", "json", CONTROL_JSON },
+		{ "status states openmetrics\n", "states",
+		  CONTROL_OPENMETRICS },
+		{ "status a-b_C9\n", "a-b_C9", CONTROL_TEXT },
 	};
 	static const struct {
 		const char *in;
@@ -340,7 +359,7 @@ test_request_parse(void **state)
 		    err, sizeof(err)) != 0)
 			fail_msg("good %zu: %s", i, err);
 		assert_string_equal(req.session, good[i].session);
-		assert_int_equal(req.json, good[i].json);
+		assert_int_equal(req.format, good[i].f);
 	}
 	for (i = 0; i < UTIL_ARRAY_LEN(bad); i++) {
 		err[0] = '\0';
@@ -383,15 +402,19 @@ test_request_format(void **state)
 {
 	static const struct {
 		const char *session;
-		bool json;
+		enum control_format f;
 		const char *out;
 	} cases[] = {
-		{ NULL, false, "status\n" },
-		{ NULL, true, "status json\n" },
-		{ "cobra", false, "status cobra text\n" },
-		{ "cobra", true, "status cobra json\n" },
-		{ "json", false, "status json text\n" },
-		{ "text", true, "status text json\n" },
+		{ NULL, CONTROL_TEXT, "status\n" },
+		{ NULL, CONTROL_JSON, "status json\n" },
+		{ NULL, CONTROL_OPENMETRICS, "status openmetrics\n" },
+		{ NULL, CONTROL_STATES, "status states\n" },
+		{ "cobra", CONTROL_TEXT, "status cobra text\n" },
+		{ "cobra", CONTROL_JSON, "status cobra json\n" },
+		{ "cobra", CONTROL_PROMETHEUS, "status cobra prometheus\n" },
+		{ "json", CONTROL_TEXT, "status json text\n" },
+		{ "text", CONTROL_JSON, "status text json\n" },
+		{ "states", CONTROL_STATES, "status states states\n" },
 	};
 	struct control_request req;
 	char buf[CONTROL_REQUEST_MAX], err[160];
@@ -400,7 +423,7 @@ test_request_format(void **state)
 
 	(void)state;
 	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
-		n = control_request_format(cases[i].session, cases[i].json,
+		n = control_request_format(cases[i].session, cases[i].f,
 		    buf, sizeof(buf));
 		assert_int_equal(n, (int)strlen(cases[i].out));
 		assert_string_equal(buf, cases[i].out);
@@ -409,13 +432,17 @@ test_request_format(void **state)
 		    err, sizeof(err)), 0);
 		assert_string_equal(req.session, cases[i].session != NULL ?
 		    cases[i].session : "");
-		assert_int_equal(req.json, cases[i].json);
+		assert_int_equal(req.format, cases[i].f);
 	}
-	assert_int_equal(control_request_format("bad name", false, buf,
+	assert_int_equal(control_request_format("bad name", CONTROL_TEXT, buf,
 	    sizeof(buf)), -1);
-	assert_int_equal(control_request_format("", false, buf,
+	assert_int_equal(control_request_format("", CONTROL_TEXT, buf,
 	    sizeof(buf)), -1);
-	assert_int_equal(control_request_format("cobra", false, buf, 8), -1);
+	assert_int_equal(control_request_format("cobra", CONTROL_TEXT, buf,
+	    8), -1);
+	/* The log's form is not asked for over the socket. */
+	assert_int_equal(control_request_format(NULL, CONTROL_LINE, buf,
+	    sizeof(buf)), -1);
 }
 
 /* ----- Reports --------------------------------------------------------- */
@@ -430,7 +457,9 @@ test_format_text(void **state)
 		"\n  peer         198.51.100.2:40312\"\\\\\\x0a\\x01\\xff\n",
 		"\n  transport    udp aes-256-gcm\n",
 		"\n  device       tl-cobra\n",
+		"\n  udp peer     198.51.100.7:1234\n",
 		"\n  uptime       1h 02m 03s\n",
+		"\n  last rx      2 s ago\n",
 		"\n  handshake    1h 02m 03s ago\n",
 		"\n  control      lost 12 s ago; the data channel goes on, "
 		    "re-attaching\n",
@@ -441,14 +470,16 @@ test_format_text(void **state)
 		"\n  path mtu     1280 (1219 inside)\n",
 		"\n  drops        7 (not_ready 1, shaped 2, too_big 4)\n",
 		"\n  datagrams    1234 in, dropped 5 (replay 2, auth 3)\n",
+		"\n  totals       3 connections, rx 105 packets 10420 bytes, "
+		    "tx 106 packets 20000 bytes, 40 rekeys\n",
 		"\n\nsession viper\n  state        reconnecting in 4 s\n",
 		"\n  peer         [2001:db8:1::1]:5000\n"
 		"  server       vpn.example.net\n"
 		"  last error   connect to [2001:db8:1::1]:5000: Connection "
 		"refused\n",
 		"\n  transport    tcp\n  device       -\n"
-		"  uptime       never\n  handshake    never\n"
-		"  rekey        never (0 rekeys)\n",
+		"  uptime       never\n  last rx      never\n"
+		"  handshake    never\n  rekey        never (0 rekeys)\n",
 		"\n  compression  off\n  drops        none\n",
 	};
 	struct fixture f;
@@ -463,8 +494,19 @@ test_format_text(void **state)
 			fail_msg("text lacks \"%s\":\n%s", want[i], out);
 	/* The reconnecting client shows no UDP line and ends the text. */
 	assert_null(strstr(strstr(out, "session viper"), "datagrams"));
+	assert_null(strstr(strstr(out, "session viper"), "udp peer"));
 	assert_int_equal(out[strlen(out) - 1], '\n');
+	/* Without the wall clock no start is shown. */
+	assert_null(strstr(out, "since"));
 	free(out);
+
+	/* With it, when the session came up, in UTC. */
+	f.r.wall_ms = 1764324000000ULL + 3723000;	/* 2025-11-28 10:00 */
+	out = format(&f.r, CONTROL_TEXT);
+	assert_non_null(strstr(out, "\n  uptime       1h 02m 03s (since "
+	    "2025-11-28 10:00:00 UTC)\n"));
+	free(out);
+	f.r.wall_ms = 0;
 
 	/* A server says how many connections are still authenticating. */
 	f.r.server = true;
@@ -487,11 +529,20 @@ test_format_json(void **state)
 		    "\"sessions\":[{\"name\":\"cobra\",\"state\":\"up\","
 		    "\"retry_in_s\":null,",
 		"\"peer\":\"198.51.100.2:40312\\\"\\\\\\u000a\\u0001\\u00ff\""
-		    ",\"server\":null,\"last_error\":null,",
+		    ",\"udp_peer\":\"198.51.100.7:1234\",\"server\":null,"
+		    "\"last_error\":null,",
 		"\"transport\":\"udp\",\"cipher\":\"aes-256-gcm\","
 		    "\"device\":\"tl-cobra\",\"uptime_s\":3723,"
-		    "\"handshake_age_s\":3723,\"rekey_age_s\":65,"
-		    "\"control_lost_s\":12,\"rekeys\":31,",
+		    "\"start_time\":1764324000,\"last_rx_age_s\":2,"
+		    "\"handshake_age_s\":3723,\"handshake_time\":1764323999,"
+		    "\"rekey_age_s\":65,\"control_lost_s\":12,\"rekeys\":31,",
+		"\"totals\":{\"connections\":3,\"rekeys\":40,\"rx\":{"
+		    "\"packets\":105,\"bytes\":10420},\"tx\":{\"packets\":106,"
+		    "\"bytes\":20000,\"wire_bytes\":0},\"keepalives_sent\":0,"
+		    "\"drops\":{\"not_ready\":0,",
+		"\"shaped\":5,",
+		"\"udp\":{\"datagrams_in\":2000,\"drops\":{\"short\":0,",
+		"\"auth\":7,",
 		"\"rx\":{\"packets\":5,\"bytes\":420,\"super_packets\":0},"
 		    "\"tx\":{\"packets\":6,\"bytes\":10000,"
 		    "\"wire_bytes\":4000,\"super_packets\":0},"
@@ -509,14 +560,18 @@ test_format_json(void **state)
 		"\"replay\":2,\"too_old\":0,\"auth\":3,",
 		"{\"name\":\"viper\",\"state\":\"reconnecting\","
 		    "\"retry_in_s\":4,\"peer\":\"[2001:db8:1::1]:5000\","
+		    "\"udp_peer\":null,"
 		    "\"server\":\"vpn.example.net\",\"last_error\":"
 		    "\"connect to [2001:db8:1::1]:5000: Connection refused\","
 		    "\"transport\":\"tcp\",\"cipher\":null,\"device\":null,"
-		    "\"uptime_s\":null,\"handshake_age_s\":null,"
+		    "\"uptime_s\":null,\"start_time\":null,"
+		    "\"last_rx_age_s\":null,\"handshake_age_s\":null,"
+		    "\"handshake_time\":null,"
 		    "\"rekey_age_s\":null,\"control_lost_s\":null,"
 		    "\"rekeys\":0,",
 		"\"compression\":null,\"path_mtu\":null,\"inner_mtu\":null,",
-		"\"udp\":null}]}\n",
+		"\"udp\":null,\"totals\":{\"connections\":0,",
+		"\"inner_len\":0,\"error\":0}}}}]}\n",
 	};
 	struct fixture f;
 	char *out;
@@ -525,6 +580,7 @@ test_format_json(void **state)
 	(void)state;
 	fixture_report(&f, true);
 	f.r.unauthenticated = 1;
+	f.r.wall_ms = 1764324000000ULL + 3723000;
 	out = format(&f.r, CONTROL_JSON);
 	if (!json_valid(out))
 		fail_msg("not JSON:\n%s", out);
@@ -572,7 +628,7 @@ test_format_line(void **state)
 	assert_string_equal(nl + 1, "viper: state reconnecting in 4 s; peer "
 	    "[2001:db8:1::1]:5000; server vpn.example.net; last error "
 	    "connect to [2001:db8:1::1]:5000: Connection refused; "
-	    "transport tcp; device -; uptime never; "
+	    "transport tcp; device -; uptime never; last rx never; "
 	    "handshake never; rekey never (0 rekeys); rx 0 packets, 0 bytes; "
 	    "tx 0 packets, 0 bytes; compression off; drops none\n");
 	free(out);
