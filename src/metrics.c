@@ -482,51 +482,47 @@ struct metrics_http {
 	struct evconnlistener *listener;	/* evhttp's, NULL once freed */
 	ctlsock_collect_fn collect;
 	void *arg;
-	size_t nconns;
+	/* Connections accepted in the current window, and its end. */
+	unsigned int window_n;
+	struct event *window;
 	struct log_ratelimit rl;
 };
 
-/*
- * A connection is gone (its bufferevent freed): below the cap again,
- * accept once more.
- */
+/* A new window: accept again. */
 static void
-metrics_conn_gone(void *arg)
+metrics_windowcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct metrics_http *m = arg;
 
-	m->nconns--;
-	if (m->listener != NULL && m->nconns == METRICS_CONNS_MAX - 1)
+	m->window_n = 0;
+	if (m->listener != NULL)
 		evconnlistener_enable(m->listener);
 }
 
 /*
- * evhttp asks for each new connection's bufferevent here.  A filter
- * without filters over the socket's bufferevent tells us when evhttp
- * frees it; at the cap the listener pauses, and further connections
- * wait in the kernel's backlog.
+ * evhttp asks for each new connection's bufferevent here, which makes
+ * it the place to count them.  libevent 2.1 tells nothing when evhttp
+ * frees a connection, but none lives long: each ends after one answer
+ * (Connection: close) or METRICS_TIMEOUT_S idle.  So at most
+ * METRICS_CONNS_MAX are accepted per METRICS_TIMEOUT_S window; beyond
+ * that the listener pauses until the window ends, and connections wait
+ * in the kernel's backlog.
  */
 static struct bufferevent *
 metrics_bevcb(struct event_base *base, void *arg)
 {
 	struct metrics_http *m = arg;
-	struct bufferevent *sock, *bev;
 
-	if ((sock = bufferevent_socket_new(base, -1,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		return NULL;
-	bev = bufferevent_filter_new(sock, NULL, NULL, BEV_OPT_CLOSE_ON_FREE,
-	    metrics_conn_gone, m);
-	if (bev == NULL) {
-		bufferevent_free(sock);
-		return NULL;
-	}
-	if (++m->nconns >= METRICS_CONNS_MAX && m->listener != NULL) {
-		log_rl(&m->rl, LOG_WARNING, "metrics: %d connections open; "
-		    "pausing accepts", METRICS_CONNS_MAX);
+	if (m->window_n++ == 0)
+		event_add(m->window, &(struct timeval){
+		    .tv_sec = METRICS_TIMEOUT_S });
+	if (m->window_n >= METRICS_CONNS_MAX && m->listener != NULL) {
+		log_rl(&m->rl, LOG_WARNING, "metrics: %d connections within "
+		    "%d s; pausing accepts", METRICS_CONNS_MAX,
+		    METRICS_TIMEOUT_S);
 		evconnlistener_disable(m->listener);
 	}
-	return bev;
+	return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 }
 
 static void
@@ -611,8 +607,11 @@ metrics_http_new(struct event_base *base, const char *listen,
 		return NULL;
 	}
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
-	    (m->http = evhttp_new(base)) == NULL) {
+	    (m->http = evhttp_new(base)) == NULL ||
+	    (m->window = evtimer_new(base, metrics_windowcb, m)) == NULL) {
 		log_warnx("metrics: out of memory; no metrics endpoint");
+		if (m != NULL && m->http != NULL)
+			evhttp_free(m->http);
 		free(m);
 		return NULL;
 	}
@@ -621,7 +620,8 @@ metrics_http_new(struct event_base *base, const char *listen,
 	m->arg = arg;
 	m->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	evhttp_set_max_headers_size(m->http, METRICS_HEADERS_MAX);
-	evhttp_set_max_body_size(m->http, 0);
+	/* Nothing is posted here, but a small body still gets its 405. */
+	evhttp_set_max_body_size(m->http, METRICS_BODY_MAX);
 	evhttp_set_timeout(m->http, METRICS_TIMEOUT_S);
 	/* Every method reaches metrics_reqcb, which answers 405 itself
 	 * (evhttp would say 501 to the ones it does not allow). */
@@ -656,8 +656,8 @@ metrics_http_free(struct metrics_http *m)
 {
 	if (m == NULL)
 		return;
-	/* evhttp_free frees the listener before the connections. */
 	m->listener = NULL;
 	evhttp_free(m->http);
+	event_free(m->window);
 	free(m);
 }

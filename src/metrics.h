@@ -27,10 +27,15 @@
 #include "control.h"
 #include "ctlsock.h"
 
-/* The endpoint's limits (ATTACKS: unauthenticated, loopback by default). */
+/*
+ * The endpoint's limits (ATTACKS: unauthenticated, loopback by default):
+ * a connection ends after one answer or METRICS_TIMEOUT_S idle, and at
+ * most METRICS_CONNS_MAX are accepted per METRICS_TIMEOUT_S.
+ */
 #define METRICS_CONNS_MAX 16
 #define METRICS_TIMEOUT_S 5
 #define METRICS_HEADERS_MAX 8192
+#define METRICS_BODY_MAX 1024
 
 #define METRICS_OPENMETRICS_TYPE \
 	"application/openmetrics-text; version=1.0.0; charset=utf-8"

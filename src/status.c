@@ -353,8 +353,8 @@ status_all(const struct cli *c, const char *base)
 
 	d = status_find(base, &n);
 	if (n == 0 && !c->status_check) {
-		fprintf(stderr, "tapline: status: no tapline daemon: no "
-		    "socket at %s or next to it\n", base);
+		fprintf(stderr, "tapline: status: no daemon: no socket at "
+		    "%s or next to it (is tapline running?)\n", base);
 		return 1;
 	}
 	if (f == CONTROL_JSON)
