@@ -14,6 +14,13 @@
 # "reconnecting" with the seconds to its next try; once both daemons
 # have exited their sockets are gone and `tapline status` exits 1 with
 # "is tapline running?".
+# The fields of issue 19: the server's udp_peer is the client's
+# underlay address; last_rx_age_s is at most 2 right after the echoes;
+# start_time and handshake_time are unix times within a minute of now;
+# totals are at least the connection's counters.  After the client
+# restarts, the server's totals for cobra count 2 connections and more
+# packets than the new connection's; after the server restarts, the
+# client's totals count 2 connections and more than its new one.
 # shellcheck disable=SC2317 # functions run through lib_wait_for
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
@@ -154,6 +161,22 @@ for side in srv cli; do
 	[ "$d" -ge "$PINGS" ] ||
 		lib_fail "$side: only $d datagrams in for $PINGS echoes"
 done
+# The new fields: where datagrams come from, liveness, times, totals.
+now=$(date +%s)
+jq -e --arg a "$LIB_UL4_B" --argjson now "$now" '.sessions[0] |
+    (.udp_peer | startswith($a + ":")) and .last_rx_age_s <= 2 and
+    (.start_time - ($now - .uptime_s) | fabs) <= 60 and
+    (.handshake_time - $now | fabs) <= 3600 and
+    .totals.connections == 1 and .totals.rx.packets >= .rx.packets and
+    .totals.tx.bytes >= .tx.bytes and
+    .totals.udp.datagrams_in >= .udp.datagrams_in' \
+    "$LIB_TMP/srv.json" >/dev/null ||
+	lib_fail "server: new fields: $(jq -c '.sessions[0] | {udp_peer,
+	    last_rx_age_s, start_time, handshake_time, totals}' \
+	    "$LIB_TMP/srv.json")"
+jq -e --arg a "$LIB_UL4_A" '.sessions[0] |
+    (.udp_peer | startswith($a + ":")) and .last_rx_age_s <= 2' \
+    "$LIB_TMP/cli.json" >/dev/null || lib_fail "client: new fields"
 # Each side sees the other's underlay address.
 jq -e --arg a "$LIB_UL4_B" '.sessions[0].peer | startswith($a + ":")' \
     "$LIB_TMP/srv.json" >/dev/null || lib_fail "server: wrong peer"
@@ -182,6 +205,37 @@ for pair in "$server:$slog" "$client:$clog"; do
 	    "cobra: state up; peer .*; rx [0-9]+ packets, [0-9]+ bytes; tx " ||
 		lib_fail "no counters line after SIGUSR1 in ${pair#*:}"
 done
+
+# Lifetime totals survive reconnects.  The client again: the server's
+# totals for cobra count both connections.
+kill -TERM "$client"
+lib_wait_pid "$client" 10 || lib_fail "the client did not exit 0"
+lib_client cli "$CCONF" cobra "$LIB_UL4_A"
+client=$LIB_BG_PID
+clog=$LIB_TMP/client-cli-cobra.log
+lib_wait_for 15 is_up "$CCONF" || lib_fail "the client did not come back"
+lib_wait_for 10 lib_ping cli "$LIB_TUN4_A" 1 || lib_fail "no ping after"
+lib_wait_for 10 is_up "$SCONF" || lib_fail "the server's cobra not up"
+jq -e '.sessions[0] | .totals.connections == 2 and
+    .totals.rx.packets > .rx.packets and
+    .totals.rx.packets >= '"$(jq '.sessions[0].rx.packets' \
+    "$LIB_TMP/srv.json")"'' "$LIB_TMP/status.out" >/dev/null ||
+	lib_fail "server totals after a reconnect: $(jq -c \
+	    '.sessions[0] | {rx, totals}' "$LIB_TMP/status.out")"
+# The server again: the client's totals count both connections.
+kill -TERM "$server"
+lib_wait_pid "$server" 10 || lib_fail "the server did not exit 0"
+lib_server srv "$SCONF"
+server=$LIB_BG_PID
+slog=$LIB_TMP/server-srv.log
+lib_wait_for 20 is_up "$CCONF" || lib_fail "the client did not reconnect"
+lib_wait_for 10 lib_ping cli "$LIB_TUN4_A" 1 || lib_fail "no ping after"
+lib_wait_for 5 is_up "$CCONF" || lib_fail "the client is not up"
+jq -e '.sessions[0] | .totals.connections == 2 and
+    .totals.rx.packets > .rx.packets and .totals.tx.packets > .tx.packets' \
+    "$LIB_TMP/status.out" >/dev/null ||
+	lib_fail "client totals after a reconnect: $(jq -c \
+	    '.sessions[0] | {rx, tx, totals}' "$LIB_TMP/status.out")"
 
 # Without its server the client says when it tries again.
 kill -TERM "$server"
