@@ -331,6 +331,7 @@ test_default_group(void **state)
 	load(f,
 	    "options = { port = 655; listen = \"192.0.2.1\"; syslog = "
 	    "\"local3\"; control = \"/run/t.sock\"; user = \"nobody\"; "
+	    "metrics_listen = \"[::1]:9479\"; "
 	    "group = \"nogroup\"; offload = false; };\n"
 	    "default = {\n"
 	    "  proto = \"tcp\"; type = \"tap\"; keepalive = 0; timeout = 30;\n"
@@ -353,6 +354,7 @@ test_default_group(void **state)
 	assert_string_equal(f->c->options.syslog, "local3");
 	assert_int_equal(f->c->options.syslog_facility, LOG_LOCAL3);
 	assert_string_equal(f->c->options.control, "/run/t.sock");
+	assert_string_equal(f->c->options.metrics_listen, "[::1]:9479");
 	assert_string_equal(f->c->options.user, "nobody");
 	assert_string_equal(f->c->options.group, "nogroup");
 	assert_false(f->c->options.offload);
@@ -857,6 +859,22 @@ static const struct err_case err_cases[] = {
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaa.sock\";\n};\n",
 	    "2: options.control: is longer than 107 bytes" },
+	{ "metrics_listen without a port",
+	    "options = {\n  metrics_listen = \"127.0.0.1\";\n};\n",
+	    "2: options.metrics_listen: \"127.0.0.1\" is not \"\" (off) or "
+	    "an IP address and port" },
+	{ "metrics_listen with a name",
+	    "options = {\n  metrics_listen = \"localhost:9479\";\n};\n",
+	    "2: options.metrics_listen: \"localhost:9479\" is not" },
+	{ "metrics_listen IPv6 without brackets",
+	    "options = {\n  metrics_listen = \"::1:9479\";\n};\n",
+	    "2: options.metrics_listen: \"::1:9479\" is not" },
+	{ "metrics_listen port 0",
+	    "options = {\n  metrics_listen = \"127.0.0.1:0\";\n};\n",
+	    "2: options.metrics_listen: \"127.0.0.1:0\" is not" },
+	{ "metrics_listen port junk",
+	    "options = {\n  metrics_listen = \"[::1]:94x\";\n};\n",
+	    "2: options.metrics_listen: \"[::1]:94x\" is not" },
 	{ "bad user name",
 	    "options = {\n  user = \"no body\";\n};\n",
 	    "2: options.user: \"no body\" is not a user name" },
