@@ -83,6 +83,7 @@ status_find(const char *base, size_t *n)
 	if ((dh = opendir(dir)) == NULL)
 		return d;
 	first = *n;
+	/* cppcheck-suppress readdirCalled ; one thread, one directory */
 	while ((de = readdir(dh)) != NULL) {
 		flen = strlen(de->d_name);
 		if (flen <= slen + sfx ||
