@@ -68,8 +68,10 @@ struct client {
 	int exit_code;
 	struct event *retry;
 	uint64_t retry_at_ms;	/* for status: when the retry timer fires */
-	/* For status: what the sessions that ended moved, added up. */
+	/* For status: what the sessions that ended moved, added up, and
+	 * why the last one ended. */
 	struct control_totals closed;
+	char end_why[160];
 };
 
 static void client_attempt(struct client *cl);
@@ -121,13 +123,16 @@ client_schedule_retry(struct client *cl)
 		if (cl->up_since_ms != 0) {
 			cl->pos = cl->norder;
 			snprintf(cl->last_error, sizeof(cl->last_error),
-			    "the session with %s ended", cl->host);
+			    "the session with %s ended%s%s", cl->host,
+			    cl->end_why[0] != '\0' ? ": " : "", cl->end_why);
 		} else {
 			cl->pos++;
 			snprintf(cl->last_error, sizeof(cl->last_error),
-			    "the session with %s ended before it was up "
-			    "(the log says why)", cl->host);
+			    "the session with %s ended before it was up: %s",
+			    cl->host, cl->end_why[0] != '\0' ? cl->end_why :
+			    "(the log says why)");
 		}
+		cl->end_why[0] = '\0';
 	}
 	/* A session that stayed up a while was a success: start over. */
 	if (cl->up_since_ms != 0 &&
@@ -216,6 +221,7 @@ client_gone(struct client *cl)
 	/* Status keeps what it moved (the lifetime totals). */
 	control_tunnel_fill(&e, cl->tun, util_now_ms());
 	control_totals_add(&cl->closed, &e);
+	util_strlcpy(cl->end_why, cl->tun->end_why, sizeof(cl->end_why));
 
 	cl->tun->kind->free(cl->tun);
 	cl->tun = NULL;

@@ -340,8 +340,13 @@ session_log_end(struct session *s, enum stream_end end, const char *why)
 	if (s->tun.state != TUNNEL_HANDSHAKE) {
 		log_notice("%sconnection with %s lost: %s", tunnel_tag(&s->tun),
 		    s->tun.peer_str, why);
+		snprintf(s->tun.end_why, sizeof(s->tun.end_why),
+		    "connection lost: %s", why);
 		return;
 	}
+	snprintf(s->tun.end_why, sizeof(s->tun.end_why), "%s: %s",
+	    end == STREAM_TLS ? "handshake failed (wrong key or passphrase?)" :
+	    "went away during the handshake", why);
 	if (end != STREAM_TLS) {
 		tunnel_preauth_log(&s->tun, LOG_INFO,
 		    "%s%s went away during the handshake: %s",

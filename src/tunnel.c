@@ -97,8 +97,10 @@ tunnel_preauth_log(const struct tunnel *t, int level, const char *fmt, ...)
 }
 
 void
-tunnel_log_close(const struct tunnel *t, const char *why)
+tunnel_log_close(struct tunnel *t, const char *why)
 {
+	if (t->end_why[0] == '\0')
+		snprintf(t->end_why, sizeof(t->end_why), "%s", why);
 	if (t->was_up)
 		log_notice("%sclosing the session with %s: %s", tunnel_tag(t),
 		    t->peer_str, why);

@@ -131,6 +131,8 @@ struct tunnel {
 	socklen_t peerlen;
 	char peer_str[INET6_ADDRSTRLEN + 16];	/* "198.51.100.2:40312" */
 	struct session_counters c;
+	/* For status: why it ended, as the log said it ("" = not known). */
+	char end_why[160];
 	struct log_ratelimit rl_drop;	/* per-packet drop lines */
 	struct log_ratelimit *rl_preauth;	/* the server's, shared */
 	struct dev own_dev;	/* the device, unless the client keeps it */
@@ -166,7 +168,7 @@ void tunnel_preauth_log(const struct tunnel *t, int level, const char *fmt,
  * up, a line of detail for one that had only authenticated, nothing
  * before that (the handshake logs its own failures).
  */
-void tunnel_log_close(const struct tunnel *t, const char *why);
+void tunnel_log_close(struct tunnel *t, const char *why);
 
 /* Who the peer is now (its control connection's address). */
 void tunnel_set_peer(struct tunnel *t, const struct sockaddr *peer,

@@ -25,7 +25,7 @@
 # - a stale socket file next to the others is listed as "not running"
 #   without failing the listing, and makes --check exit 3.
 # - with the server stopped, `wait cobra --timeout 1` exits 1 (the
-#   client daemon is reconnecting).
+#   client daemon is reconnecting) and says why ("Connection refused").
 # shellcheck disable=SC2317 # functions run through lib_wait_for
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 lib=${top_srcdir:+$top_srcdir/tests/integration/lib.sh}
@@ -223,6 +223,12 @@ rm -f "$LIB_TMP/tapline-ghost.sock"
 # No server: the cobra client reconnects, and wait gives up.
 kill -TERM "$server"
 lib_wait_pid "$server" 10 || lib_fail "the server did not exit 0"
+# (The client's reason comes along: its last error, once it has one.)
+refused() {
+	tl wait cobra --timeout 0
+	[ "$rc" = 1 ] && grep -q "cobra is not up after 0 s (reconnecting: .*Connection refused" "$LIB_TMP/err"
+}
+lib_wait_for 20 refused || lib_fail "wait without the server: status $rc, $(out)"
 tl wait cobra --timeout 1
 [ "$rc" = 1 ] && grep -q "cobra is not up after 1 s" "$LIB_TMP/err" ||
 	lib_fail "wait without the server: status $rc, $(out)"
