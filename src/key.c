@@ -248,6 +248,21 @@ out:
 }
 
 int
+key_write_file_service(const char *path, const uint8_t key[KEY_LEN],
+    bool *service, char *err, size_t errlen)
+{
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+
+	*service = key_service_owner(&uid, &gid);
+	if (!*service) {
+		uid = (uid_t)-1;
+		gid = (gid_t)-1;
+	}
+	return key_write_file_owned(path, key, uid, gid, err, errlen);
+}
+
+int
 key_write_file(const char *path, const uint8_t key[KEY_LEN], char *err,
     size_t errlen)
 {

@@ -39,6 +39,13 @@ int key_write_file(const char *path, const uint8_t key[KEY_LEN], char *err,
 int key_write_file_owned(const char *path, const uint8_t key[KEY_LEN],
     uid_t uid, gid_t gid, char *err, size_t errlen);
 /*
+ * The same for the systemd units: owned by the service user when root
+ * writes it and that user exists (*service says so), else by whoever we
+ * are.
+ */
+int key_write_file_service(const char *path, const uint8_t key[KEY_LEN],
+    bool *service, char *err, size_t errlen);
+/*
  * Root, with the service user (PRIV_SERVICE_USER, which the systemd
  * units run as) on the system: true and its uid and primary gid, the
  * owner a key for the units needs.  Otherwise false.

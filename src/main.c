@@ -100,8 +100,7 @@ main_genkey(const struct cli *c)
 {
 	uint8_t key[KEY_LEN];
 	char b64[KEY_B64_LEN + 1], err[256];
-	uid_t uid;
-	gid_t gid = (gid_t)-1;
+	bool service;
 	int rc = 1;
 
 	if (key_generate(key, err, sizeof(err)) != 0) {
@@ -116,14 +115,12 @@ main_genkey(const struct cli *c)
 		goto out;
 	}
 	/* Root makes keys for the units, which run as the service user. */
-	if (!key_service_owner(&uid, &gid))
-		uid = (uid_t)-1;
-	if (key_write_file_owned(c->keyfile, key, uid, uid == (uid_t)-1 ?
-	    (gid_t)-1 : gid, err, sizeof(err)) != 0) {
+	if (key_write_file_service(c->keyfile, key, &service, err,
+	    sizeof(err)) != 0) {
 		fprintf(stderr, "tapline: genkey: %s: %s\n", c->keyfile, err);
 		goto out;
 	}
-	if (uid != (uid_t)-1)
+	if (service)
 		fprintf(stderr, "tapline: wrote a new key to %s (mode 0600, "
 		    "owned by the user and group of %s, which the systemd "
 		    "units run as)\n", c->keyfile, PRIV_SERVICE_USER);
@@ -278,6 +275,7 @@ main_import_keys(const char *dir, const struct vtunimport_result *res,
 	uint8_t key[KEY_LEN];
 	char path[PATH_MAX], err[256];
 	struct stat st;
+	bool service;
 	size_t i;
 	int rc = -1;
 
@@ -299,15 +297,18 @@ main_import_keys(const char *dir, const struct vtunimport_result *res,
 			    "existing key file %s\n", path);
 			continue;
 		}
+		/* As genkey: root's keys are for the units' user. */
 		if (key_generate(key, err, sizeof(err)) != 0 ||
-		    key_write_file(path, key, err, sizeof(err)) != 0) {
+		    key_write_file_service(path, key, &service, err,
+		    sizeof(err)) != 0) {
 			fprintf(stderr, "tapline: import-vtund: %s: %s\n", path,
 			    err);
 			goto out;
 		}
 		made[i] = true;
 		fprintf(stderr, "tapline: import-vtund: wrote a new key to %s "
-		    "(mode 0600); copy it to the peer\n", path);
+		    "(mode 0600%s); copy it to the peer\n", path, service ?
+		    ", owned by " PRIV_SERVICE_USER : "");
 	}
 	rc = 0;
 out:
