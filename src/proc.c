@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "ctlsock.h"
 #include "log.h"
 #include "notify.h"
+#include "preauth.h"
 #include "priv.h"
 #include "proc.h"
 #include "util.h"
@@ -33,6 +35,46 @@ proc_harden(void)
 	(void)mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		log_warnx("cannot disable core dumps: %s", strerror(errno));
+}
+
+size_t
+proc_nofile_need(const struct conf *conf)
+{
+	size_t i, n = PREAUTH_MAX + PROC_NOFILE_RESERVE;
+
+	for (i = 0; i < conf->nsessions; i++)
+		n += (size_t)conf->sessions[i].queues + 1;
+	return n;
+}
+
+unsigned long
+proc_nofile_raise(size_t need)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		log_warnx("cannot read the limit of open files: %s",
+		    strerror(errno));
+		return 0;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = { .rlim_cur = rl.rlim_max,
+			.rlim_max = rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+		else
+			log_warnx("cannot raise the limit of open files to "
+			    "%llu: %s", (unsigned long long)rl.rlim_max,
+			    strerror(errno));
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+		log_warnx("the configured sessions may need %zu open files, "
+		    "but the limit is %llu: raise it (LimitNOFILE= in the "
+		    "unit, or ulimit -Hn)", need,
+		    (unsigned long long)rl.rlim_cur);
+	return rl.rlim_cur == RLIM_INFINITY ? (unsigned long)-1 :
+	    (unsigned long)rl.rlim_cur;
 }
 
 int

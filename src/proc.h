@@ -76,6 +76,24 @@ struct proc {
  */
 void proc_harden(void);
 
+/* Descriptors beyond the sessions': listeners, sockets, logs, commands. */
+#define PROC_NOFILE_RESERVE 64
+
+/*
+ * The descriptors a server running conf may hold at once: per session
+ * its device queues and its TLS connection (UDP sessions share the one
+ * socket), every connection that has not authenticated yet, and a
+ * reserve.
+ */
+size_t proc_nofile_need(const struct conf *conf);
+
+/*
+ * Raise the soft RLIMIT_NOFILE to the hard limit (the 1024 soft default
+ * would stop a hub at a few hundred sessions), and warn when need does
+ * not fit even so.  Returns the soft limit now in force.
+ */
+unsigned long proc_nofile_raise(size_t need);
+
 /*
  * A process running conf (which stays the caller's to free) with a new
  * event loop; the role gets ops called with arg.  0, or -1 (logged).

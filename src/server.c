@@ -833,6 +833,8 @@ server_reload(void *arg)
 	srv->hs = hs;
 	proc_conf_replace(&srv->proc, nc);
 	server_warn_sessions(nc);
+	/* Sessions added by the reload may not fit the limit either. */
+	(void)proc_nofile_raise(proc_nofile_need(nc));
 	log_notice("reloaded: %zu session%s defined, %zu running unchanged, "
 	    "%zu closed", nc->nsessions, nc->nsessions == 1 ? "" : "s",
 	    kept, closed);
@@ -969,6 +971,7 @@ server_run(const struct conf *conf, const struct cli *cli)
 	}
 	if (proc_init(&srv.proc, conf, &server_proc_ops, &srv) != 0)
 		return 1;
+	(void)proc_nofile_raise(proc_nofile_need(conf));
 	server_warn_sessions(conf);
 	log_info("deriving keys for %zu session%s", conf->nsessions,
 	    conf->nsessions == 1 ? "" : "s");

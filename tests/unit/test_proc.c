@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -33,6 +34,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "preauth.h"
 #include "proc.h"
 
 struct fixture {
@@ -406,6 +408,40 @@ test_drop(void **state)
 }
 
 /*
+ * The open-files limit: a session needs its queues and one stream, the
+ * pre-authentication cap and a reserve come on top; the soft limit is
+ * raised to the hard one, and a lower hard limit only warns.
+ */
+static void
+test_nofile(void **state)
+{
+	struct fixture *f = *state;
+	struct conf *c = load_conf(f, 5000);
+	struct rlimit before, rl;
+	size_t need;
+
+	need = proc_nofile_need(c);
+	assert_int_equal(need, (size_t)PREAUTH_MAX + PROC_NOFILE_RESERVE +
+	    (size_t)c->sessions[0].queues + 1);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &before), 0);
+	rl = before;
+	if (rl.rlim_max > 512 || rl.rlim_max == RLIM_INFINITY)
+		rl.rlim_max = 512;
+	rl.rlim_cur = rl.rlim_max > 256 ? 256 : rl.rlim_max;
+	/* Lowering works unprivileged; raising back needs root. */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	assert_int_equal(proc_nofile_raise(need), (unsigned long)rl.rlim_max);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	assert_int_equal(rl.rlim_cur, rl.rlim_max);
+	/* More than the hard limit: a warning, the limit as it is. */
+	assert_int_equal(proc_nofile_raise((size_t)rl.rlim_max + 1),
+	    (unsigned long)rl.rlim_max);
+	if (geteuid() == 0)
+		(void)setrlimit(RLIMIT_NOFILE, &before);
+	conf_free(c);
+}
+
+/*
  * Three reloads: the running configuration is always the newest, every
  * one it replaced is still readable, the caller's is never kept (it is
  * the caller's to free).  Under ASan, nothing leaks.
@@ -474,6 +510,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nofile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conf_keeping, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_conf_reserve_unused,
