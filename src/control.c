@@ -152,13 +152,31 @@ static const struct {
 	{ "too_big", offsetof(struct session_counters, drop_too_big) },
 };
 
-static uint64_t
-control_drop(const struct control_session *e, size_t i)
+size_t
+control_drop_reasons(void)
+{
+	return UTIL_ARRAY_LEN(control_drops);
+}
+
+const char *
+control_drop_reason(size_t i)
+{
+	return control_drops[i].name;
+}
+
+uint64_t
+control_counters_drop(const struct session_counters *c, size_t i)
 {
 	uint64_t v;
 
-	memcpy(&v, (const char *)&e->c + control_drops[i].off, sizeof(v));
+	memcpy(&v, (const char *)c + control_drops[i].off, sizeof(v));
 	return v;
+}
+
+static uint64_t
+control_drop(const struct control_session *e, size_t i)
+{
+	return control_counters_drop(&e->c, i);
 }
 
 /* "5 (auth 3, replay 2)" or "none": the nonzero ones, for the text forms. */
@@ -393,14 +411,10 @@ control_json_totals(struct control_out *o, const struct control_totals *t)
 	    (unsigned long long)t->c.tx_bytes,
 	    (unsigned long long)t->c.tx_bytes_wire,
 	    (unsigned long long)t->c.keepalives_sent);
-	for (i = 0; i < UTIL_ARRAY_LEN(control_drops); i++) {
-		uint64_t v;
-
-		memcpy(&v, (const char *)&t->c + control_drops[i].off,
-		    sizeof(v));
+	for (i = 0; i < UTIL_ARRAY_LEN(control_drops); i++)
 		control_printf(o, "%s\"%s\":%llu", i > 0 ? "," : "",
-		    control_drops[i].name, (unsigned long long)v);
-	}
+		    control_drops[i].name,
+		    (unsigned long long)control_counters_drop(&t->c, i));
 	control_printf(o, "},\"udp\":{\"datagrams_in\":%llu,\"drops\":{",
 	    (unsigned long long)t->datagrams_in);
 	for (i = SEAL_OK + 1; i < SEAL_DROP_COUNT; i++)

@@ -152,6 +152,14 @@ int control_format_parse(const char *name);
 
 /* "up", "reconnecting", ...: the state's name in both formats. */
 const char *control_state_name(enum control_state st);
+/*
+ * The drop reasons of struct session_counters, in the order every form
+ * lists them (text, JSON, metrics): how many, the name of the i-th, and
+ * its count in c.
+ */
+size_t control_drop_reasons(void);
+const char *control_drop_reason(size_t i);
+uint64_t control_counters_drop(const struct session_counters *c, size_t i);
 
 /* A new zeroed entry at the end of the report; NULL if out of memory. */
 struct control_session *control_report_add(struct control_report *r);

@@ -220,24 +220,6 @@ static const struct metrics_family metrics_families[] = {
 	  "Connections of the session that came up.", metrics_v_conns },
 };
 
-/* The session's drop counters by reason: the packets', the datagrams'. */
-static const struct {
-	const char *name;
-	size_t off;
-} metrics_drops[] = {
-	{ "not_ready", offsetof(struct session_counters, drop_not_ready) },
-	{ "bad_packet", offsetof(struct session_counters, drop_bad_packet) },
-	{ "inflate", offsetof(struct session_counters, drop_inflate) },
-	{ "device_write", offsetof(struct session_counters, drop_dev_write) },
-	{ "device_read", offsetof(struct session_counters, dev_read_errors) },
-	{ "no_address", offsetof(struct session_counters, drop_no_addr) },
-	{ "udp_send", offsetof(struct session_counters, drop_udp_send) },
-	{ "tx_limit", offsetof(struct session_counters, drop_tx_limit) },
-	{ "shaped", offsetof(struct session_counters, drop_shaped) },
-	{ "oversize", offsetof(struct session_counters, drop_oversize) },
-	{ "too_big", offsetof(struct session_counters, drop_too_big) },
-};
-
 /* Wall clock of an age, 0 when it never started. */
 static uint64_t
 metrics_when(uint64_t wall_ms, uint64_t age_ms)
@@ -313,14 +295,11 @@ metrics_drops_of(struct metrics_out *o, const struct metrics_family *f,
     const struct metrics_session *ms, const char *labels)
 {
 	char v[24], reason[48];
-	uint64_t n;
 	size_t i;
 
-	for (i = 0; i < UTIL_ARRAY_LEN(metrics_drops); i++) {
-		memcpy(&n, (const char *)&ms->t->c + metrics_drops[i].off,
-		    sizeof(n));
-		metrics_u64(n, v, sizeof(v));
-		metrics_sample(o, f, labels, metrics_drops[i].name, v);
+	for (i = 0; i < control_drop_reasons(); i++) {
+		metrics_u64(control_counters_drop(&ms->t->c, i), v, sizeof(v));
+		metrics_sample(o, f, labels, control_drop_reason(i), v);
 	}
 	/* The datagrams' reasons, told apart by their prefix. */
 	for (i = SEAL_OK + 1; i < SEAL_DROP_COUNT; i++) {
