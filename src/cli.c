@@ -82,9 +82,9 @@ cli_usage(FILE *out)
 	    out);
 }
 
-/* Strict decimal port: no sign, no trailing junk, 1..65535. */
+/* Strict decimal in [min, max]: no sign, no space, no trailing junk. */
 static int
-cli_parse_port(const char *s, int *port)
+cli_parse_ranged(const char *s, long min, long max, int *out)
 {
 	char *end;
 	long v;
@@ -93,27 +93,23 @@ cli_parse_port(const char *s, int *port)
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
+	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -1;
-	*port = (int)v;
+	*out = (int)v;
 	return 0;
+}
+
+static int
+cli_parse_port(const char *s, int *port)
+{
+	return cli_parse_ranged(s, 1, 65535, port);
 }
 
 /* Whole seconds, 0..CLI_WAIT_TIMEOUT_MAX_S. */
 static int
 cli_parse_seconds(const char *s, int *out)
 {
-	char *end;
-	long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > CLI_WAIT_TIMEOUT_MAX_S)
-		return -1;
-	*out = (int)v;
-	return 0;
+	return cli_parse_ranged(s, 0, CLI_WAIT_TIMEOUT_MAX_S, out);
 }
 
 /* Is the flag set when the mode does not use it?  Name it if so. */
