@@ -152,9 +152,12 @@ lib_log "refusals logged: $(grep -c "refusing a connection" "$slog")," \
     "evictions logged: $(grep -c "evicting" "$slog")"
 [ "$failed" -eq 0 ] ||
 	lib_fail "$failed of $tries tries got no tunnel within 5 s"
-# 128 pre-authentication slots, the session's own descriptors, and a
-# few for connections being accepted and closed at that moment.
-[ "$maxfd" -le $((fd0 + 128 + 12)) ] ||
+# 128 pre-authentication slots, the session's own descriptors, and some
+# for connections being accepted, evicted or refused at that moment,
+# whose close the loop has not reached yet: 2 to 4 over the cap in plain
+# builds, up to 15 seen under ASan, which slows the loop down.  A cap
+# that did not hold would show hundreds.
+[ "$maxfd" -le $((fd0 + 128 + 24)) ] ||
 	lib_fail "the server held $((maxfd - fd0)) more descriptors (cap 128)"
 kill -TERM "$server"
 lib_wait_pid "$server" 10 || lib_fail "the server did not exit 0"
