@@ -463,7 +463,8 @@ lib_transfer() {
 	    sh -c 'exec nc -N "$1" "$2" <"$3"' sh "$addr" "$port" "$file"
 	rc=$?
 	[ "$rc" = 0 ] || lib_fail "sending $from -> $to ($addr) failed" \
-	    "(status $rc)"
+	    "(status $rc); UDP and reassembly errors: $(lib__net_errors "$from")" \
+	    "in $from, $(lib__net_errors "$to") in $to"
 	lib_wait_pid "$rx" 10 ||
 		lib_fail "the receiver in $(lib_ns "$to") did not finish"
 	got=$(sha256sum <"$out")
@@ -471,6 +472,15 @@ lib_transfer() {
 	    "differs ($(stat -c %s "$out") of $(stat -c %s "$file") bytes" \
 	    "arrived)"
 	rm -f "$out"
+}
+
+# The kernel's counters of datagrams it dropped in namespace $1: a lost
+# datagram explains a stalled transfer through a tunnel that cannot
+# recover from loss.
+lib__net_errors() {
+	lib_nsexec "$1" nstat -az UdpRcvbufErrors UdpSndbufErrors \
+	    UdpInErrors IpReasmFails 2>/dev/null |
+		awk 'NR > 1 { printf "%s%s %s", sep, $1, $2; sep = ", " }'
 }
 
 # Is something listening on TCP port $2 in namespace $1?
