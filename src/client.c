@@ -83,7 +83,7 @@ client_finish_downcb(int result, void *arg)
 	struct client *cl = arg;
 
 	cl->down = NULL;
-	netcfg_dev_close(&cl->kept);
+	tunnel_dev_close_now(&cl->kept);
 	event_base_loopexit(cl->proc.base, NULL);
 }
 
@@ -370,6 +370,15 @@ client_connectedcb(int fd, const struct sockaddr *sa, socklen_t salen,
 		.peerlen = salen,
 		.cs = cl->cs,
 		.keep = cl->keep ? &cl->kept : NULL,
+		/*
+		 * No worker pool: the client's device is made and removed
+		 * on its own loop.  The process carries this one session,
+		 * so nothing else waits behind it, and the server forwards
+		 * from the moment it sent HELLO_ACK: a device made off the
+		 * loop would leave a window in which those first packets
+		 * find no device and are dropped.
+		 */
+		.pool = NULL,
 		.cbs = &client_tunnel_cbs,
 		.arg = cl,
 	};
@@ -609,7 +618,7 @@ out:
 		cl.tun->kind->free(cl.tun);
 	if (cl.down != NULL)
 		script_run_cancel(cl.down);
-	netcfg_dev_close(&cl.kept);
+	tunnel_dev_close_now(&cl.kept);
 	if (cl.retry != NULL)
 		event_free(cl.retry);
 	handshake_client_free(cl.hc);

@@ -8,7 +8,10 @@
  * The calls block, but only for as long as the kernel takes to process
  * one request: rtnetlink handles it synchronously in sendto(), so the
  * answer is already queued when recv() is called.  The receive timeout
- * only bounds a kernel that misbehaves.
+ * only bounds a kernel that misbehaves.  That can still be long when
+ * the kernel's rtnl lock is contended (many devices made or removed at
+ * once), so sessions call netcfg_dev_setup and netcfg_dev_close from the
+ * worker pool (tunnel.c); neither logs, because the log is the loop's.
  */
 #include "config.h"
 
@@ -21,6 +24,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,6 +78,26 @@ struct netcfg_link {
 	int index;
 	char kind[NETCFG_KIND_LEN]; /* "bridge", "veth", "" for hardware */
 };
+
+/* Append a line to buf ("" when empty): lines for the log, from a thread
+ * that may not log.  What does not fit is cut. */
+static void LOG_PRINTF(3, 4)
+netcfg_line(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t off;
+	va_list ap;
+
+	if (buf == NULL || len == 0)
+		return;
+	off = strnlen(buf, len);
+	if (off > 0 && off + 1 < len)
+		buf[off++] = '\n';
+	if (off + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf + off, len - off, fmt, ap);
+	va_end(ap);
+}
 
 /* Names come from the config, but a message must stay one clean line. */
 static const char *
@@ -532,7 +556,8 @@ netcfg_rule(uint16_t type, unsigned int bit, uint32_t fwmark, uint32_t table,
  * recorded) when an equal rule was there already.
  */
 static int
-netcfg_rule_add(struct dev *dev, unsigned int bit, char *err, size_t errlen)
+netcfg_rule_add(struct dev *dev, unsigned int bit, char *note, size_t notelen,
+    char *err, size_t errlen)
 {
 	char reason[NETCFG_REASON_LEN], what[96], qname[NETCFG_QNAME_LEN];
 
@@ -544,8 +569,9 @@ netcfg_rule_add(struct dev *dev, unsigned int bit, char *err, size_t errlen)
 		return 0;
 	}
 	if (errno == EEXIST) {
-		log_info("%s: \"%s\" exists already; it is left as it is",
-		    netcfg_quote(dev->name, qname, sizeof(qname)), what);
+		netcfg_line(note, notelen, "%s: \"%s\" exists already; it is "
+		    "left as it is", netcfg_quote(dev->name, qname,
+		    sizeof(qname)), what);
 		return 0;
 	}
 	return util_err(err, errlen, "%s: cannot add \"%s\": %s",
@@ -560,7 +586,7 @@ netcfg_rule_add(struct dev *dev, unsigned int bit, char *err, size_t errlen)
  */
 static int
 netcfg_full_tunnel_add(struct dev *dev, const struct conf_cidr *rt,
-    char *err, size_t errlen)
+    char *note, size_t notelen, char *err, size_t errlen)
 {
 	bool v6 = rt->family == AF_INET6;
 
@@ -568,21 +594,23 @@ netcfg_full_tunnel_add(struct dev *dev, const struct conf_cidr *rt,
 	    errlen) != 0)
 		return -1;
 	if (netcfg_rule_add(dev, v6 ? NETCFG_RULE_SUPPRESS6 :
-	    NETCFG_RULE_SUPPRESS4, err, errlen) != 0)
+	    NETCFG_RULE_SUPPRESS4, note, notelen, err, errlen) != 0)
 		return -1;
 	return netcfg_rule_add(dev, v6 ? NETCFG_RULE_TUNNEL6 :
-	    NETCFG_RULE_TUNNEL4, err, errlen);
+	    NETCFG_RULE_TUNNEL4, note, notelen, err, errlen);
 }
 
-/* Remove the rules recorded in dev, the fwmark rules first. */
-static void
-netcfg_rules_del(struct dev *dev)
+/* Remove the rules recorded in dev, the fwmark rules first; a line in
+ * err for each that could not be removed. */
+static int
+netcfg_rules_del(struct dev *dev, char *err, size_t errlen)
 {
 	static const unsigned int order[] = { NETCFG_RULE_TUNNEL6,
 	    NETCFG_RULE_SUPPRESS6, NETCFG_RULE_TUNNEL4,
 	    NETCFG_RULE_SUPPRESS4 };
 	char reason[NETCFG_REASON_LEN], what[96], qname[NETCFG_QNAME_LEN];
 	size_t i;
+	int r = 0;
 
 	for (i = 0; i < UTIL_ARRAY_LEN(order); i++) {
 		if (!(dev->rules & order[i]))
@@ -593,17 +621,24 @@ netcfg_rules_del(struct dev *dev)
 			continue;
 		netcfg_rule_text(order[i], dev->rules_fwmark, dev->rules_table,
 		    what, sizeof(what));
-		log_warnx("%s: cannot remove \"%s\": %s",
+		netcfg_line(err, errlen, "%s: cannot remove \"%s\": %s",
 		    netcfg_quote(dev->name, qname, sizeof(qname)), what,
 		    reason);
+		r = -1;
 	}
+	return r;
 }
 
-void
-netcfg_dev_close(struct dev *dev)
+int
+netcfg_dev_close(struct dev *dev, char *err, size_t errlen)
 {
-	netcfg_rules_del(dev);
+	int r;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	r = netcfg_rules_del(dev, err, errlen);
 	dev_close(dev);
+	return r;
 }
 
 int
@@ -761,10 +796,13 @@ out:
 
 int
 netcfg_dev_setup(struct dev *dev, int mtu, const struct conf_session *cs,
-    char *err, size_t errlen)
+    char *note, size_t notelen, char *err, size_t errlen)
 {
+	char e2[NETCFG_REASON_LEN];
 	size_t i;
 
+	if (note != NULL && notelen > 0)
+		note[0] = '\0';
 	if (dev_set_mtu(dev, mtu, err, errlen) != 0)
 		return -1;
 	for (i = 0; i < cs->naddress; i++)
@@ -782,10 +820,20 @@ netcfg_dev_setup(struct dev *dev, int mtu, const struct conf_session *cs,
 	for (i = 0; i < cs->nroutes; i++) {
 		const struct conf_cidr *rt = &cs->routes[i];
 
-		if ((rt->prefix == 0 ? netcfg_full_tunnel_add(dev, rt, err,
-		    errlen) : netcfg_route_add(dev->name, rt, err,
-		    errlen)) != 0) {
-			netcfg_rules_del(dev);
+		if ((rt->prefix == 0 ? netcfg_full_tunnel_add(dev, rt, note,
+		    notelen, err, errlen) : netcfg_route_add(dev->name, rt,
+		    err, errlen)) != 0) {
+			/* A rule that would not go is named after the
+			 * failure that made it go. */
+			e2[0] = '\0';
+			if (netcfg_rules_del(dev, e2, sizeof(e2)) != 0 &&
+			    err != NULL) {
+				size_t off = strnlen(err, errlen);
+
+				if (off + 1 < errlen)
+					snprintf(err + off, errlen - off,
+					    "; and %s", e2);
+			}
 			return -1;
 		}
 	}

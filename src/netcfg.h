@@ -54,6 +54,9 @@ struct dev;
  * A session's freshly opened device made ready, in the order the kernel
  * needs: MTU, addresses, bridge (tap), link up, routes.  0, or -1 with
  * err set by the step that failed (and no rule of it left behind).
+ * Nothing is logged (it runs on the worker pool): what the operator
+ * should know although it worked goes into note, one line per '\n'
+ * ("" when nothing), for the caller to log at info level.
  *
  * A route of prefix length 0 makes a full tunnel of that family, as
  * wg-quick does: the default route goes out of the device in table
@@ -68,12 +71,12 @@ struct dev;
  * The first rule lets every more specific route of the main table (the
  * LAN, the tunnel's own prefixes) win over the tunnel's default route.
  * A rule that exists already (a daemon killed before it could remove
- * its own) is left as it was found, and kept on close.  The routes go
+ * its own) is left as it was found, and kept on close (a line in note).  The routes go
  * with the device; the rules added are recorded in dev and removed by
  * netcfg_dev_close.
  */
 int netcfg_dev_setup(struct dev *dev, int mtu, const struct conf_session *cs,
-    char *err, size_t errlen);
+    char *note, size_t notelen, char *err, size_t errlen);
 
 /* Bits of dev->rules: the suppress rule and the fwmark rule, per family. */
 #define NETCFG_RULE_SUPPRESS4	0x1
@@ -83,9 +86,11 @@ int netcfg_dev_setup(struct dev *dev, int mtu, const struct conf_session *cs,
 
 /*
  * Remove the rules netcfg_dev_setup added, then close the device (its
- * routes go with it).  Failures to remove a rule are logged.
+ * routes go with it).  0, or -1 when a rule could not be removed, with
+ * a line in err for each (the device is closed all the same).  Nothing
+ * is logged: the caller logs err as warnings.
  */
-void netcfg_dev_close(struct dev *dev);
+int netcfg_dev_close(struct dev *dev, char *err, size_t errlen);
 
 /*
  * Mark a socket of the client's session cs with its fwmark if cs is a

@@ -20,6 +20,7 @@
 #include "priv.h"
 #include "proc.h"
 #include "util.h"
+#include "worker.h"
 
 void
 proc_harden(void)
@@ -81,10 +82,19 @@ int
 proc_init(struct proc *p, const struct conf *conf,
     const struct proc_ops *ops, void *arg)
 {
+	char err[128];
+
 	*p = (struct proc){ .conf = conf, .conf_first = conf, .ops = ops,
 		.arg = arg };
 	if ((p->base = util_event_base_new()) == NULL) {
 		log_err("cannot create the event loop");
+		return -1;
+	}
+	if ((p->pool = worker_pool_new(p->base, WORKER_THREADS,
+	    WORKER_JOBS_MAX, err, sizeof(err))) == NULL) {
+		log_err("%s", err);
+		event_base_free(p->base);
+		p->base = NULL;
 		return -1;
 	}
 	return 0;
@@ -245,6 +255,7 @@ proc_free(struct proc *p)
 	if (p->watchdog != NULL)
 		event_free(p->watchdog);
 	ctlsock_free(p->ctl);
+	worker_pool_free(p->pool);
 	if (p->base != NULL)
 		event_base_free(p->base);
 	if (p->conf != p->conf_first)

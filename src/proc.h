@@ -26,6 +26,7 @@
 
 struct ctlsock;
 struct control_report;
+struct worker_pool;
 struct event;
 struct event_base;
 
@@ -67,6 +68,8 @@ struct proc {
 	struct event *stop_deadline;
 	struct event *watchdog;	/* systemd's WatchdogSec, or NULL */
 	struct ctlsock *ctl;	/* the status socket and SIGUSR1, or NULL */
+	/* What must not run on the loop runs here (worker.h). */
+	struct worker_pool *pool;
 };
 
 /*
@@ -96,7 +99,9 @@ unsigned long proc_nofile_raise(size_t need);
 
 /*
  * A process running conf (which stays the caller's to free) with a new
- * event loop; the role gets ops called with arg.  0, or -1 (logged).
+ * event loop and its worker pool (whose threads start with its first
+ * job, after the drop of root); the role gets ops called with arg.  0,
+ * or -1 (logged).
  */
 int proc_init(struct proc *p, const struct conf *conf,
     const struct proc_ops *ops, void *arg);
@@ -156,7 +161,9 @@ void proc_conf_replace(struct proc *p, struct conf *nc);
 
 /*
  * Free what the process holds, the loop and the configurations reloads
- * made too; after everything of the role's that uses the loop.
+ * made too; after everything of the role's that uses the loop.  The
+ * worker pool goes first: what it still has queued (devices being
+ * removed) runs to its end.
  */
 void proc_free(struct proc *p);
 

@@ -410,6 +410,7 @@ server_tunnel_start(struct server_conn *c, struct tunnel_start *st)
 	st->peer = (struct sockaddr *)&c->sa;
 	st->peerlen = c->salen;
 	st->rl_preauth = &c->srv->rl_preauth;
+	st->pool = c->srv->proc.pool;
 	st->cbs = &server_tunnel_cbs;
 	st->arg = c;
 }

@@ -209,19 +209,34 @@ session_up_done(struct tunnel *t, int result)
 }
 
 /*
- * Create (or take over the kept) device, configure it, then run the up
- * commands; forwarding starts when they have all succeeded.
+ * Create (or take over the kept) device and configure it, off the loop;
+ * session_dev_done goes on from there.
  */
 void
 session_setup(struct session *s)
 {
 	char err[256];
-	int i;
 
 	s->tun.state = TUNNEL_SETUP;
 	timers_set_phase(&s->timers, TIMERS_SETUP, session_now());
-	if (tunnel_dev_open(&s->tun, s->tun.cs, s->type, s->mtu, s->tun.cs->queues,
-	    s->tun.cs->offload, err, sizeof(err)) != 0) {
+	if (tunnel_dev_open(&s->tun, s->tun.cs, s->type, s->mtu,
+	    s->tun.cs->queues, s->tun.cs->offload, err, sizeof(err)) != 0) {
+		log_err("%sdevice setup failed: %s", tunnel_tag(&s->tun), err);
+		session_close(s, WIRE_CLOSE_ERROR, "device setup failed");
+	}
+}
+
+/*
+ * The device is ready (or not): its reading events, then the up
+ * commands; forwarding starts when they have all succeeded.
+ */
+static void
+session_dev_done(struct tunnel *t, const char *err)
+{
+	struct session *s = t->owner;
+	int i;
+
+	if (err != NULL) {
 		log_err("%sdevice setup failed: %s", tunnel_tag(&s->tun), err);
 		session_close(s, WIRE_CLOSE_ERROR, "device setup failed");
 		return;
@@ -639,7 +654,7 @@ session_free(struct tunnel *t)
 	if (s->coal_ev != NULL)
 		event_free(s->coal_ev);
 	if (s->tun.dev == &s->tun.own_dev)
-		netcfg_dev_close(&s->tun.own_dev);
+		tunnel_dev_close_now(&s->tun.own_dev);
 	OPENSSL_cleanse(s->pkt, sizeof(s->pkt));
 	OPENSSL_cleanse(s->seg, sizeof(s->seg));
 	free(s);
@@ -721,6 +736,7 @@ const struct tunnel_kind session_kind = {
 	.fill = session_kind_fill,
 	.free = session_free,
 	.teardown = session_teardown,
+	.dev_done = session_dev_done,
 	.up_done = session_up_done,
 	.down_done = session_down_done,
 };

@@ -12,6 +12,37 @@
 #include "netcfg.h"
 #include "tunnel.h"
 #include "util.h"
+#include "worker.h"
+
+/*
+ * Making a device: what the worker needs, copied, and what it made.
+ * The loop does not touch it while the work runs; after a cancel it is
+ * the pool's, and tunnel_devjob_cleanup undoes and frees it.
+ */
+struct tunnel_devjob {
+	struct worker_job *job;
+	struct tunnel *t;		/* read on the loop only */
+	const struct conf_session *cs;	/* every conf lives until exit */
+	enum dev_type type;
+	int mtu, queues;
+	bool offload;
+	/* The client's kept device: only its MTU is set, and it is never
+	 * closed here (the keep slot still holds it). */
+	bool borrowed;
+	struct dev dev;		/* made here, or the kept one's copy */
+	struct dev old;		/* a kept device of another type: removed */
+	char note[512];		/* lines for the log (info) */
+	char warn[512];		/* lines for the log (warnings) */
+	char err[256];
+};
+
+/* Removing a device, then (if the tunnel still waits) its down commands. */
+struct tunnel_closejob {
+	struct tunnel *t;	/* NULL: nobody waits (freed, or disposed) */
+	const struct conf_session *cs;
+	struct dev dev;
+	char err[512];
+};
 
 /* Run the owner's gone callback from the loop, never from inside ours. */
 static void
@@ -37,6 +68,7 @@ tunnel_init(struct tunnel *t, struct event_base *base,
 	t->arg = st->arg;
 	t->cs = st->cs;
 	t->rl_preauth = st->rl_preauth;
+	t->pool = st->pool;
 	t->dev = st->keep != NULL ? st->keep : &t->own_dev;
 	t->rl_drop = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	tunnel_set_peer(t, st->peer, st->peerlen);
@@ -77,6 +109,15 @@ tunnel_free(struct tunnel *t)
 	/* Normally the session is closed and gone by now; when the owner
 	 * frees it early (out of memory, exit) nothing more may run. */
 	tunnel_end(t);
+	if (t->devjob != NULL) {
+		worker_cancel(t->devjob->job);
+		t->devjob = NULL;
+	}
+	/* A device being removed still goes; nothing waits for it. */
+	if (t->closejob != NULL) {
+		t->closejob->t = NULL;
+		t->closejob = NULL;
+	}
 	tunnel_cancel(t);
 	if (t->reap != NULL)
 		event_free(t->reap);
@@ -122,11 +163,152 @@ tunnel_script_env(const struct tunnel *t, const struct conf_session *cs,
 	env->lport = t->local_port;
 }
 
+/* ------------------------------------------------------------------ */
+/* The device, made and removed on the worker pool */
+
+/* Each line of text into the log at level. */
+static void
+tunnel_log_lines(int level, const char *text)
+{
+	const char *nl;
+
+	while (text != NULL && *text != '\0') {
+		nl = strchr(text, '\n');
+		log_msg(level, "%.*s", nl != NULL ? (int)(nl - text) :
+		    (int)strlen(text), text);
+		text = nl != NULL ? nl + 1 : NULL;
+	}
+}
+
+void
+tunnel_dev_close_now(struct dev *d)
+{
+	char err[512];
+
+	if (netcfg_dev_close(d, err, sizeof(err)) != 0)
+		tunnel_log_lines(LOG_WARNING, err);
+}
+
+/* On a worker: the kept device of the wrong type goes, then ours is made
+ * and configured (or the kept one gets our MTU). */
+static const char *
+tunnel_devjob_work(void *arg)
+{
+	struct tunnel_devjob *j = arg;
+
+	if (j->old.nqueues > 0)
+		(void)netcfg_dev_close(&j->old, j->warn, sizeof(j->warn));
+	if (j->borrowed)
+		return dev_set_mtu(&j->dev, j->mtu, j->err,
+		    sizeof(j->err)) == 0 ? NULL : j->err;
+	if (dev_open(&j->dev, j->type, j->cs->device, j->queues, j->offload,
+	    j->err, sizeof(j->err)) != 0)
+		return j->err;
+	if (netcfg_dev_setup(&j->dev, j->mtu, j->cs, j->note, sizeof(j->note),
+	    j->err, sizeof(j->err)) != 0) {
+		/* Half-configured: never keep it for a retry. */
+		dev_close(&j->dev);
+		return j->err;
+	}
+	return NULL;
+}
+
+/*
+ * On a worker, for a session that ended before its device was ready:
+ * remove whatever was made.  Nobody is left to tell of a rule that
+ * would not go (it is left as a daemon killed at that moment would).
+ */
+static void
+tunnel_devjob_cleanup(void *arg, bool ran)
+{
+	struct tunnel_devjob *j = arg;
+	char err[512];
+
+	if (j->old.nqueues > 0)
+		(void)netcfg_dev_close(&j->old, err, sizeof(err));
+	if (ran && !j->borrowed && j->dev.nqueues > 0)
+		(void)netcfg_dev_close(&j->dev, err, sizeof(err));
+	free(j);
+}
+
+static void tunnel_closejob_done(void *arg, const char *err);
+
+/* On a worker: the device goes (its rules first). */
+static const char *
+tunnel_closejob_work(void *arg)
+{
+	struct tunnel_closejob *j = arg;
+
+	return netcfg_dev_close(&j->dev, j->err, sizeof(j->err)) == 0 ? NULL :
+	    j->err;
+}
+
+/*
+ * Hand d's device to the pool to be removed (d is left empty, its name
+ * kept): t, if not NULL, waits for it (t->closejob) and then runs cs's
+ * down commands.  0 when under way, -1 when it was closed here (no pool,
+ * or the pool refused).
+ */
+static int
+tunnel_dev_close_start(struct worker_pool *pool, struct tunnel *t,
+    const struct conf_session *cs, struct dev *d)
+{
+	struct tunnel_closejob *j;
+
+	if (pool == NULL || (j = calloc(1, sizeof(*j))) == NULL) {
+		tunnel_dev_close_now(d);
+		return -1;
+	}
+	j->t = t;
+	j->cs = cs;
+	j->dev = *d;
+	if (worker_submit(pool, d->name, tunnel_closejob_work,
+	    tunnel_closejob_done, NULL, j) == NULL) {
+		free(j);
+		tunnel_dev_close_now(d);
+		return -1;
+	}
+	/* The fds are the job's now; the name stays for %d. */
+	d->nqueues = 0;
+	d->rules = 0;
+	if (t != NULL)
+		t->closejob = j;
+	return 0;
+}
+
+/* Back on the loop: the device is ready, or why not. */
+static void
+tunnel_devjob_done(void *arg, const char *err)
+{
+	struct tunnel_devjob *j = arg;
+	struct tunnel *t = j->t;
+	char why[sizeof(j->err)];
+
+	t->devjob = NULL;
+	tunnel_log_lines(LOG_WARNING, j->warn);
+	tunnel_log_lines(LOG_INFO, j->note);
+	if (err == NULL) {
+		if (!j->borrowed) {
+			*t->dev = j->dev;
+			t->dev_fresh = true;
+		}
+		t->dev_ready = true;
+	} else if (j->borrowed) {
+		/* A kept device whose MTU is not ours is no use either. */
+		(void)tunnel_dev_close_start(t->pool, NULL, NULL, t->dev);
+	}
+	util_strlcpy(why, err != NULL ? err : "", sizeof(why));
+	free(j);
+	t->kind->dev_done(t, why[0] != '\0' ? why : NULL);
+}
+
 int
 tunnel_dev_open(struct tunnel *t, const struct conf_session *cs,
     enum dev_type type, int mtu, int queues, bool offload, char *err,
     size_t errlen)
 {
+	struct tunnel_devjob *j;
+
 	/*
 	 * A full tunnel routes the host's own traffic; the server's sockets
 	 * (one for every session) carry no mark, and its host's default
@@ -140,23 +322,45 @@ tunnel_dev_open(struct tunnel *t, const struct conf_session *cs,
 	if (t->role == TUNNEL_SERVER && cs->ndns > 0)
 		return util_err(err, errlen, "dns is for the client's end "
 		    "only; remove it from the server's session");
-	if (t->dev->nqueues > 0 && t->dev->type != type)
-		netcfg_dev_close(t->dev); /* the kept one has the wrong type */
-	if (t->dev->nqueues == 0) {
-		if (dev_open(t->dev, type, cs->device, queues, offload, err,
-		    errlen) != 0 ||
-		    netcfg_dev_setup(t->dev, mtu, cs, err, errlen) != 0) {
-			/* Half-configured: never keep it for a retry. */
-			dev_close(t->dev);
-			return -1;
-		}
-		t->dev_fresh = true;
-	} else if (dev_set_mtu(t->dev, mtu, err, errlen) != 0) {
-		/* A kept device whose MTU is not ours is no use either. */
-		netcfg_dev_close(t->dev);
-		return -1;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return util_err(err, errlen, "out of memory");
+	j->t = t;
+	j->cs = cs;
+	j->type = type;
+	j->mtu = mtu;
+	j->queues = queues;
+	j->offload = offload;
+	/*
+	 * The kept device: of our type, it is lent (the keep slot keeps
+	 * it); of another, it is the job's to remove before ours is made.
+	 */
+	if (t->dev->nqueues > 0 && t->dev->type == type) {
+		j->borrowed = true;
+		j->dev = *t->dev;
+	} else if (t->dev->nqueues > 0) {
+		j->old = *t->dev;
+		t->dev->nqueues = 0;
+		t->dev->rules = 0;
 	}
-	t->dev_ready = true;
+	t->devjob = j;
+	if (t->pool == NULL) {
+		/* No pool (tests): the same steps, here and now. */
+		tunnel_devjob_done(j, tunnel_devjob_work(j));
+		return 0;
+	}
+	/* A fixed name waits for a device of that name being removed. */
+	if ((j->job = worker_submit(t->pool, j->borrowed ? j->dev.name :
+	    strchr(cs->device, '%') == NULL ? cs->device : NULL,
+	    tunnel_devjob_work, tunnel_devjob_done, tunnel_devjob_cleanup,
+	    j)) == NULL) {
+		t->devjob = NULL;
+		if (j->old.nqueues > 0)
+			*t->dev = j->old;	/* still kept, as it was */
+		free(j);
+		return util_err(err, errlen, "the worker pool takes no more "
+		    "jobs (%zu devices being set up or removed)",
+		    worker_pool_jobs(t->pool));
+	}
 	return 0;
 }
 
@@ -278,22 +482,17 @@ tunnel_down_cmds_free(struct script_argv *cmds, size_t nown)
 	free(cmds);
 }
 
-void
-tunnel_release(struct tunnel *t, const struct conf_session *cs)
+/* The device is gone: the down commands, if it was ours and fresh. */
+static void
+tunnel_down_start(struct tunnel *t, const struct conf_session *cs)
 {
 	struct script_argv *down;
 	struct script_env env;
 	size_t ndown, nown;
 
-	if (!t->dev_ready)
-		return;
-	t->dev_ready = false;
-	if (t->dev != &t->own_dev)
-		return;
-	tunnel_script_env(t, cs, &env);
-	netcfg_dev_close(t->dev);
 	if (!t->dev_fresh)
 		return;
+	tunnel_script_env(t, cs, &env);
 	down = tunnel_down_cmds(cs, &ndown, &nown);
 	if (ndown > 0) {
 		t->down_running = true;
@@ -305,9 +504,46 @@ tunnel_release(struct tunnel *t, const struct conf_session *cs)
 	tunnel_down_cmds_free(down, nown);
 }
 
+/* Back on the loop: the device is gone; its down commands may run. */
+static void
+tunnel_closejob_done(void *arg, const char *err)
+{
+	struct tunnel_closejob *j = arg;
+	struct tunnel *t = j->t;
+
+	tunnel_log_lines(LOG_WARNING, err);
+	if (t != NULL) {
+		t->closejob = NULL;
+		tunnel_down_start(t, j->cs);
+		/* Nothing to run: the owner may be gone now. */
+		if (!t->down_running)
+			t->kind->down_done(t);
+	}
+	free(j);
+}
+
+void
+tunnel_release(struct tunnel *t, const struct conf_session *cs)
+{
+	if (t->devjob != NULL) {
+		/* Not ready yet: the pool removes what it makes. */
+		worker_cancel(t->devjob->job);
+		t->devjob = NULL;
+		return;
+	}
+	if (!t->dev_ready)
+		return;
+	t->dev_ready = false;
+	if (t->dev != &t->own_dev)
+		return;
+	if (tunnel_dev_close_start(t->pool, t, cs, t->dev) != 0)
+		tunnel_down_start(t, cs);
+}
+
 void
 tunnel_maybe_gone(struct tunnel *t, bool over)
 {
-	if (over && !t->down_running && t->script == NULL)
+	if (over && !t->down_running && t->script == NULL &&
+	    t->closejob == NULL)
 		event_active(t->reap, 0, 0);
 }

@@ -48,7 +48,10 @@ struct session_counters {
 
 struct tunnel;
 struct tunnel_kind;
+struct tunnel_devjob;
+struct tunnel_closejob;
 struct control_session;
+struct worker_pool;
 
 enum tunnel_role { TUNNEL_SERVER, TUNNEL_CLIENT };
 
@@ -108,6 +111,9 @@ struct tunnel_start {
 	 * (handshake failures, deadlines) share this limit, so that a
 	 * flood cannot flood the log. */
 	struct log_ratelimit *rl_preauth;
+	/* Where the device is made and removed, off the loop; NULL (unit
+	 * tests): on the caller's thread, at once. */
+	struct worker_pool *pool;
 	const struct tunnel_cbs *cbs;
 	void *arg;
 };
@@ -139,6 +145,11 @@ struct tunnel {
 	struct dev *dev;	/* &own_dev or the client's kept device */
 	bool dev_ready;		/* open and configured (by us, or kept) */
 	bool dev_fresh;		/* configured by this session: run up/down */
+	struct worker_pool *pool;
+	/* The device being made on the pool, until kind->dev_done. */
+	struct tunnel_devjob *devjob;
+	/* The device being removed on the pool: the down commands wait. */
+	struct tunnel_closejob *closejob;
 	struct script_run *script;	/* the up or down commands running */
 	bool down_running;
 	struct event *reap;
@@ -187,12 +198,25 @@ void tunnel_end(struct tunnel *t);
 /*
  * The device of cs with this type, queues and offloads, configured with
  * mtu (addresses, routes, bridge, link up): a kept device of the same
- * type is taken over and only gets the MTU.  0, or -1 with the reason in
- * err; a device that could not be set up is closed, never kept.
+ * type is taken over and only gets the MTU.  The work runs on the
+ * worker pool; kind->dev_done follows from the loop, with NULL once the
+ * device is t->dev and ready, or the reason it is not (a device that
+ * could not be set up is closed, never kept).  0 when under way, or -1
+ * with the reason in err when refused at once (dev_done does not
+ * follow).  A session that ends meanwhile (tunnel_release, tunnel_free)
+ * cancels it, and the pool removes what it made.  Without a pool the
+ * work and dev_done run before this returns.
  */
 int tunnel_dev_open(struct tunnel *t, const struct conf_session *cs,
     enum dev_type type, int mtu, int queues, bool offload, char *err,
     size_t errlen);
+
+/*
+ * Remove a device on the caller's thread (netcfg_dev_close), logging
+ * what could not be undone: for the loop's last moments, when nothing
+ * waits for it any more (the client's kept device at exit).
+ */
+void tunnel_dev_close_now(struct dev *d);
 
 /*
  * Run cs's up commands on a fresh device, or report them done at once
@@ -205,7 +229,11 @@ void tunnel_cancel(struct tunnel *t);
 
 /*
  * Give the device back: close it (unless the client keeps it), then run
- * cs's down commands if the device was ours; kind->down_done follows.
+ * cs's down commands if the device was ours; kind->down_done follows
+ * them.  The device is removed on the worker pool, and the down commands
+ * start once it is gone; kind->down_done follows that too when there is
+ * no command to run, so that the owner may go.  A device still being
+ * made is cancelled instead (the pool removes it).
  */
 void tunnel_release(struct tunnel *t, const struct conf_session *cs);
 
@@ -219,7 +247,8 @@ struct script_argv *tunnel_down_cmds(const struct conf_session *cs,
     size_t *n, size_t *nown);
 void tunnel_down_cmds_free(struct script_argv *cmds, size_t nown);
 
-/* Once over and no command runs: cbs->gone from the loop. */
+/* Once over, no command runs and the device is gone: cbs->gone from
+ * the loop. */
 void tunnel_maybe_gone(struct tunnel *t, bool over);
 
 /*
@@ -241,6 +270,9 @@ struct tunnel_kind {
 	/* Stop forwarding and give the device back: once, when it starts
 	 * closing (tunnel_end), or when it is freed before that. */
 	void (*teardown)(struct tunnel *t);
+	/* tunnel_dev_open's end: err NULL, the device is ready; else why
+	 * not.  Never once the tunnel has begun closing. */
+	void (*dev_done)(struct tunnel *t, const char *err);
 	/* The up commands are done (result 0) or failed: forward, or end. */
 	void (*up_done)(struct tunnel *t, int result);
 	/* The down commands are done: the owner may now be gone. */

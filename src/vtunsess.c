@@ -425,8 +425,8 @@ vtunsess_up_done(struct tunnel *t, int result)
 }
 
 /*
- * Create (or take over the kept) device, configure it, then run the up
- * commands; forwarding starts when they have all succeeded.
+ * Create (or take over the kept) device and configure it, off the loop;
+ * vtunsess_dev_done goes on from there.
  */
 void
 vtunsess_setup(struct vtunsess *l)
@@ -438,8 +438,21 @@ vtunsess_setup(struct vtunsess *l)
 	l->tun.state = TUNNEL_SETUP;
 	timers_set_phase(&l->timers, TIMERS_SETUP, vtunsess_now());
 	l->mtu = l->tun.cs->mtu != 0 ? l->tun.cs->mtu : VTUNSESS_MTU;
-	if (tunnel_dev_open(&l->tun, l->tun.cs, l->fl.type, l->mtu, 1, false, err,
-	    sizeof(err)) != 0) {
+	if (tunnel_dev_open(&l->tun, l->tun.cs, l->fl.type, l->mtu, 1, false,
+	    err, sizeof(err)) != 0) {
+		log_err("%sdevice setup failed: %s", tunnel_tag(&l->tun), err);
+		vtunsess_close(l, "device setup failed");
+	}
+}
+
+/* The device is ready (or not): its reading event, then the up commands;
+ * forwarding starts when they have all succeeded. */
+static void
+vtunsess_dev_done(struct tunnel *t, const char *err)
+{
+	struct vtunsess *l = t->owner;
+
+	if (err != NULL) {
 		log_err("%sdevice setup failed: %s", tunnel_tag(&l->tun), err);
 		vtunsess_close(l, "device setup failed");
 		return;
@@ -683,6 +696,7 @@ const struct tunnel_kind vtunsess_kind = {
 	.fill = vtunsess_kind_fill,
 	.free = vtunsess_free,
 	.teardown = vtunsess_teardown,
+	.dev_done = vtunsess_dev_done,
 	.up_done = vtunsess_up_done,
 	.down_done = vtunsess_down_done,
 };
