@@ -464,9 +464,11 @@ client_expired(void *arg)
 /*
  * SIGHUP: re-read the file.  Unchanged settings: nothing happens.
  * Changed: the session closes and reconnects at once with the new ones.
- * A bad file, or one without our session, changes nothing.
+ * A bad file, or one without our session, changes nothing.  Done at
+ * once, on the loop: a changed passphrase costs one scrypt here, and
+ * the one session it would hold up is closed by the change anyway.
  */
-static void
+static bool
 client_reload(void *arg)
 {
 	struct client *cl = arg;
@@ -476,7 +478,7 @@ client_reload(void *arg)
 	bool room;
 
 	if ((nc = conf_reload(cl->proc.conf)) == NULL)
-		return;
+		return false;
 	ncs = conf_session_find(nc, cl->cs->name);
 	room = proc_conf_reserve(&cl->proc) == 0;
 	if (ncs == NULL || !room) {
@@ -484,7 +486,7 @@ client_reload(void *arg)
 		    ncs == NULL ? "the session is no longer in the file" :
 		    "out of memory");
 		conf_free(nc);
-		return;
+		return false;
 	}
 	if (conf_session_equal(cl->cs, ncs)) {
 		if (cl->tun != NULL)
@@ -495,7 +497,7 @@ client_reload(void *arg)
 			log_err("reload: %s; the running configuration stays",
 			    err);
 			conf_free(nc);
-			return;
+			return false;
 		}
 		log_notice("reloaded: %s changed; reconnecting", ncs->name);
 		cl->attempt = 0;
@@ -509,6 +511,7 @@ client_reload(void *arg)
 	cl->cs = ncs;
 	cl->persist = cl->cli->persist || ncs->persist != CONF_PERSIST_NO;
 	proc_conf_replace(&cl->proc, nc);
+	return false;
 }
 
 /* SIGTERM/SIGINT: send CLOSE, let down commands run, exit 0. */

@@ -184,16 +184,34 @@ handshake_name_len(const char *name)
 	return len > CONF_NAME_MAX ? 0 : len;
 }
 
+/* scrypt over the passphrase, salted with the session's name. */
+static int
+handshake_base_passwd(const char *name, const char *passwd,
+    uint8_t base[HANDSHAKE_KEY_LEN], char *err, size_t errlen)
+{
+	uint8_t salt[sizeof(HANDSHAKE_SALT_PREFIX) - 1 + CONF_NAME_MAX];
+	size_t prefix = sizeof(HANDSHAKE_SALT_PREFIX) - 1;
+	size_t namelen = handshake_name_len(name);
+
+	if (namelen == 0)
+		return util_err(err, errlen, "session name is empty or longer "
+		    "than %d characters", CONF_NAME_MAX);
+	if (passwd == NULL)
+		return util_err(err, errlen, "session %s: no passphrase",
+		    name);
+	memcpy(salt, HANDSHAKE_SALT_PREFIX, prefix);
+	memcpy(salt + prefix, name, namelen);
+	return kdf_scrypt(passwd, strlen(passwd), salt, prefix + namelen,
+	    HANDSHAKE_SCRYPT_N, HANDSHAKE_SCRYPT_R, HANDSHAKE_SCRYPT_P, base,
+	    HANDSHAKE_KEY_LEN, err, errlen);
+}
+
 /* The PSK base: the key as is, or scrypt over the passphrase. */
 int
 handshake_base(const struct conf_session *s, uint8_t base[HANDSHAKE_KEY_LEN],
     char *err, size_t errlen)
 {
-	uint8_t salt[sizeof(HANDSHAKE_SALT_PREFIX) - 1 + CONF_NAME_MAX];
-	size_t prefix = sizeof(HANDSHAKE_SALT_PREFIX) - 1;
-	size_t namelen = handshake_name_len(s->name);
-
-	if (namelen == 0)
+	if (handshake_name_len(s->name) == 0)
 		return util_err(err, errlen, "session name is empty or longer "
 		    "than %d characters", CONF_NAME_MAX);
 	switch (s->auth) {
@@ -201,14 +219,8 @@ handshake_base(const struct conf_session *s, uint8_t base[HANDSHAKE_KEY_LEN],
 		memcpy(base, s->key, HANDSHAKE_KEY_LEN);
 		return 0;
 	case CONF_AUTH_PASSWD:
-		if (s->passwd == NULL)
-			return util_err(err, errlen, "session %s: no "
-			    "passphrase", s->name);
-		memcpy(salt, HANDSHAKE_SALT_PREFIX, prefix);
-		memcpy(salt + prefix, s->name, namelen);
-		return kdf_scrypt(s->passwd, strlen(s->passwd), salt,
-		    prefix + namelen, HANDSHAKE_SCRYPT_N, HANDSHAKE_SCRYPT_R,
-		    HANDSHAKE_SCRYPT_P, base, HANDSHAKE_KEY_LEN, err, errlen);
+		return handshake_base_passwd(s->name, s->passwd, base, err,
+		    errlen);
 	}
 	return util_err(err, errlen, "session %s: unknown authentication "
 	    "kind %d", s->name, (int)s->auth);
@@ -272,6 +284,21 @@ handshake_derive(const struct conf_session *s, struct handshake_keys *out,
 		goto out;
 	r = 0;
 out:
+	OPENSSL_cleanse(base, sizeof(base));
+	return r;
+}
+
+int
+handshake_derive_passwd(const char *name, const char *passwd,
+    struct handshake_keys *out, char *err, size_t errlen)
+{
+	uint8_t base[HANDSHAKE_KEY_LEN];
+	int r = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (handshake_base_passwd(name, passwd, base, err, errlen) == 0 &&
+	    handshake_keys_from_base(base, name, out, err, errlen) == 0)
+		r = 0;
 	OPENSSL_cleanse(base, sizeof(base));
 	return r;
 }
@@ -518,39 +545,126 @@ handshake_same_secret(const struct conf_session *a,
 	return false;
 }
 
-/* Keys of session s: copied from prev when unchanged, else derived. */
-static int
-handshake_entry_fill(struct handshake_server *hs, struct handshake_entry *e,
-    const struct conf_session *s, const struct handshake_server *prev,
-    char *err, size_t errlen)
+/*
+ * A server context being built: every session's entry, its keys copied
+ * from the previous context when its secret is unchanged, else waiting
+ * to be derived (pending[] lists those, by entry index).
+ */
+struct handshake_plan {
+	struct handshake_entry *entries;
+	size_t nentries;
+	size_t *pending;
+	size_t npending;
+	size_t reused;
+};
+
+void
+handshake_plan_free(struct handshake_plan *pl)
 {
 	size_t i;
 
-	e->s = s;
-	for (i = 0; prev != NULL && i < prev->nentries; i++) {
-		if (handshake_same_secret(prev->entries[i].s, s)) {
-			e->keys = prev->entries[i].keys;
-			hs->reused++;
-			return 0;
-		}
+	if (pl == NULL)
+		return;
+	for (i = 0; i < pl->nentries; i++)
+		handshake_keys_wipe(&pl->entries[i].keys);
+	free(pl->entries);
+	free(pl->pending);
+	free(pl);
+}
+
+struct handshake_plan *
+handshake_plan_new(const struct conf *c, const struct handshake_server *prev,
+    char *err, size_t errlen)
+{
+	struct handshake_plan *pl;
+	struct handshake_entry *e;
+	char e2[256];
+	size_t i, j;
+
+	if ((pl = calloc(1, sizeof(*pl))) == NULL ||
+	    (c->nsessions > 0 && ((pl->entries = calloc(c->nsessions,
+	    sizeof(*pl->entries))) == NULL || (pl->pending =
+	    calloc(c->nsessions, sizeof(*pl->pending))) == NULL))) {
+		handshake_plan_free(pl);
+		util_err(err, errlen, "out of memory");
+		return NULL;
 	}
-	return handshake_derive(s, &e->keys, err, errlen);
+	for (i = 0; i < c->nsessions; i++) {
+		/* A legacy = "vtun" session never speaks TLS (vtunsess.c):
+		 * no key to derive, and no identity a TLS client could use. */
+		if (c->sessions[i].legacy != CONF_LEGACY_NONE)
+			continue;
+		e = &pl->entries[pl->nentries];
+		e->s = &c->sessions[i];
+		for (j = 0; prev != NULL && j < prev->nentries; j++)
+			if (handshake_same_secret(prev->entries[j].s, e->s))
+				break;
+		if (prev != NULL && j < prev->nentries) {
+			e->keys = prev->entries[j].keys;
+			pl->reused++;
+		} else if (e->s->auth == CONF_AUTH_KEY) {
+			/* No scrypt: derived here and now. */
+			if (handshake_derive(e->s, &e->keys, e2,
+			    sizeof(e2)) < 0) {
+				util_err(err, errlen, "session %s: %s",
+				    e->s->name, e2);
+				handshake_plan_free(pl);
+				return NULL;
+			}
+		} else {
+			pl->pending[pl->npending++] = pl->nentries;
+		}
+		pl->nentries++;
+	}
+	return pl;
+}
+
+size_t
+handshake_plan_pending(const struct handshake_plan *pl)
+{
+	return pl->npending;
+}
+
+const struct conf_session *
+handshake_plan_session(const struct handshake_plan *pl, size_t i)
+{
+	return pl->entries[pl->pending[i]].s;
+}
+
+void
+handshake_plan_set(struct handshake_plan *pl, size_t i,
+    const struct handshake_keys *k)
+{
+	pl->entries[pl->pending[i]].keys = *k;
 }
 
 /* The server context with every session's keys and identities. */
 struct handshake_server *
-handshake_server_reload(const struct conf *c,
-    const struct handshake_server *prev, char *err, size_t errlen)
+handshake_plan_finish(struct handshake_plan *pl, char *err, size_t errlen)
 {
 	struct handshake_server *hs = NULL;
 	SSL_CTX *ctx = NULL;
 	char e2[256];
 	size_t i, j;
 
+	/* The identity must tell sessions apart. */
+	for (i = 0; i < pl->nentries; i++) {
+		for (j = 0; j < i; j++) {
+			if (CRYPTO_memcmp(pl->entries[j].keys.identity,
+			    pl->entries[i].keys.identity,
+			    HANDSHAKE_ID_HEX_LEN) != 0)
+				continue;
+			util_err(err, errlen, "sessions %s and %s have the "
+			    "same key, so the server cannot tell them apart; "
+			    "give each session its own key",
+			    pl->entries[j].s->name, pl->entries[i].s->name);
+			goto fail;
+		}
+	}
 	if (handshake_init(err, errlen) < 0)
-		return NULL;
+		goto fail;
 	if ((ctx = handshake_ctx_new(true, err, errlen)) == NULL)
-		return NULL;
+		goto fail;
 	if ((hs = calloc(1, sizeof(*hs))) == NULL) {
 		util_err(err, errlen, "out of memory");
 		goto fail;
@@ -564,44 +678,43 @@ handshake_server_reload(const struct conf *c,
 	hs->ctx = ctx;
 	hs->host_key_ok = handshake_host_key(hs->host_key, e2,
 	    sizeof(e2)) == 0;
-	if (c->nsessions > 0) {
-		hs->entries = calloc(c->nsessions, sizeof(*hs->entries));
-		if (hs->entries == NULL) {
-			util_err(err, errlen, "out of memory");
-			goto fail;
-		}
-	}
-	for (i = 0; i < c->nsessions; i++) {
-		struct handshake_entry *e = &hs->entries[hs->nentries];
-
-		/* A legacy = "vtun" session never speaks TLS (vtunsess.c):
-		 * no key to derive, and no identity a TLS client could use. */
-		if (c->sessions[i].legacy != CONF_LEGACY_NONE)
-			continue;
-		if (handshake_entry_fill(hs, e, &c->sessions[i], prev, e2,
-		    sizeof(e2)) < 0) {
-			util_err(err, errlen, "session %s: %s",
-			    c->sessions[i].name, e2);
-			goto fail;
-		}
-		/* The identity must tell sessions apart. */
-		for (j = 0; j < hs->nentries; j++) {
-			if (CRYPTO_memcmp(hs->entries[j].keys.identity,
-			    e->keys.identity, HANDSHAKE_ID_HEX_LEN) != 0)
-				continue;
-			util_err(err, errlen, "sessions %s and %s have the "
-			    "same key, so the server cannot tell them apart; "
-			    "give each session its own key",
-			    hs->entries[j].s->name, c->sessions[i].name);
-			handshake_keys_wipe(&e->keys);
-			goto fail;
-		}
-		hs->nentries++;
-	}
+	hs->entries = pl->entries;
+	hs->nentries = pl->nentries;
+	hs->reused = pl->reused;
+	pl->entries = NULL;
+	pl->nentries = 0;
+	handshake_plan_free(pl);
 	return hs;
 fail:
 	SSL_CTX_free(ctx);
+	handshake_plan_free(pl);
 	return NULL;
+}
+
+/* All in one: the plan, its scrypt runs here, the context. */
+struct handshake_server *
+handshake_server_reload(const struct conf *c,
+    const struct handshake_server *prev, char *err, size_t errlen)
+{
+	struct handshake_plan *pl;
+	struct handshake_keys k;
+	char e2[256];
+	size_t i;
+
+	if ((pl = handshake_plan_new(c, prev, err, errlen)) == NULL)
+		return NULL;
+	for (i = 0; i < handshake_plan_pending(pl); i++) {
+		const struct conf_session *s = handshake_plan_session(pl, i);
+
+		if (handshake_derive(s, &k, e2, sizeof(e2)) < 0) {
+			util_err(err, errlen, "session %s: %s", s->name, e2);
+			handshake_plan_free(pl);
+			return NULL;
+		}
+		handshake_plan_set(pl, i, &k);
+		handshake_keys_wipe(&k);
+	}
+	return handshake_plan_finish(pl, err, errlen);
 }
 
 struct handshake_server *

@@ -73,6 +73,13 @@ int handshake_keys_from_base(const uint8_t base[HANDSHAKE_KEY_LEN],
 int handshake_derive(const struct conf_session *s, struct handshake_keys *out,
     char *err, size_t errlen);
 
+/*
+ * The same for a passphrase session from its name and passphrase alone
+ * (copies of them): the scrypt of a reload, run on the worker pool.
+ */
+int handshake_derive_passwd(const char *name, const char *passwd,
+    struct handshake_keys *out, char *err, size_t errlen);
+
 /* Wipe a handshake_keys (OPENSSL_cleanse). */
 void handshake_keys_wipe(struct handshake_keys *k);
 
@@ -101,6 +108,36 @@ struct handshake_server *handshake_server_reload(const struct conf *c,
 
 /* Drop the caller's reference; live SSLs keep the keys until freed. */
 void handshake_server_free(struct handshake_server *hs);
+
+/*
+ * handshake_server_reload in steps, so that the slow part (scrypt, about
+ * 0.5 s per passphrase session) can run off the loop:
+ *
+ *	handshake_plan_new	every session of c; keys of unchanged ones
+ *				copied from prev (which may go afterwards),
+ *				key sessions derived at once
+ *	handshake_plan_pending	how many passphrase sessions wait for
+ *				their keys; handshake_plan_session(pl, i)
+ *				is the i-th (0 <= i < pending)
+ *	handshake_plan_set	the keys of the i-th, derived elsewhere
+ *				(handshake_derive_passwd), copied
+ *	handshake_plan_finish	the checks (distinct identities) and the
+ *				context; consumes pl (freed in any case)
+ *
+ * NULL with err on failure; handshake_plan_free drops a plan unfinished.
+ */
+struct handshake_plan;
+
+struct handshake_plan *handshake_plan_new(const struct conf *c,
+    const struct handshake_server *prev, char *err, size_t errlen);
+size_t handshake_plan_pending(const struct handshake_plan *pl);
+const struct conf_session *handshake_plan_session(
+    const struct handshake_plan *pl, size_t i);
+void handshake_plan_set(struct handshake_plan *pl, size_t i,
+    const struct handshake_keys *k);
+struct handshake_server *handshake_plan_finish(struct handshake_plan *pl,
+    char *err, size_t errlen);
+void handshake_plan_free(struct handshake_plan *pl);
 
 /*
  * A new server-side SSL in accept state, or NULL with the reason in

@@ -118,12 +118,18 @@ proc_signalcb(evutil_socket_t sig, short what, void *arg)
 	if (sig == SIGHUP) {
 		if (p->ready)
 			notify_reloading();
-		p->ops->reload(p->arg);
-		if (p->ready)
+		if (!p->ops->reload(p->arg) && p->ready)
 			notify_ready();
 		return;
 	}
 	p->ops->stop(p->arg, (int)sig);
+}
+
+void
+proc_reloaded(struct proc *p)
+{
+	if (p->ready && !p->stopping)
+		notify_ready();
 }
 
 static void

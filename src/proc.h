@@ -10,8 +10,9 @@
  *
  * What comes back to the role, through its proc_ops:
  *	SIGHUP		reload(), between RELOADING=1 and READY=1 to the
- *			service manager once proc_ready() was called;
- *			ignored while stopping
+ *			service manager once proc_ready() was called
+ *			(READY=1 at proc_reloaded() when the reload goes
+ *			on off the loop); ignored while stopping
  *	SIGTERM, SIGINT	stop(), the first one only
  *	the grace after proc_stop() ran out	expired(), then the loop ends
  *	a status request, SIGUSR1	collect()
@@ -34,8 +35,12 @@ struct event_base;
 #define PROC_STOP_GRACE_S 35
 
 struct proc_ops {
-	/* Re-read the configuration (p->conf->path). */
-	void (*reload)(void *arg);
+	/*
+	 * Re-read the configuration (p->conf->path).  true when it goes on
+	 * in the background (keys derived on the worker pool): the role
+	 * calls proc_reloaded() once it is over.
+	 */
+	bool (*reload)(void *arg);
 	/*
 	 * Log why (sig), call proc_stop(), and close what the role runs;
 	 * once all is closed, the role ends the loop.
@@ -144,6 +149,9 @@ int proc_drop(struct proc *p);
 
 /* Run the loop until the role ends it.  0, or -1 (logged). */
 int proc_dispatch(struct proc *p);
+
+/* A reload that went on in the background is over (applied or not). */
+void proc_reloaded(struct proc *p);
 
 /*
  * Room to keep the running configuration when a reload replaces it,

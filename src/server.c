@@ -17,6 +17,7 @@
 #include <openssl/ssl.h>
 
 #include "control.h"
+#include "derive.h"
 #include "handshake.h"
 #include "vtunsess.h"
 #include "pkt.h"
@@ -85,6 +86,11 @@ struct server {
 	uint64_t preauth_refused;	/* closed at once: a cap, no victim */
 	uint64_t preauth_evicted;	/* closed for a newcomer */
 	uint64_t preauth_no_hello;	/* no ClientHello in time */
+	/* A reload whose passphrase keys are being derived off the loop,
+	 * its new configuration, and whether another SIGHUP came since. */
+	struct derive *reloading;
+	struct conf *reload_conf;
+	bool reload_again;
 };
 
 static void server_warn_sessions(const struct conf *conf);
@@ -771,28 +777,24 @@ server_expired(void *arg)
 }
 
 /*
- * SIGHUP: read the file off to the side; if it is good, sessions whose
+ * The reload once every key is in: if it is all good, sessions whose
  * settings did not change go on untouched (not a packet lost), changed
  * ones are closed (their clients reconnect and get the new settings),
  * removed ones are closed, added ones can connect.  A bad file changes
  * nothing.  Listen address and port need a restart.
  */
 static void
-server_reload(void *arg)
+server_reload_apply(struct server *srv, struct conf *nc,
+    struct handshake_plan *pl)
 {
-	struct server *srv = arg;
 	struct server_conn *c, *next;
 	struct handshake_server *hs;
 	const struct conf_session *cs, *ncs;
-	struct conf *nc;
 	size_t kept = 0, closed = 0;
 	char err[256];
 	bool room;
 
-	if ((nc = conf_reload(srv->proc.conf)) == NULL)
-		return;
-	hs = nc->nsessions > 0 ? handshake_server_reload(nc, srv->hs, err,
-	    sizeof(err)) : NULL;
+	hs = handshake_plan_finish(pl, err, sizeof(err));
 	room = proc_conf_reserve(&srv->proc) == 0;
 	if (hs != NULL && server_legacy_lib(srv, nc) != 0) {
 		handshake_server_free(hs);
@@ -802,8 +804,7 @@ server_reload(void *arg)
 	}
 	if (hs == NULL || !room) {
 		log_err("reload: %s; the running configuration stays",
-		    hs == NULL ? (nc->nsessions == 0 ? "no session left" :
-		    err) : "out of memory");
+		    hs == NULL ? err : "out of memory");
 		handshake_server_free(hs);
 		conf_free(nc);
 		return;
@@ -841,6 +842,94 @@ server_reload(void *arg)
 	    kept, closed);
 }
 
+static bool server_reload(void *arg);
+
+/* The reload's passphrase keys are in (or one failed): apply it. */
+static void
+server_reload_derivedcb(struct handshake_plan *pl, const char *err, void *arg)
+{
+	struct server *srv = arg;
+	struct conf *nc = srv->reload_conf;
+
+	srv->reloading = NULL;
+	srv->reload_conf = NULL;
+	if (pl == NULL) {
+		log_err("reload: %s; the running configuration stays", err);
+		conf_free(nc);
+	} else {
+		server_reload_apply(srv, nc, pl);
+	}
+	/* A SIGHUP during the derivation reads the file again now. */
+	if (srv->reload_again) {
+		srv->reload_again = false;
+		if (server_reload(srv))
+			return;
+	}
+	proc_reloaded(&srv->proc);
+}
+
+/* A reload still deriving keys is given up (the server stops). */
+static void
+server_reload_cancel(struct server *srv)
+{
+	derive_cancel(srv->reloading);
+	srv->reloading = NULL;
+	if (srv->reload_conf != NULL)
+		conf_free(srv->reload_conf);
+	srv->reload_conf = NULL;
+	srv->reload_again = false;
+}
+
+/*
+ * SIGHUP: read the file off to the side, take the keys of unchanged
+ * sessions from the running context, and apply it (server_reload_apply).
+ * New or changed passphrase sessions need scrypt first (about 0.5 s
+ * each): that runs on the worker pool while the running sessions go on,
+ * and the reload is applied when the last key is in (true: it goes on).
+ */
+static bool
+server_reload(void *arg)
+{
+	struct server *srv = arg;
+	struct handshake_plan *pl;
+	struct conf *nc;
+	char err[256];
+	size_t n;
+
+	if (srv->reloading != NULL) {
+		log_notice("reload: the last one is still deriving keys; the "
+		    "file is read again once it is done");
+		srv->reload_again = true;
+		return true;
+	}
+	if ((nc = conf_reload(srv->proc.conf)) == NULL)
+		return false;
+	pl = nc->nsessions > 0 ? handshake_plan_new(nc, srv->hs, err,
+	    sizeof(err)) : NULL;
+	if (pl == NULL) {
+		log_err("reload: %s; the running configuration stays",
+		    nc->nsessions == 0 ? "no session left" : err);
+		conf_free(nc);
+		return false;
+	}
+	if ((n = handshake_plan_pending(pl)) == 0) {
+		server_reload_apply(srv, nc, pl);
+		return false;
+	}
+	log_info("reload: deriving keys for %zu passphrase session%s", n,
+	    n == 1 ? "" : "s");
+	srv->reloading = derive_start(srv->proc.pool, pl,
+	    server_reload_derivedcb, srv, err, sizeof(err));
+	if (srv->reloading == NULL) {
+		log_err("reload: %s; the running configuration stays", err);
+		handshake_plan_free(pl);
+		conf_free(nc);
+		return false;
+	}
+	srv->reload_conf = nc;
+	return true;
+}
+
 /* SIGTERM/SIGINT: CLOSE every session, run down commands, exit 0. */
 static void
 server_stop(void *arg, int sig)
@@ -851,6 +940,7 @@ server_stop(void *arg, int sig)
 	log_notice("%s: closing %s and exiting", strsignal(sig),
 	    TAILQ_EMPTY(&srv->conns) ? "nothing" : "all sessions");
 	proc_stop(&srv->proc);
+	server_reload_cancel(srv);
 	evconnlistener_disable(srv->listener);
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
@@ -974,6 +1064,8 @@ server_run(const struct conf *conf, const struct cli *cli)
 		return 1;
 	(void)proc_nofile_raise(proc_nofile_need(conf));
 	server_warn_sessions(conf);
+	/* On the loop's thread: nothing runs yet that could wait for it
+	 * (a reload derives on the worker pool instead). */
 	log_info("deriving keys for %zu session%s", conf->nsessions,
 	    conf->nsessions == 1 ? "" : "s");
 	if ((srv.hs = handshake_server_new(conf, err, sizeof(err))) == NULL) {
@@ -1011,6 +1103,7 @@ server_run(const struct conf *conf, const struct cli *cli)
 		    "unknown receiver id) were dropped",
 		    (unsigned long long)srv.udp_unknown);
 out:
+	server_reload_cancel(&srv);
 	while ((c = TAILQ_FIRST(&srv.conns)) != NULL) {
 		TAILQ_REMOVE(&srv.conns, c, entry);
 		server_conn_free(c);

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -30,9 +31,11 @@
 #include <openssl/x509.h>
 
 #include "conf.h"
+#include "derive.h"
 #include "handshake.h"
 #include "hex.h"
 #include "util.h"
+#include "worker.h"
 
 #define NSESS 3
 #define CAPTURE_MAX (256 * 1024)
@@ -1137,6 +1140,130 @@ test_reload_and_lifetime(void **state)
 	free(s[BRAVO].passwd);
 }
 
+/* Run the loop until *flag is set (at most about 60 s of scrypt). */
+static void
+loop_until_set(struct event_base *base, const bool *flag)
+{
+	int i;
+
+	for (i = 0; i < 6000 && !*flag; i++) {
+		event_base_loopexit(base, &(struct timeval){ 0, 10000 });
+		event_base_dispatch(base);
+	}
+	assert_true(*flag);
+}
+
+/* What derive_start's callback was given. */
+struct derived {
+	bool called;
+	struct handshake_plan *pl;
+	char err[320];
+};
+
+static void
+derivedcb(struct handshake_plan *pl, const char *err, void *arg)
+{
+	struct derived *d = arg;
+
+	d->called = true;
+	d->pl = pl;
+	snprintf(d->err, sizeof(d->err), "%s", err != NULL ? err : "");
+}
+
+/*
+ * A reload in steps, as the server runs it: unchanged secrets reused,
+ * a changed key derived at once, a changed passphrase left pending and
+ * derived on the worker pool (the same keys as handshake_derive's); a
+ * derivation given up frees everything; a bad passphrase fails it.
+ */
+static void
+test_reload_plan(void **state)
+{
+	struct fx *fx = *state;
+	struct conf_session s[NSESS];
+	struct conf c = { .sessions = s, .nsessions = NSESS };
+	struct event_base *base;
+	struct worker_pool *pool;
+	struct handshake_server *hs2;
+	struct handshake_plan *pl;
+	struct handshake_keys k;
+	struct derived d = { 0 };
+	struct derive *dv;
+	struct link *l;
+	char err[256];
+
+	assert_non_null(base = event_base_new());
+	assert_non_null(pool = worker_pool_new(base, 2, 16, err,
+	    sizeof(err)));
+	session_init(&s[ALPHA], "alpha", CONF_AUTH_KEY, 0x00, NULL);
+	session_init(&s[BRAVO], "bravo", CONF_AUTH_PASSWD, 0,
+	    "a new passphrase for bravo");
+	session_init(&s[CHARLIE], charlie_name, CONF_AUTH_KEY, 0x42, NULL);
+
+	/* Given up while it runs: nothing is called, nothing leaks. */
+	assert_non_null(pl = handshake_plan_new(&c, fx->hs, err,
+	    sizeof(err)));
+	assert_int_equal(handshake_plan_pending(pl), 1);
+	assert_ptr_equal(handshake_plan_session(pl, 0), &s[BRAVO]);
+	assert_non_null(dv = derive_start(pool, pl, derivedcb, &d, err,
+	    sizeof(err)));
+	derive_cancel(dv);
+	assert_false(d.called);
+
+	/* Derived off the loop, then finished on it. */
+	assert_non_null(pl = handshake_plan_new(&c, fx->hs, err,
+	    sizeof(err)));
+	assert_non_null(derive_start(pool, pl, derivedcb, &d, err,
+	    sizeof(err)));
+	assert_false(d.called);		/* never from inside the call */
+	loop_until_set(base, &d.called);
+	assert_non_null(d.pl);
+	assert_string_equal(d.err, "");
+	assert_non_null(hs2 = handshake_plan_finish(d.pl, err, sizeof(err)));
+	assert_int_equal(handshake_server_reused(hs2), 1);
+	assert_int_equal(handshake_derive(&s[BRAVO], &k, err, sizeof(err)),
+	    0);
+	l = run(hs2, &k);
+	assert_link_ok(l);
+	assert_ptr_equal(handshake_matched_session(l->s.ssl), &s[BRAVO]);
+	link_free(l);
+	handshake_keys_wipe(&k);
+	/* The old passphrase no longer works, alpha's unchanged key does. */
+	l = run(hs2, &fx->keys[BRAVO]);
+	assert_int_equal(l->s.cls, HANDSHAKE_FAIL_AUTH);
+	link_free(l);
+	l = run(hs2, &fx->keys[ALPHA]);
+	assert_link_ok(l);
+	link_free(l);
+	handshake_server_free(hs2);
+
+	/* A passphrase session without its passphrase fails the lot. */
+	free(s[BRAVO].passwd);
+	s[BRAVO].passwd = NULL;
+	memset(&d, 0, sizeof(d));
+	assert_non_null(pl = handshake_plan_new(&c, NULL, err, sizeof(err)));
+	assert_int_equal(handshake_plan_pending(pl), 1);
+	assert_non_null(derive_start(pool, pl, derivedcb, &d, err,
+	    sizeof(err)));
+	loop_until_set(base, &d.called);
+	assert_null(d.pl);
+	assert_non_null(strstr(d.err, "bravo"));
+	assert_non_null(strstr(d.err, "no passphrase"));
+
+	/* Nothing pending: nothing to start (the caller finishes at once). */
+	s[BRAVO].auth = CONF_AUTH_KEY;
+	s[BRAVO].key[0] = 0xb0;		/* not alpha's */
+	assert_non_null(pl = handshake_plan_new(&c, fx->hs, err,
+	    sizeof(err)));
+	assert_int_equal(handshake_plan_pending(pl), 0);
+	assert_null(derive_start(pool, pl, derivedcb, &d, err, sizeof(err)));
+	assert_non_null(hs2 = handshake_plan_finish(pl, err, sizeof(err)));
+	handshake_server_free(hs2);
+
+	worker_pool_free(pool);
+	event_base_free(base);
+}
+
 /* handshake_verify on an SSL that has not done a handshake. */
 static void
 test_verify_unfinished(void **state)
@@ -1230,6 +1357,7 @@ main(void)
 		cmocka_unit_test(test_not_tls13),
 		cmocka_unit_test(test_certificates_refused),
 		cmocka_unit_test(test_reload_and_lifetime),
+		cmocka_unit_test(test_reload_plan),
 		cmocka_unit_test(test_verify_unfinished),
 		cmocka_unit_test(test_error_class),
 	};

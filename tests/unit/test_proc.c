@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * proc.c: the signals a daemon answers, with a real event loop and
- * raise(): SIGHUP reloads between RELOADING=1 and READY=1, SIGTERM and
+ * raise(): SIGHUP reloads between RELOADING=1 and READY=1 (sent by
+ * proc_reloaded when the reload goes on off the loop), SIGTERM and
  * SIGINT stop once, a stopping process reloads nothing, the grace ends
  * the loop.  The configurations a reload replaces stay allocated
  * (sessions may still point into them) and are all freed at the end,
@@ -51,6 +52,7 @@ struct fixture {
 	int expired;
 	int collects;
 	bool reloading_first;	/* RELOADING=1 came before reload() */
+	bool reload_goes_on;	/* reload() returns this */
 };
 
 static int
@@ -158,7 +160,7 @@ notify_next(struct fixture *f, char *buf, size_t len)
 	return buf;
 }
 
-static void
+static bool
 ops_reload(void *arg)
 {
 	struct fixture *f = arg;
@@ -167,6 +169,7 @@ ops_reload(void *arg)
 	f->reloads++;
 	f->reloading_first = strncmp(notify_next(f, buf, sizeof(buf)),
 	    "RELOADING=1\n", 12) == 0;
+	return f->reload_goes_on;
 }
 
 /* As a role does: say why, then proc_stop(). */
@@ -262,6 +265,16 @@ test_signals(void **state)
 	assert_string_equal(notify_next(f, buf, sizeof(buf)), "READY=1");
 	assert_int_equal(f->stops, 0);
 
+	/* A reload that goes on off the loop: READY=1 once it is over. */
+	f->reload_goes_on = true;
+	deliver(&p, SIGHUP, &f->reloads);
+	assert_int_equal(f->reloads, 3);
+	assert_true(f->reloading_first);
+	assert_string_equal(notify_next(f, buf, sizeof(buf)), "");
+	proc_reloaded(&p);
+	assert_string_equal(notify_next(f, buf, sizeof(buf)), "READY=1");
+	f->reload_goes_on = false;
+
 	deliver(&p, SIGTERM, &f->stops);
 	assert_int_equal(f->stops, 1);
 	assert_int_equal(f->last_sig, SIGTERM);
@@ -272,7 +285,7 @@ test_signals(void **state)
 	deliver(&p, SIGHUP, &f->reloads);
 	deliver(&p, SIGINT, &f->stops);
 	deliver(&p, SIGTERM, &f->stops);
-	assert_int_equal(f->reloads, 2);
+	assert_int_equal(f->reloads, 3);
 	assert_int_equal(f->stops, 1);
 	assert_string_equal(notify_next(f, buf, sizeof(buf)), "");
 
