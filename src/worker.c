@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -145,6 +146,14 @@ worker_main(void *arg)
 	struct worker_job *j;
 	const char *err;
 
+	/*
+	 * Below the loop: on a machine with as many cores as workers, two
+	 * scrypt runs would otherwise take the CPU from the loop's packets.
+	 * Linux keeps a nice value per thread; lowering one's own priority
+	 * is always allowed, and a failure only leaves it as it was.
+	 */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(),
+	    getpriority(PRIO_PROCESS, (id_t)gettid()) + WORKER_NICE);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while ((j = worker_next(p)) == NULL &&

@@ -54,6 +54,8 @@ struct worker_job;
 #define WORKER_JOBS_MAX 8192
 /* Done callbacks run in one turn of the loop, at most. */
 #define WORKER_DELIVER_BATCH 32
+/* How much nicer than the loop the workers run. */
+#define WORKER_NICE 5
 /* A job's key: a device name fits (IFNAMSIZ). */
 #define WORKER_KEY_MAX 32
 
