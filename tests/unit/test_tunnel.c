@@ -5,6 +5,13 @@
  * device and report their result, down commands run when the session's
  * own device is given back (never for a kept one), and the owner is gone
  * only once the session is over and no command runs.
+ *
+ * With a worker pool and real tun devices (root only: the program first
+ * moves into a network namespace of its own, else those tests skip):
+ * the device is made off the loop and reported by dev_done, removed off
+ * the loop before the owner may go, removed by the pool when the session
+ * ends before it was ready (dev_done never comes), and a device of the
+ * same name made right after a removal waits for it.
  */
 #include "config.h"
 
@@ -15,16 +22,29 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "tunnel.h"
+#include "worker.h"
+
+/* Set by main: the program runs in a network namespace of its own. */
+static bool own_netns;
 
 /* What the owner was told. */
 struct owner {
 	int up_calls, up_result, down_calls, gone_calls, teardowns;
+	int dev_calls;
+	char dev_err[256];
 };
 
 static void
@@ -54,8 +74,18 @@ owner_teardown(struct tunnel *t)
 	((struct owner *)t->owner)->teardowns++;
 }
 
+static void
+owner_dev_done(struct tunnel *t, const char *err)
+{
+	struct owner *o = t->owner;
+
+	o->dev_calls++;
+	snprintf(o->dev_err, sizeof(o->dev_err), "%s", err != NULL ? err : "");
+}
+
 static const struct tunnel_kind kind = {
 	.teardown = owner_teardown,
+	.dev_done = owner_dev_done,
 	.up_done = owner_up_done,
 	.down_done = owner_down_done,
 };
@@ -239,13 +269,155 @@ test_release_and_gone(void **state)
 	event_base_free(base);
 }
 
+/* Run the loop until cond(arg) holds (at most 1000 turns of 10 ms). */
+static void
+loop_until_cond(struct event_base *base, bool (*cond)(void *), void *arg)
+{
+	int i;
+
+	for (i = 0; i < 1000 && !cond(arg); i++) {
+		event_base_loopexit(base, &(struct timeval){ 0, 10000 });
+		event_base_dispatch(base);
+	}
+	assert_true(cond(arg));
+}
+
+static bool
+pool_idle(void *arg)
+{
+	return worker_pool_jobs(arg) == 0;
+}
+
+static bool
+dev_exists(const char *name)
+{
+	return if_nametoindex(name) != 0;
+}
+
+/* A session with a fixed device name and no commands. */
+static void
+cs_dev(struct conf_session *cs, const char *device)
+{
+	memset(cs, 0, sizeof(*cs));
+	strcpy(cs->name, "cobra");
+	strcpy(cs->device, device);
+}
+
+static void
+test_dev_pool(void **state)
+{
+	struct conf_session cs;
+	struct event_base *base;
+	struct worker_pool *pool;
+	struct owner o = { 0 }, o2 = { 0 };
+	struct tunnel_start st;
+	struct sockaddr_in sin;
+	struct tunnel t, t2;
+	char err[256];
+
+	(void)state;
+	if (!own_netns)
+		skip();
+	assert_non_null(base = event_base_new());
+	assert_non_null(pool = worker_pool_new(base, 2, 16, err,
+	    sizeof(err)));
+	cs_dev(&cs, "tltest0");
+	start_init(&st, &sin, NULL, &o);
+	st.pool = pool;
+
+	/* Made off the loop: dev_done comes from the loop, not before. */
+	assert_int_equal(tunnel_init(&t, base, &kind, &o, &st), 0);
+	assert_int_equal(tunnel_dev_open(&t, &cs, DEV_TUN, 1400, 1, false,
+	    err, sizeof(err)), 0);
+	assert_int_equal(o.dev_calls, 0);
+	assert_false(t.dev_ready);
+	loop_until(base, &o.dev_calls, 1);
+	assert_string_equal(o.dev_err, "");
+	assert_true(t.dev_ready && t.dev_fresh);
+	assert_int_equal(t.dev->nqueues, 1);
+	assert_true(dev_exists("tltest0"));
+
+	/* Removed off the loop; the owner may go only once it is gone. */
+	tunnel_release(&t, &cs);
+	assert_false(t.dev_ready);
+	assert_int_equal(t.dev->nqueues, 0);
+	assert_non_null(t.closejob);
+	tunnel_maybe_gone(&t, true);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(o.gone_calls, 0);
+	loop_until(base, &o.down_calls, 1);
+	assert_false(dev_exists("tltest0"));
+	tunnel_maybe_gone(&t, true);
+	loop_until(base, &o.gone_calls, 1);
+	tunnel_free(&t);
+
+	/* Ended before its device was ready: dev_done never comes, and the
+	 * pool removes whatever it made. */
+	cs_dev(&cs, "tltest1");
+	assert_int_equal(tunnel_init(&t, base, &kind, &o, &st), 0);
+	assert_int_equal(tunnel_dev_open(&t, &cs, DEV_TUN, 1400, 1, false,
+	    err, sizeof(err)), 0);
+	tunnel_release(&t, &cs);
+	assert_null(t.devjob);
+	loop_until_cond(base, pool_idle, pool);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(o.dev_calls, 1);
+	assert_false(dev_exists("tltest1"));
+	tunnel_free(&t);
+
+	/* A new device of a name being removed waits for the removal. */
+	cs_dev(&cs, "tltest2");
+	assert_int_equal(tunnel_init(&t, base, &kind, &o, &st), 0);
+	assert_int_equal(tunnel_dev_open(&t, &cs, DEV_TUN, 1400, 1, false,
+	    err, sizeof(err)), 0);
+	loop_until(base, &o.dev_calls, 2);
+	assert_string_equal(o.dev_err, "");
+	st.arg = &o2;
+	assert_int_equal(tunnel_init(&t2, base, &kind, &o2, &st), 0);
+	tunnel_release(&t, &cs);
+	assert_int_equal(tunnel_dev_open(&t2, &cs, DEV_TUN, 1400, 1, false,
+	    err, sizeof(err)), 0);
+	loop_until(base, &o2.dev_calls, 1);
+	assert_string_equal(o2.dev_err, "");
+	assert_true(t2.dev_ready);
+	assert_true(dev_exists("tltest2"));
+
+	/* Freed while its removal runs: the removal still happens. */
+	tunnel_release(&t2, &cs);
+	tunnel_free(&t2);
+	tunnel_free(&t);
+	worker_pool_free(pool);
+	assert_false(dev_exists("tltest2"));
+	event_base_free(base);
+}
+
+/*
+ * Into a network namespace of our own, if we may (root): the device
+ * tests then never touch the host's.  Before any thread exists, so
+ * that the pool's threads are in it too.
+ */
+static bool
+enter_own_netns(void)
+{
+	struct stat before, after;
+
+	if (access("/dev/net/tun", R_OK | W_OK) != 0 ||
+	    stat("/proc/self/ns/net", &before) != 0 ||
+	    unshare(CLONE_NEWNET) != 0)
+		return false;
+	return stat("/proc/self/ns/net", &after) == 0 &&
+	    (after.st_dev != before.st_dev || after.st_ino != before.st_ino);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_up),
 		cmocka_unit_test(test_release_and_gone),
+		cmocka_unit_test(test_dev_pool),
 	};
 
+	own_netns = enter_own_netns();
 	return cmocka_run_group_tests_name("tunnel", tests, NULL, NULL);
 }
