@@ -420,12 +420,78 @@ gso_prepare_write(uint8_t gso_type, uint16_t gso_size, uint8_t *pkt,
 }
 
 /*
+ * The pool of flow buffers: a stack of free ones, at most GSO_POOL_KEEP;
+ * one returned to a full stack is freed.
+ */
+struct gso_pool {
+	uint8_t *free[GSO_POOL_KEEP];
+	size_t nfree;
+	struct gso_pool_stats st;
+};
+
+struct gso_pool *
+gso_pool_new(void)
+{
+	return calloc(1, sizeof(struct gso_pool));
+}
+
+/* After every coalescer that borrows from it. */
+void
+gso_pool_free(struct gso_pool *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nfree; i++)
+		free(p->free[i]);
+	free(p);
+}
+
+const struct gso_pool_stats *
+gso_pool_stats(const struct gso_pool *p)
+{
+	return &p->st;
+}
+
+/* A buffer of GSO_MAX_PACKET bytes, or NULL when out of memory. */
+static uint8_t *
+gso_pool_get(struct gso_pool *p)
+{
+	uint8_t *b;
+
+	if (p->nfree > 0) {
+		b = p->free[--p->nfree];
+	} else {
+		if ((b = malloc(GSO_MAX_PACKET)) == NULL)
+			return NULL;
+		p->st.allocs++;
+	}
+	p->st.lent++;
+	return b;
+}
+
+static void
+gso_pool_put(struct gso_pool *p, uint8_t *b)
+{
+	if (b == NULL)
+		return;
+	p->st.lent--;
+	if (p->nfree < GSO_POOL_KEEP) {
+		p->free[p->nfree++] = b;
+		return;
+	}
+	free(b);
+	p->st.frees++;
+}
+
+/*
  * The coalescer.  A flow slot holds the first segment whole and the
  * payloads of the following ones behind it; the headers are fixed only
  * when the super-packet is written.
  */
 struct gso_flow {
-	uint8_t *buf;		/* GSO_MAX_PACKET bytes, from the first use */
+	uint8_t *buf;		/* from the pool while len > 0, else NULL */
 	size_t len;		/* bytes held; 0: the slot is free */
 	uint64_t age;		/* when the pending packet was started */
 	bool v6;
@@ -443,10 +509,12 @@ struct gso_flow {
 struct gso_coal {
 	gso_write_fn fn;
 	void *arg;
+	struct gso_pool *pool;
+	bool own_pool;		/* made by gso_coal_new, freed with it */
 	int nflows;
 	uint64_t clock;
 	struct gso_coal_stats st;
-	struct gso_flow flow[GSO_COAL_MAX_FLOWS];
+	struct gso_flow flow[];	/* nflows of them */
 };
 
 /* What gso_coal_add learns about a packet. */
@@ -581,6 +649,15 @@ gso_coal_pass(struct gso_coal *c, const uint8_t *pkt, size_t len)
 	gso_coal_emit(c, &zero, pkt, len);
 }
 
+/* A slot written or dropped: free, its buffer back in the pool. */
+static void
+gso_coal_release(struct gso_coal *c, struct gso_flow *f)
+{
+	gso_pool_put(c->pool, f->buf);
+	f->buf = NULL;
+	f->len = 0;
+}
+
 /* Write a flow's pending packet and free its slot. */
 static void
 gso_coal_write(struct gso_coal *c, struct gso_flow *f)
@@ -592,7 +669,7 @@ gso_coal_write(struct gso_coal *c, struct gso_flow *f)
 	if (f->nsegs < 2) {
 		/* Unchanged, checksums and all. */
 		gso_coal_pass(c, b, f->len);
-		f->len = 0;
+		gso_coal_release(c, f);
 		return;
 	}
 	if (f->v6) {
@@ -615,7 +692,7 @@ gso_coal_write(struct gso_coal *c, struct gso_flow *f)
 	h.csum_offset = GSO_TCP_OFF_CSUM;
 	c->st.supers++;
 	gso_coal_emit(c, &h, b, f->len);
-	f->len = 0;
+	gso_coal_release(c, f);
 }
 
 /* May this eligible segment be appended to the flow's pending packet? */
@@ -768,7 +845,7 @@ gso_coal_add(struct gso_coal *c, const uint8_t *pkt, size_t len)
 	}
 	if (f == NULL)
 		f = gso_coal_slot(c);
-	if (f->buf == NULL && (f->buf = malloc(GSO_MAX_PACKET)) == NULL) {
+	if ((f->buf = gso_pool_get(c->pool)) == NULL) {
 		gso_coal_pass(c, pkt, len);
 		return;
 	}
@@ -815,7 +892,7 @@ gso_coal_stats(const struct gso_coal *c)
 
 /* NULL with EINVAL for a flow count outside 1..16 too. */
 struct gso_coal *
-gso_coal_new(int flows, gso_write_fn fn, void *arg)
+gso_coal_new(int flows, struct gso_pool *pool, gso_write_fn fn, void *arg)
 {
 	struct gso_coal *c;
 
@@ -823,8 +900,17 @@ gso_coal_new(int flows, gso_write_fn fn, void *arg)
 		errno = EINVAL;
 		return NULL;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = calloc(1, sizeof(*c) + (size_t)flows *
+	    sizeof(c->flow[0]))) == NULL)
 		return NULL;
+	if (pool == NULL) {
+		if ((pool = gso_pool_new()) == NULL) {
+			free(c);
+			return NULL;
+		}
+		c->own_pool = true;
+	}
+	c->pool = pool;
 	c->fn = fn;
 	c->arg = arg;
 	c->nflows = flows;
@@ -840,6 +926,8 @@ gso_coal_free(struct gso_coal *c)
 	if (c == NULL)
 		return;
 	for (i = 0; i < c->nflows; i++)
-		free(c->flow[i].buf);
+		gso_coal_release(c, &c->flow[i]);
+	if (c->own_pool)
+		gso_pool_free(c->pool);
 	free(c);
 }

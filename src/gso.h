@@ -142,10 +142,34 @@ struct gso_coal_stats {
 struct gso_coal;
 
 /*
- * A coalescer keeping up to `flows` (1..16) flows pending at once; their
- * 64 KiB buffers are allocated on first use.  NULL when out of memory.
+ * The buffers of pending flows (GSO_MAX_PACKET bytes each) are lent by a
+ * pool that many coalescers share, one pool per event loop: a flow holds
+ * one only from its first segment until it is written, which is the end
+ * of the receive batch at the latest, so an idle coalescer holds none.
+ * The pool keeps up to GSO_POOL_KEEP returned buffers for the next
+ * flows and frees any beyond that.
  */
-struct gso_coal *gso_coal_new(int flows, gso_write_fn fn, void *arg);
+#define GSO_POOL_KEEP 32
+
+struct gso_pool_stats {
+	uint64_t lent;		/* buffers out in flows now */
+	uint64_t allocs;	/* buffers allocated, all told */
+	uint64_t frees;		/* returned ones freed: the pool was full */
+};
+
+struct gso_pool;
+
+struct gso_pool *gso_pool_new(void);
+/* Only after every coalescer that borrows from it is freed. */
+void gso_pool_free(struct gso_pool *p);
+const struct gso_pool_stats *gso_pool_stats(const struct gso_pool *p);
+
+/*
+ * A coalescer keeping up to `flows` (1..16) flows pending at once, their
+ * buffers from pool (NULL: a pool of its own).  NULL when out of memory.
+ */
+struct gso_coal *gso_coal_new(int flows, struct gso_pool *pool,
+    gso_write_fn fn, void *arg);
 void gso_coal_free(struct gso_coal *c);
 
 /* One complete IP packet with the checksums it came with. */

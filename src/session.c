@@ -245,8 +245,8 @@ session_dev_done(struct tunnel *t, const char *err)
 	s->udp_slots = s->udp && WIRE_UDP_PAYLOAD_OFF + session_pkt_limit(s) +
 	    WIRE_UDP_TAG_LEN < UDP_TX_SLOT;
 	if (s->tun.dev->vnet && s->coal == NULL) {
-		s->coal = gso_coal_new(SESSION_COAL_FLOWS, receive_dev_writev,
-		    s);
+		s->coal = gso_coal_new(SESSION_COAL_FLOWS, NULL,
+		    receive_dev_writev, s);
 		s->coal_ev = event_new(s->tun.base, -1, 0, receive_coal_flushcb,
 		    s);
 		if (s->coal == NULL || s->coal_ev == NULL) {

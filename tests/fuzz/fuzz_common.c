@@ -382,7 +382,7 @@ fuzz_rx_init(struct fuzz_rx *rx, bool tap, size_t mtu, int level,
 	}
 	/* As dev.c: offloads (a vnet header) on tun devices only. */
 	if (offload && !tap && (rx->coal = gso_coal_new(FUZZ_COAL_FLOWS,
-	    fuzz_coal_write, rx)) == NULL) {
+	    NULL, fuzz_coal_write, rx)) == NULL) {
 		fuzz_rx_free(rx);
 		return -1;
 	}

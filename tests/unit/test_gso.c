@@ -4,7 +4,8 @@
  * segment's headers and checksums recomputed here independently; the
  * refusals; gso_prepare_write and gso_finish_csum; and the coalescer:
  * round trips, flow separation, every reason to stop a merge, slot
- * eviction and pass-through of everything else.  All packets are built
+ * eviction, pass-through of everything else, and the pool of flow
+ * buffers that coalescers share.  All packets are built
  * and checked with the naive helpers below, never with gso.c itself. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -990,7 +991,7 @@ test_coal_round_trip(void **state)
 		size_t len, n, l4off, f;
 
 		cap_reset();
-		assert_non_null(c = gso_coal_new(4, cap_write, &cap));
+		assert_non_null(c = gso_coal_new(4, NULL, cap_write, &cap));
 		sp.flags = cases[i].flags;
 		len = build(orig, &sp);
 		l4off = l4off_of(orig);
@@ -1045,7 +1046,7 @@ test_coal_flags(void **state)
 	base = spec_tcp(4, 0);
 	for (i = 0; i < N(odd); i++) {
 		cap_reset();
-		assert_non_null(c = gso_coal_new(2, cap_write, &cap));
+		assert_non_null(c = gso_coal_new(2, NULL, cap_write, &cap));
 		make_segs(&base, 10, 1348, odd[i]);
 		add_segs(c, 0, 10);
 		assert_int_equal(cap.n, 2);
@@ -1056,7 +1057,7 @@ test_coal_flags(void **state)
 	}
 	/* CWR on the first segment: written alone, the rest merge. */
 	cap_reset();
-	assert_non_null(c = gso_coal_new(2, cap_write, &cap));
+	assert_non_null(c = gso_coal_new(2, NULL, cap_write, &cap));
 	make_segs(&base, 10, 1348, F_ACK);
 	segs[0][20 + 13] |= F_CWR;
 	fix_csums(segs[0], seglen[0]);
@@ -1068,7 +1069,7 @@ test_coal_flags(void **state)
 	gso_coal_free(c);
 	/* A pure ACK of the flow (no payload) flushes it. */
 	cap_reset();
-	assert_non_null(c = gso_coal_new(2, cap_write, &cap));
+	assert_non_null(c = gso_coal_new(2, NULL, cap_write, &cap));
 	add_segs(c, 1, 5);
 	base.seq += 5 * 1348;
 	base.payload = 0;
@@ -1095,7 +1096,7 @@ test_coal_two_flows(void **state)
 	cap_reset();
 	sb.sport = 40001;
 	sb.seq = 5;
-	assert_non_null(c = gso_coal_new(4, cap_write, &cap));
+	assert_non_null(c = gso_coal_new(4, NULL, cap_write, &cap));
 	for (i = 0; i < 10; i++) {
 		struct spec x = sa, y = sb;
 
@@ -1123,7 +1124,7 @@ test_coal_two_flows(void **state)
 
 	/* Same ports, other family: another flow. */
 	cap_reset();
-	assert_non_null(c = gso_coal_new(4, cap_write, &cap));
+	assert_non_null(c = gso_coal_new(4, NULL, cap_write, &cap));
 	sb = spec_tcp(6, 1348);
 	for (i = 0; i < 4; i++) {
 		struct spec x = sa, y = sb;
@@ -1205,7 +1206,7 @@ test_coal_breaks(void **state)
 			if (v == 4 && why == FLOWLABEL)
 				continue;
 			cap_reset();
-			assert_non_null(c = gso_coal_new(3, cap_write, &cap));
+			assert_non_null(c = gso_coal_new(3, NULL, cap_write, &cap));
 			for (i = 0; i < 10; i++) {
 				struct spec x = sp;
 				bool hit = i == 5 || (i > 5 && breaks[b].from5);
@@ -1300,7 +1301,7 @@ test_coal_lone(void **state)
 
 	(void)state;
 	cap_reset();
-	assert_non_null(c = gso_coal_new(1, cap_write, &cap));
+	assert_non_null(c = gso_coal_new(1, NULL, cap_write, &cap));
 	len = build(pkt, &sp);
 	gso_coal_add(c, pkt, len);
 	assert_true(gso_coal_pending(c));
@@ -1330,7 +1331,7 @@ test_coal_limits(void **state)
 
 	(void)state;
 	cap_reset();
-	assert_non_null(c = gso_coal_new(1, cap_write, &cap));
+	assert_non_null(c = gso_coal_new(1, NULL, cap_write, &cap));
 	make_segs(&base, 70, 500, F_ACK);
 	add_segs(c, 0, 64);
 	/* The 64th is written at once: nothing can join it. */
@@ -1345,7 +1346,7 @@ test_coal_limits(void **state)
 
 	/* 52 + 46 * 1400 fits in 65535, one more does not. */
 	cap_reset();
-	assert_non_null(c = gso_coal_new(1, cap_write, &cap));
+	assert_non_null(c = gso_coal_new(1, NULL, cap_write, &cap));
 	make_segs(&base, 50, 1400, F_ACK);
 	add_segs(c, 0, 50);
 	gso_coal_flush(c);
@@ -1358,7 +1359,7 @@ test_coal_limits(void **state)
 	/* IPv6 may carry 65535 bytes behind its fixed header. */
 	cap_reset();
 	base = spec_tcp(6, 0);
-	assert_non_null(c = gso_coal_new(1, cap_write, &cap));
+	assert_non_null(c = gso_coal_new(1, NULL, cap_write, &cap));
 	make_segs(&base, 50, 1400, F_ACK);
 	add_segs(c, 0, 50);
 	gso_coal_flush(c);
@@ -1436,7 +1437,7 @@ test_coal_slots(void **state)
 			size_t i, left = FLOWS * SEGS;
 
 			cap_reset();
-			assert_non_null(c = gso_coal_new(slots, cap_write,
+			assert_non_null(c = gso_coal_new(slots, NULL, cap_write,
 			    &cap));
 			for (i = 0; i < FLOWS; i++) {
 				next[i] = 1000u * (uint32_t)i;
@@ -1491,7 +1492,7 @@ test_coal_passthrough(void **state)
 
 	(void)state;
 	cap_reset();
-	assert_non_null(c = gso_coal_new(2, cap_write, &cap));
+	assert_non_null(c = gso_coal_new(2, NULL, cap_write, &cap));
 	make_segs(&base, 4, 1348, F_ACK);
 	add_segs(c, 0, 2);
 	/* UDP, ICMP, ICMPv6 and UDPv6 do not disturb the pending flow. */
@@ -1539,7 +1540,7 @@ test_coal_passthrough(void **state)
 	 * two addresses first; one of another address pair does not.
 	 */
 	cap_reset();
-	assert_non_null(c = gso_coal_new(2, cap_write, &cap));
+	assert_non_null(c = gso_coal_new(2, NULL, cap_write, &cap));
 	add_segs(c, 0, 2);
 	memcpy(pkt, segs[3], seglen[3]);
 	put16(pkt + 6, 0x00b9);
@@ -1575,7 +1576,7 @@ test_coal_passthrough(void **state)
 
 	cap_reset();
 	base = spec_tcp(6, 0);
-	assert_non_null(c = gso_coal_new(2, cap_write, &cap));
+	assert_non_null(c = gso_coal_new(2, NULL, cap_write, &cap));
 	make_segs(&base, 4, 1348, F_ACK);
 	add_segs(c, 0, 2);
 	memcpy(pkt, segs[2], seglen[2]);
@@ -1616,7 +1617,7 @@ test_coal_garbage(void **state)
 
 	(void)state;
 	cap_reset();
-	assert_non_null(c = gso_coal_new(3, cap_write, &cap));
+	assert_non_null(c = gso_coal_new(3, NULL, cap_write, &cap));
 	make_segs(&base, 8, 1348, F_ACK);
 	for (i = 0; i < 5000; i++) {
 		if (rnd(&s) % 2 == 0) {
@@ -1644,9 +1645,80 @@ test_coal_garbage(void **state)
 	assert_false(gso_coal_pending(c));
 	gso_coal_free(c);
 	cap_reset();
-	assert_null(gso_coal_new(0, cap_write, &cap));
-	assert_null(gso_coal_new(17, cap_write, &cap));
+	assert_null(gso_coal_new(0, NULL, cap_write, &cap));
+	assert_null(gso_coal_new(17, NULL, cap_write, &cap));
 	gso_coal_free(NULL);
+}
+
+/*
+ * Coalescers of many sessions borrow their flow buffers from one pool: a
+ * flow holds one from its first segment until it is written, an idle
+ * coalescer holds none, a freed buffer is lent again, and the pool keeps
+ * at most GSO_POOL_KEEP of those returned.
+ */
+static void
+test_coal_pool(void **state)
+{
+	enum { MANY = GSO_POOL_KEEP + 3 };
+	struct gso_coal *c[MANY];
+	const struct gso_pool_stats *st;
+	struct gso_pool *pool;
+	struct spec base;
+	size_t i;
+
+	(void)state;
+	assert_non_null(pool = gso_pool_new());
+	st = gso_pool_stats(pool);
+	for (i = 0; i < MANY; i++)
+		assert_non_null(c[i] = gso_coal_new(8, pool, cap_write, &cap));
+	assert_int_equal(st->allocs, 0);
+	base = spec_tcp(4, 0);
+	make_segs(&base, 4, 1348, F_ACK);
+
+	/* Two coalescers, a pending flow each: a buffer each. */
+	cap_reset();
+	add_segs(c[0], 0, 4);
+	add_segs(c[1], 0, 4);
+	assert_int_equal(st->lent, 2);
+	assert_int_equal(st->allocs, 2);
+	gso_coal_flush(c[0]);
+	assert_int_equal(st->lent, 1);
+	gso_coal_flush(c[1]);
+	assert_int_equal(st->lent, 0);
+	assert_int_equal(cap.n, 2);
+	assert_super(0, segs[0], 1348, base.seq, 4, false);
+	assert_super(1, segs[0], 1348, base.seq, 4, false);
+
+	/* The next flows take the returned buffers; nothing is allocated. */
+	add_segs(c[2], 0, 4);
+	add_segs(c[0], 0, 2);
+	assert_int_equal(st->lent, 2);
+	assert_int_equal(st->allocs, 2);
+	/* Freed with a flow pending: the buffer goes back, the flow is
+	 * dropped. */
+	gso_coal_free(c[2]);
+	c[2] = NULL;
+	assert_int_equal(st->lent, 1);
+	gso_coal_flush(c[0]);
+	assert_int_equal(st->lent, 0);
+
+	/* More flows at once than the pool keeps: the rest are freed. */
+	cap_reset();
+	for (i = 0; i < MANY; i++)
+		if (c[i] != NULL)
+			add_segs(c[i], 0, 4);
+	assert_int_equal(st->lent, MANY - 1);
+	for (i = 0; i < MANY; i++)
+		if (c[i] != NULL)
+			gso_coal_flush(c[i]);
+	assert_int_equal(st->lent, 0);
+	assert_int_equal(cap.n, MANY - 1);
+	assert_int_equal(st->allocs - st->frees, GSO_POOL_KEEP);
+	for (i = 0; i < MANY; i++)
+		gso_coal_free(c[i]);
+	gso_pool_free(pool);
+	gso_pool_free(NULL);
+	cap_reset();
 }
 
 int
@@ -1669,6 +1741,7 @@ main(void)
 		cmocka_unit_test(test_coal_slots),
 		cmocka_unit_test(test_coal_passthrough),
 		cmocka_unit_test(test_coal_garbage),
+		cmocka_unit_test(test_coal_pool),
 	};
 
 	return cmocka_run_group_tests_name("gso", tests, NULL, NULL);
