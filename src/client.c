@@ -379,6 +379,7 @@ client_connectedcb(int fd, const struct sockaddr *sa, socklen_t salen,
 		 * find no device and are dropped.
 		 */
 		.pool = NULL,
+		.scratch = cl->proc.scratch,
 		.cbs = &client_tunnel_cbs,
 		.arg = cl,
 	};

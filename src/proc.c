@@ -19,6 +19,7 @@
 #include "preauth.h"
 #include "priv.h"
 #include "proc.h"
+#include "scratch.h"
 #include "util.h"
 #include "worker.h"
 
@@ -86,7 +87,8 @@ proc_init(struct proc *p, const struct conf *conf,
 
 	*p = (struct proc){ .conf = conf, .conf_first = conf, .ops = ops,
 		.arg = arg };
-	if ((p->base = util_event_base_new()) == NULL) {
+	if ((p->base = util_event_base_new()) == NULL ||
+	    (p->scratch = scratch_new()) == NULL) {
 		log_err("cannot create the event loop");
 		return -1;
 	}
@@ -264,6 +266,7 @@ proc_free(struct proc *p)
 	worker_pool_free(p->pool);
 	if (p->base != NULL)
 		event_base_free(p->base);
+	scratch_free(p->scratch);
 	if (p->conf != p->conf_first)
 		conf_free((struct conf *)p->conf);
 	for (i = 0; i < p->nold_confs; i++)

@@ -26,6 +26,7 @@
 #include "conf.h"
 
 struct ctlsock;
+struct scratch;
 struct control_report;
 struct worker_pool;
 struct event;
@@ -54,6 +55,7 @@ struct proc_ops {
 
 struct proc {
 	struct event_base *base;
+	struct scratch *scratch;	/* the loop's packet buffers (scratch.h) */
 	const struct conf *conf;	/* the running configuration */
 	const struct conf *conf_first;	/* the caller's; the others are ours */
 	/*

@@ -125,7 +125,7 @@ session_redial(struct session *s, struct bufferevent *bev,
     const struct sockaddr *peer, socklen_t peerlen)
 {
 	stream_free(s->t);
-	s->t = stream_new(bev, &session_transport_cbs, s);
+	s->t = stream_new(bev, &s->scratch->stage, &session_transport_cbs, s);
 	if (s->t == NULL) {
 		bufferevent_free(bev);
 		/* As if it failed at once: the client tries again later. */

@@ -126,7 +126,8 @@ receive_deliver_gso(struct session *s, const uint8_t *hdr, uint8_t *p,
 		return;
 	}
 	for (i = 0; i < sp.nsegs; i++)
-		receive_dev_write(s, s->seg, gso_split_seg(&sp, i, s->seg));
+		receive_dev_write(s, s->scratch->seg, gso_split_seg(&sp, i,
+		    s->scratch->seg));
 }
 
 /*
@@ -139,6 +140,7 @@ receive_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
     bool gso)
 {
 	size_t limit = session_pkt_limit(s);
+	uint8_t *pkt = s->scratch->pkt;
 	uint8_t *p = body;
 	size_t len = blen;
 	const char *why;
@@ -155,22 +157,22 @@ receive_deliver(struct session *s, uint8_t *body, size_t blen, bool zlib,
 		}
 		p += WIRE_GSO_HDR_LEN;
 		len -= WIRE_GSO_HDR_LEN;
-		limit = sizeof(s->pkt);	/* inflated into it */
+		limit = sizeof(s->scratch->pkt);	/* inflated into it */
 	}
 	if (zlib) {
 		if (s->cz == NULL || compress_inflate(s->cz, p, len,
-		    s->pkt, limit, &len) != 0) {
+		    pkt, limit, &len) != 0) {
 			s->tun.c.drop_inflate++;
 			log_rl(&s->tun.rl_drop, LOG_WARNING, "%sdropped a "
 			    "packet that does not inflate within %zu bytes",
 			    tunnel_tag(&s->tun), limit);
 			return;
 		}
-		p = s->pkt;
+		p = pkt;
 	}
 	if (gso) {
 		/* Fixed up in place: the body is ours (stream.h). */
-		receive_deliver_gso(s, body, zlib ? s->pkt : body +
+		receive_deliver_gso(s, body, zlib ? pkt : body +
 		    WIRE_GSO_HDR_LEN, len);
 		return;
 	}

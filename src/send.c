@@ -100,6 +100,7 @@ send_dev_readcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session_queue *q = arg;
 	struct session *s = q->s;
+	uint8_t *pkt = s->scratch->pkt;
 	size_t vh = s->tun.dev->vnet ? GSO_VNET_LEN : 0;
 	int i, batch;
 
@@ -111,7 +112,7 @@ send_dev_readcb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < batch && s->tun.state == TUNNEL_UP; i++) {
 		uint8_t *dst = stream_data_reserve(s->t,
 		    WIRE_DATA_MAX_BODY);
-		uint8_t *buf = s->cz != NULL ? s->pkt : dst;
+		uint8_t *buf = s->cz != NULL ? pkt : dst;
 		size_t keep = 0, clen, plen;
 		struct gso_vnet h;
 		uint8_t flags = 0;
@@ -120,7 +121,7 @@ send_dev_readcb(evutil_socket_t fd, short what, void *arg)
 
 		if (dst == NULL)
 			break;
-		n = read(fd, buf, s->cz != NULL ? sizeof(s->pkt) :
+		n = read(fd, buf, s->cz != NULL ? sizeof(s->scratch->pkt) :
 		    WIRE_DATA_MAX_BODY);
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EINTR) {
@@ -157,16 +158,16 @@ send_dev_readcb(evutil_socket_t fd, short what, void *arg)
 			s->tun.c.tx_bytes_wire += (uint64_t)n;
 			goto next;
 		}
-		/* From s->pkt: the header (if kept), then the packet. */
+		/* From pkt: the header (if kept), then the packet. */
 		if (keep > 0)
-			memcpy(dst, s->pkt, keep);
-		if (compress_packet(s->cz, s->pkt + vh, plen, dst + keep,
+			memcpy(dst, pkt, keep);
+		if (compress_packet(s->cz, pkt + vh, plen, dst + keep,
 		    plen, &clen) == 1) {
 			stream_data_commit(s->t, keep + clen,
 			    flags | WIRE_FLAG_ZLIB);
 			s->tun.c.tx_bytes_wire += keep + clen;
 		} else {
-			memcpy(dst + keep, s->pkt + vh, plen);
+			memcpy(dst + keep, pkt + vh, plen);
 			stream_data_commit(s->t, keep + plen, flags);
 			s->tun.c.tx_bytes_wire += keep + plen;
 		}
@@ -246,6 +247,7 @@ send_too_big(struct session *s, const uint8_t *p, size_t len,
     enum pmtu_kind k, int inner)
 {
 	uint64_t sec = session_now() / 1000;
+	uint8_t *icmp = s->scratch->icmp;
 	size_t n;
 
 	s->tun.c.drop_too_big++;
@@ -262,12 +264,12 @@ send_too_big(struct session *s, const uint8_t *p, size_t len,
 	s->icmp_n++;
 	if (k == PMTU_V6)
 		n = pmtu_icmp6_too_big(p, len, (unsigned int)inner,
-		    NULL, s->icmp, sizeof(s->icmp));
+		    NULL, icmp, PMTU_ANSWER_MAX);
 	else
 		n = pmtu_icmp4_too_big(p, len, (unsigned int)inner,
-		    NULL, s->icmp, sizeof(s->icmp));
+		    NULL, icmp, PMTU_ANSWER_MAX);
 	if (n > 0)
-		(void)receive_dev_inject(s, s->icmp, n);
+		(void)receive_dev_inject(s, icmp, n);
 }
 
 /*
@@ -312,7 +314,7 @@ send_udp_failed(struct session *s, int n, int e)
 /*
  * Seal the datagram whose payload (len bytes) is at buf + 17, then queue
  * it in the socket's batch when buf is its slot, or send it at once
- * (s->dgram: keepalives, and packets too big for a slot).
+ * (the loop's dgram: keepalives, and packets too big for a slot).
  */
 static void
 send_udp_emit(struct session *s, uint8_t *buf, size_t cap, uint8_t kind,
@@ -339,11 +341,11 @@ send_udp_emit(struct session *s, uint8_t *buf, size_t cap, uint8_t kind,
 		    tunnel_tag(&s->tun));
 		return;
 	}
-	if (buf != s->dgram) {
+	if (buf != s->scratch->dgram) {
 		if ((r = udp_sock_tx_commit(s->usock, outlen,
 		    (struct sockaddr *)&s->udp_peer, s->udp_peerlen, &e)) > 0)
 			send_udp_failed(s, r, e);
-	} else if (udp_sock_send(s->usock, s->dgram, outlen,
+	} else if (udp_sock_send(s->usock, buf, outlen,
 	    (struct sockaddr *)&s->udp_peer, s->udp_peerlen) != 0) {
 		send_udp_failed(s, 1, errno);
 		return;
@@ -351,11 +353,12 @@ send_udp_emit(struct session *s, uint8_t *buf, size_t cap, uint8_t kind,
 	s->tun.c.tx_bytes_wire += len;
 }
 
-/* Seal and send one datagram whose payload is at s->dgram + 17. */
+/* Seal and send one datagram whose payload is at the loop's dgram + 17. */
 void
 send_udp_dgram(struct session *s, uint8_t kind, size_t len)
 {
-	send_udp_emit(s, s->dgram, sizeof(s->dgram), kind, len);
+	send_udp_emit(s, s->scratch->dgram, sizeof(s->scratch->dgram), kind,
+	    len);
 	timers_on_tx(&s->timers, session_now());
 }
 
@@ -367,8 +370,8 @@ send_udp_buf(struct session *s, size_t *cap)
 		*cap = UDP_TX_SLOT;
 		return udp_sock_tx_slot(s->usock);
 	}
-	*cap = sizeof(s->dgram);
-	return s->dgram;
+	*cap = sizeof(s->scratch->dgram);
+	return s->scratch->dgram;
 }
 
 /* One packet (checksums complete) into a datagram, compressed if it pays. */
@@ -406,6 +409,7 @@ send_udp_super(struct session *s, const uint8_t *p, size_t len,
     const struct gso_vnet *h)
 {
 	const char *why = "segments larger than the MTU";
+	uint8_t *seg = s->scratch->seg;
 	struct gso_split sp;
 	size_t i, cap, n;
 	uint8_t *buf;
@@ -420,15 +424,15 @@ send_udp_super(struct session *s, const uint8_t *p, size_t len,
 	/* Segments too large for the path: answered from the first. */
 	if (s->type == DEV_TUN && sp.hlen + sp.mss >
 	    (size_t)session_inner_mtu(s) && sp.nsegs > 0) {
-		n = gso_split_seg(&sp, 0, s->seg);
-		if (!send_pmtu_fits(s, s->seg, n))
+		n = gso_split_seg(&sp, 0, seg);
+		if (!send_pmtu_fits(s, seg, n))
 			return;
 	}
 	s->tun.c.tx_super++;
 	for (i = 0; i < sp.nsegs; i++) {
 		if (s->cz != NULL) {
-			n = gso_split_seg(&sp, i, s->seg);
-			send_udp_packet(s, s->seg, n);
+			n = gso_split_seg(&sp, i, seg);
+			send_udp_packet(s, seg, n);
 			continue;
 		}
 		buf = send_udp_buf(s, &cap);
@@ -448,6 +452,7 @@ send_dev_read_udp(struct session *s, int fd)
 {
 	bool direct = s->cz == NULL && !s->tun.dev->vnet && s->udp_slots;
 	size_t vh = s->tun.dev->vnet ? GSO_VNET_LEN : 0;
+	uint8_t *pkt = s->scratch->pkt;
 	struct gso_vnet h;
 	uint8_t *buf;
 	ssize_t n;
@@ -462,7 +467,7 @@ send_dev_read_udp(struct session *s, int fd)
 			n = read(fd, buf + WIRE_UDP_PAYLOAD_OFF,
 			    session_pkt_limit(s) + 1);
 		} else {
-			n = read(fd, s->pkt, sizeof(s->pkt));
+			n = read(fd, pkt, sizeof(s->scratch->pkt));
 		}
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -482,12 +487,12 @@ send_dev_read_udp(struct session *s, int fd)
 			send_udp_emit(s, buf, UDP_TX_SLOT, WIRE_INNER_RAW,
 			    (size_t)n);
 		} else if (vh == 0) {
-			send_udp_packet(s, s->pkt, (size_t)n);
-		} else if ((r = send_vnet_read(s, s->pkt, (size_t)n,
+			send_udp_packet(s, pkt, (size_t)n);
+		} else if ((r = send_vnet_read(s, pkt, (size_t)n,
 		    &h)) == 0) {
-			send_udp_packet(s, s->pkt + vh, (size_t)n - vh);
+			send_udp_packet(s, pkt + vh, (size_t)n - vh);
 		} else if (r == 1) {
-			send_udp_super(s, s->pkt + vh, (size_t)n - vh, &h);
+			send_udp_super(s, pkt + vh, (size_t)n - vh, &h);
 		}
 		/* speed: when the bucket is in debt, stop reading the device
 		 * until it is paid; the tun queue holds what comes. */

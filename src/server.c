@@ -417,6 +417,7 @@ server_tunnel_start(struct server_conn *c, struct tunnel_start *st)
 	st->peerlen = c->salen;
 	st->rl_preauth = &c->srv->rl_preauth;
 	st->pool = c->srv->proc.pool;
+	st->scratch = c->srv->proc.scratch;
 	st->cbs = &server_tunnel_cbs;
 	st->arg = c;
 }

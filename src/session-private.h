@@ -25,6 +25,7 @@
 #include "netcfg.h"
 #include "pkt.h"
 #include "pmtu.h"
+#include "scratch.h"
 #include "script.h"
 #include "session.h"
 #include "shaper.h"
@@ -129,10 +130,10 @@ struct session {
 	uint64_t ctl_tx_ms;	/* client: last frame sent on t */
 
 	struct log_ratelimit rl_tx;	/* own limiter: rarer, more telling */
-	uint8_t pkt[WIRE_PACKET_MAX];
-	uint8_t seg[WIRE_PACKET_MAX];	/* one segment of a super-packet */
-	uint8_t dgram[WIRE_UDP_MAX_LEN + WIRE_TAILROOM];
-	uint8_t icmp[PMTU_ANSWER_MAX];	/* a too-big answer for the tun */
+	/* The loop's packet buffers, shared with its other sessions: what
+	 * a callback puts there is gone (written, sealed, queued) before it
+	 * returns (scratch.h). */
+	struct scratch *scratch;
 };
 
 /*

@@ -245,7 +245,7 @@ session_dev_done(struct tunnel *t, const char *err)
 	s->udp_slots = s->udp && WIRE_UDP_PAYLOAD_OFF + session_pkt_limit(s) +
 	    WIRE_UDP_TAG_LEN < UDP_TX_SLOT;
 	if (s->tun.dev->vnet && s->coal == NULL) {
-		s->coal = gso_coal_new(SESSION_COAL_FLOWS, NULL,
+		s->coal = gso_coal_new(SESSION_COAL_FLOWS, s->scratch->coal,
 		    receive_dev_writev, s);
 		s->coal_ev = event_new(s->tun.base, -1, 0, receive_coal_flushcb,
 		    s);
@@ -603,11 +603,14 @@ session_new(struct event_base *base, const struct tunnel_start *st,
 	const struct conf_session *cs = st->cs;
 	struct session *s;
 
+	if (st->scratch == NULL)
+		fatalx("session_new: no packet buffers from the loop");
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		bufferevent_free(bev);
 		return NULL;
 	}
+	s->scratch = st->scratch;
 	if (tunnel_init(&s->tun, base, &session_kind, s, st) != 0) {
 		bufferevent_free(bev);
 		free(s);
@@ -626,7 +629,7 @@ session_new(struct event_base *base, const struct tunnel_start *st,
 	timers_init(&s->timers, session_now());
 	s->tick = event_new(base, -1, EV_PERSIST, session_tickcb, s);
 	s->shape_ev = evtimer_new(base, session_shape_resumecb, s);
-	s->t = stream_new(bev, &session_transport_cbs, s);
+	s->t = stream_new(bev, &s->scratch->stage, &session_transport_cbs, s);
 	if (s->tick == NULL || s->shape_ev == NULL ||
 	    s->t == NULL) {
 		if (s->t == NULL)
@@ -655,8 +658,6 @@ session_free(struct tunnel *t)
 		event_free(s->coal_ev);
 	if (s->tun.dev == &s->tun.own_dev)
 		tunnel_dev_close_now(&s->tun.own_dev);
-	OPENSSL_cleanse(s->pkt, sizeof(s->pkt));
-	OPENSSL_cleanse(s->seg, sizeof(s->seg));
 	free(s);
 }
 

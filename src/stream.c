@@ -42,11 +42,8 @@ struct stream {
 	struct event *linger;
 	struct ev_token_bucket_cfg *rate;
 	struct stream_stats stats;
-
-	/* DATA frames waiting to go to TLS as one extent. */
-	size_t staged;
-	size_t reserved_at;	/* offset of the header of the open frame */
-	uint8_t stage[STREAM_EXTENT + WIRE_FRAME_MAX];
+	/* The loop's extent, where DATA frames wait to go to TLS. */
+	struct stream_stage *stage;
 };
 
 /* Report the end once; the owner frees the transport from there. */
@@ -224,8 +221,8 @@ stream_eventcb(struct bufferevent *bev, short what, void *arg)
 }
 
 struct stream *
-stream_new(struct bufferevent *bev, const struct stream_cbs *cbs,
-    void *arg)
+stream_new(struct bufferevent *bev, struct stream_stage *stage,
+    const struct stream_cbs *cbs, void *arg)
 {
 	struct stream *t;
 
@@ -239,6 +236,7 @@ stream_new(struct bufferevent *bev, const struct stream_cbs *cbs,
 		return NULL;
 	}
 	t->bev = bev;
+	t->stage = stage;
 	t->cbs = cbs;
 	t->arg = arg;
 	t->state = STREAM_HANDSHAKING;
@@ -259,7 +257,12 @@ stream_free(struct stream *t)
 	bufferevent_free(t->bev);
 	if (t->rate != NULL)
 		ev_token_bucket_cfg_free(t->rate);
-	OPENSSL_cleanse(t->stage, t->staged);
+	if (t->stage->owner == t) {
+		/* Packets of this stream's tunnel: not left lying about. */
+		OPENSSL_cleanse(t->stage->buf, t->stage->staged);
+		t->stage->staged = 0;
+		t->stage->owner = NULL;
+	}
 	free(t);
 }
 
@@ -284,15 +287,16 @@ stream_kick(struct stream *t)
 void
 stream_flush(struct stream *t)
 {
+	struct stream_stage *sg = t->stage;
 	struct evbuffer *out;
 
-	if (t->staged == 0)
+	if (sg->owner != t || sg->staged == 0)
 		return;
 	out = bufferevent_get_output(t->bev);
-	if (evbuffer_add(out, t->stage, t->staged) != 0)
+	if (evbuffer_add(out, sg->buf, sg->staged) != 0)
 		log_warnx("stream: out of memory, %zu bytes dropped",
-		    t->staged);
-	t->staged = 0;
+		    sg->staged);
+	sg->staged = 0;
 	if (evbuffer_get_length(out) > STREAM_TX_HIGH)
 		t->congested = true;
 	stream_kick(t);
@@ -322,21 +326,32 @@ stream_send(struct stream *t, uint8_t type, uint8_t flags,
 uint8_t *
 stream_data_reserve(struct stream *t, size_t maxlen)
 {
+	struct stream_stage *sg = t->stage;
+
 	if (t->state != STREAM_OPEN || maxlen > WIRE_DATA_MAX_BODY)
 		return NULL;
+	/* Another stream's frames go to its own TLS first. */
+	if (sg->owner != t) {
+		if (sg->owner != NULL)
+			stream_flush(sg->owner);
+		sg->owner = t;
+		sg->staged = 0;
+	}
 	/* The extent may overrun STREAM_EXTENT by one frame at most. */
-	if (t->staged >= STREAM_EXTENT)
+	if (sg->staged >= STREAM_EXTENT)
 		stream_flush(t);
-	t->reserved_at = t->staged;
-	return t->stage + t->staged + WIRE_FRAME_HDR_LEN;
+	sg->reserved_at = sg->staged;
+	return sg->buf + sg->staged + WIRE_FRAME_HDR_LEN;
 }
 
 void
 stream_data_commit(struct stream *t, size_t len, uint8_t flags)
 {
-	frame_put_hdr(t->stage + t->reserved_at, WIRE_DATA, flags,
+	struct stream_stage *sg = t->stage;
+
+	frame_put_hdr(sg->buf + sg->reserved_at, WIRE_DATA, flags,
 	    (uint32_t)len);
-	t->staged = t->reserved_at + WIRE_FRAME_HDR_LEN + len;
+	sg->staged = sg->reserved_at + WIRE_FRAME_HDR_LEN + len;
 	t->stats.tx_frames++;
 	t->stats.tx_bytes += len;
 }

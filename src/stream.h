@@ -20,6 +20,7 @@
 #include <event2/bufferevent.h>
 
 #include "frame.h"
+#include "wire.h"
 
 /* Output above this pauses device reads; below the low mark resumes. */
 #define STREAM_TX_HIGH (512 * 1024)
@@ -62,9 +63,27 @@ struct stream_cbs {
 
 struct stream;
 
-/* Take over bev (with BEV_OPT_CLOSE_ON_FREE); callbacks start at once. */
+/*
+ * The staging extent DATA frames are packed into, one per event loop
+ * (scratch.h), not one per stream: frames are staged only while a
+ * device batch runs and handed to TLS at its end (stream_flush), so
+ * the streams of a loop take turns.  A stream that stages while another
+ * one's frames are still there flushes those first; a stream freed
+ * with frames staged has them wiped.
+ */
+struct stream_stage {
+	struct stream *owner;	/* whose frames are staged, or NULL */
+	size_t staged;		/* bytes of complete frames */
+	size_t reserved_at;	/* offset of the header of the open frame */
+	uint8_t buf[STREAM_EXTENT + WIRE_FRAME_MAX];
+};
+
+/*
+ * Take over bev (with BEV_OPT_CLOSE_ON_FREE); callbacks start at once.
+ * stage is the loop's (it must outlive the stream).
+ */
 struct stream *stream_new(struct bufferevent *bev,
-    const struct stream_cbs *cbs, void *arg);
+    struct stream_stage *stage, const struct stream_cbs *cbs, void *arg);
 /* Free at once, without a TLS close: for a stream that failed. */
 void stream_free(struct stream *t);
 

@@ -24,6 +24,8 @@
 #include "log.h"
 #include "script.h"
 
+struct scratch;
+
 /* A session's counters, of either kind (the status command shows them). */
 struct session_counters {
 	uint64_t rx_packets, rx_bytes;	/* written to the device */
@@ -114,6 +116,8 @@ struct tunnel_start {
 	/* Where the device is made and removed, off the loop; NULL (unit
 	 * tests): on the caller's thread, at once. */
 	struct worker_pool *pool;
+	/* The loop's packet buffers (scratch.h), which its sessions share. */
+	struct scratch *scratch;
 	const struct tunnel_cbs *cbs;
 	void *arg;
 };
