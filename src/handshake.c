@@ -512,6 +512,16 @@ handshake_ctx_new(bool server, char *err, size_t errlen)
 		goto fail;
 	}
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/*
+	 * A connection holds its record buffers (about 34 KiB) only while
+	 * they hold something: OpenSSL frees them once empty and allocates
+	 * them again for the next record.  A server of many sessions is
+	 * mostly idle connections (in UDP mode the stream carries only
+	 * control frames).  bufferevent_openssl asks nothing of the
+	 * buffers but SSL_pending(), and a buffer that holds anything,
+	 * decrypted or not, is never released.
+	 */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (server) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 		SSL_CTX_set_psk_find_session_callback(ctx,
