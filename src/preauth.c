@@ -2,15 +2,33 @@
 /*
  * The pre-authentication admission policy (see preauth.h): pure
  * functions over addresses, counts and a clock, so that every choice can
- * be tested without sockets.  Sizes are small (at most PREAUTH_MAX
- * peers, PREAUTH_RATE_SLOTS buckets), so plain scans do.
+ * be tested without sockets.  A hub's caps reach thousands of peers, so
+ * nothing scans the peers once per peer: counts are one scan, and the
+ * choice of a victim sorts them by source once.  The rate's table is
+ * small (PREAUTH_RATE_SLOTS), so a plain scan does there.
  */
 #include "config.h"
 
 #include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "preauth.h"
+
+void
+preauth_caps_for(struct preauth_caps *c, size_t nsessions, size_t room)
+{
+	size_t all = nsessions > SIZE_MAX / 2 ? SIZE_MAX : 2 * nsessions;
+	size_t net;
+
+	if (all > room)
+		all = room;
+	c->all = all > PREAUTH_MAX ? all : PREAUTH_MAX;
+	net = nsessions < c->all / 2 ? nsessions : c->all / 2;
+	c->net = net > PREAUTH_PER_NET ? net : PREAUTH_PER_NET;
+	c->src = PREAUTH_PER_SRC;
+}
 
 void
 preauth_addr_from(struct preauth_addr *out, const struct sockaddr *sa)
@@ -76,43 +94,98 @@ preauth_count(const struct preauth_peer *peers, size_t n,
 	return k;
 }
 
+/* The bytes of an address that name its source (none: not IP). */
+static size_t
+preauth_src_len(const struct preauth_addr *a)
+{
+	if (a->family == AF_INET)
+		return PREAUTH_SRC_BITS4 / 8;
+	if (a->family == AF_INET6)
+		return PREAUTH_SRC_BITS6 / 8;
+	return 0;
+}
+
+/* Is a older than b, or as old and earlier in the caller's array? */
+static bool
+preauth_older(const struct preauth_peer *a, const struct preauth_peer *b)
+{
+	if (a->since_ms != b->since_ms)
+		return a->since_ms < b->since_ms;
+	return a < b;
+}
+
+/*
+ * Sources together, networks together (a source's prefix extends its
+ * network's), and within a source the oldest first, then the first in
+ * the caller's order.
+ */
+static int
+preauth_cmp(const void *pa, const void *pb)
+{
+	const struct preauth_peer *a = *(const struct preauth_peer *const *)pa;
+	const struct preauth_peer *b = *(const struct preauth_peer *const *)pb;
+	int r;
+
+	if (a->addr.family != b->addr.family)
+		return a->addr.family < b->addr.family ? -1 : 1;
+	if ((r = memcmp(a->addr.a, b->addr.a, preauth_src_len(&a->addr))) != 0)
+		return r;
+	return preauth_older(a, b) ? -1 : preauth_older(b, a);
+}
+
 /*
  * The connection to give up: the oldest of the heaviest source, among
  * all peers or (within != NULL) those of one network; with all, the
  * heaviest network is chosen first, so that a network of many light
- * sources cannot hide behind them.  Sets *netk and *srck to the chosen
- * one's network and source counts.  n > 0.
+ * sources cannot hide behind them.  Ties go to the older connection,
+ * then to the earlier in peers.  Sets *netk and *srck to the chosen
+ * one's network (0 with within) and source counts.  Returns n when no
+ * peer qualifies.  scratch holds n pointers.
  */
 static size_t
 preauth_victim(const struct preauth_peer *peers, size_t n,
-    const struct preauth_addr *within, size_t *netk, size_t *srck)
+    const struct preauth_addr *within, const struct preauth_peer **scratch,
+    size_t *netk, size_t *srck)
 {
-	size_t i, best = n, nk, sk, bnk = 0, bsk = 0;
+	const struct preauth_peer *best = NULL;
+	size_t i, j, k, m = 0, net0 = 0, nk = 0, sk, bnk = 0, bsk = 0;
 
-	for (i = 0; i < n; i++) {
-		if (within != NULL && !preauth_same_net(&peers[i].addr,
-		    within))
-			continue;
-		nk = within != NULL ? 0 : preauth_count(peers, n,
-		    &peers[i].addr, true);
-		if (best != n && nk < bnk)
-			continue;
-		sk = preauth_count(peers, n, &peers[i].addr, false);
-		if (best == n || nk > bnk || sk > bsk || (sk == bsk &&
-		    peers[i].since_ms < peers[best].since_ms)) {
-			best = i;
+	for (i = 0; i < n; i++)
+		if (within == NULL || preauth_same_net(&peers[i].addr, within))
+			scratch[m++] = &peers[i];
+	if (m > 1)
+		qsort(scratch, m, sizeof(*scratch), preauth_cmp);
+	/* Each run of one source, its first the oldest. */
+	for (i = 0; i < m; i = j) {
+		for (j = i + 1; j < m && preauth_same_src(&scratch[j]->addr,
+		    &scratch[i]->addr); j++)
+			;
+		sk = j - i;
+		if (within == NULL && (i == 0 || !preauth_same_net(
+		    &scratch[i]->addr, &scratch[net0]->addr))) {
+			net0 = i;
+			for (k = j; k < m && preauth_same_net(
+			    &scratch[k]->addr, &scratch[i]->addr); k++)
+				;
+			nk = k - i;
+		}
+		if (best == NULL || nk > bnk || (nk == bnk && (sk > bsk ||
+		    (sk == bsk && preauth_older(scratch[i], best))))) {
+			best = scratch[i];
 			bnk = nk;
 			bsk = sk;
 		}
 	}
 	*netk = bnk;
 	*srck = bsk;
-	return best;
+	return best == NULL ? n : (size_t)(best - peers);
 }
 
 void
-preauth_admit(const struct preauth_peer *peers, size_t n,
-    const struct preauth_addr *newcomer, struct preauth_decision *d)
+preauth_admit(const struct preauth_caps *caps,
+    const struct preauth_peer *peers, size_t n,
+    const struct preauth_addr *newcomer, const struct preauth_peer **scratch,
+    struct preauth_decision *d)
 {
 	size_t v, vnet, vsrc;
 
@@ -121,30 +194,31 @@ preauth_admit(const struct preauth_peer *peers, size_t n,
 	d->net = preauth_count(peers, n, newcomer, true);
 	d->src = preauth_count(peers, n, newcomer, false);
 	d->verdict = PREAUTH_REFUSE;
-	if (d->src >= PREAUTH_PER_SRC) {
+	if (d->src >= caps->src) {
 		/* The source competes only with itself: it waits. */
 		d->tier = PREAUTH_TIER_SRC;
 		return;
 	}
-	if (d->net >= PREAUTH_PER_NET) {
+	if (d->net >= caps->net) {
 		d->tier = PREAUTH_TIER_NET;
-		v = preauth_victim(peers, n, newcomer, &vnet, &vsrc);
+		v = preauth_victim(peers, n, newcomer, scratch, &vnet, &vsrc);
 		if (v < n && vsrc > d->src) {
 			d->verdict = PREAUTH_EVICT;
 			d->victim = v;
 		}
 		return;
 	}
-	if (n >= PREAUTH_MAX) {
+	if (n >= caps->all) {
 		d->tier = PREAUTH_TIER_ALL;
-		v = preauth_victim(peers, n, NULL, &vnet, &vsrc);
+		v = preauth_victim(peers, n, NULL, scratch, &vnet, &vsrc);
 		/*
 		 * When the newcomer's network is as heavy as the heaviest,
 		 * room is made within it (from a heavier source), so that
 		 * it never grows at another network's expense.
 		 */
 		if (v < n && vnet <= d->net)
-			v = preauth_victim(peers, n, newcomer, &vnet, &vsrc);
+			v = preauth_victim(peers, n, newcomer, scratch, &vnet,
+			    &vsrc);
 		else
 			vsrc = d->src + 1;
 		if (v < n && vsrc > d->src) {

@@ -25,7 +25,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* Unauthenticated connections at once: in all, per network, per source. */
+/*
+ * Unauthenticated connections at once: in all, per network, per source,
+ * for a server of few sessions; preauth_caps_for scales the first two
+ * with the configured sessions.
+ */
 #define PREAUTH_MAX 128
 #define PREAUTH_PER_NET 32
 #define PREAUTH_PER_SRC 8
@@ -41,6 +45,14 @@
 #define PREAUTH_RATE_SLOTS 256
 /* Time from accept until a complete ClientHello must have arrived. */
 #define PREAUTH_HELLO_MS 2000
+
+/* The caps in force: unauthenticated connections in all, per network,
+ * per source. */
+struct preauth_caps {
+	size_t all;
+	size_t net;
+	size_t src;
+};
 
 /* An address reduced to what the policy compares. */
 struct preauth_addr {
@@ -85,6 +97,23 @@ struct preauth_rate {
 	} b[PREAUTH_RATE_SLOTS];
 };
 
+/*
+ * The caps for a server of nsessions configured sessions with room
+ * descriptors to spare for unauthenticated connections (SIZE_MAX: no
+ * limit).  In a reconnect storm (the server restarted, a site's uplink
+ * came back) every session's client holds one unauthenticated connection
+ * at once, so the global cap is twice the sessions: room for every site
+ * and as much again for a flood at the same time, whose heaviest sources
+ * make room first.  A network may hold half the global cap (as many as
+ * there are sessions): a hub's sites may well share a provider's /24 or
+ * /48, and the other half still belongs to everyone else.  Neither goes
+ * below the fixed caps, nor the global one above room (unless room is
+ * below PREAUTH_MAX: the server warns then that the limit is short).
+ * The per-source cap stays: one host needs no more than 8 at once, and
+ * distinct sites are distinct sources.
+ */
+void preauth_caps_for(struct preauth_caps *c, size_t nsessions, size_t room);
+
 /* The policy's view of sa (IPv4-mapped IPv6 becomes IPv4). */
 void preauth_addr_from(struct preauth_addr *out, const struct sockaddr *sa);
 
@@ -96,11 +125,15 @@ bool preauth_same_net(const struct preauth_addr *a,
 
 /*
  * May a connection from newcomer join the n unauthenticated ones in
- * peers?  Fills d: ADMIT, EVICT (peers[d->victim] must go first) or
- * REFUSE, the cap reached and the counts, for the log line.
+ * peers, under caps?  Fills d: ADMIT, EVICT (peers[d->victim] must go
+ * first) or REFUSE, the cap reached and the counts, for the log line.
+ * scratch holds n pointers, for the choice of a victim; it costs
+ * O(n log n) at a cap and O(n) below.
  */
-void preauth_admit(const struct preauth_peer *peers, size_t n,
-    const struct preauth_addr *newcomer, struct preauth_decision *d);
+void preauth_admit(const struct preauth_caps *caps,
+    const struct preauth_peer *peers, size_t n,
+    const struct preauth_addr *newcomer, const struct preauth_peer **scratch,
+    struct preauth_decision *d);
 
 /* Take a token for a new connection from src at now_ms; false: over. */
 bool preauth_rate_take(struct preauth_rate *r, const struct preauth_addr *src,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -40,13 +41,22 @@ proc_harden(void)
 }
 
 size_t
-proc_nofile_need(const struct conf *conf)
+proc_nofile_sessions(const struct conf *conf)
 {
-	size_t i, n = PREAUTH_MAX + PROC_NOFILE_RESERVE;
+	size_t i, n = PROC_NOFILE_RESERVE;
 
 	for (i = 0; i < conf->nsessions; i++)
 		n += (size_t)conf->sessions[i].queues + 1;
 	return n;
+}
+
+size_t
+proc_nofile_need(const struct conf *conf)
+{
+	struct preauth_caps caps;
+
+	preauth_caps_for(&caps, conf->nsessions, SIZE_MAX);
+	return proc_nofile_sessions(conf) + caps.all;
 }
 
 unsigned long

@@ -92,10 +92,13 @@ void proc_harden(void);
 /*
  * The descriptors a server running conf may hold at once: per session
  * its device queues and its TLS connection (UDP sessions share the one
- * socket), every connection that has not authenticated yet, and a
- * reserve.
+ * socket), every connection that has not authenticated yet (the global
+ * cap preauth_caps_for gives conf's sessions), and a reserve.
  */
 size_t proc_nofile_need(const struct conf *conf);
+
+/* The same without the unauthenticated connections. */
+size_t proc_nofile_sessions(const struct conf *conf);
 
 /*
  * Raise the soft RLIMIT_NOFILE to the hard limit (the 1024 soft default

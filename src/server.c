@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -82,6 +83,13 @@ struct server {
 	struct server_totals *totals;
 	size_t ntotals;
 	struct preauth_rate rate;	/* connects per source */
+	/* The caps in force, and the policy's arrays, room for caps.all
+	 * connections and a newcomer (never shrunk). */
+	struct preauth_caps caps;
+	struct preauth_peer *pa_peers;
+	struct server_conn **pa_conns;
+	const struct preauth_peer **pa_scratch;
+	size_t pa_cap;
 	uint64_t preauth_overrate;	/* closed at once: over the rate */
 	uint64_t preauth_refused;	/* closed at once: a cap, no victim */
 	uint64_t preauth_evicted;	/* closed for a newcomer */
@@ -181,14 +189,14 @@ server_conn_free(struct server_conn *c)
 
 /*
  * The connections that have not authenticated yet, for the admission
- * policy: at most max of them, with the connection behind each entry in
- * conns.  One that is closing still counts until it is gone (a refused
- * handshake lingers for the peer's close): its descriptor is held until
- * then.
+ * policy, into srv->pa_peers, with the connection behind each entry in
+ * srv->pa_conns (at most pa_cap: more exist only if a reload lowered the
+ * caps and its arrays could not grow).  One that is closing still counts
+ * until it is gone (a refused handshake lingers for the peer's close):
+ * its descriptor is held until then.
  */
 static size_t
-server_preauth_peers(const struct server *srv, struct preauth_peer *peers,
-    struct server_conn **conns, size_t max)
+server_preauth_peers(const struct server *srv)
 {
 	struct server_conn *c;
 	size_t n = 0;
@@ -196,14 +204,53 @@ server_preauth_peers(const struct server *srv, struct preauth_peer *peers,
 	TAILQ_FOREACH(c, &srv->conns, entry) {
 		if (c->t->authenticated)
 			continue;
-		if (n == max)
+		if (n == srv->pa_cap)
 			break;
-		preauth_addr_from(&peers[n].addr,
+		preauth_addr_from(&srv->pa_peers[n].addr,
 		    (const struct sockaddr *)&c->sa);
-		peers[n].since_ms = c->since_ms;
-		conns[n++] = c;
+		srv->pa_peers[n].since_ms = c->since_ms;
+		srv->pa_conns[n++] = c;
 	}
 	return n;
+}
+
+/*
+ * The caps for conf's sessions within the open-files limit (those the
+ * sessions themselves need come first), and the policy's arrays grown to
+ * match.  -1: out of memory; the caps in force stay.
+ */
+static int
+server_preauth_caps(struct server *srv, const struct conf *conf,
+    unsigned long limit)
+{
+	size_t used = proc_nofile_sessions(conf), room, want;
+	struct preauth_caps caps;
+	void *p;
+
+	room = limit > used ? (size_t)(limit - used) : 0;
+	preauth_caps_for(&caps, conf->nsessions, room);
+	want = caps.all + 1;
+	if (want > srv->pa_cap) {
+		if ((p = reallocarray(srv->pa_peers, want,
+		    sizeof(*srv->pa_peers))) == NULL)
+			return -1;
+		srv->pa_peers = p;
+		if ((p = reallocarray(srv->pa_conns, want,
+		    sizeof(*srv->pa_conns))) == NULL)
+			return -1;
+		srv->pa_conns = p;
+		if ((p = reallocarray(srv->pa_scratch, want,
+		    sizeof(*srv->pa_scratch))) == NULL)
+			return -1;
+		srv->pa_scratch = p;
+		srv->pa_cap = want;
+	}
+	if (caps.all != srv->caps.all || caps.net != srv->caps.net)
+		log_info("pre-authentication caps: %zu connections at once, "
+		    "%zu from a network, %zu from a source", caps.all,
+		    caps.net, caps.src);
+	srv->caps = caps;
+	return 0;
 }
 
 /*
@@ -540,8 +587,7 @@ static bool
 server_preauth_admit(struct server *srv, const struct sockaddr *sa,
     uint64_t now)
 {
-	struct preauth_peer peers[PREAUTH_MAX];
-	struct server_conn *conns[PREAUTH_MAX], *v;
+	struct server_conn *v;
 	struct preauth_decision d;
 	struct preauth_addr addr;
 	char host[INET6_ADDRSTRLEN + 16], vhost[INET6_ADDRSTRLEN + 16];
@@ -557,8 +603,9 @@ server_preauth_admit(struct server *srv, const struct sockaddr *sa,
 		    PREAUTH_RATE_PER_S, server_preauth_group(&addr, false));
 		return false;
 	}
-	n = server_preauth_peers(srv, peers, conns, PREAUTH_MAX);
-	preauth_admit(peers, n, &addr, &d);
+	n = server_preauth_peers(srv);
+	preauth_admit(&srv->caps, srv->pa_peers, n, &addr, srv->pa_scratch,
+	    &d);
 	if (d.verdict == PREAUTH_ADMIT)
 		return true;
 	util_sockaddr_str(sa, host, sizeof(host));
@@ -575,7 +622,7 @@ server_preauth_admit(struct server *srv, const struct sockaddr *sa,
 	 * Freed now rather than closed: a closing connection still counts
 	 * until it is gone, and the newcomer needs its slot at once.
 	 */
-	v = conns[d.victim];
+	v = srv->pa_conns[d.victim];
 	srv->preauth_evicted++;
 	util_sockaddr_str((const struct sockaddr *)&v->sa, vhost,
 	    sizeof(vhost));
@@ -705,6 +752,18 @@ server_udp_recvcb(void *arg, uint8_t *dgram, size_t len,
 }
 
 /*
+ * The listen backlog: as many completed connections as may be
+ * unauthenticated at once (a reconnect storm's SYNs would otherwise be
+ * dropped and retried only a second later).  The kernel caps it at
+ * somaxconn.
+ */
+static int
+server_backlog(const struct server *srv)
+{
+	return srv->caps.all > INT_MAX ? INT_MAX : (int)srv->caps.all;
+}
+
+/*
  * One socket for the listen address: "::" takes IPv4 too (dual stack)
  * unless -6 asks for IPv6 only; with -4, "::" means 0.0.0.0.
  */
@@ -742,10 +801,11 @@ server_listen(struct server *srv)
 		    sizeof(v6only));
 	}
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-	    listen(fd, 128) == -1)
+	    listen(fd, server_backlog(srv)) == -1)
 		goto fail;
+	/* Already listening (0): -1 would listen again with 128. */
 	srv->listener = evconnlistener_new(srv->proc.base, server_acceptcb, srv,
-	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	    LEV_OPT_CLOSE_ON_FREE, 0, fd);
 	if (srv->listener == NULL)
 		goto fail;
 	evconnlistener_set_error_cb(srv->listener, server_accept_errorcb);
@@ -792,6 +852,7 @@ server_reload_apply(struct server *srv, struct conf *nc,
 	struct handshake_server *hs;
 	const struct conf_session *cs, *ncs;
 	size_t kept = 0, closed = 0;
+	unsigned long limit;
 	char err[256];
 	bool room;
 
@@ -837,7 +898,12 @@ server_reload_apply(struct server *srv, struct conf *nc,
 	proc_conf_replace(&srv->proc, nc);
 	server_warn_sessions(nc);
 	/* Sessions added by the reload may not fit the limit either. */
-	(void)proc_nofile_raise(proc_nofile_need(nc));
+	limit = proc_nofile_raise(proc_nofile_need(nc));
+	if (server_preauth_caps(srv, nc, limit) != 0)
+		log_warnx("reload: out of memory for more unauthenticated "
+		    "connections; at most %zu stay allowed", srv->caps.all);
+	(void)listen(evconnlistener_get_fd(srv->listener),
+	    server_backlog(srv));
 	log_notice("reloaded: %zu session%s defined, %zu running unchanged, "
 	    "%zu closed", nc->nsessions, nc->nsessions == 1 ? "" : "s",
 	    kept, closed);
@@ -1063,7 +1129,11 @@ server_run(const struct conf *conf, const struct cli *cli)
 	}
 	if (proc_init(&srv.proc, conf, &server_proc_ops, &srv) != 0)
 		return 1;
-	(void)proc_nofile_raise(proc_nofile_need(conf));
+	if (server_preauth_caps(&srv, conf,
+	    proc_nofile_raise(proc_nofile_need(conf))) != 0) {
+		log_err("out of memory");
+		goto out;
+	}
 	server_warn_sessions(conf);
 	/* On the loop's thread: nothing runs yet that could wait for it
 	 * (a reload derives on the worker pool instead). */
@@ -1115,6 +1185,9 @@ out:
 	udp_sock_free(srv.usock);
 	if (srv.accept_pause != NULL)
 		event_free(srv.accept_pause);
+	free(srv.pa_peers);
+	free(srv.pa_conns);
+	free(srv.pa_scratch);
 	handshake_server_free(srv.hs);
 	proc_free(&srv.proc);
 	free(srv.totals);

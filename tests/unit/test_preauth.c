@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* preauth.c: grouping, caps, eviction and the rate, on made-up peers. */
+/*
+ * preauth.c: grouping, caps and their scaling, eviction and the rate,
+ * on made-up peers.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,6 +17,22 @@
 #include "preauth.h"
 
 #define T0 1000000
+
+/* The caps of a server with few sessions. */
+static const struct preauth_caps caps0 = {
+	.all = PREAUTH_MAX, .net = PREAUTH_PER_NET, .src = PREAUTH_PER_SRC,
+};
+
+/* preauth_admit under caps0, with scratch of its own. */
+static void
+admit(const struct preauth_peer *p, size_t n, const struct preauth_addr *a,
+    struct preauth_decision *d)
+{
+	const struct preauth_peer *scratch[PREAUTH_MAX + 1];
+
+	assert_true(n <= PREAUTH_MAX + 1);
+	preauth_admit(&caps0, p, n, a, scratch, d);
+}
 
 /* The policy's address for a literal (IPv4 or IPv6). */
 static struct preauth_addr
@@ -95,11 +114,11 @@ test_source_cap(void **state)
 	(void)state;
 	n = add(p, 0, "198.51.100.3", PREAUTH_PER_SRC - 1);
 	a = addr("198.51.100.3");
-	preauth_admit(p, n, &a, &d);
+	admit(p, n, &a, &d);
 	assert_int_equal(d.verdict, PREAUTH_ADMIT);
 	/* At its cap a source is refused, never served by evicting. */
 	n = add(p, n, "198.51.100.3", 1);
-	preauth_admit(p, n, &a, &d);
+	admit(p, n, &a, &d);
 	assert_int_equal(d.verdict, PREAUTH_REFUSE);
 	assert_int_equal(d.tier, PREAUTH_TIER_SRC);
 	assert_int_equal(d.src, PREAUTH_PER_SRC);
@@ -108,12 +127,12 @@ test_source_cap(void **state)
 	n = add(p, 0, "2001:db8:3::1", PREAUTH_PER_SRC / 2);
 	n = add(p, n, "2001:db8:3::2", PREAUTH_PER_SRC / 2);
 	a = addr("2001:db8:3::ffff");
-	preauth_admit(p, n, &a, &d);
+	admit(p, n, &a, &d);
 	assert_int_equal(d.verdict, PREAUTH_REFUSE);
 	assert_int_equal(d.tier, PREAUTH_TIER_SRC);
 	/* Another /64 of the same /48 is another source. */
 	a = addr("2001:db8:3:1::1");
-	preauth_admit(p, n, &a, &d);
+	admit(p, n, &a, &d);
 	assert_int_equal(d.verdict, PREAUTH_ADMIT);
 	assert_int_equal(d.net, PREAUTH_PER_SRC);
 	assert_int_equal(d.src, 0);
@@ -138,14 +157,14 @@ test_net_cap(void **state)
 	}
 	/* A fresh address of that /24 takes the heaviest's oldest slot. */
 	a = addr("198.51.100.2");
-	preauth_admit(p, n, &a, &d);
+	admit(p, n, &a, &d);
 	assert_int_equal(d.verdict, PREAUTH_EVICT);
 	assert_int_equal(d.tier, PREAUTH_TIER_NET);
 	assert_int_equal(d.victim, 1);
 	assert_int_equal(d.net, PREAUTH_PER_NET);
 	/* So does a source with one already: .16 is heavier. */
 	a = addr("198.51.100.17");
-	preauth_admit(p, n, &a, &d);
+	admit(p, n, &a, &d);
 	assert_int_equal(d.verdict, PREAUTH_EVICT);
 	assert_int_equal(d.victim, 1);
 	/* With every source at one, a source that has one waits. */
@@ -154,20 +173,20 @@ test_net_cap(void **state)
 		snprintf(s, sizeof(s), "198.51.100.%zu", 100 + i);
 		n = add(p, n, s, 1);
 	}
-	preauth_admit(p, n, &p[5].addr, &d);
+	admit(p, n, &p[5].addr, &d);
 	assert_int_equal(d.verdict, PREAUTH_REFUSE);
 	assert_int_equal(d.tier, PREAUTH_TIER_NET);
 	/* A newcomer evicts the oldest of them. */
-	preauth_admit(p, n, &a, &d);
+	admit(p, n, &a, &d);
 	assert_int_equal(d.verdict, PREAUTH_EVICT);
 	assert_int_equal(d.victim, 0);
 	/* Ties between equally heavy sources go to the oldest connection. */
 	p[0].since_ms = T0 + 1000;
-	preauth_admit(p, n, &a, &d);
+	admit(p, n, &a, &d);
 	assert_int_equal(d.victim, 1);
 	/* Another /24 is not concerned. */
 	a = addr("203.0.113.1");
-	preauth_admit(p, n, &a, &d);
+	admit(p, n, &a, &d);
 	assert_int_equal(d.verdict, PREAUTH_ADMIT);
 }
 
@@ -191,13 +210,13 @@ test_global_cap(void **state)
 		n = add(p, n, s, PREAUTH_PER_SRC);
 	}
 	a = addr("198.51.100.2");
-	preauth_admit(p, n, &a, &d);
+	admit(p, n, &a, &d);
 	assert_int_equal(d.verdict, PREAUTH_EVICT);
 	assert_int_equal(d.tier, PREAUTH_TIER_ALL);
 	assert_int_equal(d.victim, 0);
 	assert_int_equal(d.all, PREAUTH_MAX);
 	/* One of the flooding sources is as heavy as any: refused. */
-	preauth_admit(p, n, &p[20].addr, &d);
+	admit(p, n, &p[20].addr, &d);
 	assert_int_equal(d.verdict, PREAUTH_REFUSE);
 	assert_int_equal(d.tier, PREAUTH_TIER_SRC);
 	/*
@@ -205,7 +224,7 @@ test_global_cap(void **state)
 	 * so the room comes from within it, from the heavier /64.
 	 */
 	a = addr("2001:db8:101:1::1");
-	preauth_admit(p, n, &a, &d);
+	admit(p, n, &a, &d);
 	assert_int_equal(d.verdict, PREAUTH_EVICT);
 	assert_int_equal(d.victim, PREAUTH_PER_SRC);
 	assert_true(preauth_same_net(&p[d.victim].addr, &a));
@@ -225,16 +244,16 @@ test_global_cap(void **state)
 	}
 	assert_int_equal(i, PREAUTH_PER_NET);
 	a = addr("2001:db8:1::2");
-	preauth_admit(p, n, &a, &d);
+	admit(p, n, &a, &d);
 	assert_int_equal(d.verdict, PREAUTH_EVICT);
 	assert_int_equal(d.victim, 12 * PREAUTH_PER_SRC);
 	/* From within the /24 the net cap decides first, the same way. */
 	a = addr("198.51.100.2");
-	preauth_admit(p, n, &a, &d);
+	admit(p, n, &a, &d);
 	assert_int_equal(d.verdict, PREAUTH_EVICT);
 	assert_int_equal(d.tier, PREAUTH_TIER_NET);
 	assert_int_equal(d.victim, 12 * PREAUTH_PER_SRC);
-	preauth_admit(p, n, &p[n - 1].addr, &d);
+	admit(p, n, &p[n - 1].addr, &d);
 	assert_int_equal(d.verdict, PREAUTH_REFUSE);
 	assert_int_equal(d.tier, PREAUTH_TIER_NET);
 }
@@ -296,6 +315,294 @@ test_rate_table_full(void **state)
 	assert_false(preauth_rate_take(&r, &off, T0));
 }
 
+/*
+ * The caps grow with the configured sessions (twice as many in all, as
+ * many per network), never below the fixed ones, and the global one not
+ * beyond the descriptors to spare.
+ */
+static void
+test_caps_scale(void **state)
+{
+	struct preauth_caps c;
+
+	(void)state;
+	preauth_caps_for(&c, 1, SIZE_MAX);
+	assert_int_equal(c.all, PREAUTH_MAX);
+	assert_int_equal(c.net, PREAUTH_PER_NET);
+	assert_int_equal(c.src, PREAUTH_PER_SRC);
+	preauth_caps_for(&c, 0, SIZE_MAX);
+	assert_int_equal(c.all, PREAUTH_MAX);
+	preauth_caps_for(&c, 100, SIZE_MAX);
+	assert_int_equal(c.all, 200);
+	assert_int_equal(c.net, 100);
+	preauth_caps_for(&c, 1000, SIZE_MAX);
+	assert_int_equal(c.all, 2000);
+	assert_int_equal(c.net, 1000);
+	assert_int_equal(c.src, PREAUTH_PER_SRC);
+	/* The open-files limit leaves room for 700: half per network. */
+	preauth_caps_for(&c, 1000, 700);
+	assert_int_equal(c.all, 700);
+	assert_int_equal(c.net, 350);
+	/* Too little room: the fixed global cap all the same. */
+	preauth_caps_for(&c, 1000, 10);
+	assert_int_equal(c.all, PREAUTH_MAX);
+	assert_int_equal(c.net, PREAUTH_MAX / 2);
+	/* Sessions below half the fixed cap: the fixed network cap. */
+	preauth_caps_for(&c, 20, SIZE_MAX);
+	assert_int_equal(c.net, PREAUTH_PER_NET);
+	preauth_caps_for(&c, 40, SIZE_MAX);
+	assert_int_equal(c.all, PREAUTH_MAX);
+	assert_int_equal(c.net, 40);
+	preauth_caps_for(&c, SIZE_MAX, SIZE_MAX);
+	assert_int_equal(c.all, SIZE_MAX);
+}
+
+/*
+ * A hub of 1000 sessions after a restart: every site reconnects at once
+ * from an address of its own, and a flood fills whatever is left.  All
+ * sites fit; the flood makes room for the last one.
+ */
+static void
+test_storm_scaled(void **state)
+{
+	static struct preauth_peer p[2000];
+	static const struct preauth_peer *scratch[2000];
+	struct preauth_caps c;
+	struct preauth_decision d;
+	struct preauth_addr a;
+	char s[64];
+	size_t n = 0, i;
+
+	(void)state;
+	preauth_caps_for(&c, 1000, SIZE_MAX);
+	/* 600 sites of one provider's /48 fit its network cap... */
+	for (i = 0; i < 600; i++) {
+		snprintf(s, sizeof(s), "2001:db8:5:%zx::1", i);
+		a = addr(s);
+		preauth_admit(&c, p, n, &a, scratch, &d);
+		assert_int_equal(d.verdict, PREAUTH_ADMIT);
+		n = add(p, n, s, 1);
+	}
+	assert_int_equal(d.net, 599);
+	/* ...but not a flood of the whole /48. */
+	for (; n < c.net; i++) {
+		snprintf(s, sizeof(s), "2001:db8:5:%zx::1", i);
+		n = add(p, n, s, 1);
+	}
+	a = addr("2001:db8:5:fffe::1");
+	preauth_admit(&c, p, n, &a, scratch, &d);
+	assert_int_equal(d.verdict, PREAUTH_EVICT);
+	assert_int_equal(d.tier, PREAUTH_TIER_NET);
+	assert_int_equal(d.victim, 0);
+
+	/* 999 sites, each of a /48 of its own: all admitted. */
+	n = 0;
+	for (i = 0; i < 999; i++) {
+		snprintf(s, sizeof(s), "2001:db8:%zx:1::1", 0x1000 + i);
+		a = addr(s);
+		preauth_admit(&c, p, n, &a, scratch, &d);
+		assert_int_equal(d.verdict, PREAUTH_ADMIT);
+		n = add(p, n, s, 1);
+	}
+	/* A flood, 8 from each source, fills the rest of the cap. */
+	for (i = 0; n < c.all; i++) {
+		snprintf(s, sizeof(s), "2001:db8:%zx::1", 0x100 + i / 8);
+		a = addr(s);
+		preauth_admit(&c, p, n, &a, scratch, &d);
+		assert_int_equal(d.verdict, PREAUTH_ADMIT);
+		n = add(p, n, s, 1);
+	}
+	/* The last site: the oldest of the first flooding source goes. */
+	a = addr("2001:db8:ffff:1::1");
+	preauth_admit(&c, p, n, &a, scratch, &d);
+	assert_int_equal(d.verdict, PREAUTH_EVICT);
+	assert_int_equal(d.tier, PREAUTH_TIER_ALL);
+	assert_int_equal(d.all, 2000);
+	assert_int_equal(d.victim, 999);
+	/* A flooding source itself, at its own cap, is refused. */
+	preauth_admit(&c, p, n, &p[999].addr, scratch, &d);
+	assert_int_equal(d.verdict, PREAUTH_REFUSE);
+	assert_int_equal(d.tier, PREAUTH_TIER_SRC);
+}
+
+/* The victim by its definition, one scan per peer (the old way). */
+static size_t
+slow_count(const struct preauth_peer *p, size_t n,
+    const struct preauth_addr *a, bool net)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += net ? preauth_same_net(&p[i].addr, a) :
+		    preauth_same_src(&p[i].addr, a);
+	return k;
+}
+
+static size_t
+slow_victim(const struct preauth_peer *p, size_t n,
+    const struct preauth_addr *within, size_t *netk, size_t *srck)
+{
+	size_t i, best = n, nk, sk, bnk = 0, bsk = 0;
+
+	for (i = 0; i < n; i++) {
+		if (within != NULL && !preauth_same_net(&p[i].addr, within))
+			continue;
+		nk = within != NULL ? 0 : slow_count(p, n, &p[i].addr, true);
+		if (best != n && nk < bnk)
+			continue;
+		sk = slow_count(p, n, &p[i].addr, false);
+		if (best == n || nk > bnk || sk > bsk || (sk == bsk &&
+		    p[i].since_ms < p[best].since_ms)) {
+			best = i;
+			bnk = nk;
+			bsk = sk;
+		}
+	}
+	*netk = bnk;
+	*srck = bsk;
+	return best;
+}
+
+/* The old decision, to compare with on random peers. */
+static void
+slow_admit(const struct preauth_caps *c, const struct preauth_peer *p,
+    size_t n, const struct preauth_addr *a, struct preauth_decision *d)
+{
+	size_t v, vnet, vsrc;
+
+	memset(d, 0, sizeof(*d));
+	d->all = n;
+	d->net = slow_count(p, n, a, true);
+	d->src = slow_count(p, n, a, false);
+	d->verdict = PREAUTH_REFUSE;
+	if (d->src >= c->src) {
+		d->tier = PREAUTH_TIER_SRC;
+		return;
+	}
+	if (d->net >= c->net) {
+		d->tier = PREAUTH_TIER_NET;
+		v = slow_victim(p, n, a, &vnet, &vsrc);
+		if (v < n && vsrc > d->src) {
+			d->verdict = PREAUTH_EVICT;
+			d->victim = v;
+		}
+		return;
+	}
+	if (n >= c->all) {
+		d->tier = PREAUTH_TIER_ALL;
+		v = slow_victim(p, n, NULL, &vnet, &vsrc);
+		if (v < n && vnet <= d->net)
+			v = slow_victim(p, n, a, &vnet, &vsrc);
+		else
+			vsrc = d->src + 1;
+		if (v < n && vsrc > d->src) {
+			d->verdict = PREAUTH_EVICT;
+			d->victim = v;
+		}
+		return;
+	}
+	d->verdict = PREAUTH_ADMIT;
+}
+
+/* A reproducible pseudo-random number (xorshift32). */
+static unsigned
+rnd(unsigned *seed)
+{
+	uint32_t x = (uint32_t)*seed;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*seed = x;
+	return x;
+}
+
+/* A random address from a small space, so that groups collide. */
+static struct preauth_addr
+rnd_addr(unsigned *seed)
+{
+	struct preauth_addr a;
+	char s[64];
+	unsigned r = rnd(seed);
+
+	/* Weighted towards two networks of many sources. */
+	switch ((const int []){ 0, 1, 1, 2, 3, 3, 3, 4 }[r % 8]) {
+	case 0:
+		snprintf(s, sizeof(s), "198.51.%u.%u", 100 + (r >> 3) % 2,
+		    (r >> 4) % 4);
+		break;
+	case 1:
+		snprintf(s, sizeof(s), "203.0.113.%u", (r >> 3) % 10);
+		break;
+	case 2:
+		snprintf(s, sizeof(s), "2001:db8:%x:%x::%x", (r >> 3) % 3,
+		    (r >> 5) % 2, (r >> 7) % 3);
+		break;
+	case 3:
+		snprintf(s, sizeof(s), "2001:db8:9:%x::1", (r >> 3) % 16);
+		break;
+	default:
+		snprintf(s, sizeof(s), "2001:db8:%x::1", 0x100 + (r >> 3) % 20);
+		break;
+	}
+	a = addr(s);
+	return a;
+}
+
+/*
+ * The sorted choice of a victim is the definition's, on random peers
+ * (sources, networks and ages colliding) under several caps.
+ */
+static void
+test_victim_matches_definition(void **state)
+{
+	static struct preauth_peer p[300];
+	static const struct preauth_peer *scratch[300];
+	const struct preauth_caps cs[] = {
+		{ .all = 40, .net = 8, .src = 4 },
+		{ .all = 128, .net = 32, .src = 8 },
+		{ .all = 300, .net = 60, .src = 8 },
+	};
+	struct preauth_decision d, e;
+	struct preauth_addr a;
+	unsigned seed = 7;
+	size_t round, n, i, ci, evictions = 0, tiers[3] = { 0 };
+
+	(void)state;
+	for (round = 0; round < 300; round++) {
+		ci = round % 3;
+		/* Mostly at the global cap or just below it. */
+		n = round % 4 == 0 ? (size_t)rnd(&seed) % cs[ci].all :
+		    cs[ci].all - (size_t)rnd(&seed) % 2;
+		for (i = 0; i < n; i++) {
+			p[i].addr = rnd_addr(&seed);
+			/* Few distinct ages: ties are exercised too. */
+			p[i].since_ms = T0 + (uint64_t)(rnd(&seed) % 20);
+		}
+		/* Half the time from a source that is there already. */
+		a = n > 0 && round % 2 ? p[(size_t)rnd(&seed) % n].addr :
+		    rnd_addr(&seed);
+		preauth_admit(&cs[ci], p, n, &a, scratch, &d);
+		slow_admit(&cs[ci], p, n, &a, &e);
+		assert_int_equal(d.verdict, e.verdict);
+		assert_int_equal(d.tier, e.tier);
+		assert_int_equal(d.all, e.all);
+		assert_int_equal(d.net, e.net);
+		assert_int_equal(d.src, e.src);
+		if (d.verdict != PREAUTH_ADMIT)
+			tiers[d.tier]++;
+		if (d.verdict == PREAUTH_EVICT) {
+			assert_int_equal(d.victim, e.victim);
+			evictions++;
+		}
+	}
+	/* The random peers did reach the caps, each of them. */
+	assert_true(evictions > 100);
+	assert_true(tiers[PREAUTH_TIER_SRC] > 10);
+	assert_true(tiers[PREAUTH_TIER_NET] > 10);
+	assert_true(tiers[PREAUTH_TIER_ALL] > 10);
+}
+
 int
 main(void)
 {
@@ -306,6 +613,9 @@ main(void)
 		cmocka_unit_test(test_global_cap),
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_rate_table_full),
+		cmocka_unit_test(test_caps_scale),
+		cmocka_unit_test(test_storm_scaled),
+		cmocka_unit_test(test_victim_matches_definition),
 	};
 
 	return cmocka_run_group_tests_name("preauth", tests, NULL, NULL);

@@ -436,6 +436,7 @@ test_nofile(void **state)
 	need = proc_nofile_need(c);
 	assert_int_equal(need, (size_t)PREAUTH_MAX + PROC_NOFILE_RESERVE +
 	    (size_t)c->sessions[0].queues + 1);
+	assert_int_equal(proc_nofile_sessions(c), need - PREAUTH_MAX);
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &before), 0);
 	rl = before;
 	if (rl.rlim_max > 512 || rl.rlim_max == RLIM_INFINITY)
