@@ -5,9 +5,11 @@
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "admit.h"
 #include "control.h"
 #include "derive.h"
 #include "handshake.h"
@@ -37,8 +40,10 @@
 #define SERVER_ACCEPT_PAUSE_MS 1000
 
 /*
- * One connection: a native session (s), a vtund one (lg), or, while the
- * server waits for a first byte to tell them apart, neither (peek).
+ * One connection: a native session, a vtund one, or neither: while it
+ * waits for its turn (adm.queued), and, with legacy sessions configured,
+ * while the server waits for a first byte to tell them apart (peek).
+ * Until a session has it, the descriptor is the connection's own.
  */
 struct server_conn {
 	TAILQ_ENTRY(server_conn) entry;
@@ -49,6 +54,7 @@ struct server_conn {
 	struct tunnel peek_tun;
 	struct event *peek;
 	struct event *hello;	/* PREAUTH_HELLO_MS after the accept */
+	struct admit_entry adm;	/* its place while it waits for its turn */
 	SSL *ssl;		/* the session's, while s exists */
 	int fd;
 	struct sockaddr_storage sa;
@@ -90,6 +96,11 @@ struct server {
 	struct server_conn **pa_conns;
 	const struct preauth_peer **pa_scratch;
 	size_t pa_cap;
+	/* The accepts and handshake starts of each loop iteration. */
+	struct admit admit;
+	struct event *admit_ev;	/* ends the round, the next iteration */
+	bool accept_held;	/* the listener rests till the next round */
+	struct log_ratelimit rl_admit;
 	uint64_t preauth_overrate;	/* closed at once: over the rate */
 	uint64_t preauth_refused;	/* closed at once: a cap, no victim */
 	uint64_t preauth_evicted;	/* closed for a newcomer */
@@ -184,6 +195,10 @@ server_conn_free(struct server_conn *c)
 		event_free(c->peek);
 		evutil_closesocket(c->fd);
 	}
+	if (c->adm.queued) {
+		admit_remove(&c->srv->admit, &c->adm);
+		evutil_closesocket(c->fd);
+	}
 	free(c);
 }
 
@@ -192,8 +207,8 @@ server_conn_free(struct server_conn *c)
  * policy, into srv->pa_peers, with the connection behind each entry in
  * srv->pa_conns (at most pa_cap: more exist only if a reload lowered the
  * caps and its arrays could not grow).  One that is closing still counts
- * until it is gone (a refused handshake lingers for the peer's close):
- * its descriptor is held until then.
+ * until it is gone (a refused handshake lingers for the peer's close),
+ * and one waiting for its turn counts too: each holds its descriptor.
  */
 static size_t
 server_preauth_peers(const struct server *srv)
@@ -500,6 +515,43 @@ server_start_tls(struct server *srv, struct server_conn *c)
 	return 0;
 }
 
+static const struct timeval server_hello_tv = {
+	.tv_sec = PREAUTH_HELLO_MS / 1000,
+	.tv_usec = (PREAUTH_HELLO_MS % 1000) * 1000,
+};
+
+/*
+ * The ClientHello deadline of a connection still waiting for its turn:
+ * the server has not read it yet, so the socket says what the client
+ * sent (admit_late judges).  One that did its part keeps its place and
+ * gets the deadline once more, which then applies to the started
+ * handshake as below; anything else is closed, as it would have been.
+ */
+static void
+server_hello_queued(struct server_conn *c)
+{
+	struct server *srv = c->srv;
+	char host[INET6_ADDRSTRLEN + 16];
+	uint8_t head[5];
+	ssize_t n;
+	int avail = 0;
+
+	n = recv(c->fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0 && ioctl(c->fd, FIONREAD, &avail) == -1)
+		avail = 0;
+	if (admit_late(head, n > 0 ? (size_t)n : 0, n == 0 || (n < 0 &&
+	    errno != EAGAIN && errno != EWOULDBLOCK), avail > 0 ?
+	    (size_t)avail : 0, srv->vlib != NULL) == ADMIT_LATE_KEEP) {
+		(void)event_add(c->hello, &server_hello_tv);
+		return;
+	}
+	srv->preauth_no_hello++;
+	util_sockaddr_str((const struct sockaddr *)&c->sa, host, sizeof(host));
+	log_rl(&srv->rl_preauth, LOG_INFO, "%s sent no complete ClientHello "
+	    "in %d s (waiting for its turn)", host, PREAUTH_HELLO_MS / 1000);
+	c->t->kind->close(c->t, WIRE_CLOSE_TIMEOUT, NULL);
+}
+
 /*
  * PREAUTH_HELLO_MS after the accept a TLS client must have sent its
  * whole ClientHello (it does so at once): a connection that sends
@@ -515,6 +567,10 @@ server_hellocb(evutil_socket_t fd, short what, void *arg)
 	struct server_conn *c = arg;
 	struct server *srv = c->srv;
 
+	if (c->adm.queued) {
+		server_hello_queued(c);
+		return;
+	}
 	if (server_conn_session(c) == NULL || c->t->authenticated ||
 	    tunnel_closing(c->t) || handshake_psk_calls(c->ssl) > 0)
 		return;
@@ -635,11 +691,83 @@ server_preauth_admit(struct server *srv, const struct sockaddr *sa,
 	return true;
 }
 
+/*
+ * A connection's turn: its handshake starts, or, with legacy sessions
+ * configured, the wait for its first byte.  0, or -1: it is gone.
+ */
+static int
+server_conn_start(struct server *srv, struct server_conn *c)
+{
+	if (srv->vlib == NULL) {
+		if (server_start_tls(srv, c) == 0)
+			return 0;
+	} else {
+		c->peek = event_new(srv->proc.base, c->fd, EV_READ,
+		    server_peekcb, c);
+		if (c->peek != NULL && event_add(c->peek, &(struct timeval){
+		    .tv_sec = VTUNSESS_PEEK_MS / 1000,
+		    .tv_usec = (VTUNSESS_PEEK_MS % 1000) * 1000 }) == 0)
+			return 0;
+		log_warnx("out of memory for a new connection");
+		if (c->peek != NULL)
+			event_free(c->peek);
+		c->peek = NULL;
+		evutil_closesocket(c->fd);
+	}
+	TAILQ_REMOVE(&srv->conns, c, entry);
+	server_conn_free(c);
+	return -1;
+}
+
+/*
+ * The round ends at the next iteration of the loop whenever it used
+ * anything or connections wait: a timer due at once fires after that
+ * iteration's I/O, so established sessions' events come in between.
+ */
 static void
-server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+server_admit_arm(struct server *srv)
+{
+	if (admit_busy(&srv->admit) && !evtimer_pending(srv->admit_ev, NULL))
+		(void)event_add(srv->admit_ev, &(struct timeval){ 0, 0 });
+}
+
+/* A new round: the listener may accept again, and waiting ones start. */
+static void
+server_admitcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
+	struct admit_entry *e;
+	struct server_conn *c;
+	uint64_t now = util_now_ms(), wait;
+	size_t count;
+
+	admit_round(&srv->admit);
+	if (srv->accept_held) {
+		srv->accept_held = false;
+		if (!srv->proc.stopping &&
+		    !evtimer_pending(srv->accept_pause, NULL))
+			evconnlistener_enable(srv->listener);
+	}
+	while ((e = admit_next(&srv->admit, now)) != NULL) {
+		c = (struct server_conn *)(void *)((char *)e -
+		    offsetof(struct server_conn, adm));
+		/* Its deadline runs from now: the wait was the server's. */
+		(void)event_add(c->hello, &server_hello_tv);
+		(void)server_conn_start(srv, c);
+	}
+	if (admit_drained(&srv->admit, &count, &wait))
+		log_rl(&srv->rl_admit, LOG_NOTICE, "%zu new connection%s "
+		    "waited for the handshake budget (%d a loop iteration), "
+		    "the longest %llu ms", count, count == 1 ? "" : "s",
+		    ADMIT_STARTS, (unsigned long long)wait);
+	server_admit_arm(srv);
+}
+
+/* An accepted connection: admitted by the policy, started or queued. */
+static void
+server_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
+    int salen)
+{
 	struct server_conn *c;
 	uint64_t now = util_now_ms();
 
@@ -664,9 +792,7 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 	memcpy(&c->sa, sa, (size_t)salen);
 	c->salen = (socklen_t)salen;
 	c->hello = evtimer_new(srv->proc.base, server_hellocb, c);
-	if (c->hello == NULL || event_add(c->hello, &(struct timeval){
-	    .tv_sec = PREAUTH_HELLO_MS / 1000,
-	    .tv_usec = (PREAUTH_HELLO_MS % 1000) * 1000 }) != 0) {
+	if (c->hello == NULL || event_add(c->hello, &server_hello_tv) != 0) {
 		log_warnx("out of memory for a new connection");
 		if (c->hello != NULL)
 			event_free(c->hello);
@@ -674,28 +800,29 @@ server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
 		free(c);
 		return;
 	}
-	/* Without a legacy session the native path is taken at once. */
-	if (srv->vlib == NULL) {
-		if (server_start_tls(srv, c) != 0) {
-			event_free(c->hello);
-			free(c);
-			return;
-		}
-	} else {
-		c->peek = event_new(srv->proc.base, fd, EV_READ,
-		    server_peekcb, c);
-		if (c->peek == NULL || event_add(c->peek, &(struct timeval){
-		    .tv_sec = VTUNSESS_PEEK_MS / 1000,
-		    .tv_usec = (VTUNSESS_PEEK_MS % 1000) * 1000 }) != 0) {
-			if (c->peek != NULL)
-				event_free(c->peek);
-			event_free(c->hello);
-			evutil_closesocket(fd);
-			free(c);
-			return;
-		}
-	}
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	if (admit_arrive(&srv->admit, &c->adm, now))
+		(void)server_conn_start(srv, c);
+}
+
+/*
+ * A new connection: the pre-authentication policy first, then its
+ * handshake starts at once or waits for a later round (admit.h); the
+ * listener rests for the rest of the round once the round has accepted
+ * its share.
+ */
+static void
+server_acceptcb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server *srv = arg;
+
+	if (!admit_accepted(&srv->admit)) {
+		evconnlistener_disable(l);
+		srv->accept_held = true;
+	}
+	server_accept(srv, fd, sa, salen);
+	server_admit_arm(srv);
 }
 
 static void
@@ -754,8 +881,8 @@ server_udp_recvcb(void *arg, uint8_t *dgram, size_t len,
 /*
  * The listen backlog: as many completed connections as may be
  * unauthenticated at once (a reconnect storm's SYNs would otherwise be
- * dropped and retried only a second later).  The kernel caps it at
- * somaxconn.
+ * dropped and retried only a second later), while the listener takes
+ * ADMIT_ACCEPTS of them a round.  The kernel caps it at somaxconn.
  */
 static int
 server_backlog(const struct server *srv)
@@ -1119,6 +1246,8 @@ server_run(const struct conf *conf, const struct cli *cli)
 	int rc = 1;
 
 	TAILQ_INIT(&srv.conns);
+	admit_init(&srv.admit, ADMIT_STARTS, ADMIT_ACCEPTS);
+	srv.rl_admit = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	srv.rl_cap = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	srv.rl_preauth = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	srv.rl_rate = (struct log_ratelimit)LOG_RATELIMIT_INIT;
@@ -1147,8 +1276,9 @@ server_run(const struct conf *conf, const struct cli *cli)
 		goto out;
 	srv.accept_pause = evtimer_new(srv.proc.base, server_accept_resumecb,
 	    &srv);
+	srv.admit_ev = evtimer_new(srv.proc.base, server_admitcb, &srv);
 	if (proc_signals(&srv.proc) != 0 || srv.accept_pause == NULL ||
-	    server_listen(&srv) != 0)
+	    srv.admit_ev == NULL || server_listen(&srv) != 0)
 		goto out;
 	proc_watchdog(&srv.proc);
 	proc_control(&srv.proc, conf->options.control);
@@ -1169,6 +1299,11 @@ server_run(const struct conf *conf, const struct cli *cli)
 		    (unsigned long long)srv.preauth_refused,
 		    (unsigned long long)srv.preauth_evicted,
 		    (unsigned long long)srv.preauth_no_hello);
+	if (srv.admit.delayed > 0)
+		log_notice("new connections: %llu waited for the handshake "
+		    "budget, the longest %llu ms",
+		    (unsigned long long)srv.admit.delayed,
+		    (unsigned long long)srv.admit.wait_max_ms);
 	if (srv.udp_unknown > 0)
 		log_notice("%llu datagrams for no session (too short, or an "
 		    "unknown receiver id) were dropped",
@@ -1185,6 +1320,8 @@ out:
 	udp_sock_free(srv.usock);
 	if (srv.accept_pause != NULL)
 		event_free(srv.accept_pause);
+	if (srv.admit_ev != NULL)
+		event_free(srv.admit_ev);
 	free(srv.pa_peers);
 	free(srv.pa_conns);
 	free(srv.pa_scratch);
