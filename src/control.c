@@ -571,8 +571,8 @@ control_format(const struct control_report *r, enum control_format f,
 		control_printf(&o, "{\"version\":1,\"mode\":\"%s\"",
 		    r->server ? "server" : "client");
 		if (r->server)
-			control_printf(&o, ",\"unauthenticated\":%zu",
-			    r->unauthenticated);
+			control_printf(&o, ",\"unauthenticated\":%zu,"
+			    "\"queued\":%zu", r->unauthenticated, r->queued);
 		control_printf(&o, ",\"sessions\":[");
 		for (i = 0; i < r->nsessions; i++) {
 			if (i > 0)
@@ -591,9 +591,14 @@ control_format(const struct control_report *r, enum control_format f,
 	if (r->nsessions == 0 && f == CONTROL_TEXT)
 		control_printf(&o, "no sessions\n");
 	if (r->server && r->unauthenticated > 0)
-		control_printf(&o, "%s%zu connection%s authenticating\n",
+		control_printf(&o, "%s%zu connection%s authenticating",
 		    f == CONTROL_TEXT && r->nsessions > 0 ? "\n" : "",
 		    r->unauthenticated, r->unauthenticated == 1 ? "" : "s");
+	if (r->server && r->unauthenticated > 0 && r->queued > 0)
+		control_printf(&o, " (%zu waiting for the handshake budget)",
+		    r->queued);
+	if (r->server && r->unauthenticated > 0)
+		control_putc(&o, '\n');
 	return o.need;
 }
 

@@ -111,6 +111,7 @@ struct control_report {
 	 * timestamps of JSON and metrics; 0 = unknown (none shown). */
 	uint64_t wall_ms;
 	size_t unauthenticated;	/* server: connections still in TLS */
+	size_t queued;		/* of them, waiting for their turn */
 	struct control_session *sessions;
 	size_t nsessions;
 	size_t cap;

@@ -108,6 +108,7 @@ ctlsock_answer(struct ctlsock_conn *cc, const char *line, size_t len)
 			return;
 		}
 		r.unauthenticated = 0;
+		r.queued = 0;
 	}
 	n = control_format(&r, req.format, NULL, 0);
 	if ((buf = malloc(n + 1)) == NULL) {

@@ -1199,6 +1199,7 @@ server_collect(struct control_report *r, void *arg)
 	size_t i, first;
 
 	r->server = true;
+	r->queued = srv->admit.queued;
 	for (i = 0; i < srv->proc.conf->nsessions; i++) {
 		cs = &srv->proc.conf->sessions[i];
 		first = r->nsessions;

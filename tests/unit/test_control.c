@@ -514,6 +514,13 @@ test_format_text(void **state)
 	out = format(&f.r, CONTROL_TEXT);
 	assert_non_null(strstr(out, "\n\n2 connections authenticating\n"));
 	free(out);
+	/* And how many of them wait for the handshake budget. */
+	f.r.queued = 1;
+	out = format(&f.r, CONTROL_TEXT);
+	assert_non_null(strstr(out, "\n\n2 connections authenticating "
+	    "(1 waiting for the handshake budget)\n"));
+	free(out);
+	f.r.queued = 0;
 	control_report_free(&f.r);
 
 	out = format(&f.r, CONTROL_TEXT);
@@ -526,7 +533,7 @@ test_format_json(void **state)
 {
 	static const char *const want[] = {
 		"{\"version\":1,\"mode\":\"server\",\"unauthenticated\":1,"
-		    "\"sessions\":[{\"name\":\"cobra\",\"state\":\"up\","
+		    "\"queued\":0,\"sessions\":[{\"name\":\"cobra\",\"state\":\"up\","
 		    "\"retry_in_s\":null,",
 		"\"peer\":\"198.51.100.2:40312\\\"\\\\\\u000a\\u0001\\u00ff\""
 		    ",\"udp_peer\":\"198.51.100.7:1234\",\"server\":null,"
