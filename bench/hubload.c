@@ -261,6 +261,9 @@ struct hl_hub {
 	uint64_t idle_since_ms;
 	uint64_t start_ms;
 	struct seal_limits lim;
+	/* The streams' DATA extent, which they share as a daemon's do;
+	 * the generator stages no DATA, only control frames. */
+	struct stream_stage stage;
 	uint32_t rng;
 	FILE *csv;
 	int exit_code;
@@ -1221,7 +1224,7 @@ hl_tcpcb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->fd = -1;	/* the bufferevent's now */
-	if ((c->t = stream_new(bev, &hl_stream_cbs, c)) == NULL) {
+	if ((c->t = stream_new(bev, &s->hub->stage, &hl_stream_cbs, c)) == NULL) {
 		bufferevent_free(bev);
 		hl_sess_failed(s, "out of memory for the stream");
 		return;
