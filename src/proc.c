@@ -102,9 +102,13 @@ proc_init(struct proc *p, const struct conf *conf,
 		log_err("cannot create the event loop");
 		return -1;
 	}
-	if ((p->pool = worker_pool_new(p->base, WORKER_THREADS,
+	if ((p->pool = worker_pool_new(p->base, WORKER_DEV_THREADS,
+	    WORKER_JOBS_MAX, err, sizeof(err))) == NULL ||
+	    (p->kdf_pool = worker_pool_new(p->base, WORKER_THREADS,
 	    WORKER_JOBS_MAX, err, sizeof(err))) == NULL) {
 		log_err("%s", err);
+		worker_pool_free(p->pool);
+		p->pool = NULL;
 		event_base_free(p->base);
 		p->base = NULL;
 		return -1;
@@ -273,6 +277,7 @@ proc_free(struct proc *p)
 	if (p->watchdog != NULL)
 		event_free(p->watchdog);
 	ctlsock_free(p->ctl);
+	worker_pool_free(p->kdf_pool);
 	worker_pool_free(p->pool);
 	if (p->base != NULL)
 		event_base_free(p->base);

@@ -75,8 +75,10 @@ struct proc {
 	struct event *stop_deadline;
 	struct event *watchdog;	/* systemd's WatchdogSec, or NULL */
 	struct ctlsock *ctl;	/* the status socket and SIGUSR1, or NULL */
-	/* What must not run on the loop runs here (worker.h). */
+	/* What must not run on the loop runs here (worker.h): devices
+	 * made and removed, and, two at a time, a reload's scrypt. */
 	struct worker_pool *pool;
+	struct worker_pool *kdf_pool;
 };
 
 /*

@@ -1112,7 +1112,7 @@ server_reload(void *arg)
 	}
 	log_info("reload: deriving keys for %zu passphrase session%s", n,
 	    n == 1 ? "" : "s");
-	srv->reloading = derive_start(srv->proc.pool, pl,
+	srv->reloading = derive_start(srv->proc.kdf_pool, pl,
 	    server_reload_derivedcb, srv, err, sizeof(err));
 	if (srv->reloading == NULL) {
 		log_err("reload: %s; the running configuration stays", err);

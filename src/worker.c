@@ -53,7 +53,7 @@ struct worker_pool {
 	struct event *ev;	/* the eventfd: results are back */
 	struct event *more;	/* the next turn's batch */
 	int efd;
-	int nthreads;		/* wanted */
+	int nthreads;		/* at most */
 	int started;		/* running (0 until the first job) */
 	pthread_t *threads;
 	size_t max_jobs;
@@ -64,6 +64,7 @@ struct worker_pool {
 	struct worker_list running;	/* work or cleanup under way */
 	struct worker_list done;
 	size_t njobs;		/* allocated: from submit to its end */
+	int idle;		/* threads waiting for a job */
 	bool signalled;		/* the eventfd was written, not yet seen */
 	bool stopping;
 };
@@ -157,8 +158,11 @@ worker_main(void *arg)
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while ((j = worker_next(p)) == NULL &&
-		    (!p->stopping || !TAILQ_EMPTY(&p->queue)))
+		    (!p->stopping || !TAILQ_EMPTY(&p->queue))) {
+			p->idle++;
 			pthread_cond_wait(&p->cv, &p->mu);
+			p->idle--;
+		}
 		if (j == NULL)
 			break;
 		TAILQ_REMOVE(&p->queue, j, entry);
@@ -300,21 +304,23 @@ fail:
 }
 
 /*
- * Start the threads, with every signal blocked so that signals stay
- * with the loop.  Those that could be started serve; none is an error.
+ * Start one more thread, with every signal blocked so that signals stay
+ * with the loop.  -1 when it cannot be started; those that run serve.
  */
 static int
-worker_start(struct worker_pool *p)
+worker_grow(struct worker_pool *p)
 {
 	sigset_t all, old;
+	int rc;
 
 	sigfillset(&all);
 	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
-	while (p->started < p->nthreads && pthread_create(
-	    &p->threads[p->started], NULL, worker_main, p) == 0)
-		p->started++;
+	rc = pthread_create(&p->threads[p->started], NULL, worker_main, p);
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return p->started > 0 ? 0 : -1;
+	if (rc != 0)
+		return -1;
+	p->started++;
+	return 0;
 }
 
 struct worker_job *
@@ -322,11 +328,12 @@ worker_submit(struct worker_pool *p, const char *key, worker_work_fn work,
     worker_done_fn done, worker_cleanup_fn cleanup, void *arg)
 {
 	struct worker_job *j;
+	bool grow;
 
 	if (key != NULL && strlen(key) >= sizeof(j->key))
 		return NULL;
 
-	if (p->stopping || (p->started < p->nthreads && worker_start(p) != 0))
+	if (p->stopping || (p->started == 0 && worker_grow(p) != 0))
 		return NULL;
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return NULL;
@@ -347,7 +354,15 @@ worker_submit(struct worker_pool *p, const char *key, worker_work_fn work,
 	p->njobs++;
 	TAILQ_INSERT_TAIL(&p->queue, j, entry);
 	pthread_cond_signal(&p->cv);
+	grow = p->idle == 0 && p->started < p->nthreads;
 	pthread_mutex_unlock(&p->mu);
+	/*
+	 * Every thread is busy: one more, up to the pool's size.  Only the
+	 * loop thread starts threads and reads `started`.  A thread that
+	 * cannot be started leaves the job to those that run.
+	 */
+	if (grow)
+		(void)worker_grow(p);
 	return j;
 }
 

@@ -340,6 +340,55 @@ test_many(void **state)
 	event_base_free(base);
 }
 
+/*
+ * Threads start with the jobs: jobs that all wait at once run at once,
+ * up to the pool's size, because device removals mostly wait on the
+ * kernel and overlap; one more waits until a thread is free.
+ */
+static void
+test_grows(void **state)
+{
+	enum { T = 4 };
+	struct job jobs[T + 1];
+	struct event_base *base;
+	struct worker_pool *p;
+	sem_t gate, started;
+	int i, n;
+
+	(void)state;
+	assert_non_null(base = event_base_new());
+	assert_int_equal(sem_init(&gate, 0, 0), 0);
+	assert_int_equal(sem_init(&started, 0, 0), 0);
+	p = pool_new(base, T, 16);
+	for (i = 0; i < T + 1; i++) {
+		job_init(&jobs[i], i);
+		jobs[i].gate = &gate;
+		jobs[i].started = &started;
+		assert_non_null(submit(p, &jobs[i]));
+	}
+	/* T of them under way together, each on a thread of its own. */
+	for (i = 0; i < T; i++)
+		sem_wait_bounded(&started);
+	for (i = 0, n = 0; i < T + 1; i++)
+		n += atomic_load(&jobs[i].works);
+	assert_int_equal(n, T);
+	for (i = 1; i < T; i++)
+		assert_false(pthread_equal(jobs[i].work_thread,
+		    jobs[0].work_thread));
+	/* The last one starts once a thread is free. */
+	sem_post(&gate);
+	sem_wait_bounded(&started);
+	for (i = 0; i < T; i++)
+		sem_post(&gate);
+	for (i = 0; i < T + 1; i++)
+		loop_until(base, &jobs[i].dones, 1);
+	assert_int_equal(worker_pool_jobs(p), 0);
+	worker_pool_free(p);
+	sem_destroy(&gate);
+	sem_destroy(&started);
+	event_base_free(base);
+}
+
 /* At its bound the pool refuses more, and takes them again later. */
 static void
 test_bounded(void **state)
@@ -482,6 +531,7 @@ main(void)
 		cmocka_unit_test(test_cancel_running),
 		cmocka_unit_test(test_cancel_finished),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_grows),
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test(test_keyed),
 		cmocka_unit_test(test_shutdown),
