@@ -12,8 +12,8 @@
 #     answered) comes back, or its reply at least reached the probe's
 #     host (replies dropped at ping's own socket, which a burst after a
 #     stall overflows, are counted apart);
-#   - once all are up, the server holds at most 3 descriptors and less
-#     than 512 KiB of RSS per session more than with the probe alone
+#   - once all are up, the server holds at most 2 descriptors and less
+#     than 128 KiB of RSS per session more than with the probe alone
 #     (generous bounds, not timings; the RSS one is not checked under
 #     ASan, whose quarantine it would measure);
 #   - hubload ends with status 0 on SIGTERM, the server is still running.
@@ -32,8 +32,8 @@ lib_require_bin HUBLOAD "${top_builddir:-.}/bench/hubload"
 N=200
 K=100
 PORT=5000
-RSS_MAX_KIB=512
-FDS_MAX=3
+RSS_MAX_KIB=128
+FDS_MAX=2
 asan=false
 ldd "$TAPLINE" 2>/dev/null | grep -q libasan && asan=true
 
@@ -117,6 +117,7 @@ replies() { grep -c " time=" "$LIB_TMP/ping.out"; }
 
 lib_bg_ns cli "$HUBLOAD" --server "$LIB_UL4_A:$PORT" --sessions "$N" \
     --keys "$LIB_TMP/keys" --src 198.51.100.10-109 --churn "$K" \
+    --inflight "$N" --per-src 8 \
     --deadline 30 --status "$LIB_TMP/hub.status" \
     --out "$LIB_TMP/phases.csv" --max-seconds 120 \
     >"$LIB_TMP/hubload.log" 2>&1
