@@ -29,6 +29,7 @@
 #include "notify.h"
 #include "preauth.h"
 #include "proc.h"
+#include "ridmap.h"
 #include "server.h"
 #include "session.h"
 #include "udpsock.h"
@@ -55,6 +56,7 @@ struct server_conn {
 	struct event *peek;
 	struct event *hello;	/* PREAUTH_HELLO_MS after the accept */
 	struct admit_entry adm;	/* its place while it waits for its turn */
+	struct ridmap_entry rid;	/* a native session's, in srv->rids */
 	SSL *ssl;		/* the session's, while s exists */
 	int fd;
 	struct sockaddr_storage sa;
@@ -75,6 +77,7 @@ struct server {
 	struct evconnlistener *listener;
 	struct udp_sock *usock;
 	uint64_t udp_unknown;	/* datagrams for no session (or too short) */
+	struct ridmap rids;	/* native sessions by receiver id */
 	struct event *accept_pause;
 	/* cppcheck-suppress unusedStructMember ; used by the TAILQ macros */
 	TAILQ_HEAD(, server_conn) conns;
@@ -188,6 +191,7 @@ server_conn_free(struct server_conn *c)
 		control_tunnel_fill(&e, c->t, util_now_ms());
 		control_totals_add(tot, &e);
 	}
+	ridmap_del(&c->srv->rids, &c->rid);
 	c->t->kind->free(c->t);
 	if (c->hello != NULL)
 		event_free(c->hello);
@@ -512,6 +516,7 @@ server_start_tls(struct server *srv, struct server_conn *c)
 	c->t = session_tunnel(s);
 	c->ssl = ssl;
 	session_set_udp(s, srv->usock);
+	ridmap_add(&srv->rids, &c->rid, session_rid(s));
 	return 0;
 }
 
@@ -849,25 +854,36 @@ server_accept_errorcb(struct evconnlistener *l, void *arg)
 	    .tv_usec = (SERVER_ACCEPT_PAUSE_MS % 1000) * 1000 });
 }
 
+/* The connection whose map entry e is. */
+static struct server_conn *
+server_conn_of_rid(struct ridmap_entry *e)
+{
+	return (struct server_conn *)(void *)((char *)e -
+	    offsetof(struct server_conn, rid));
+}
+
 /*
  * A datagram on the server's port: the receiver id says which session it
- * is for; that session checks everything else.  Nothing is ever sent in
- * answer to a datagram that no session claims.
+ * is for (found in the map, not by walking every session: a hub's
+ * thousand sessions would cost each packet microseconds); that session
+ * checks everything else.  Nothing is ever sent in answer to a datagram
+ * that no session claims.
  */
 static void
 server_udp_recvcb(void *arg, uint8_t *dgram, size_t len,
     const struct sockaddr *from, socklen_t fromlen)
 {
 	struct server *srv = arg;
-	struct server_conn *c;
+	struct ridmap_entry *e;
+	struct session *s;
 	uint32_t rid;
 
-	if (len >= WIRE_UDP_HDR_LEN) {
-		rid = pkt_load32(dgram + WIRE_UDP_OFF_RECEIVER);
-		TAILQ_FOREACH(c, &srv->conns, entry) {
-			struct session *s = server_conn_session(c);
-
-			if (rid != 0 && s != NULL && session_udp_rid(s) == rid &&
+	if (len >= WIRE_UDP_HDR_LEN &&
+	    (rid = pkt_load32(dgram + WIRE_UDP_OFF_RECEIVER)) != 0) {
+		for (e = ridmap_first(&srv->rids, rid); e != NULL;
+		    e = ridmap_next(e)) {
+			s = server_conn_session(server_conn_of_rid(e));
+			if (s != NULL && session_udp_rid(s) == rid &&
 			    session_authenticated(s)) {
 				session_udp_input(s, dgram, len, from,
 				    fromlen);
@@ -1259,6 +1275,10 @@ server_run(const struct conf *conf, const struct cli *cli)
 	}
 	if (proc_init(&srv.proc, conf, &server_proc_ops, &srv) != 0)
 		return 1;
+	if (ridmap_init(&srv.rids) != 0) {
+		log_err("out of memory");
+		goto out;
+	}
 	if (server_preauth_caps(&srv, conf,
 	    proc_nofile_raise(proc_nofile_need(conf))) != 0) {
 		log_err("out of memory");
@@ -1329,5 +1349,6 @@ out:
 	handshake_server_free(srv.hs);
 	proc_free(&srv.proc);
 	free(srv.totals);
+	ridmap_free(&srv.rids);
 	return rc;
 }

@@ -691,6 +691,12 @@ session_udp_rid(const struct session *s)
 	return s->chan != NULL || s->udp ? s->my_rid : 0;
 }
 
+uint32_t
+session_rid(const struct session *s)
+{
+	return s->my_rid;
+}
+
 /* --- The table server.c and client.c drive a session through ----------- */
 
 static void

@@ -56,6 +56,9 @@ void session_set_udp(struct session *s, struct udp_sock *u);
 void session_pin_source(struct session *s);
 /* The receiver id datagrams to this session carry (0 if none). */
 uint32_t session_udp_rid(const struct session *s);
+/* The receiver id it drew, UDP or not; a server session's never
+ * changes (a client's becomes its host tag once authenticated). */
+uint32_t session_rid(const struct session *s);
 /* A datagram for this session (opened in place). */
 void session_udp_input(struct session *s, uint8_t *dgram, size_t len,
     const struct sockaddr *from, socklen_t fromlen);
