@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "util.h"
 
-enum { OPT_JSON = 256, OPT_FORMAT, OPT_CHECK, OPT_TIMEOUT };
+enum { OPT_JSON = 256, OPT_FORMAT, OPT_CHECK, OPT_TIMEOUT, OPT_PRIVATE };
 
 /* The leading ':' makes getopt report a missing value as ':'. */
 static const char cli_shortopts[] = ":sf:P:L:npqvt46mo:hV";
@@ -35,6 +35,7 @@ static const struct option cli_longopts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "output", required_argument, NULL, 'o' },
+	{ "private", no_argument, NULL, OPT_PRIVATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -48,6 +49,9 @@ cli_usage(FILE *out)
 "       tapline [options] -s                 run the server\n"
 "       tapline -t [-f FILE] [SESSION]       check the config and print it\n"
 "       tapline genkey [FILE]                make a new 32-byte session key\n"
+"       tapline genkey --private [FILE]      make this host's private key\n"
+"       tapline pubkey [FILE]                print the public key of a private\n"
+"                                            key (FILE, or standard input)\n"
 "       tapline status [SESSION] [--json | --format F] [--check]\n"
 "                                            show the running sessions\n"
 "       tapline wait SESSION [--timeout S]   wait until the session is up\n"
@@ -73,6 +77,7 @@ cli_usage(FILE *out)
 "      --check           status: one line; exit 3 if a session is not up\n"
 "      --timeout S       wait: give up after S seconds (default 30)\n"
 "  -o, --output FILE     import-vtund: write here (mode 0600), not to stdout\n"
+"      --private         genkey: an X25519 private key (options.private_key)\n"
 "  -h, --help            this text\n"
 "  -V, --version         print the version\n"
 "\n"
@@ -124,6 +129,8 @@ cli_misplaced_flag(const struct cli *c)
 		return "--format applies to 'tapline status' only";
 	if (c->timeout_s >= 0 && c->mode != CLI_WAIT)
 		return "--timeout applies to 'tapline wait' only";
+	if (c->private_key && c->mode != CLI_GENKEY)
+		return "--private applies to 'tapline genkey' only";
 	if (c->output != NULL && c->mode != CLI_IMPORT_VTUND)
 		return "-o applies to 'tapline import-vtund' only";
 	if (c->config_given && c->mode == CLI_IMPORT_VTUND)
@@ -242,6 +249,9 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 				    "'%s': use whole seconds 0..%d", optarg,
 				    CLI_WAIT_TIMEOUT_MAX_S);
 			break;
+		case OPT_PRIVATE:
+			c->private_key = true;
+			break;
 		case 'o':
 			if (*optarg == '\0')
 				return util_err(err, errlen,
@@ -281,7 +291,8 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 
 	/* A first word that names a subcommand is one, unless after "--". */
 	if (npos > 0 && !dashdash &&
-	    (strcmp(pos[0], "genkey") == 0 || strcmp(pos[0], "status") == 0 ||
+	    (strcmp(pos[0], "genkey") == 0 || strcmp(pos[0], "pubkey") == 0 ||
+	    strcmp(pos[0], "status") == 0 ||
 	    strcmp(pos[0], "wait") == 0 ||
 	    strcmp(pos[0], "import-vtund") == 0 ||
 	    strcmp(pos[0], "version") == 0))
@@ -307,6 +318,12 @@ cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		if (npos > 2)
 			return util_err(err, errlen,
 			    "genkey takes at most one FILE");
+		c->keyfile = npos == 2 ? pos[1] : NULL;
+	} else if (sub != NULL && strcmp(sub, "pubkey") == 0) {
+		c->mode = CLI_PUBKEY;
+		if (npos > 2)
+			return util_err(err, errlen,
+			    "pubkey takes at most one FILE");
 		c->keyfile = npos == 2 ? pos[1] : NULL;
 	} else if (sub != NULL && strcmp(sub, "status") == 0) {
 		c->mode = CLI_STATUS;

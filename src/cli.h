@@ -17,6 +17,7 @@ enum cli_mode {
 	CLI_SERVER,
 	CLI_CHECK,
 	CLI_GENKEY,
+	CLI_PUBKEY,
 	CLI_STATUS,
 	CLI_WAIT,
 	CLI_IMPORT_VTUND,
@@ -37,7 +38,9 @@ struct cli {
 	int family;		/* AF_UNSPEC, or AF_INET for -4, AF_INET6 for -6 */
 	const char *session;	/* client, wait: SESSION; status, -t: optional */
 	const char *server;	/* client: SERVER, or NULL to take it from the config */
-	const char *keyfile;	/* genkey: FILE, or NULL for stdout */
+	const char *keyfile;	/* genkey: FILE, or NULL for stdout;
+				 * pubkey: FILE, or NULL for stdin */
+	bool private_key;	/* genkey --private: an X25519 private key */
 	bool json;		/* status --json */
 	/* status --format: "text", "json", "openmetrics" or "prometheus";
 	 * NULL when not given (--json gives "json"). */

@@ -29,6 +29,7 @@
 #include "control.h"
 #include "ctlsock.h"
 #include "key.h"
+#include "keypair.h"
 #include "log.h"
 #include "priv.h"
 #include "proc.h"
@@ -98,12 +99,14 @@ main_check(const struct cli *c)
 static int
 main_genkey(const struct cli *c)
 {
+	const char *what = c->private_key ? "private key" : "key";
 	uint8_t key[KEY_LEN];
 	char b64[KEY_B64_LEN + 1], err[256];
 	bool service;
 	int rc = 1;
 
-	if (key_generate(key, err, sizeof(err)) != 0) {
+	if ((c->private_key ? keypair_generate(key, err, sizeof(err)) :
+	    key_generate(key, err, sizeof(err))) != 0) {
 		fprintf(stderr, "tapline: genkey: %s\n", err);
 		goto out;
 	}
@@ -121,15 +124,63 @@ main_genkey(const struct cli *c)
 		goto out;
 	}
 	if (service)
-		fprintf(stderr, "tapline: wrote a new key to %s (mode 0600, "
+		fprintf(stderr, "tapline: wrote a new %s to %s (mode 0600, "
 		    "owned by the user and group of %s, which the systemd "
-		    "units run as)\n", c->keyfile, PRIV_SERVICE_USER);
+		    "units run as)\n", what, c->keyfile, PRIV_SERVICE_USER);
 	else
-		fprintf(stderr, "tapline: wrote a new key to %s (mode 0600)\n",
-		    c->keyfile);
+		fprintf(stderr, "tapline: wrote a new %s to %s (mode 0600)\n",
+		    what, c->keyfile);
+	if (c->private_key)
+		fprintf(stderr, "tapline: its public key, for the peers' "
+		    "peer_key: tapline pubkey %s\n", c->keyfile);
 	rc = 0;
 out:
 	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}
+
+/*
+ * The public key of a private key file, or of the key on standard input
+ * (as `wg pubkey` reads it), in base64 on one line.
+ */
+static int
+main_pubkey(const struct cli *c)
+{
+	uint8_t priv[KEY_LEN], pub[KEY_LEN];
+	char text[4096], b64[KEY_B64_LEN + 1], err[256];
+	const char *from = c->keyfile != NULL ? c->keyfile : "standard input";
+	size_t len;
+	int rc = 1;
+
+	if (c->keyfile != NULL) {
+		if (key_read_file(c->keyfile, priv, err, sizeof(err)) != 0)
+			goto fail;
+	} else {
+		len = fread(text, 1, sizeof(text) - 1, stdin);
+		if (ferror(stdin)) {
+			util_err(err, sizeof(err), "cannot read: %s",
+			    strerror(errno));
+			goto fail;
+		}
+		if (len == sizeof(text) - 1) {
+			util_err(err, sizeof(err), "more than %zu bytes: not "
+			    "a key", sizeof(text) - 2);
+			goto fail;
+		}
+		if (key_decode(text, len, priv, err, sizeof(err)) != 0)
+			goto fail;
+	}
+	if (keypair_public(priv, pub, err, sizeof(err)) != 0)
+		goto fail;
+	key_encode(pub, b64);
+	printf("%s\n", b64);
+	rc = fflush(stdout) == 0 ? 0 : 1;
+	goto out;
+fail:
+	fprintf(stderr, "tapline: pubkey: %s: %s\n", from, err);
+out:
+	OPENSSL_cleanse(text, sizeof(text));
+	OPENSSL_cleanse(priv, sizeof(priv));
 	return rc;
 }
 
@@ -505,6 +556,8 @@ main(int argc, char **argv)
 		return main_check(&c);
 	case CLI_GENKEY:
 		return main_genkey(&c);
+	case CLI_PUBKEY:
+		return main_pubkey(&c);
 	case CLI_STATUS:
 		return status_run(&c);
 	case CLI_WAIT:

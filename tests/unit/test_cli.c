@@ -137,6 +137,18 @@ test_modes(void **state)
 	assert_int_equal(parse(&c, err, sizeof(err),
 	    ARGS("genkey", "/etc/tapline/cobra.key")), 0);
 	assert_string_equal(c.keyfile, "/etc/tapline/cobra.key");
+	assert_false(c.private_key);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("genkey", "--private", "/etc/tapline/host.key")), 0);
+	assert_int_equal(c.mode, CLI_GENKEY);
+	assert_true(c.private_key);
+	assert_string_equal(c.keyfile, "/etc/tapline/host.key");
+	assert_int_equal(parse(&c, err, sizeof(err), ARGS("pubkey")), 0);
+	assert_int_equal(c.mode, CLI_PUBKEY);
+	assert_null(c.keyfile);
+	assert_int_equal(parse(&c, err, sizeof(err),
+	    ARGS("pubkey", "/etc/tapline/host.key")), 0);
+	assert_string_equal(c.keyfile, "/etc/tapline/host.key");
 	assert_int_equal(parse(&c, err, sizeof(err), ARGS("status")), 0);
 	assert_int_equal(c.mode, CLI_STATUS);
 	assert_null(c.session);
@@ -254,6 +266,10 @@ test_usage_errors(void **state)
 		{ { "--json", "cobra", NULL }, "--json applies" },
 		{ { "-t", "-P", "1", NULL }, "-P applies" },
 		{ { "genkey", "a", "b", NULL }, "at most one FILE" },
+		{ { "pubkey", "a", "b", NULL }, "at most one FILE" },
+		{ { "pubkey", "--private", NULL }, "--private applies to "
+		    "'tapline genkey' only" },
+		{ { "--private", "cobra", NULL }, "--private applies" },
 		{ { "status", "a", "b", NULL }, "at most one SESSION" },
 		{ { "version", "x", NULL }, "no arguments" },
 		{ { "-s", "genkey", NULL }, "cannot be combined with -s" },
@@ -289,7 +305,8 @@ test_usage_text(void **state)
 {
 	static const char *const flags[] = { "-s,", "-f,", "-P,", "-L,",
 		"-n,", "-p,", "-q,", "-t,", "-4,", "-6,", "-m,", "--json",
-		"-o,", "genkey", "status", "import-vtund", "version",
+		"-o,", "genkey", "--private", "pubkey", "status",
+		"import-vtund", "version",
 		"--help" };
 	char buf[4096];
 	FILE *f;
