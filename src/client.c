@@ -63,6 +63,8 @@ struct client {
 	unsigned int attempt;
 	unsigned int dials;	/* attempts since the tunnel was last up */
 	unsigned int redials;	/* dials since the control connection was lost */
+	/* Key pairs: the server's keys offered since one last worked. */
+	size_t key_tries;
 	uint64_t up_since_ms;
 	bool ever_up;
 	int exit_code;
@@ -189,6 +191,7 @@ client_upcb(struct tunnel *t, void *arg)
 	cl->ever_up = true;
 	cl->redials = 0;
 	cl->dials = 0;
+	cl->key_tries = 0;
 	proc_ready(&cl->proc);
 	notify_status("connected to %s%s", t->peer_str,
 	    t->kind == &vtunsess_kind ? " (vtund legacy)" : "");
@@ -211,6 +214,34 @@ client_ended(struct client *cl, bool was_up)
 	client_finish(cl);
 }
 
+/*
+ * Key pairs with several server keys listed (the server is replacing
+ * its key): a handshake that failed moves on to the next key, and until
+ * each was offered once the next attempt starts at once, at the same
+ * server, rather than after the backoff.  True when it did.
+ */
+static bool
+client_next_key(struct client *cl, bool was_up)
+{
+	size_t n, k;
+
+	if (was_up || !cl->tun->auth_failed || cl->hc == NULL ||
+	    (n = handshake_client_nkeys(cl->hc)) < 2)
+		return false;
+	k = handshake_client_next_key(cl->hc);
+	if (++cl->key_tries >= n || cl->proc.stopping) {
+		cl->key_tries = 0;
+		return false;
+	}
+	log_notice("%s: trying the server's next public key (%zu of %zu)",
+	    cl->cs->name, k + 1, n);
+	cl->tun->kind->free(cl->tun);
+	cl->tun = NULL;
+	cl->connected = false;
+	client_attempt(cl);
+	return true;
+}
+
 /* The session (native or vtund) is gone: free it, then go on. */
 static void
 client_gone(struct client *cl)
@@ -223,6 +254,8 @@ client_gone(struct client *cl)
 	control_totals_add(&cl->closed, &e);
 	util_strlcpy(cl->end_why, cl->tun->end_why, sizeof(cl->end_why));
 
+	if (client_next_key(cl, was_up))
+		return;
 	cl->tun->kind->free(cl->tun);
 	cl->tun = NULL;
 	client_ended(cl, was_up);

@@ -31,6 +31,7 @@
 
 #include "conf.h"
 #include "confdir.h"
+#include "keypair.h"
 #include "udpchan.h"
 #include "log.h"
 #include "util.h"
@@ -81,6 +82,8 @@ struct conf_ctx {
 	bool read_dir;
 	/* The running configuration, whose sessions a broken file keeps. */
 	const struct conf *old;
+	/* The main file's options (private_key), once they are read. */
+	const struct conf_options *opts;
 	bool oom;
 };
 
@@ -88,6 +91,7 @@ struct conf_ctx {
 enum conf_field {
 	F_KEY,
 	F_PASSWD,
+	F_PEER_KEY,
 	F_SERVER,
 	F_SERVER_RANDOM,
 	F_PROTO,
@@ -900,6 +904,7 @@ static void
 conf_session_clear(struct conf_session *s)
 {
 	OPENSSL_cleanse(s->key, sizeof(s->key));
+	OPENSSL_cleanse(s->pair_secret, sizeof(s->pair_secret));
 	conf_passwd_free(s->passwd);
 	free(s->key_path);
 	free(s->file);
@@ -987,6 +992,8 @@ conf_session_inherit(struct conf_session *dst, const struct conf_session *src)
 	memcpy(dst->bridge, src->bridge, sizeof(dst->bridge));
 	dst->legacy = src->legacy;
 	dst->server_random = src->server_random;
+	memcpy(dst->peer_keys, src->peer_keys, sizeof(dst->peer_keys));
+	dst->npeer_keys = src->npeer_keys;
 	if (conf_strs_copy(&dst->server, &dst->nserver, src->server,
 	    src->nserver) == -1)
 		return -1;
@@ -1025,6 +1032,8 @@ conf_session_copy(struct conf_session *dst, const struct conf_session *src)
 	dst->line = src->line;
 	dst->auth = src->auth;
 	memcpy(dst->key, src->key, sizeof(dst->key));
+	memcpy(dst->pair_secret, src->pair_secret, sizeof(dst->pair_secret));
+	memcpy(dst->own_public, src->own_public, sizeof(dst->own_public));
 	dst->offload = src->offload;
 	if ((dst->file = strdup(src->file)) == NULL ||
 	    (dst->origin = strdup(src->origin)) == NULL)
@@ -1187,6 +1196,60 @@ conf_f_passwd(struct conf_ctx *ctx, const config_setting_t *s,
 		ctx->oom = true;
 		return -1;
 	}
+	return 0;
+}
+
+/* A peer_key being read: the keys so far. */
+struct conf_peer_keys {
+	uint8_t k[CONF_PEER_KEYS_MAX][KEY_LEN];
+	size_t n;
+};
+
+static int
+conf_peer_key_elem(struct conf_ctx *ctx, const config_setting_t *e,
+    const char *label, const char *text, void *arg)
+{
+	struct conf_peer_keys *l = arg;
+	char err[128];
+	size_t i;
+
+	if (key_decode(text, strlen(text), l->k[l->n], err, sizeof(err)) != 0)
+		return conf_error(ctx, e, label, "is not a public key: %s "
+		    "(tapline pubkey on the peer prints its key)", err);
+	for (i = 0; i < l->n; i++)
+		if (memcmp(l->k[i], l->k[l->n], KEY_LEN) == 0)
+			return conf_error(ctx, e, label, "is listed twice "
+			    "(also entry %zu)", i);
+	l->n++;
+	return 0;
+}
+
+/*
+ * peer_key: the other host's public key, or a list of up to
+ * CONF_PEER_KEYS_MAX of them while one is replaced by another.
+ */
+static int
+conf_f_peer_key(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	struct conf_build *b = obj;
+	struct conf_peer_keys l = { .n = 0 };
+
+	if (config_setting_is_aggregate(s)) {
+		int n = config_setting_length(s);
+
+		if (n == 0)
+			return conf_error(ctx, s, label, "is an empty list; "
+			    "give the peer's public key (tapline pubkey)");
+		if (n > CONF_PEER_KEYS_MAX)
+			return conf_error(ctx, s, label, "has %d keys; at most "
+			    "%d are allowed (list the old and the new key "
+			    "while replacing one)", n, CONF_PEER_KEYS_MAX);
+	}
+	if (conf_each_string(ctx, s, label, conf_peer_key_elem, &l) == -1)
+		return -1;
+	memcpy(b->s.peer_keys, l.k, sizeof(l.k));
+	b->s.npeer_keys = l.n;
 	return 0;
 }
 
@@ -1718,6 +1781,39 @@ conf_o_include_dir(struct conf_ctx *ctx, const config_setting_t *s,
 }
 
 /*
+ * private_key: this host's X25519 private key file (tapline genkey
+ * --private), read and checked now like a key file; "" = none.
+ */
+static int
+conf_o_private_key(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	struct conf_options *o = obj;
+	char err[256];
+	const char *v;
+	char *p;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	o->private_key_ok = false;
+	if (v[0] == '\0')
+		return conf_set_string(ctx, &o->private_key, v);
+	if ((p = conf_resolve_path(ctx, v)) == NULL) {
+		ctx->oom = true;
+		return -1;
+	}
+	free(o->private_key);
+	o->private_key = p;
+	if (key_read_file(p, o->private_bytes, err, sizeof(err)) == -1)
+		return conf_error(ctx, s, label, "%s: %s", p, err);
+	if (keypair_public(o->private_bytes, o->public_key, err,
+	    sizeof(err)) == -1)
+		return conf_error(ctx, s, label, "%s: %s", p, err);
+	o->private_key_ok = true;
+	return 0;
+}
+
+/*
  * metrics_listen: "" (off), or an IP literal and a port: "127.0.0.1:9479",
  * "[::1]:9479".  A literal, not a name: the endpoint is unauthenticated,
  * and where it listens should be plain to see.
@@ -1795,6 +1891,7 @@ static const struct conf_setting conf_session_settings[F_COUNT + 1] = {
 	[F_KEY] = { "key", K_FUNC(conf_f_key), .session_only = true },
 	[F_PASSWD] = { "passwd", K_FUNC(conf_f_passwd),
 	    .session_only = true },
+	[F_PEER_KEY] = { "peer_key", K_FUNC(conf_f_peer_key) },
 	[F_SERVER] = { "server", K_FUNC(conf_f_server) },
 	[F_SERVER_RANDOM] = { "server_random", K_FUNC(conf_f_server_random) },
 	[F_PROTO] = { "proto", K_ENUM(conf_proto_names), IN_SESSION(proto) },
@@ -1839,6 +1936,7 @@ static const struct conf_setting conf_option_settings[] = {
 	{ "offload", K_FUNC(conf_o_offload) },
 	{ "include_dir", K_FUNC(conf_o_include_dir) },
 	{ "metrics_listen", K_FUNC(conf_o_metrics_listen) },
+	{ "private_key", K_FUNC(conf_o_private_key) },
 	{ .name = NULL },
 };
 
@@ -2119,6 +2217,61 @@ conf_check_default(struct conf_ctx *ctx, const struct conf_build *d)
 	conf_check_keepalive(ctx, d, "default");
 }
 
+/*
+ * Key pairs: this host's private key must be set, and each peer key
+ * must be another host's usable key.  The X25519 secret of each is
+ * computed here, once per load, so that the handshake's key schedule
+ * needs only hashes.
+ */
+static void
+conf_check_peer_keys(struct conf_ctx *ctx, struct conf_build *b)
+{
+	const config_setting_t *where = conf_where(b, F_PEER_KEY);
+	const struct conf_options *o = ctx->opts;
+	char label[CONF_NAME_MAX + 16], err[256];
+	size_t i;
+
+	snprintf(label, sizeof(label), "%s.peer_key", b->s.name);
+	if (b->src[F_PASSWD] != NULL) {
+		conf_error(ctx, b->src[F_PASSWD], label, "a passphrase cannot "
+		    "be combined with peer_key; give a key file (key = "
+		    "\"...\") with it, or peer_key alone");
+		return;
+	}
+	if (b->s.legacy == CONF_LEGACY_VTUN) {
+		conf_error(ctx, where, label, "vtund has no key pairs; a "
+		    "legacy = \"vtun\" session needs passwd = \"...\"");
+		return;
+	}
+	if (b->src[F_KEY] == NULL)
+		b->s.auth = CONF_AUTH_PAIR;
+	if (o == NULL || !o->private_key_ok) {
+		/* A private_key that failed to load has said so already. */
+		if (o == NULL || o->private_key == NULL ||
+		    o->private_key[0] == '\0')
+			conf_error(ctx, where, label, "needs this host's "
+			    "private key: set options.private_key = "
+			    "\"/etc/tapline/host.key\" (tapline genkey "
+			    "--private FILE makes one)");
+		return;
+	}
+	memcpy(b->s.own_public, o->public_key, KEY_LEN);
+	for (i = 0; i < b->s.npeer_keys; i++) {
+		if (CRYPTO_memcmp(b->s.peer_keys[i], o->public_key,
+		    KEY_LEN) == 0) {
+			conf_error(ctx, where, label, "key %zu is this host's "
+			    "own public key (options.private_key); peer_key "
+			    "is the other host's (tapline pubkey there)", i);
+			return;
+		}
+		if (keypair_shared(o->private_bytes, b->s.peer_keys[i],
+		    b->s.pair_secret[i], err, sizeof(err)) != 0) {
+			conf_error(ctx, where, label, "key %zu: %s", i, err);
+			return;
+		}
+	}
+}
+
 /* Checks that need the whole, resolved session. */
 static void
 conf_check_session(struct conf_ctx *ctx, struct conf_build *b)
@@ -2127,9 +2280,11 @@ conf_check_session(struct conf_ctx *ctx, struct conf_build *b)
 	char label[CONF_NAME_MAX + 16];
 
 	/* A misspelt `default` or `options` group lands here as a session. */
-	if (b->src[F_KEY] == NULL && b->src[F_PASSWD] == NULL)
-		conf_error(ctx, b->group, name, "missing key; set key = "
-		    "\"/path\" (tapline genkey) or passwd = \"...\"%s",
+	if (b->src[F_KEY] == NULL && b->src[F_PASSWD] == NULL &&
+	    b->src[F_PEER_KEY] == NULL)
+		conf_error(ctx, b->group, name, "missing key; set peer_key = "
+		    "\"...\" (with options.private_key), key = \"/path\" "
+		    "(tapline genkey) or passwd = \"...\"%s",
 		    util_edit_distance(name, "default") <= 2 ?
 		    " (or did you mean \"default\"?)" :
 		    util_edit_distance(name, "options") <= 2 ?
@@ -2141,6 +2296,8 @@ conf_check_session(struct conf_ctx *ctx, struct conf_build *b)
 	}
 	if (b->src[F_PASSWD] != NULL && b->src[F_KEY] == NULL)
 		b->s.auth = CONF_AUTH_PASSWD;
+	if (b->s.npeer_keys > 0)
+		conf_check_peer_keys(ctx, b);
 
 	/*
 	 * A conflict between values that all come from `default` was
@@ -2314,6 +2471,8 @@ conf_options_free(struct conf_options *o)
 	free(o->user);
 	free(o->group);
 	free(o->include_dir);
+	free(o->private_key);
+	OPENSSL_cleanse(o->private_bytes, sizeof(o->private_bytes));
 	memset(o, 0, sizeof(*o));
 }
 
@@ -2332,9 +2491,10 @@ conf_options_defaults(struct conf_options *o)
 	o->group = strdup("");
 	o->offload = true;
 	o->include_dir = strdup("");
+	o->private_key = strdup("");
 	if (o->listen == NULL || o->syslog == NULL || o->control == NULL ||
 	    o->metrics_listen == NULL || o->user == NULL || o->group == NULL ||
-	    o->include_dir == NULL)
+	    o->include_dir == NULL || o->private_key == NULL)
 		return -1;
 	return 0;
 }
@@ -2831,6 +2991,7 @@ conf_load_part(struct conf_ctx *mctx, struct conf *c,
 
 	if (conf_ctx_init(&ctx, path, mctx->diag, &st) == -1)
 		goto out;
+	ctx.opts = mctx->opts;
 	if (conf_read(&ctx, &buf, &len, &st) == 0) {
 		/* include_dir = "." next to a main file named x.conf. */
 		if (mctx->main_st != NULL &&
@@ -2905,6 +3066,7 @@ conf_from_tree(struct conf_ctx *ctx, const config_setting_t *root)
 
 	if ((opts = conf_toplevel_group(ctx, root, "options")) != NULL)
 		conf_parse_options(ctx, opts, &c->options);
+	ctx->opts = &c->options;
 	if ((g = conf_toplevel_group(ctx, root, "default")) != NULL) {
 		def.group = g;
 		conf_parse_group(ctx, g, "default", true, &def);
@@ -3083,6 +3245,13 @@ conf_session_equal(const struct conf_session *a, const struct conf_session *b)
 	    (strlen(a->passwd) != strlen(b->passwd) ||
 	    CRYPTO_memcmp(a->passwd, b->passwd, strlen(a->passwd)) != 0))
 		return false;
+	/* The secrets follow from these and this host's private key. */
+	if (a->npeer_keys != b->npeer_keys ||
+	    memcmp(a->peer_keys, b->peer_keys, sizeof(a->peer_keys)) != 0 ||
+	    (a->npeer_keys > 0 && (memcmp(a->own_public, b->own_public,
+	    KEY_LEN) != 0 || CRYPTO_memcmp(a->pair_secret, b->pair_secret,
+	    sizeof(a->pair_secret)) != 0)))
+		return false;
 	return a->proto == b->proto && a->type == b->type &&
 	    a->keepalive == b->keepalive && a->timeout == b->timeout &&
 	    a->persist == b->persist && a->compress == b->compress &&
@@ -3227,12 +3396,22 @@ conf_print_dns(FILE *out, const struct conf_cidr *v, size_t n)
 static void
 conf_print_session(const struct conf_session *s, FILE *out)
 {
+	char b64[KEY_B64_LEN + 1];
+	size_t i;
+
 	fprintf(out, "session %s (%s:%d)\n", s->name, s->file, s->line);
+	for (i = 0; i < s->npeer_keys; i++) {
+		key_encode(s->peer_keys[i], b64);
+		fprintf(out, "  peer_key[%zu]: %s\n", i, b64);
+	}
 	if (s->auth == CONF_AUTH_KEY)
-		fprintf(out, "  key: %s (%d bytes)\n", s->key_path, KEY_LEN);
-	else
+		fprintf(out, "  key: %s (%d bytes)%s\n", s->key_path, KEY_LEN,
+		    s->npeer_keys > 0 ? ", needed with the key pair" : "");
+	else if (s->auth == CONF_AUTH_PASSWD)
 		fprintf(out, "  passwd: set (%zu chars)\n",
 		    conf_utf8_len(s->passwd));
+	else
+		fprintf(out, "  key: none (key pair only)\n");
 	conf_print_servers(s, out);
 	fprintf(out, "  proto: %s\n", conf_proto_name(s->proto));
 	fprintf(out, "  type: %s\n", dev_type_name(s->type));
@@ -3302,6 +3481,7 @@ void
 conf_print(const struct conf *c, FILE *out)
 {
 	const struct conf_options *o = &c->options;
+	char b64[KEY_B64_LEN + 1];
 	size_t i;
 
 	fprintf(out, "config %s: %zu session%s\n", c->path, c->nsessions,
@@ -3320,6 +3500,13 @@ conf_print(const struct conf *c, FILE *out)
 	fprintf(out, "  offload: %s\n", o->offload ? "true" : "false");
 	fprintf(out, "  include_dir: %s\n", o->include_dir[0] != '\0' ?
 	    o->include_dir : "(none)");
+	if (o->private_key_ok) {
+		key_encode(o->public_key, b64);
+		fprintf(out, "  private_key: %s (public key %s)\n",
+		    o->private_key, b64);
+	} else {
+		fprintf(out, "  private_key: (none)\n");
+	}
 	for (i = 0; i < c->nfiles; i++)
 		fprintf(out, "file %s%s\n", c->files[i],
 		    conf_broken_has(c, c->files[i]) ? ": not loaded, see its "

@@ -68,8 +68,14 @@ enum conf_cipher {
 #define CONF_LEGACY_NAME_MAX 43
 enum conf_multi { CONF_MULTI_ALLOW, CONF_MULTI_DENY, CONF_MULTI_KILLOLD };
 enum conf_legacy { CONF_LEGACY_NONE, CONF_LEGACY_VTUN };
-/* How the session authenticates: exactly one of key and passwd. */
-enum conf_auth { CONF_AUTH_KEY, CONF_AUTH_PASSWD };
+/*
+ * How the session authenticates: a key file, a passphrase, or key pairs
+ * alone (peer_key without key).  A key session may also have peer keys:
+ * then the handshake needs both (npeer_keys > 0 says so).
+ */
+enum conf_auth { CONF_AUTH_KEY, CONF_AUTH_PASSWD, CONF_AUTH_PAIR };
+/* peer_key: at most this many public keys per session (rollover). */
+#define CONF_PEER_KEYS_MAX 4
 
 /* An address or route: "192.0.2.1/30", "2001:db8::/32". */
 struct conf_cidr {
@@ -93,6 +99,14 @@ struct conf_options {
 	 * sessions (resolved against the main file's directory).
 	 */
 	char *include_dir;
+	/*
+	 * "" = none; else this host's X25519 private key file (resolved),
+	 * read at load: the key (wiped by conf_free) and its public key.
+	 */
+	char *private_key;
+	uint8_t private_bytes[KEY_LEN];
+	uint8_t public_key[KEY_LEN];
+	bool private_key_ok;
 };
 
 struct conf_session {
@@ -111,6 +125,16 @@ struct conf_session {
 	char *key_path;	/* CONF_AUTH_KEY: resolved path of the key file */
 	uint8_t key[KEY_LEN];	/* CONF_AUTH_KEY: the key itself */
 	char *passwd;	/* CONF_AUTH_PASSWD: the passphrase, NUL-terminated */
+	/*
+	 * peer_key: the peer's X25519 public keys, any of which a server
+	 * accepts and a client tries in turn (npeer_keys 0 = no key pairs);
+	 * this host's public key (options.private_key) and the X25519
+	 * secret with each peer key, computed at load.
+	 */
+	uint8_t peer_keys[CONF_PEER_KEYS_MAX][KEY_LEN];
+	uint8_t pair_secret[CONF_PEER_KEYS_MAX][KEY_LEN];
+	uint8_t own_public[KEY_LEN];
+	size_t npeer_keys;
 
 	enum conf_proto proto;
 	enum dev_type type;

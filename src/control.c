@@ -284,6 +284,13 @@ control_text_session(struct control_out *o, const struct control_session *e,
 		util_escape(e->udp_peer, strlen(e->udp_peer), esc, sizeof(esc));
 		control_printf(o, "%s", esc);
 	}
+	if (e->peer_key[0] != '\0') {
+		control_field(o, f, "peer key");
+		control_printf(o, "%s", e->peer_key);
+		if (e->peer_key_of > 1)
+			control_printf(o, " (%d of %d)", e->peer_key_n,
+			    e->peer_key_of);
+	}
 	if (e->server != NULL) {
 		control_field(o, f, "server");
 		util_escape(e->server, strlen(e->server), lesc, sizeof(lesc));
@@ -445,6 +452,8 @@ control_json_session(struct control_out *o, const struct control_session *e,
 	control_json_str(o, e->peer);
 	control_printf(o, ",\"udp_peer\":");
 	control_json_str(o, e->udp_peer[0] != '\0' ? e->udp_peer : NULL);
+	control_printf(o, ",\"peer_key\":");
+	control_json_str(o, e->peer_key[0] != '\0' ? e->peer_key : NULL);
 	control_printf(o, ",\"server\":");
 	control_json_str(o, e->server);
 	control_printf(o, ",\"last_error\":");
@@ -716,6 +725,12 @@ control_tunnel_fill(struct control_session *e, const struct tunnel *t,
 	e->rx_age_ms = CONTROL_NEVER;
 	e->came_up = t->was_up || t->state == TUNNEL_UP;
 	e->c = t->c;
+	if (cs != NULL && t->peer_key >= 0 &&
+	    (size_t)t->peer_key < cs->npeer_keys) {
+		key_encode(cs->peer_keys[t->peer_key], e->peer_key);
+		e->peer_key_n = t->peer_key + 1;
+		e->peer_key_of = (int)cs->npeer_keys;
+	}
 	t->kind->fill(e, t, now_ms);
 }
 

@@ -76,6 +76,12 @@ struct control_session {
 	/* UDP: where the peer's datagrams come from now (after roaming or
 	 * NAT rebinding not the control connection's peer); "" if none. */
 	char udp_peer[CONTROL_ADDR_MAX];
+	/* Key pairs: the peer key the connection authenticated with
+	 * (base64, "" if none), its number (1-based) and how many the
+	 * session lists. */
+	char peer_key[KEY_B64_LEN + 1];
+	int peer_key_n;
+	int peer_key_of;
 	/* Client: the server (as configured) it uses or tries now. */
 	const char *server;
 	/* Client: why the last attempt failed, while not up; else NULL. */

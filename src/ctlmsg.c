@@ -350,6 +350,7 @@ ctlmsg_connectedcb(void *arg)
 		}
 	}
 	s->tun.authenticated = true;
+	s->tun.peer_key = handshake_peer_key_index(ssl);
 	s->tun.handshake_ms = session_now();
 	/* From here on a refusal reaches the peer as a CLOSE frame. */
 	s->tun.state = TUNNEL_HELLO;

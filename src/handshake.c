@@ -38,6 +38,10 @@ _Static_assert(KEY_LEN == HANDSHAKE_KEY_LEN, "a session key is the PSK base");
 #define HANDSHAKE_PSK_LABEL "tapline tls13 psk v1"
 #define HANDSHAKE_PSK_DIRECTION "c->s"
 #define HANDSHAKE_ID_LABEL "tapline psk identity v1"
+/* Key pairs (handshake.h). */
+#define HANDSHAKE_PAIR_SALT "tapline static v1"
+#define HANDSHAKE_PAIR_PSK "psk"
+#define HANDSHAKE_PAIR_ID "id"
 /* The host key and the self tag of a connection. */
 #define HANDSHAKE_HOST_SALT "tapline host v1"
 #define HANDSHAKE_SELF_LABEL "EXPORTER-tapline-self-v1"
@@ -55,6 +59,7 @@ static const unsigned char handshake_suite_bytes[2] = { 0x13, 0x02 };
 struct handshake_entry {
 	struct handshake_keys keys;
 	const struct conf_session *s;	/* points into the server's conf */
+	int peer;	/* key pairs: which of s's peer keys; -1 = none */
 };
 
 struct handshake_server {
@@ -68,7 +73,11 @@ struct handshake_server {
 
 struct handshake_client {
 	SSL_CTX *ctx;	/* owns this object through its ex_data */
-	struct handshake_keys keys;
+	/* One set, or one per peer key of a key-pair session (pair). */
+	struct handshake_keys keys[CONF_PEER_KEYS_MAX];
+	size_t nkeys;
+	size_t cur;	/* the set the next ClientHello offers */
+	bool pair;
 	uint8_t host_key[HANDSHAKE_KEY_LEN];
 	bool host_key_ok;
 };
@@ -76,6 +85,7 @@ struct handshake_client {
 /* Per-SSL state, freed with the SSL. */
 struct handshake_conn {
 	const struct conf_session *matched;	/* server: NULL = none */
+	int matched_peer;	/* key pairs: the peer key used; -1 = none */
 	char matched_name[CONF_NAME_MAX + 1];
 	char peer_id[HANDSHAKE_PEER_ID_STRLEN];
 	unsigned psk_calls;
@@ -221,6 +231,8 @@ handshake_base(const struct conf_session *s, uint8_t base[HANDSHAKE_KEY_LEN],
 	case CONF_AUTH_PASSWD:
 		return handshake_base_passwd(s->name, s->passwd, base, err,
 		    errlen);
+	case CONF_AUTH_PAIR:
+		break;
 	}
 	return util_err(err, errlen, "session %s: unknown authentication "
 	    "kind %d", s->name, (int)s->auth);
@@ -301,6 +313,90 @@ handshake_derive_passwd(const char *name, const char *passwd,
 		r = 0;
 	OPENSSL_cleanse(base, sizeof(base));
 	return r;
+}
+
+/* info = label || client_public || server_public || name */
+static size_t
+handshake_pair_info(uint8_t *info, const char *label,
+    const uint8_t client_pub[HANDSHAKE_KEY_LEN],
+    const uint8_t server_pub[HANDSHAKE_KEY_LEN], const char *name,
+    size_t namelen)
+{
+	size_t o = strlen(label);
+
+	memcpy(info, label, o);
+	memcpy(info + o, client_pub, HANDSHAKE_KEY_LEN);
+	o += HANDSHAKE_KEY_LEN;
+	memcpy(info + o, server_pub, HANDSHAKE_KEY_LEN);
+	o += HANDSHAKE_KEY_LEN;
+	memcpy(info + o, name, namelen);
+	return o + namelen;
+}
+
+int
+handshake_pair_keys(const uint8_t secret[HANDSHAKE_KEY_LEN],
+    const uint8_t *key, const uint8_t client_pub[HANDSHAKE_KEY_LEN],
+    const uint8_t server_pub[HANDSHAKE_KEY_LEN], const char *name,
+    struct handshake_keys *out, char *err, size_t errlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t ikm[2 * HANDSHAKE_KEY_LEN], prk[KDF_PRK_LEN];
+	uint8_t info[8 + 2 * HANDSHAKE_KEY_LEN + CONF_NAME_MAX];
+	uint8_t raw[HANDSHAKE_ID_RAW_LEN];
+	size_t namelen = handshake_name_len(name), ikmlen, n, i;
+	int r = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (namelen == 0)
+		return util_err(err, errlen, "session name is empty or longer "
+		    "than %d characters", CONF_NAME_MAX);
+	memcpy(ikm, secret, HANDSHAKE_KEY_LEN);
+	ikmlen = HANDSHAKE_KEY_LEN;
+	if (key != NULL) {
+		memcpy(ikm + ikmlen, key, HANDSHAKE_KEY_LEN);
+		ikmlen += HANDSHAKE_KEY_LEN;
+	}
+	if (kdf_hkdf_extract(HANDSHAKE_PAIR_SALT, strlen(HANDSHAKE_PAIR_SALT),
+	    ikm, ikmlen, prk, err, errlen) < 0)
+		goto out;
+	n = handshake_pair_info(info, HANDSHAKE_PAIR_PSK, client_pub,
+	    server_pub, name, namelen);
+	if (kdf_hkdf_expand(prk, sizeof(prk), info, n, out->psk,
+	    sizeof(out->psk), err, errlen) < 0)
+		goto out;
+	n = handshake_pair_info(info, HANDSHAKE_PAIR_ID, client_pub,
+	    server_pub, name, namelen);
+	if (kdf_hkdf_expand(prk, sizeof(prk), info, n, raw, sizeof(raw), err,
+	    errlen) < 0)
+		goto out;
+	for (i = 0; i < sizeof(raw); i++) {
+		out->identity[2 * i] = hex[raw[i] >> 4];
+		out->identity[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	out->identity[HANDSHAKE_ID_HEX_LEN] = '\0';
+	r = 0;
+out:
+	if (r < 0)
+		handshake_keys_wipe(out);
+	OPENSSL_cleanse(ikm, sizeof(ikm));
+	OPENSSL_cleanse(prk, sizeof(prk));
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return r;
+}
+
+int
+handshake_derive_pair(const struct conf_session *s, size_t i, bool server,
+    struct handshake_keys *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (i >= s->npeer_keys)
+		return util_err(err, errlen, "session %s: no peer key %zu",
+		    s->name, i);
+	return handshake_pair_keys(s->pair_secret[i],
+	    s->auth == CONF_AUTH_KEY ? s->key : NULL,
+	    server ? s->peer_keys[i] : s->own_public,
+	    server ? s->own_public : s->peer_keys[i], s->name, out, err,
+	    errlen);
 }
 
 void
@@ -410,6 +506,7 @@ handshake_server_psk_find(SSL *ssl, const unsigned char *id, size_t idlen,
 	if (conn != NULL) {
 		conn->psk_calls++;
 		conn->matched = NULL;
+		conn->matched_peer = -1;
 		conn->matched_name[0] = '\0';
 		handshake_conn_set_peer_id(conn, id, idlen);
 	}
@@ -424,6 +521,7 @@ handshake_server_psk_find(SSL *ssl, const unsigned char *id, size_t idlen,
 		goto out;
 	if (conn != NULL && e != NULL) {
 		conn->matched = e->s;
+		conn->matched_peer = e->peer;
 		util_strlcpy(conn->matched_name, e->s->name,
 		    sizeof(conn->matched_name));
 	}
@@ -453,10 +551,13 @@ handshake_client_psk_use(SSL *ssl, const EVP_MD *md, const unsigned char **id,
 		return 0;
 	if (md != NULL && !EVP_MD_is_a(md, HANDSHAKE_SUITE_MD))
 		return 0;
-	if ((*sess = handshake_session_new(ssl, hc->keys.psk)) == NULL)
+	if ((*sess = handshake_session_new(ssl, hc->keys[hc->cur].psk)) ==
+	    NULL)
 		return 0;
+	if (conn != NULL)
+		conn->matched_peer = hc->pair ? (int)hc->cur : -1;
 	/* The identity lives in hc, which outlives every SSL of its ctx. */
-	*id = (const unsigned char *)hc->keys.identity;
+	*id = (const unsigned char *)hc->keys[hc->cur].identity;
 	*idlen = HANDSHAKE_ID_HEX_LEN;
 	return 1;
 }
@@ -543,7 +644,8 @@ static bool
 handshake_same_secret(const struct conf_session *a,
     const struct conf_session *b)
 {
-	if (strcmp(a->name, b->name) != 0 || a->auth != b->auth)
+	if (strcmp(a->name, b->name) != 0 || a->auth != b->auth ||
+	    a->npeer_keys > 0 || b->npeer_keys > 0)
 		return false;
 	switch (a->auth) {
 	case CONF_AUTH_KEY:
@@ -551,6 +653,8 @@ handshake_same_secret(const struct conf_session *a,
 	case CONF_AUTH_PASSWD:
 		return a->passwd != NULL && b->passwd != NULL &&
 		    strcmp(a->passwd, b->passwd) == 0;
+	case CONF_AUTH_PAIR:
+		break;
 	}
 	return false;
 }
@@ -582,6 +686,30 @@ handshake_plan_free(struct handshake_plan *pl)
 	free(pl);
 }
 
+/* A key-pair session's entries, one per peer key; the plan on failure. */
+static int
+handshake_plan_pairs(struct handshake_plan *pl, const struct conf_session *s,
+    char *err, size_t errlen)
+{
+	struct handshake_entry *e;
+	char e2[256];
+	size_t k;
+
+	for (k = 0; k < s->npeer_keys; k++) {
+		e = &pl->entries[pl->nentries];
+		e->s = s;
+		e->peer = (int)k;
+		if (handshake_derive_pair(s, k, true, &e->keys, e2,
+		    sizeof(e2)) < 0) {
+			util_err(err, errlen, "session %s: %s", s->name, e2);
+			handshake_plan_free(pl);
+			return -1;
+		}
+		pl->nentries++;
+	}
+	return 0;
+}
+
 struct handshake_plan *
 handshake_plan_new(const struct conf *c, const struct handshake_server *prev,
     char *err, size_t errlen)
@@ -589,12 +717,16 @@ handshake_plan_new(const struct conf *c, const struct handshake_server *prev,
 	struct handshake_plan *pl;
 	struct handshake_entry *e;
 	char e2[256];
-	size_t i, j;
+	size_t i, j, n = 0;
 
+	/* One entry per session, or per peer key of a key-pair session. */
+	for (i = 0; i < c->nsessions; i++)
+		n += c->sessions[i].npeer_keys > 0 ?
+		    c->sessions[i].npeer_keys : 1;
 	if ((pl = calloc(1, sizeof(*pl))) == NULL ||
-	    (c->nsessions > 0 && ((pl->entries = calloc(c->nsessions,
+	    (n > 0 && ((pl->entries = calloc(n,
 	    sizeof(*pl->entries))) == NULL || (pl->pending =
-	    calloc(c->nsessions, sizeof(*pl->pending))) == NULL))) {
+	    calloc(n, sizeof(*pl->pending))) == NULL))) {
 		handshake_plan_free(pl);
 		util_err(err, errlen, "out of memory");
 		return NULL;
@@ -606,6 +738,13 @@ handshake_plan_new(const struct conf *c, const struct handshake_server *prev,
 			continue;
 		e = &pl->entries[pl->nentries];
 		e->s = &c->sessions[i];
+		e->peer = -1;
+		if (e->s->npeer_keys > 0) {
+			/* Hashes only: the X25519 was done at load. */
+			if (handshake_plan_pairs(pl, e->s, err, errlen) < 0)
+				return NULL;
+			continue;
+		}
 		for (j = 0; prev != NULL && j < prev->nentries; j++)
 			if (handshake_same_secret(prev->entries[j].s, e->s))
 				break;
@@ -819,16 +958,23 @@ handshake_psk_calls(const SSL *ssl)
 	return conn != NULL ? conn->psk_calls : 0;
 }
 
-/* A client context owning a copy of k. */
-struct handshake_client *
-handshake_client_new_keys(const struct handshake_keys *k, char *err,
-    size_t errlen)
+/* A client context owning a copy of the n sets of keys in k. */
+static struct handshake_client *
+handshake_client_make(const struct handshake_keys *k, size_t n, bool pair,
+    char *err, size_t errlen)
 {
 	struct handshake_client *hc;
 	SSL_CTX *ctx;
+	size_t i;
 
-	if (strnlen(k->identity, sizeof(k->identity)) != HANDSHAKE_ID_HEX_LEN) {
-		util_err(err, errlen, "malformed PSK identity");
+	for (i = 0; i < n; i++)
+		if (strnlen(k[i].identity, sizeof(k[i].identity)) !=
+		    HANDSHAKE_ID_HEX_LEN) {
+			util_err(err, errlen, "malformed PSK identity");
+			return NULL;
+		}
+	if (n == 0 || n > CONF_PEER_KEYS_MAX) {
+		util_err(err, errlen, "%zu sets of keys", n);
 		return NULL;
 	}
 	if (handshake_init(err, errlen) < 0)
@@ -841,7 +987,9 @@ handshake_client_new_keys(const struct handshake_keys *k, char *err,
 		return NULL;
 	}
 	hc->ctx = ctx;
-	hc->keys = *k;
+	memcpy(hc->keys, k, n * sizeof(*k));
+	hc->nkeys = n;
+	hc->pair = pair;
 	hc->host_key_ok = handshake_host_key(hc->host_key, NULL, 0) == 0;
 	if (!SSL_CTX_set_ex_data(ctx, handshake_idx_client, hc)) {
 		handshake_client_destroy(hc);
@@ -852,17 +1000,56 @@ handshake_client_new_keys(const struct handshake_keys *k, char *err,
 	return hc;
 }
 
-/* Derive the session's keys (scrypt for passphrases), then the context. */
+struct handshake_client *
+handshake_client_new_keys(const struct handshake_keys *k, char *err,
+    size_t errlen)
+{
+	return handshake_client_make(k, 1, false, err, errlen);
+}
+
+/*
+ * Derive the session's keys (scrypt for passphrases; one set per peer
+ * key for key pairs), then the context.
+ */
 struct handshake_client *
 handshake_client_new(const struct conf_session *s, char *err, size_t errlen)
 {
 	struct handshake_client *hc = NULL;
-	struct handshake_keys k;
+	struct handshake_keys k[CONF_PEER_KEYS_MAX];
+	size_t i, n = s->npeer_keys > 0 ? s->npeer_keys : 1;
+	int r = 0;
 
-	if (handshake_derive(s, &k, err, errlen) == 0)
-		hc = handshake_client_new_keys(&k, err, errlen);
-	handshake_keys_wipe(&k);
+	memset(k, 0, sizeof(k));
+	for (i = 0; i < n && r == 0; i++)
+		r = s->npeer_keys > 0 ? handshake_derive_pair(s, i, false,
+		    &k[i], err, errlen) : handshake_derive(s, &k[i], err,
+		    errlen);
+	if (r == 0)
+		hc = handshake_client_make(k, n, s->npeer_keys > 0, err,
+		    errlen);
+	OPENSSL_cleanse(k, sizeof(k));
 	return hc;
+}
+
+size_t
+handshake_client_nkeys(const struct handshake_client *hc)
+{
+	return hc->nkeys;
+}
+
+size_t
+handshake_client_next_key(struct handshake_client *hc)
+{
+	hc->cur = (hc->cur + 1) % hc->nkeys;
+	return hc->cur;
+}
+
+int
+handshake_peer_key_index(const SSL *ssl)
+{
+	struct handshake_conn *conn = handshake_conn_get(ssl);
+
+	return conn != NULL && conn->psk_calls > 0 ? conn->matched_peer : -1;
 }
 
 void

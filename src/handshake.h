@@ -18,6 +18,19 @@
  * sent in clear; two key sessions with the same key therefore collide, and
  * handshake_server_new refuses them.
  *
+ * Key pairs (peer_key and options.private_key), per peer key:
+ *   secret   = X25519(own private key, peer public key), at config load
+ *   prk      = HKDF-Extract-SHA256(salt "tapline static v1",
+ *              secret [|| the session's key, when it has one too])
+ *   psk      = HKDF-Expand-SHA256(prk, "psk" || client_public ||
+ *              server_public || name, 32)
+ *   identity = lowercase hex(HKDF-Expand-SHA256(prk, "id" ||
+ *              client_public || server_public || name, 16))
+ * The public keys in role order bind the roles: a client's hello sent
+ * back to the same host's server names no session there.  The name lets
+ * two sessions between the same two hosts share their host keys.  The
+ * server keeps one identity per peer key, so any listed key gets in.
+ *
  * Lifetimes: a server or client object owns its SSL_CTX and its keys.  Each
  * SSL made from it holds a reference, so handshake_*_free may be called
  * while SSLs are still alive; the keys are wiped and freed when the last
@@ -27,6 +40,7 @@
 #ifndef TAPLINE_HANDSHAKE_H
 #define TAPLINE_HANDSHAKE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -79,6 +93,23 @@ int handshake_derive(const struct conf_session *s, struct handshake_keys *out,
  */
 int handshake_derive_passwd(const char *name, const char *passwd,
     struct handshake_keys *out, char *err, size_t errlen);
+
+/*
+ * The key-pair schedule above from its inputs: secret, the session's
+ * key or NULL, both public keys and the name (tests check it against
+ * known answers).
+ */
+int handshake_pair_keys(const uint8_t secret[HANDSHAKE_KEY_LEN],
+    const uint8_t *key, const uint8_t client_pub[HANDSHAKE_KEY_LEN],
+    const uint8_t server_pub[HANDSHAKE_KEY_LEN], const char *name,
+    struct handshake_keys *out, char *err, size_t errlen);
+
+/*
+ * The keys of a key-pair session s with its peer key i, as the server
+ * (this host's public key second) or the client (first).
+ */
+int handshake_derive_pair(const struct conf_session *s, size_t i,
+    bool server, struct handshake_keys *out, char *err, size_t errlen);
 
 /* Wipe a handshake_keys (OPENSSL_cleanse). */
 void handshake_keys_wipe(struct handshake_keys *k);
@@ -190,7 +221,10 @@ unsigned handshake_psk_calls(const SSL *ssl);
 
 struct handshake_client;
 
-/* A client context for session s, deriving its keys (scrypt if passwd). */
+/*
+ * A client context for session s, deriving its keys (scrypt if passwd;
+ * one set per peer key for key pairs, offered one at a time).
+ */
 struct handshake_client *handshake_client_new(const struct conf_session *s,
     char *err, size_t errlen);
 
@@ -200,6 +234,22 @@ struct handshake_client *handshake_client_new_keys(
 
 /* Drop the caller's reference; live SSLs keep the keys until freed. */
 void handshake_client_free(struct handshake_client *hc);
+
+/*
+ * How many sets of keys the client can offer (a key-pair session: one
+ * per peer key), and a move to the next one (returned, 0-based) for the
+ * next connection: a server that replaced its key takes another.
+ */
+size_t handshake_client_nkeys(const struct handshake_client *hc);
+size_t handshake_client_next_key(struct handshake_client *hc);
+
+/*
+ * Key pairs: which of the session's peer keys the connection used: on
+ * the server the one the client's identity matched, on the client the
+ * one it offered.  -1 when the session has no key pairs or no PSK was
+ * seen.
+ */
+int handshake_peer_key_index(const SSL *ssl);
 
 /*
  * A new client-side SSL in connect state, or NULL with the reason in

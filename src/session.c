@@ -362,6 +362,7 @@ session_log_end(struct session *s, enum stream_end end, const char *why)
 	snprintf(s->tun.end_why, sizeof(s->tun.end_why), "%s: %s",
 	    end == STREAM_TLS ? "handshake failed (wrong key or passphrase?)" :
 	    "went away during the handshake", why);
+	s->tun.auth_failed = end == STREAM_TLS;
 	if (end != STREAM_TLS) {
 		tunnel_preauth_log(&s->tun, LOG_INFO,
 		    "%s%s went away during the handshake: %s",

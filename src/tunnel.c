@@ -67,6 +67,7 @@ tunnel_init(struct tunnel *t, struct event_base *base,
 	t->cbs = st->cbs;
 	t->arg = st->arg;
 	t->cs = st->cs;
+	t->peer_key = -1;
 	t->rl_preauth = st->rl_preauth;
 	t->pool = st->pool;
 	t->dev = st->keep != NULL ? st->keep : &t->own_dev;

@@ -137,6 +137,10 @@ struct tunnel {
 	uint64_t detached_ms;	/* ... since then (util_now_ms clock) */
 	uint64_t up_since_ms;
 	uint64_t handshake_ms;	/* for status: when the handshake ended */
+	/* Key pairs: which of cs's peer keys authenticated; -1 = none. */
+	int peer_key;
+	/* It ended in a TLS handshake that failed (wrong key?). */
+	bool auth_failed;
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	char peer_str[INET6_ADDRSTRLEN + 16];	/* "198.51.100.2:40312" */

@@ -22,6 +22,7 @@
 
 #include "conf.h"
 #include "key.h"
+#include "keypair.h"
 #include "util.h"
 
 /* Two keys in the two text forms a key file may hold. */
@@ -691,11 +692,13 @@ static const struct err_case err_cases[] = {
 	    "1: options: must be a group" },
 	{ "missing key",
 	    "\ncobra = {\n  proto = \"udp\";\n};\n",
-	    "2: cobra: missing key; set key = \"/path\" (tapline genkey) or "
+	    "2: cobra: missing key; set peer_key = \"...\" (with "
+	    "options.private_key), key = \"/path\" (tapline genkey) or "
 	    "passwd = \"...\"" },
 	{ "misspelt default group",
 	    "defualt = {\n  proto = \"udp\";\n};\n",
-	    "1: defualt: missing key; set key = \"/path\" (tapline genkey) or "
+	    "1: defualt: missing key; set peer_key = \"...\" (with "
+	    "options.private_key), key = \"/path\" (tapline genkey) or "
 	    "passwd = \"...\" (or did you mean \"default\"?)" },
 	{ "both key and passwd",
 	    "cobra = {\n key = \"a.key\";\n " PASSWD "\n};\n",
@@ -1053,6 +1056,96 @@ test_key_errors(void **state)
 	assert_int_equal(f->d.nerrors, 2);
 }
 
+/*
+ * Key pairs: options.private_key and peer_key, the secrets computed at
+ * load, and every mistake named with file, line and setting.
+ */
+static void
+test_key_pairs(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t priv[KEY_LEN], pub_a[KEY_LEN], pub_b[KEY_LEN], sec[KEY_LEN];
+	char b64_a[KEY_B64_LEN + 1], b64_b[KEY_B64_LEN + 1], text[1024];
+	char want[512], err[256];
+	const struct conf_session *s;
+
+	/* a.key is this host's private key, b.key the peer's. */
+	memcpy(priv, key_a_bytes, KEY_LEN);
+	assert_int_equal(keypair_public(priv, pub_a, err, sizeof(err)), 0);
+	assert_int_equal(key_decode(key_b, strlen(key_b), priv, err,
+	    sizeof(err)), 0);
+	assert_int_equal(keypair_public(priv, pub_b, err, sizeof(err)), 0);
+	key_encode(pub_a, b64_a);
+	key_encode(pub_b, b64_b);
+	assert_int_equal(keypair_shared(key_a_bytes, pub_b, sec, err,
+	    sizeof(err)), 0);
+
+	snprintf(text, sizeof(text), "options = { private_key = \"a.key\"; "
+	    "};\ndefault = { peer_key = \"%s\"; };\ncobra = { };\n"
+	    "viper = { key = \"b.key\"; peer_key = [ \"%s\", "
+	    "\"AAECAwQFBgcICQoLDA0OD/Dx8vP09fb3+Pn6+/z9/v8=\" ]; };\n",
+	    b64_b, b64_b);
+	load(f, text);
+	expect_ok(f);
+	assert_true(f->c->options.private_key_ok);
+	assert_memory_equal(f->c->options.public_key, pub_a, KEY_LEN);
+	s = &f->c->sessions[0];
+	assert_int_equal(s->auth, CONF_AUTH_PAIR);
+	assert_int_equal(s->npeer_keys, 1);
+	assert_memory_equal(s->peer_keys[0], pub_b, KEY_LEN);
+	assert_memory_equal(s->own_public, pub_a, KEY_LEN);
+	assert_memory_equal(s->pair_secret[0], sec, KEY_LEN);
+	s = &f->c->sessions[1];
+	assert_int_equal(s->auth, CONF_AUTH_KEY);
+	assert_int_equal(s->npeer_keys, 2);
+	assert_false(conf_session_equal(&f->c->sessions[0], s));
+
+	/* Without this host's private key nothing can be computed. */
+	snprintf(text, sizeof(text), "cobra = {\n peer_key = \"%s\"; };\n",
+	    b64_b);
+	load(f, text);
+	expect_error(f, "2: cobra.peer_key: needs this host's private key: "
+	    "set options.private_key");
+	snprintf(text, sizeof(text), "options = {\n private_key = "
+	    "\"open.key\"; };\ncobra = { peer_key = \"%s\"; };\n", b64_b);
+	load(f, text);
+	snprintf(want, sizeof(want), "2: options.private_key: %s/open.key: "
+	    "is readable by group or others", f->dir);
+	expect_error(f, want);
+	assert_int_equal(f->d.nerrors, 1);
+
+	snprintf(text, sizeof(text), "options = { private_key = \"a.key\"; "
+	    "};\ncobra = {\n peer_key = \"%s\"; };\n"
+	    "viper = {\n peer_key = [ \"%s\", \"%s\" ]; };\n"
+	    "mamba = {\n peer_key = \"AAAA\"; };\n"
+	    "krait = {\n peer_key = [ \"%s\", \"%s\", \"%s\", \"%s\", \"%s\" ]; "
+	    "};\n"
+	    "adder = {\n peer_key = "
+	    "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"; };\n"
+	    "boa = { " PASSWD "\n peer_key = \"%s\"; };\n"
+	    "asp = { legacy = \"vtun\";\n peer_key = \"%s\"; };\n"
+	    "eel = {\n peer_key = [ ]; };\n",
+	    b64_a, b64_b, b64_b, b64_b, b64_b, b64_b, b64_b, b64_b, b64_b,
+	    b64_b);
+	load(f, text);
+	assert_null(f->c);
+	expect_error(f, "3: cobra.peer_key: key 0 is this host's own public "
+	    "key");
+	expect_error(f, "5: viper.peer_key[1]: is listed twice (also entry "
+	    "0)");
+	expect_error(f, "7: mamba.peer_key: is not a public key: decodes "
+	    "to 2 bytes, need 32");
+	expect_error(f, "9: krait.peer_key: has 5 keys; at most 4 are "
+	    "allowed");
+	expect_error(f, "11: adder.peer_key: key 0: the public key is a "
+	    "point of small order");
+	expect_error(f, "12: boa.peer_key: a passphrase cannot be combined "
+	    "with peer_key");
+	expect_error(f, "15: asp.peer_key: vtund has no key pairs");
+	expect_error(f, "17: eel.peer_key: is an empty list");
+	assert_int_equal(f->d.nerrors, 8);
+}
+
 /* Several mistakes: every one is reported, each with its own line. */
 static void
 test_all_errors_reported(void **state)
@@ -1353,6 +1446,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_tunnel, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_key_pairs, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_key_errors, setup,
 		    teardown),

@@ -243,6 +243,11 @@ fixture_up(struct control_session *e, struct seal_stats *seal)
 	e->inner_mtu = 1219;
 	/* Roamed: the datagrams come from elsewhere than the TCP peer. */
 	snprintf(e->udp_peer, sizeof(e->udp_peer), "198.51.100.7:1234");
+	/* Key pairs, the second of two listed keys. */
+	snprintf(e->peer_key, sizeof(e->peer_key),
+	    "katI2S1oR4T8ZyExdwUT0W0VUUi6k6iT1xkPxeGvxi0=");
+	e->peer_key_n = 2;
+	e->peer_key_of = 2;
 	e->rx_age_ms = 2500;
 	e->came_up = true;
 	e->total.connections = 3;
@@ -467,6 +472,8 @@ test_format_text(void **state)
 		"\n  rx           5 packets, 420 bytes\n",
 		"\n  tx           6 packets, 10000 bytes\n",
 		"\n  compression  zlib:6, 10000 -> 4000 bytes (40.0 %)\n",
+		"\n  peer key     katI2S1oR4T8ZyExdwUT0W0VUUi6k6iT1xkPxeGvxi0= "
+		    "(2 of 2)\n",
 		"\n  path mtu     1280 (1219 inside)\n",
 		"\n  drops        7 (not_ready 1, shaped 2, too_big 4)\n",
 		"\n  datagrams    1234 in, dropped 5 (replay 2, auth 3)\n",
@@ -495,6 +502,7 @@ test_format_text(void **state)
 	/* The reconnecting client shows no UDP line and ends the text. */
 	assert_null(strstr(strstr(out, "session viper"), "datagrams"));
 	assert_null(strstr(strstr(out, "session viper"), "udp peer"));
+	assert_null(strstr(strstr(out, "session viper"), "peer key"));
 	assert_int_equal(out[strlen(out) - 1], '\n');
 	/* Without the wall clock no start is shown. */
 	assert_null(strstr(out, "since"));
@@ -536,7 +544,9 @@ test_format_json(void **state)
 		    "\"queued\":0,\"sessions\":[{\"name\":\"cobra\",\"state\":\"up\","
 		    "\"retry_in_s\":null,",
 		"\"peer\":\"198.51.100.2:40312\\\"\\\\\\u000a\\u0001\\u00ff\""
-		    ",\"udp_peer\":\"198.51.100.7:1234\",\"server\":null,"
+		    ",\"udp_peer\":\"198.51.100.7:1234\",\"peer_key\":"
+		    "\"katI2S1oR4T8ZyExdwUT0W0VUUi6k6iT1xkPxeGvxi0=\","
+		    "\"server\":null,"
 		    "\"last_error\":null,",
 		"\"transport\":\"udp\",\"cipher\":\"aes-256-gcm\","
 		    "\"device\":\"tl-cobra\",\"uptime_s\":3723,"
@@ -567,7 +577,7 @@ test_format_json(void **state)
 		"\"replay\":2,\"too_old\":0,\"auth\":3,",
 		"{\"name\":\"viper\",\"state\":\"reconnecting\","
 		    "\"retry_in_s\":4,\"peer\":\"[2001:db8:1::1]:5000\","
-		    "\"udp_peer\":null,"
+		    "\"udp_peer\":null,\"peer_key\":null,"
 		    "\"server\":\"vpn.example.net\",\"last_error\":"
 		    "\"connect to [2001:db8:1::1]:5000: Connection refused\","
 		    "\"transport\":\"tcp\",\"cipher\":null,\"device\":null,"

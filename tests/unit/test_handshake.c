@@ -34,6 +34,7 @@
 #include "derive.h"
 #include "handshake.h"
 #include "hex.h"
+#include "keypair.h"
 #include "util.h"
 #include "worker.h"
 
@@ -1338,6 +1339,230 @@ test_error_class(void **state)
 	assert_string_equal(detail, "");
 }
 
+/* --- Key pairs ---------------------------------------------------------- */
+
+/*
+ * Known answers for the key-pair schedule, from the RFC 7748 (6.1) keys:
+ * Alice the client, Bob the server, session "cobra".  Computed with the
+ * openssl command line (pkeyutl -derive, kdf HKDF) and again with
+ * Python's cryptography:
+ *   openssl kdf -keylen 32 -kdfopt digest:SHA256 \
+ *     -kdfopt hexsalt:$(printf 'tapline static v1' | xxd -p) \
+ *     -kdfopt hexkey:$SECRET[$KEY] \
+ *     -kdfopt hexinfo:$(printf psk | xxd -p)$ALICE$BOB$(printf cobra | xxd -p) HKDF
+ */
+#define PAIR_ALICE_PRIV \
+	"77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"
+#define PAIR_ALICE_PUB \
+	"8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"
+#define PAIR_BOB_PRIV \
+	"5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"
+#define PAIR_BOB_PUB \
+	"de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"
+#define PAIR_SECRET \
+	"4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"
+static const char pair_psk[] =
+    "a53d71b091e637fade77e47dfe5c9b7365f5ccd1eb8d89eaae47f88aa2578c1c";
+static const char pair_id[] = "0ce863b6b498b999ecf48541fdc0904a";
+/* Bob as the client, Alice the server: the public keys swap places. */
+static const char pair_psk_swapped[] =
+    "5c5dbd9ce7dfef3daf71104e592777e28b4330acbe08750c3cdca3595d9ddfe5";
+/* With a key file too: bytes 00 01 ... 1f after the secret. */
+static const char pair_psk_key[] =
+    "f6c66f0a8cbb5ff59688a29cb9b140cf41af5acbccadb10e9e4b7a0b9f0573a7";
+static const char pair_id_key[] = "5b6ab8dc9e3b095b87b33a5c50802dc0";
+
+static void
+test_pair_golden(void **state)
+{
+	uint8_t secret[32], a[32], b[32], key[32];
+	struct handshake_keys k;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	hex_decode(PAIR_SECRET, secret, 32);
+	hex_decode(PAIR_ALICE_PUB, a, 32);
+	hex_decode(PAIR_BOB_PUB, b, 32);
+	for (i = 0; i < 32; i++)
+		key[i] = (uint8_t)i;
+	assert_int_equal(handshake_pair_keys(secret, NULL, a, b, "cobra", &k,
+	    err, sizeof(err)), 0);
+	assert_hex(k.psk, 32, pair_psk);
+	assert_string_equal(k.identity, pair_id);
+	assert_int_equal(handshake_pair_keys(secret, NULL, b, a, "cobra", &k,
+	    err, sizeof(err)), 0);
+	assert_hex(k.psk, 32, pair_psk_swapped);
+	assert_string_not_equal(k.identity, pair_id);
+	assert_int_equal(handshake_pair_keys(secret, key, a, b, "cobra", &k,
+	    err, sizeof(err)), 0);
+	assert_hex(k.psk, 32, pair_psk_key);
+	assert_string_equal(k.identity, pair_id_key);
+	/* Another session between the same hosts: other keys. */
+	assert_int_equal(handshake_pair_keys(secret, NULL, a, b, "viper", &k,
+	    err, sizeof(err)), 0);
+	assert_string_not_equal(k.identity, pair_id);
+	assert_int_equal(handshake_pair_keys(secret, NULL, a, b, "", &k, err,
+	    sizeof(err)), -1);
+	handshake_keys_wipe(&k);
+}
+
+/* A key-pair session as conf.c makes it: own private key, peer keys. */
+static void
+pair_session(struct conf_session *s, const char *name,
+    const uint8_t priv[32], const uint8_t (*peers)[32], size_t npeers)
+{
+	char err[256];
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	strcpy(s->name, name);
+	s->auth = CONF_AUTH_PAIR;
+	assert_int_equal(keypair_public(priv, s->own_public, err,
+	    sizeof(err)), 0);
+	for (i = 0; i < npeers; i++) {
+		memcpy(s->peer_keys[i], peers[i], 32);
+		assert_int_equal(keypair_shared(priv, peers[i],
+		    s->pair_secret[i], err, sizeof(err)), 0);
+	}
+	s->npeer_keys = npeers;
+}
+
+/* The two ends agree; every other role, key or host disagrees. */
+static void
+test_pair_roles(void **state)
+{
+	uint8_t a[32], b[32], c[32], apub[1][32], bpub[1][32], cpub[1][32];
+	struct conf_session cli, srv, other;
+	struct handshake_keys kc, ks, kx;
+	char err[256];
+
+	(void)state;
+	hex_decode(PAIR_ALICE_PRIV, a, 32);
+	hex_decode(PAIR_BOB_PRIV, b, 32);
+	assert_int_equal(keypair_generate(c, err, sizeof(err)), 0);
+	assert_int_equal(keypair_public(a, apub[0], err, sizeof(err)), 0);
+	assert_int_equal(keypair_public(b, bpub[0], err, sizeof(err)), 0);
+	assert_int_equal(keypair_public(c, cpub[0], err, sizeof(err)), 0);
+	pair_session(&cli, "cobra", a, bpub, 1);
+	pair_session(&srv, "cobra", b, apub, 1);
+	assert_int_equal(handshake_derive_pair(&cli, 0, false, &kc, err,
+	    sizeof(err)), 0);
+	assert_int_equal(handshake_derive_pair(&srv, 0, true, &ks, err,
+	    sizeof(err)), 0);
+	assert_memory_equal(kc.psk, ks.psk, 32);
+	assert_string_equal(kc.identity, ks.identity);
+	assert_hex(kc.psk, 32, pair_psk);
+	/* Roles swapped: Bob dials Alice with the same two keys. */
+	assert_int_equal(handshake_derive_pair(&srv, 0, false, &kx, err,
+	    sizeof(err)), 0);
+	assert_memory_not_equal(kx.psk, ks.psk, 32);
+	assert_string_not_equal(kx.identity, ks.identity);
+	/* The client as its own server (a reflection): no match either. */
+	assert_int_equal(handshake_derive_pair(&cli, 0, true, &kx, err,
+	    sizeof(err)), 0);
+	assert_string_not_equal(kx.identity, kc.identity);
+	/* Another peer key on the server, or another host key there. */
+	pair_session(&other, "cobra", b, cpub, 1);
+	assert_int_equal(handshake_derive_pair(&other, 0, true, &kx, err,
+	    sizeof(err)), 0);
+	assert_memory_not_equal(kx.psk, kc.psk, 32);
+	pair_session(&other, "cobra", c, apub, 1);
+	assert_int_equal(handshake_derive_pair(&other, 0, true, &kx, err,
+	    sizeof(err)), 0);
+	assert_memory_not_equal(kx.psk, kc.psk, 32);
+	assert_string_not_equal(kx.identity, kc.identity);
+	assert_int_equal(handshake_derive_pair(&cli, 1, false, &kx, err,
+	    sizeof(err)), -1);
+	handshake_keys_wipe(&kc);
+	handshake_keys_wipe(&ks);
+	handshake_keys_wipe(&kx);
+}
+
+/*
+ * Rollover: a server session listing two client keys lets either in and
+ * says which; an unlisted key, or the server's own session offered back
+ * to it, fails exactly as a wrong shared key does.  A client listing the
+ * server's old and new key gets in once it moves to the new one.
+ */
+static void
+test_pair_rollover(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t h[32], c1[32], c2[32], c3[32], hpub[2][32], cpub[3][32];
+	struct conf_session ss[2], cs;
+	struct conf conf = { .sessions = ss, .nsessions = 2 };
+	struct handshake_server *hs;
+	struct handshake_client *hc;
+	struct handshake_keys k;
+	struct failure ref;
+	struct link *l;
+	char err[256];
+	int i;
+
+	wrong_key_reference(fx, &ref);
+	assert_int_equal(keypair_generate(h, err, sizeof(err)), 0);
+	assert_int_equal(keypair_generate(c1, err, sizeof(err)), 0);
+	assert_int_equal(keypair_generate(c2, err, sizeof(err)), 0);
+	assert_int_equal(keypair_generate(c3, err, sizeof(err)), 0);
+	assert_int_equal(keypair_public(h, hpub[1], err, sizeof(err)), 0);
+	assert_int_equal(keypair_public(c1, cpub[0], err, sizeof(err)), 0);
+	assert_int_equal(keypair_public(c2, cpub[1], err, sizeof(err)), 0);
+	assert_int_equal(keypair_public(c3, cpub[2], err, sizeof(err)), 0);
+	/* The server: cobra lists c1 and c2, viper c3 (same host key). */
+	pair_session(&ss[0], "cobra", h, cpub, 2);
+	pair_session(&ss[1], "viper", h, cpub + 2, 1);
+	assert_non_null(hs = handshake_server_new(&conf, err, sizeof(err)));
+
+	for (i = 0; i < 2; i++) {
+		pair_session(&cs, "cobra", i == 0 ? c1 : c2, hpub + 1, 1);
+		assert_int_equal(handshake_derive_pair(&cs, 0, false, &k, err,
+		    sizeof(err)), 0);
+		l = run(hs, &k);
+		assert_link_ok(l);
+		assert_ptr_equal(handshake_matched_session(l->s.ssl), &ss[0]);
+		assert_int_equal(handshake_peer_key_index(l->s.ssl), i);
+		link_free(l);
+	}
+	/* viper's key used for cobra: refused like any wrong key. */
+	pair_session(&cs, "cobra", c3, hpub + 1, 1);
+	assert_int_equal(handshake_derive_pair(&cs, 0, false, &k, err,
+	    sizeof(err)), 0);
+	l = run(hs, &k);
+	assert_same_failure(l, &ref);
+	assert_null(handshake_matched_session(l->s.ssl));
+	link_free(l);
+	/* The server's own cobra turned into a client: a reflection. */
+	assert_int_equal(handshake_derive_pair(&ss[0], 0, false, &k, err,
+	    sizeof(err)), 0);
+	l = run(hs, &k);
+	assert_same_failure(l, &ref);
+	link_free(l);
+
+	/* The client lists the server's old key first, then the new one. */
+	memset(hpub[0], 0x55, 32);
+	hpub[0][31] = 0x11;
+	pair_session(&cs, "cobra", c1, hpub, 2);
+	assert_non_null(hc = handshake_client_new(&cs, err, sizeof(err)));
+	assert_int_equal(handshake_client_nkeys(hc), 2);
+	l = link_new(client_ssl_from(hc), server_ssl(hs), true);
+	link_handshake(l);
+	assert_same_failure(l, &ref);
+	assert_int_equal(handshake_peer_key_index(l->c.ssl), 0);
+	link_free(l);
+	assert_int_equal(handshake_client_next_key(hc), 1);
+	l = link_new(client_ssl_from(hc), server_ssl(hs), true);
+	link_handshake(l);
+	assert_link_ok(l);
+	assert_int_equal(handshake_peer_key_index(l->c.ssl), 1);
+	assert_int_equal(handshake_peer_key_index(l->s.ssl), 0);
+	link_free(l);
+	assert_int_equal(handshake_client_next_key(hc), 0);
+	handshake_client_free(hc);
+	handshake_server_free(hs);
+	handshake_keys_wipe(&k);
+}
+
 int
 main(void)
 {
@@ -1360,6 +1585,9 @@ main(void)
 		cmocka_unit_test(test_reload_plan),
 		cmocka_unit_test(test_verify_unfinished),
 		cmocka_unit_test(test_error_class),
+		cmocka_unit_test(test_pair_golden),
+		cmocka_unit_test(test_pair_roles),
+		cmocka_unit_test(test_pair_rollover),
 	};
 
 	return cmocka_run_group_tests_name("handshake", tests, setup,
