@@ -70,25 +70,35 @@ for ns in "$nsa" "$nsb"; do
 done
 wait_for 5 inb ping -c 1 -W 1 198.51.100.1 || die "the underlay does not work"
 
-step "a fresh session key, shared by both sites"
-./tapline genkey "$tmp/cobra.key" || die "genkey"
+step "a private key for each site; only the public keys cross over"
+./tapline genkey --private "$tmp/site-a.key" || die "genkey"
+./tapline genkey --private "$tmp/site-b.key" || die "genkey"
+puba=$(./tapline pubkey "$tmp/site-a.key") || die "pubkey"
+pubb=$(./tapline pubkey "$tmp/site-b.key") || die "pubkey"
+echo "site A's public key: $puba"
+echo "site B's public key: $pubb"
 
-# The server runs the shipped example; only the example passphrase is
-# swapped for the key just made.
-sed "s|^\([[:space:]]*\)passwd = \"change me: cobra example passphrase\";|\1key = \"$tmp/cobra.key\";|" \
+# The server runs the shipped example; only its private key is set and
+# the example passphrase is swapped for site B's public key.
+sed -e "s|^\([[:space:]]*\)passwd = \"change me: cobra example passphrase\";|\1peer_key = \"$pubb\";|" \
+    -e "s|^\([[:space:]]*\)# private_key = \"/etc/tapline/host.key\";|\1private_key = \"$tmp/site-a.key\";|" \
     etc/tapline.conf >"$tmp/server.conf"
 chmod 600 "$tmp/server.conf"	# it still holds the viper example's passphrase
-grep -q "key = \"$tmp/cobra.key\"" "$tmp/server.conf" || die "could not put the key into the example"
-# The client needs little: its key, where the server is, its addresses.
+grep -q "peer_key = \"$pubb\"" "$tmp/server.conf" &&
+	grep -q "private_key = \"$tmp/site-a.key\"" "$tmp/server.conf" ||
+	die "could not put the keys into the example"
+# The client needs little: its key, site A's public key, where the
+# server is, its addresses.
 cat >"$tmp/client.conf" <<CONF
+options = { private_key = "$tmp/site-b.key"; };
 cobra = {
-  key = "$tmp/cobra.key";
+  peer_key = "$puba";
   server = "198.51.100.1";
   device = "tl-cobra";
   address = [ "192.0.2.2/30", "2001:db8:2::2/64" ];
 };
 CONF
-step "site A: tapline -t on etc/tapline.conf (with the key) says what the server will do"
+step "site A: tapline -t on etc/tapline.conf (with the keys) says what the server will do"
 ./tapline -t -f "$tmp/server.conf" | sed -n '/^session cobra/,/^session viper/p' | head -n -1
 step "site B: the whole client config"
 cat "$tmp/client.conf"

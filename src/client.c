@@ -65,6 +65,8 @@ struct client {
 	unsigned int redials;	/* dials since the control connection was lost */
 	/* Key pairs: the server's keys offered since one last worked. */
 	size_t key_tries;
+	/* A reload changed the session: dial again without the backoff. */
+	bool redial_now;
 	uint64_t up_since_ms;
 	bool ever_up;
 	int exit_code;
@@ -144,7 +146,8 @@ client_schedule_retry(struct client *cl)
 	/* No randomness (never seen in practice): no jitter this time. */
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
 		rnd = 0;
-	ms = timers_backoff_ms(cl->attempt, rnd);
+	ms = cl->redial_now ? 0 : timers_backoff_ms(cl->attempt, rnd);
+	cl->redial_now = false;
 	if (cl->attempt < 16)
 		cl->attempt++;
 	log_notice("%s: reconnecting in %.1f s", cl->cs->name, ms / 1000.0);
@@ -510,6 +513,7 @@ client_reload(void *arg)
 	struct conf *nc;
 	char err[256];
 	bool room;
+	int idx;
 
 	if ((nc = conf_reload(cl->proc.conf)) == NULL)
 		return false;
@@ -522,10 +526,25 @@ client_reload(void *arg)
 		conf_free(nc);
 		return false;
 	}
+	idx = cl->tun != NULL ? cl->tun->peer_key : -1;
 	if (conf_session_equal(cl->cs, ncs)) {
 		if (cl->tun != NULL)
 			cl->tun->cs = ncs;
 		log_notice("reloaded: %s unchanged", ncs->name);
+	} else if (cl->tun != NULL && cl->tun->peer_key != -1 &&
+	    conf_session_keeps(cl->cs, ncs, &idx)) {
+		/* The server's key list changed, but not the key in use. */
+		if (client_prepare(cl, ncs, err, sizeof(err)) != 0) {
+			log_err("reload: %s; the running configuration stays",
+			    err);
+			conf_free(nc);
+			return false;
+		}
+		handshake_client_use_key(cl->hc, idx);
+		cl->tun->peer_key = idx;
+		cl->tun->cs = ncs;
+		log_notice("reloaded: %s's keys changed; the one in use stays, "
+		    "the session goes on", ncs->name);
 	} else {
 		if (client_prepare(cl, ncs, err, sizeof(err)) != 0) {
 			log_err("reload: %s; the running configuration stays",
@@ -538,6 +557,7 @@ client_reload(void *arg)
 		/* The server list may have changed: a new round. */
 		cl->pos = cl->norder;
 		cl->connected = false;
+		cl->redial_now = cl->tun != NULL;
 		if (cl->tun != NULL)
 			cl->tun->kind->close(cl->tun, WIRE_CLOSE_SHUTDOWN,
 			    "configuration changed");

@@ -92,6 +92,7 @@ enum conf_field {
 	F_KEY,
 	F_PASSWD,
 	F_PEER_KEY,
+	F_OLD_KEY,
 	F_SERVER,
 	F_SERVER_RANDOM,
 	F_PROTO,
@@ -905,8 +906,10 @@ conf_session_clear(struct conf_session *s)
 {
 	OPENSSL_cleanse(s->key, sizeof(s->key));
 	OPENSSL_cleanse(s->pair_secret, sizeof(s->pair_secret));
+	OPENSSL_cleanse(s->old_key, sizeof(s->old_key));
 	conf_passwd_free(s->passwd);
 	free(s->key_path);
+	free(s->old_key_path);
 	free(s->file);
 	free(s->origin);
 	conf_strs_free(s->server, s->nserver);
@@ -1034,6 +1037,8 @@ conf_session_copy(struct conf_session *dst, const struct conf_session *src)
 	memcpy(dst->key, src->key, sizeof(dst->key));
 	memcpy(dst->pair_secret, src->pair_secret, sizeof(dst->pair_secret));
 	memcpy(dst->own_public, src->own_public, sizeof(dst->own_public));
+	memcpy(dst->old_key, src->old_key, sizeof(dst->old_key));
+	dst->has_old_key = src->has_old_key;
 	dst->offload = src->offload;
 	if ((dst->file = strdup(src->file)) == NULL ||
 	    (dst->origin = strdup(src->origin)) == NULL)
@@ -1043,6 +1048,9 @@ conf_session_copy(struct conf_session *dst, const struct conf_session *src)
 		goto fail;
 	if (src->passwd != NULL &&
 	    (dst->passwd = strdup(src->passwd)) == NULL)
+		goto fail;
+	if (src->old_key_path != NULL &&
+	    (dst->old_key_path = strdup(src->old_key_path)) == NULL)
 		goto fail;
 	return 0;
 fail:
@@ -1126,6 +1134,36 @@ conf_f_key(struct conf_ctx *ctx, const config_setting_t *s,
 	if (key_read_file(b->s.key_path, b->s.key, err, sizeof(err)) == -1)
 		return conf_error(ctx, s, label, "%s: %s", b->s.key_path, err);
 	b->key_ok = true;
+	return 0;
+}
+
+/*
+ * old_key: a key file, read now like key's; conf_check_peer_keys says
+ * where it may be used.
+ */
+static int
+conf_f_old_key(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	struct conf_build *b = obj;
+	char err[256];
+	const char *v;
+
+	if (conf_read_string(ctx, s, label, &v) == -1)
+		return -1;
+	if (v[0] == '\0')
+		return conf_error(ctx, s, label, "is empty; set the path of "
+		    "the session's old key file, or leave it out");
+	free(b->s.old_key_path);
+	if ((b->s.old_key_path = conf_resolve_path(ctx, v)) == NULL) {
+		ctx->oom = true;
+		return -1;
+	}
+	if (key_read_file(b->s.old_key_path, b->s.old_key, err,
+	    sizeof(err)) == -1)
+		return conf_error(ctx, s, label, "%s: %s", b->s.old_key_path,
+		    err);
+	b->s.has_old_key = true;
 	return 0;
 }
 
@@ -1892,6 +1930,8 @@ static const struct conf_setting conf_session_settings[F_COUNT + 1] = {
 	[F_PASSWD] = { "passwd", K_FUNC(conf_f_passwd),
 	    .session_only = true },
 	[F_PEER_KEY] = { "peer_key", K_FUNC(conf_f_peer_key) },
+	[F_OLD_KEY] = { "old_key", K_FUNC(conf_f_old_key),
+	    .session_only = true },
 	[F_SERVER] = { "server", K_FUNC(conf_f_server) },
 	[F_SERVER_RANDOM] = { "server_random", K_FUNC(conf_f_server_random) },
 	[F_PROTO] = { "proto", K_ENUM(conf_proto_names), IN_SESSION(proto) },
@@ -2298,6 +2338,18 @@ conf_check_session(struct conf_ctx *ctx, struct conf_build *b)
 		b->s.auth = CONF_AUTH_PASSWD;
 	if (b->s.npeer_keys > 0)
 		conf_check_peer_keys(ctx, b);
+	if (b->src[F_OLD_KEY] != NULL) {
+		snprintf(label, sizeof(label), "%s.old_key", name);
+		if (b->src[F_PEER_KEY] == NULL)
+			conf_error(ctx, b->src[F_OLD_KEY], label, "is for a "
+			    "session moving to key pairs: set peer_key too, "
+			    "or use key = \"...\" for a shared key");
+		else if (b->s.has_old_key && b->src[F_KEY] != NULL &&
+		    CRYPTO_memcmp(b->s.old_key, b->s.key, KEY_LEN) == 0)
+			conf_error(ctx, b->src[F_OLD_KEY], label, "is the "
+			    "session's key; old_key lets the key in alone, "
+			    "key with peer_key needs both");
+	}
 
 	/*
 	 * A conflict between values that all come from `default` was
@@ -3245,6 +3297,9 @@ conf_session_equal(const struct conf_session *a, const struct conf_session *b)
 	    (strlen(a->passwd) != strlen(b->passwd) ||
 	    CRYPTO_memcmp(a->passwd, b->passwd, strlen(a->passwd)) != 0))
 		return false;
+	if (a->has_old_key != b->has_old_key || (a->has_old_key &&
+	    CRYPTO_memcmp(a->old_key, b->old_key, KEY_LEN) != 0))
+		return false;
 	/* The secrets follow from these and this host's private key. */
 	if (a->npeer_keys != b->npeer_keys ||
 	    memcmp(a->peer_keys, b->peer_keys, sizeof(a->peer_keys)) != 0 ||
@@ -3270,6 +3325,42 @@ conf_session_equal(const struct conf_session *a, const struct conf_session *b)
 	    conf_argvs_equal(a->up, a->nup, b->up, b->nup) &&
 	    conf_argvs_equal(a->down, a->ndown, b->down, b->ndown) &&
 	    a->legacy == b->legacy && a->offload == b->offload;
+}
+
+bool
+conf_session_keeps(const struct conf_session *a, const struct conf_session *b,
+    int *idx)
+{
+	struct conf_session t;
+	bool same;
+	size_t j;
+
+	if (conf_session_equal(a, b))
+		return true;
+	if (a->npeer_keys == 0 || b->npeer_keys == 0)
+		return false;
+	/* b with a's key lists: equal means nothing else changed. */
+	t = *b;
+	memcpy(t.peer_keys, a->peer_keys, sizeof(t.peer_keys));
+	memcpy(t.pair_secret, a->pair_secret, sizeof(t.pair_secret));
+	t.npeer_keys = a->npeer_keys;
+	memcpy(t.old_key, a->old_key, sizeof(t.old_key));
+	t.has_old_key = a->has_old_key;
+	same = conf_session_equal(a, &t);
+	OPENSSL_cleanse(&t, sizeof(t));
+	if (!same)
+		return false;
+	if (*idx == CONF_PEER_OLD_KEY)
+		return a->has_old_key && b->has_old_key &&
+		    CRYPTO_memcmp(a->old_key, b->old_key, KEY_LEN) == 0;
+	if (*idx < 0 || (size_t)*idx >= a->npeer_keys)
+		return false;
+	for (j = 0; j < b->npeer_keys; j++)
+		if (memcmp(b->peer_keys[j], a->peer_keys[*idx], KEY_LEN) == 0) {
+			*idx = (int)j;
+			return true;
+		}
+	return false;
 }
 
 /* names[v], or "?" for a value that the table does not have. */
@@ -3412,6 +3503,9 @@ conf_print_session(const struct conf_session *s, FILE *out)
 		    conf_utf8_len(s->passwd));
 	else
 		fprintf(out, "  key: none (key pair only)\n");
+	if (s->has_old_key)
+		fprintf(out, "  old_key: %s (%d bytes), still accepted alone\n",
+		    s->old_key_path, KEY_LEN);
 	conf_print_servers(s, out);
 	fprintf(out, "  proto: %s\n", conf_proto_name(s->proto));
 	fprintf(out, "  type: %s\n", dev_type_name(s->type));

@@ -76,6 +76,8 @@ enum conf_legacy { CONF_LEGACY_NONE, CONF_LEGACY_VTUN };
 enum conf_auth { CONF_AUTH_KEY, CONF_AUTH_PASSWD, CONF_AUTH_PAIR };
 /* peer_key: at most this many public keys per session (rollover). */
 #define CONF_PEER_KEYS_MAX 4
+/* A connection's credential: not one of the peer keys but old_key. */
+#define CONF_PEER_OLD_KEY (-2)
 
 /* An address or route: "192.0.2.1/30", "2001:db8::/32". */
 struct conf_cidr {
@@ -135,6 +137,13 @@ struct conf_session {
 	uint8_t pair_secret[CONF_PEER_KEYS_MAX][KEY_LEN];
 	uint8_t own_public[KEY_LEN];
 	size_t npeer_keys;
+	/*
+	 * old_key: a shared key still accepted alone while the session
+	 * moves to key pairs (with peer_key only).
+	 */
+	char *old_key_path;
+	uint8_t old_key[KEY_LEN];
+	bool has_old_key;
 
 	enum conf_proto proto;
 	enum dev_type type;
@@ -269,6 +278,15 @@ const struct conf_session *conf_session_find(const struct conf *c,
  */
 bool conf_session_equal(const struct conf_session *a,
     const struct conf_session *b);
+
+/*
+ * Key pairs: a connection authenticated under a with the credential
+ * *idx (a peer key's index, or CONF_PEER_OLD_KEY) may go on under b:
+ * the two are equal, or differ only in peer_key and old_key and b still
+ * accepts that credential.  True, with *idx moved to its place in b.
+ */
+bool conf_session_keeps(const struct conf_session *a,
+    const struct conf_session *b, int *idx);
 
 /* Names for messages and status output: "udp", "keep", "killold", ... */
 const char *conf_proto_name(enum conf_proto p);

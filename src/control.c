@@ -284,6 +284,10 @@ control_text_session(struct control_out *o, const struct control_session *e,
 		util_escape(e->udp_peer, strlen(e->udp_peer), esc, sizeof(esc));
 		control_printf(o, "%s", esc);
 	}
+	if (e->old_key) {
+		control_field(o, f, "peer key");
+		control_printf(o, "none: old_key, the shared key, let it in");
+	}
 	if (e->peer_key[0] != '\0') {
 		control_field(o, f, "peer key");
 		control_printf(o, "%s", e->peer_key);
@@ -454,6 +458,7 @@ control_json_session(struct control_out *o, const struct control_session *e,
 	control_json_str(o, e->udp_peer[0] != '\0' ? e->udp_peer : NULL);
 	control_printf(o, ",\"peer_key\":");
 	control_json_str(o, e->peer_key[0] != '\0' ? e->peer_key : NULL);
+	control_printf(o, ",\"old_key\":%s", e->old_key ? "true" : "false");
 	control_printf(o, ",\"server\":");
 	control_json_str(o, e->server);
 	control_printf(o, ",\"last_error\":");
@@ -731,6 +736,7 @@ control_tunnel_fill(struct control_session *e, const struct tunnel *t,
 		e->peer_key_n = t->peer_key + 1;
 		e->peer_key_of = (int)cs->npeer_keys;
 	}
+	e->old_key = cs != NULL && t->peer_key == CONF_PEER_OLD_KEY;
 	t->kind->fill(e, t, now_ms);
 }
 

@@ -82,6 +82,7 @@ struct control_session {
 	char peer_key[KEY_B64_LEN + 1];
 	int peer_key_n;
 	int peer_key_of;
+	bool old_key;	/* it authenticated with the session's old_key */
 	/* Client: the server (as configured) it uses or tries now. */
 	const char *server;
 	/* Client: why the last attempt failed, while not up; else NULL. */

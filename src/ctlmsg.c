@@ -358,6 +358,10 @@ ctlmsg_connectedcb(void *arg)
 	session_note_addrs(s);
 	reattach_conn_timeout(s);
 	log_info("%sauthenticated %s", tunnel_tag(&s->tun), s->tun.peer_str);
+	if (s->tun.peer_key == CONF_PEER_OLD_KEY)
+		log_notice("%s%s authenticated with old_key, the shared key: "
+		    "once both ends have key pairs, remove old_key",
+		    tunnel_tag(&s->tun), s->tun.peer_str);
 	if (s->tun.role == TUNNEL_CLIENT) {
 		/* Our receiver id says "this host" to a server that can
 		 * check it (handshake.h: connections back to this host). */

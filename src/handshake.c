@@ -74,10 +74,11 @@ struct handshake_server {
 struct handshake_client {
 	SSL_CTX *ctx;	/* owns this object through its ex_data */
 	/* One set, or one per peer key of a key-pair session (pair). */
-	struct handshake_keys keys[CONF_PEER_KEYS_MAX];
+	struct handshake_keys keys[HANDSHAKE_CLIENT_KEYS];
 	size_t nkeys;
 	size_t cur;	/* the set the next ClientHello offers */
 	bool pair;
+	size_t npairs;	/* key pairs: the sets of peer keys (old_key's after) */
 	uint8_t host_key[HANDSHAKE_KEY_LEN];
 	bool host_key_ok;
 };
@@ -555,7 +556,8 @@ handshake_client_psk_use(SSL *ssl, const EVP_MD *md, const unsigned char **id,
 	    NULL)
 		return 0;
 	if (conn != NULL)
-		conn->matched_peer = hc->pair ? (int)hc->cur : -1;
+		conn->matched_peer = !hc->pair ? -1 : hc->cur < hc->npairs ?
+		    (int)hc->cur : CONF_PEER_OLD_KEY;
 	/* The identity lives in hc, which outlives every SSL of its ctx. */
 	*id = (const unsigned char *)hc->keys[hc->cur].identity;
 	*idlen = HANDSHAKE_ID_HEX_LEN;
@@ -707,6 +709,18 @@ handshake_plan_pairs(struct handshake_plan *pl, const struct conf_session *s,
 		}
 		pl->nentries++;
 	}
+	if (s->has_old_key) {
+		e = &pl->entries[pl->nentries];
+		e->s = s;
+		e->peer = CONF_PEER_OLD_KEY;
+		if (handshake_keys_from_base(s->old_key, s->name, &e->keys, e2,
+		    sizeof(e2)) < 0) {
+			util_err(err, errlen, "session %s: %s", s->name, e2);
+			handshake_plan_free(pl);
+			return -1;
+		}
+		pl->nentries++;
+	}
 	return 0;
 }
 
@@ -719,10 +733,11 @@ handshake_plan_new(const struct conf *c, const struct handshake_server *prev,
 	char e2[256];
 	size_t i, j, n = 0;
 
-	/* One entry per session, or per peer key of a key-pair session. */
+	/* One entry per session, or per peer key of a key-pair session
+	 * (and one for its old_key). */
 	for (i = 0; i < c->nsessions; i++)
 		n += c->sessions[i].npeer_keys > 0 ?
-		    c->sessions[i].npeer_keys : 1;
+		    c->sessions[i].npeer_keys + c->sessions[i].has_old_key : 1;
 	if ((pl = calloc(1, sizeof(*pl))) == NULL ||
 	    (n > 0 && ((pl->entries = calloc(n,
 	    sizeof(*pl->entries))) == NULL || (pl->pending =
@@ -960,8 +975,8 @@ handshake_psk_calls(const SSL *ssl)
 
 /* A client context owning a copy of the n sets of keys in k. */
 static struct handshake_client *
-handshake_client_make(const struct handshake_keys *k, size_t n, bool pair,
-    char *err, size_t errlen)
+handshake_client_make(const struct handshake_keys *k, size_t n,
+    size_t npairs, char *err, size_t errlen)
 {
 	struct handshake_client *hc;
 	SSL_CTX *ctx;
@@ -973,7 +988,7 @@ handshake_client_make(const struct handshake_keys *k, size_t n, bool pair,
 			util_err(err, errlen, "malformed PSK identity");
 			return NULL;
 		}
-	if (n == 0 || n > CONF_PEER_KEYS_MAX) {
+	if (n == 0 || n > HANDSHAKE_CLIENT_KEYS) {
 		util_err(err, errlen, "%zu sets of keys", n);
 		return NULL;
 	}
@@ -989,7 +1004,8 @@ handshake_client_make(const struct handshake_keys *k, size_t n, bool pair,
 	hc->ctx = ctx;
 	memcpy(hc->keys, k, n * sizeof(*k));
 	hc->nkeys = n;
-	hc->pair = pair;
+	hc->pair = npairs > 0;
+	hc->npairs = npairs;
 	hc->host_key_ok = handshake_host_key(hc->host_key, NULL, 0) == 0;
 	if (!SSL_CTX_set_ex_data(ctx, handshake_idx_client, hc)) {
 		handshake_client_destroy(hc);
@@ -1004,7 +1020,7 @@ struct handshake_client *
 handshake_client_new_keys(const struct handshake_keys *k, char *err,
     size_t errlen)
 {
-	return handshake_client_make(k, 1, false, err, errlen);
+	return handshake_client_make(k, 1, 0, err, errlen);
 }
 
 /*
@@ -1015,7 +1031,7 @@ struct handshake_client *
 handshake_client_new(const struct conf_session *s, char *err, size_t errlen)
 {
 	struct handshake_client *hc = NULL;
-	struct handshake_keys k[CONF_PEER_KEYS_MAX];
+	struct handshake_keys k[HANDSHAKE_CLIENT_KEYS];
 	size_t i, n = s->npeer_keys > 0 ? s->npeer_keys : 1;
 	int r = 0;
 
@@ -1024,9 +1040,12 @@ handshake_client_new(const struct conf_session *s, char *err, size_t errlen)
 		r = s->npeer_keys > 0 ? handshake_derive_pair(s, i, false,
 		    &k[i], err, errlen) : handshake_derive(s, &k[i], err,
 		    errlen);
-	if (r == 0)
-		hc = handshake_client_make(k, n, s->npeer_keys > 0, err,
+	/* old_key comes last: a server not yet moved to key pairs. */
+	if (r == 0 && s->npeer_keys > 0 && s->has_old_key)
+		r = handshake_keys_from_base(s->old_key, s->name, &k[n++], err,
 		    errlen);
+	if (r == 0)
+		hc = handshake_client_make(k, n, s->npeer_keys, err, errlen);
 	OPENSSL_cleanse(k, sizeof(k));
 	return hc;
 }
@@ -1042,6 +1061,15 @@ handshake_client_next_key(struct handshake_client *hc)
 {
 	hc->cur = (hc->cur + 1) % hc->nkeys;
 	return hc->cur;
+}
+
+void
+handshake_client_use_key(struct handshake_client *hc, int idx)
+{
+	if (idx == CONF_PEER_OLD_KEY && hc->nkeys > hc->npairs)
+		hc->cur = hc->npairs;
+	else if (idx >= 0 && (size_t)idx < hc->npairs)
+		hc->cur = (size_t)idx;
 }
 
 int

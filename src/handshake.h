@@ -30,6 +30,9 @@
  * back to the same host's server names no session there.  The name lets
  * two sessions between the same two hosts share their host keys.  The
  * server keeps one identity per peer key, so any listed key gets in.
+ * A session moving to key pairs may keep its shared key as old_key: the
+ * server also accepts it alone (keys as for a key session), and the
+ * client offers it after its peer keys.
  *
  * Lifetimes: a server or client object owns its SSL_CTX and its keys.  Each
  * SSL made from it holds a reference, so handshake_*_free may be called
@@ -50,6 +53,8 @@
 
 /* The PSK base and the TLS PSK are 32 bytes. */
 #define HANDSHAKE_KEY_LEN 32
+/* A client offers at most this many sets of keys: its peer keys, old_key. */
+#define HANDSHAKE_CLIENT_KEYS (CONF_PEER_KEYS_MAX + 1)
 /* The identity: 16 bytes, sent as 32 lowercase hex digits. */
 #define HANDSHAKE_ID_RAW_LEN 16
 #define HANDSHAKE_ID_HEX_LEN (2 * HANDSHAKE_ID_RAW_LEN)
@@ -242,12 +247,17 @@ void handshake_client_free(struct handshake_client *hc);
  */
 size_t handshake_client_nkeys(const struct handshake_client *hc);
 size_t handshake_client_next_key(struct handshake_client *hc);
+/*
+ * Offer the set of a peer key's index, or of old_key (CONF_PEER_OLD_KEY),
+ * next: a reload that kept the connection keeps what it used.
+ */
+void handshake_client_use_key(struct handshake_client *hc, int idx);
 
 /*
  * Key pairs: which of the session's peer keys the connection used: on
  * the server the one the client's identity matched, on the client the
- * one it offered.  -1 when the session has no key pairs or no PSK was
- * seen.
+ * one it offered; CONF_PEER_OLD_KEY for the session's old_key.  -1 when
+ * the session has no key pairs or no PSK was seen.
  */
 int handshake_peer_key_index(const SSL *ssl);
 

@@ -291,7 +291,7 @@ server_admit(struct server_conn *self, const struct conf_session **csp,
 	}
 	/* A reload during the handshake: hold the peer to the new file. */
 	cur = conf_session_find(srv->proc.conf, cs->name);
-	if (cur == NULL || !conf_session_equal(cur, cs)) {
+	if (cur == NULL || !conf_session_keeps(cs, cur, &self->t->peer_key)) {
 		*reason = WIRE_CLOSE_REFUSED;
 		*msg = "configuration changed; try again";
 		return -1;
@@ -1024,7 +1024,9 @@ server_reload_apply(struct server *srv, struct conf *nc,
 		if (cs == NULL || tunnel_closing(c->t))
 			continue;
 		ncs = conf_session_find(nc, cs->name);
-		if (ncs != NULL && conf_session_equal(cs, ncs)) {
+		/* A key list that still holds the peer's key keeps it. */
+		if (ncs != NULL && conf_session_keeps(cs, ncs,
+		    &c->t->peer_key)) {
 			c->t->cs = ncs;
 			kept++;
 			continue;

@@ -1146,6 +1146,92 @@ test_key_pairs(void **state)
 	assert_int_equal(f->d.nerrors, 8);
 }
 
+/*
+ * old_key, a shared key still accepted while a session moves to key
+ * pairs, and which reloads keep a key-pair connection running.
+ */
+static void
+test_key_pairs_reload(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t priv[KEY_LEN], pub_b[KEY_LEN];
+	char b64_b[KEY_B64_LEN + 1], text[1024], err[256];
+	const char *other = "AAECAwQFBgcICQoLDA0OD/Dx8vP09fb3+Pn6+/z9/v8=";
+	struct conf *old;
+	int idx;
+
+	assert_int_equal(key_decode(key_b, strlen(key_b), priv, err,
+	    sizeof(err)), 0);
+	assert_int_equal(keypair_public(priv, pub_b, err, sizeof(err)), 0);
+	key_encode(pub_b, b64_b);
+
+	load(f, "options = { private_key = \"a.key\"; };\n"
+	    "cobra = {\n old_key = \"b.key\"; };\n"
+	    "viper = { key = \"b.key\";\n old_key = \"b.key\"; peer_key = "
+	    "\"AAECAwQFBgcICQoLDA0OD/Dx8vP09fb3+Pn6+/z9/v8=\"; };\n");
+	expect_error(f, "3: cobra.old_key: is for a session moving to key "
+	    "pairs: set peer_key too");
+	expect_error(f, "5: viper.old_key: is the session's key");
+
+	/* Running: peer keys [B, other] and old_key. */
+	snprintf(text, sizeof(text), "options = { private_key = \"a.key\"; "
+	    "};\ncobra = { peer_key = [ \"%s\", \"%s\" ]; old_key = "
+	    "\"b.key\"; };\n", b64_b, other);
+	load(f, text);
+	expect_ok(f);
+	assert_true(f->c->sessions[0].has_old_key);
+	old = f->c;
+	f->c = NULL;
+
+	/* The list loses `other` and old_key: B's connection goes on. */
+	snprintf(text, sizeof(text), "options = { private_key = \"a.key\"; "
+	    "};\ncobra = { peer_key = \"%s\"; };\n", b64_b);
+	load(f, text);
+	expect_ok(f);
+	assert_false(conf_session_equal(&old->sessions[0],
+	    &f->c->sessions[0]));
+	idx = 0;
+	assert_true(conf_session_keeps(&old->sessions[0], &f->c->sessions[0],
+	    &idx));
+	assert_int_equal(idx, 0);
+	/* ... but not the connection that used `other` or old_key. */
+	idx = 1;
+	assert_false(conf_session_keeps(&old->sessions[0],
+	    &f->c->sessions[0], &idx));
+	idx = CONF_PEER_OLD_KEY;
+	assert_false(conf_session_keeps(&old->sessions[0],
+	    &f->c->sessions[0], &idx));
+
+	/* B moves to second place: the index follows. */
+	snprintf(text, sizeof(text), "options = { private_key = \"a.key\"; "
+	    "};\ncobra = { peer_key = [ \"%s\", \"%s\" ]; old_key = "
+	    "\"b.key\"; };\n", other, b64_b);
+	load(f, text);
+	idx = 0;
+	assert_true(conf_session_keeps(&old->sessions[0], &f->c->sessions[0],
+	    &idx));
+	assert_int_equal(idx, 1);
+	idx = CONF_PEER_OLD_KEY;
+	assert_true(conf_session_keeps(&old->sessions[0], &f->c->sessions[0],
+	    &idx));
+
+	/* Anything else changed, or another host key: no. */
+	snprintf(text, sizeof(text), "options = { private_key = \"a.key\"; "
+	    "};\ncobra = { peer_key = \"%s\"; mtu = 1400; };\n", b64_b);
+	load(f, text);
+	idx = 0;
+	assert_false(conf_session_keeps(&old->sessions[0],
+	    &f->c->sessions[0], &idx));
+	snprintf(text, sizeof(text), "options = { private_key = \"b.key\"; "
+	    "};\ncobra = { peer_key = \"%s\"; };\n", other);
+	load(f, text);
+	expect_ok(f);
+	idx = 1;
+	assert_false(conf_session_keeps(&old->sessions[0],
+	    &f->c->sessions[0], &idx));
+	conf_free(old);
+}
+
 /* Several mistakes: every one is reported, each with its own line. */
 static void
 test_all_errors_reported(void **state)
@@ -1448,6 +1534,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_full_tunnel, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_key_pairs, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_key_pairs_reload, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_key_errors, setup,
 		    teardown),

@@ -546,7 +546,7 @@ test_format_json(void **state)
 		"\"peer\":\"198.51.100.2:40312\\\"\\\\\\u000a\\u0001\\u00ff\""
 		    ",\"udp_peer\":\"198.51.100.7:1234\",\"peer_key\":"
 		    "\"katI2S1oR4T8ZyExdwUT0W0VUUi6k6iT1xkPxeGvxi0=\","
-		    "\"server\":null,"
+		    "\"old_key\":false,\"server\":null,"
 		    "\"last_error\":null,",
 		"\"transport\":\"udp\",\"cipher\":\"aes-256-gcm\","
 		    "\"device\":\"tl-cobra\",\"uptime_s\":3723,"
@@ -577,7 +577,7 @@ test_format_json(void **state)
 		"\"replay\":2,\"too_old\":0,\"auth\":3,",
 		"{\"name\":\"viper\",\"state\":\"reconnecting\","
 		    "\"retry_in_s\":4,\"peer\":\"[2001:db8:1::1]:5000\","
-		    "\"udp_peer\":null,\"peer_key\":null,"
+		    "\"udp_peer\":null,\"peer_key\":null,\"old_key\":false,"
 		    "\"server\":\"vpn.example.net\",\"last_error\":"
 		    "\"connect to [2001:db8:1::1]:5000: Connection refused\","
 		    "\"transport\":\"tcp\",\"cipher\":null,\"device\":null,"

@@ -1563,6 +1563,79 @@ test_pair_rollover(void **state)
 	handshake_keys_wipe(&k);
 }
 
+/*
+ * Moving a shared-key session to key pairs: a server with old_key lets a
+ * client that has only the key in, and one with key pairs; a client with
+ * old_key gets into a server that has only the key, after its key pair.
+ */
+static void
+test_pair_old_key(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t h[32], c[32], hpub[1][32], cpub[1][32];
+	struct conf_session srv, cli;
+	struct conf conf = { .sessions = &srv, .nsessions = 1 };
+	struct handshake_server *hs;
+	struct handshake_client *hc;
+	struct handshake_keys k;
+	struct link *l;
+	char err[256];
+
+	(void)fx;
+	assert_int_equal(keypair_generate(h, err, sizeof(err)), 0);
+	assert_int_equal(keypair_generate(c, err, sizeof(err)), 0);
+	assert_int_equal(keypair_public(h, hpub[0], err, sizeof(err)), 0);
+	assert_int_equal(keypair_public(c, cpub[0], err, sizeof(err)), 0);
+	pair_session(&srv, "alpha", h, cpub, 1);
+	/* alpha's key in the fixture: bytes 00 01 ... 1f. */
+	memcpy(srv.old_key, fx->sess[ALPHA].key, 32);
+	srv.has_old_key = true;
+	assert_non_null(hs = handshake_server_new(&conf, err, sizeof(err)));
+	/* The client not moved yet: the shared key alone. */
+	l = run(hs, &fx->keys[ALPHA]);
+	assert_link_ok(l);
+	assert_int_equal(handshake_peer_key_index(l->s.ssl),
+	    CONF_PEER_OLD_KEY);
+	link_free(l);
+	/* The client moved. */
+	pair_session(&cli, "alpha", c, hpub, 1);
+	assert_int_equal(handshake_derive_pair(&cli, 0, false, &k, err,
+	    sizeof(err)), 0);
+	l = run(hs, &k);
+	assert_link_ok(l);
+	assert_int_equal(handshake_peer_key_index(l->s.ssl), 0);
+	link_free(l);
+	handshake_server_free(hs);
+
+	/* The client moved first: the fixture's server has only the key. */
+	memcpy(cli.old_key, fx->sess[ALPHA].key, 32);
+	cli.has_old_key = true;
+	assert_non_null(hc = handshake_client_new(&cli, err, sizeof(err)));
+	assert_int_equal(handshake_client_nkeys(hc), 2);
+	l = link_new(client_ssl_from(hc), server_ssl(fx->hs), true);
+	link_handshake(l);
+	assert_int_equal(l->c.cls, HANDSHAKE_FAIL_AUTH);
+	link_free(l);
+	assert_int_equal(handshake_client_next_key(hc), 1);
+	l = link_new(client_ssl_from(hc), server_ssl(fx->hs), true);
+	link_handshake(l);
+	assert_link_ok(l);
+	assert_int_equal(handshake_peer_key_index(l->c.ssl),
+	    CONF_PEER_OLD_KEY);
+	assert_ptr_equal(handshake_matched_session(l->s.ssl),
+	    &fx->sess[ALPHA]);
+	link_free(l);
+	/* A reload that kept that connection offers old_key first. */
+	handshake_client_use_key(hc, 0);
+	handshake_client_use_key(hc, CONF_PEER_OLD_KEY);
+	l = link_new(client_ssl_from(hc), server_ssl(fx->hs), true);
+	link_handshake(l);
+	assert_link_ok(l);
+	link_free(l);
+	handshake_client_free(hc);
+	handshake_keys_wipe(&k);
+}
+
 int
 main(void)
 {
@@ -1588,6 +1661,7 @@ main(void)
 		cmocka_unit_test(test_pair_golden),
 		cmocka_unit_test(test_pair_roles),
 		cmocka_unit_test(test_pair_rollover),
+		cmocka_unit_test(test_pair_old_key),
 	};
 
 	return cmocka_run_group_tests_name("handshake", tests, setup,
