@@ -15,6 +15,9 @@ packages=(
 	# the journal fields; the Debian package build, hardening-check on its
 	# binary (devscripts, without recommends), lintian on the package
 	systemd build-essential debhelper dpkg-dev devscripts lintian
+	# tests: the server's bytes on the wire, captured on the underlay
+	# (keypair.sh)
+	tcpdump
 	# tests: a NAT (masquerade) in front of a client, and forgetting
 	# its mappings (udp_reattach.sh)
 	nftables conntrack

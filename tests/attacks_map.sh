@@ -8,7 +8,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 top=${top_srcdir:-$(dirname "$0")/..}
 map=$top/tests/ATTACKS.md
-ROWS=44
+ROWS=47
 fail=0
 nrefs=0
 
