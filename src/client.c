@@ -257,6 +257,10 @@ client_gone(struct client *cl)
 	control_totals_add(&cl->closed, &e);
 	util_strlcpy(cl->end_why, cl->tun->end_why, sizeof(cl->end_why));
 
+	/* A new session after one that was up: key pairs first again,
+	 * old_key (a server not yet moved) only after them. */
+	if (was_up && cl->hc != NULL)
+		handshake_client_use_key(cl->hc, 0);
 	if (client_next_key(cl, was_up))
 		return;
 	cl->tun->kind->free(cl->tun);
