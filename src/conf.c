@@ -1110,35 +1110,49 @@ conf_resolve_path(const struct conf_ctx *ctx, const char *p)
 	return out;
 }
 
-/* key: resolve the path, then read and check the key file now. */
+/*
+ * A key file setting: resolve the path into *path, then read and check
+ * the key file now.  empty says what to set instead of "".
+ */
 static int
-conf_f_key(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *label, void *obj)
+conf_key_file(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, const char *empty, char **path, uint8_t key[KEY_LEN])
 {
-	struct conf_build *b = obj;
 	char err[256];
 	const char *v;
 
 	if (conf_read_string(ctx, s, label, &v) == -1)
 		return -1;
 	if (v[0] == '\0')
-		return conf_error(ctx, s, label, "is empty; set the path of a "
-		    "key file (tapline genkey FILE writes one)");
-	free(b->s.key_path);
-	b->s.key_path = conf_resolve_path(ctx, v);
-	if (b->s.key_path == NULL) {
+		return conf_error(ctx, s, label, "is empty; %s", empty);
+	free(*path);
+	if ((*path = conf_resolve_path(ctx, v)) == NULL) {
 		ctx->oom = true;
 		return -1;
 	}
+	if (key_read_file(*path, key, err, sizeof(err)) == -1)
+		return conf_error(ctx, s, label, "%s: %s", *path, err);
+	return 0;
+}
+
+/* key: the session's key file. */
+static int
+conf_f_key(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *label, void *obj)
+{
+	struct conf_build *b = obj;
+
 	b->s.auth = CONF_AUTH_KEY;
-	if (key_read_file(b->s.key_path, b->s.key, err, sizeof(err)) == -1)
-		return conf_error(ctx, s, label, "%s: %s", b->s.key_path, err);
+	if (conf_key_file(ctx, s, label, "set the path of a key file "
+	    "(tapline genkey FILE writes one)", &b->s.key_path,
+	    b->s.key) == -1)
+		return -1;
 	b->key_ok = true;
 	return 0;
 }
 
 /*
- * old_key: a key file, read now like key's; conf_check_peer_keys says
+ * old_key: a key file, read now like key's; conf_check_session says
  * where it may be used.
  */
 static int
@@ -1146,23 +1160,11 @@ conf_f_old_key(struct conf_ctx *ctx, const config_setting_t *s,
     const char *label, void *obj)
 {
 	struct conf_build *b = obj;
-	char err[256];
-	const char *v;
 
-	if (conf_read_string(ctx, s, label, &v) == -1)
+	if (conf_key_file(ctx, s, label, "set the path of the session's old "
+	    "key file, or leave it out", &b->s.old_key_path,
+	    b->s.old_key) == -1)
 		return -1;
-	if (v[0] == '\0')
-		return conf_error(ctx, s, label, "is empty; set the path of "
-		    "the session's old key file, or leave it out");
-	free(b->s.old_key_path);
-	if ((b->s.old_key_path = conf_resolve_path(ctx, v)) == NULL) {
-		ctx->oom = true;
-		return -1;
-	}
-	if (key_read_file(b->s.old_key_path, b->s.old_key, err,
-	    sizeof(err)) == -1)
-		return conf_error(ctx, s, label, "%s: %s", b->s.old_key_path,
-		    err);
 	b->s.has_old_key = true;
 	return 0;
 }
@@ -1829,24 +1831,19 @@ conf_o_private_key(struct conf_ctx *ctx, const config_setting_t *s,
 	struct conf_options *o = obj;
 	char err[256];
 	const char *v;
-	char *p;
 
 	if (conf_read_string(ctx, s, label, &v) == -1)
 		return -1;
 	o->private_key_ok = false;
 	if (v[0] == '\0')
 		return conf_set_string(ctx, &o->private_key, v);
-	if ((p = conf_resolve_path(ctx, v)) == NULL) {
-		ctx->oom = true;
+	if (conf_key_file(ctx, s, label, "", &o->private_key,
+	    o->private_bytes) == -1)
 		return -1;
-	}
-	free(o->private_key);
-	o->private_key = p;
-	if (key_read_file(p, o->private_bytes, err, sizeof(err)) == -1)
-		return conf_error(ctx, s, label, "%s: %s", p, err);
 	if (keypair_public(o->private_bytes, o->public_key, err,
 	    sizeof(err)) == -1)
-		return conf_error(ctx, s, label, "%s: %s", p, err);
+		return conf_error(ctx, s, label, "%s: %s", o->private_key,
+		    err);
 	o->private_key_ok = true;
 	return 0;
 }

@@ -239,16 +239,30 @@ handshake_base(const struct conf_session *s, uint8_t base[HANDSHAKE_KEY_LEN],
 	    "kind %d", s->name, (int)s->auth);
 }
 
+/* The identity as sent: 16 bytes in lowercase hex, NUL-terminated. */
+static void
+handshake_id_hex(const uint8_t raw[HANDSHAKE_ID_RAW_LEN],
+    char out[HANDSHAKE_ID_HEX_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < HANDSHAKE_ID_RAW_LEN; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	out[HANDSHAKE_ID_HEX_LEN] = '\0';
+}
+
 /* The TLS PSK and the hex identity, both expanded from the base. */
 int
 handshake_keys_from_base(const uint8_t base[HANDSHAKE_KEY_LEN],
     const char *name, struct handshake_keys *out, char *err, size_t errlen)
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t info[sizeof(HANDSHAKE_PSK_LABEL) - 1 + CONF_NAME_MAX +
 	    sizeof(HANDSHAKE_PSK_DIRECTION) - 1];
 	uint8_t raw[HANDSHAKE_ID_RAW_LEN];
-	size_t namelen = handshake_name_len(name), o = 0, i;
+	size_t namelen = handshake_name_len(name), o = 0;
 	int r = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -269,11 +283,7 @@ handshake_keys_from_base(const uint8_t base[HANDSHAKE_KEY_LEN],
 	    sizeof(HANDSHAKE_ID_LABEL) - 1, raw, sizeof(raw), err,
 	    errlen) < 0)
 		goto out;
-	for (i = 0; i < sizeof(raw); i++) {
-		out->identity[2 * i] = hex[raw[i] >> 4];
-		out->identity[2 * i + 1] = hex[raw[i] & 0xf];
-	}
-	out->identity[HANDSHAKE_ID_HEX_LEN] = '\0';
+	handshake_id_hex(raw, out->identity);
 	r = 0;
 out:
 	if (r < 0)
@@ -340,11 +350,10 @@ handshake_pair_keys(const uint8_t secret[HANDSHAKE_KEY_LEN],
     const uint8_t server_pub[HANDSHAKE_KEY_LEN], const char *name,
     struct handshake_keys *out, char *err, size_t errlen)
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t ikm[2 * HANDSHAKE_KEY_LEN], prk[KDF_PRK_LEN];
 	uint8_t info[8 + 2 * HANDSHAKE_KEY_LEN + CONF_NAME_MAX];
 	uint8_t raw[HANDSHAKE_ID_RAW_LEN];
-	size_t namelen = handshake_name_len(name), ikmlen, n, i;
+	size_t namelen = handshake_name_len(name), ikmlen, n;
 	int r = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -370,11 +379,7 @@ handshake_pair_keys(const uint8_t secret[HANDSHAKE_KEY_LEN],
 	if (kdf_hkdf_expand(prk, sizeof(prk), info, n, raw, sizeof(raw), err,
 	    errlen) < 0)
 		goto out;
-	for (i = 0; i < sizeof(raw); i++) {
-		out->identity[2 * i] = hex[raw[i] >> 4];
-		out->identity[2 * i + 1] = hex[raw[i] & 0xf];
-	}
-	out->identity[HANDSHAKE_ID_HEX_LEN] = '\0';
+	handshake_id_hex(raw, out->identity);
 	r = 0;
 out:
 	if (r < 0)

@@ -39,13 +39,6 @@ lib_netns_add srv
 lib_netns_add cli
 lib_underlay srv cli
 
-# key NS FILE: a new private key made in the namespace; its public key.
-key() {
-	lib_nsexec "$1" "$TAPLINE" genkey --private "$2" >/dev/null 2>&1 ||
-		lib_fail "tapline genkey --private $2 failed"
-	lib_nsexec "$1" "$TAPLINE" pubkey "$2" ||
-		lib_fail "tapline pubkey $2 failed"
-}
 # shared: a new shared key, one copy on each host and one kept aside
 # for the stale client.
 shared() {
@@ -128,8 +121,8 @@ pings() {
 	grep -q "^$3 packets transmitted, $3 received, 0% packet loss" <<<"$out"
 }
 
-SPUB=$(key srv "$S/host.key") || exit 1
-CPUB=$(key cli "$C/host.key") || exit 1
+SPUB=$(lib_keypair srv "$S/host.key") || exit 1
+CPUB=$(lib_keypair cli "$C/host.key") || exit 1
 shared
 server_conf "" "key = \"$S/cobra.key\";"
 client_conf client "" "key = \"$C/cobra.key\";" true tl-cobra

@@ -28,15 +28,8 @@ lib_netns_add h
 lib_netns_add x
 lib_underlay h x
 
-# key NS FILE: a new private key made in the namespace; its public key.
-key() {
-	lib_nsexec "$1" "$TAPLINE" genkey --private "$2" >/dev/null 2>&1 ||
-		lib_fail "tapline genkey --private $2 failed"
-	lib_nsexec "$1" "$TAPLINE" pubkey "$2" ||
-		lib_fail "tapline pubkey $2 failed"
-}
-HPUB=$(key h "$H/host.key") || exit 1
-XPUB=$(key x "$X/host.key") || exit 1
+HPUB=$(lib_keypair h "$H/host.key") || exit 1
+XPUB=$(lib_keypair x "$X/host.key") || exit 1
 
 cat >"$H/server.conf" <<CONF
 options = { private_key = "$H/host.key"; };

@@ -35,17 +35,10 @@ lib_netns_add srv
 lib_netns_add cli
 lib_underlay srv cli
 
-# key NS FILE: a new private key made in the namespace; its public key.
-key() {
-	lib_nsexec "$1" "$TAPLINE" genkey --private "$2" >/dev/null 2>&1 ||
-		lib_fail "tapline genkey --private $2 failed"
-	lib_nsexec "$1" "$TAPLINE" pubkey "$2" ||
-		lib_fail "tapline pubkey $2 failed"
-}
-SOLD=$(key srv "$S/old.key") || exit 1
-SNEW=$(key srv "$S/new.key") || exit 1
-COLD=$(key cli "$C/old.key") || exit 1
-CNEW=$(key cli "$C/new.key") || exit 1
+SOLD=$(lib_keypair srv "$S/old.key") || exit 1
+SNEW=$(lib_keypair srv "$S/new.key") || exit 1
+COLD=$(lib_keypair cli "$C/old.key") || exit 1
+CNEW=$(lib_keypair cli "$C/new.key") || exit 1
 
 # server_conf PRIVATE PEER_KEYS
 server_conf() {

@@ -398,6 +398,15 @@ lib_key() {
 		lib_fail "tapline genkey $LIB_TMP/$1.key failed"
 }
 
+# lib_keypair NS FILE: a new private key made in namespace NS (as a host
+# makes its own); prints its public key, the other host's peer_key.
+lib_keypair() {
+	lib_nsexec "$1" "$TAPLINE" genkey --private "$2" >/dev/null 2>&1 ||
+		lib_fail "tapline genkey --private $2 failed"
+	lib_nsexec "$1" "$TAPLINE" pubkey "$2" ||
+		lib_fail "tapline pubkey $2 failed"
+}
+
 # lib_server SHORT CONF [ARGS...]: start "tapline -n -v -s -f CONF" in the
 # namespace, log in $LIB_TMP/server-SHORT.log, PID in $LIB_BG_PID, and
 # wait (10 s) until it listens.
