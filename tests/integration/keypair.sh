@@ -72,6 +72,26 @@ genkey srv "$S/host.key"
 genkey cli "$C/host.key"
 SPUB=$(pubkey srv "$S/host.key") || exit 1
 CPUB=$(pubkey cli "$C/host.key") || exit 1
+
+# The commands' refusals: a private key is never replaced, and what is
+# not a key gets a message naming where it came from and exit 1.
+"$TAPLINE" genkey --private "$S/host.key" >"$T/again.out" 2>&1 &&
+	lib_fail "genkey --private replaced $S/host.key"
+[ "$("$TAPLINE" pubkey "$S/host.key")" = "$SPUB" ] ||
+	lib_fail "a refused genkey changed $S/host.key"
+for bad in "not a key" "AAAA" ""; do
+	if out=$(printf '%s' "$bad" | "$TAPLINE" pubkey 2>&1); then
+		lib_fail "pubkey took '$bad': $out"
+	fi
+	grep -q "^tapline: pubkey: standard input: " <<<"$out" ||
+		lib_fail "pubkey of '$bad' said: $out"
+done
+chmod 644 "$C/host.key"
+out=$("$TAPLINE" pubkey "$C/host.key" 2>&1) &&
+	lib_fail "pubkey read a key file others can read: $out"
+grep -q "readable by group or others" <<<"$out" ||
+	lib_fail "pubkey of a 0644 key file said: $out"
+chmod 600 "$C/host.key"
 [ "$SPUB" != "$CPUB" ] || lib_fail "both hosts have the public key $SPUB"
 ! cmp -s "$S/host.key" "$C/host.key" ||
 	lib_fail "both hosts have the same private key"
