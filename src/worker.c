@@ -64,6 +64,7 @@ struct worker_pool {
 	struct worker_list running;	/* work or cleanup under way */
 	struct worker_list done;
 	size_t njobs;		/* allocated: from submit to its end */
+	size_t queued;		/* in queue: not yet taken by a thread */
 	int idle;		/* threads waiting for a job */
 	bool signalled;		/* the eventfd was written, not yet seen */
 	bool stopping;
@@ -166,6 +167,7 @@ worker_main(void *arg)
 		if (j == NULL)
 			break;
 		TAILQ_REMOVE(&p->queue, j, entry);
+		p->queued--;
 		TAILQ_INSERT_TAIL(&p->running, j, entry);
 		if (j->state == WORKER_CANCELLED) {
 			worker_run_cleanup(p, j);
@@ -353,14 +355,19 @@ worker_submit(struct worker_pool *p, const char *key, worker_work_fn work,
 	}
 	p->njobs++;
 	TAILQ_INSERT_TAIL(&p->queue, j, entry);
+	p->queued++;
 	pthread_cond_signal(&p->cv);
-	grow = p->idle == 0 && p->started < p->nthreads;
-	pthread_mutex_unlock(&p->mu);
 	/*
-	 * Every thread is busy: one more, up to the pool's size.  Only the
-	 * loop thread starts threads and reads `started`.  A thread that
-	 * cannot be started leaves the job to those that run.
+	 * More jobs waiting than threads waiting: one more thread, up to
+	 * the pool's size.  An idle thread that has been signalled but not
+	 * yet woken still counts as idle, so "no thread idle" alone would
+	 * leave a burst of jobs to the one thread that was: comparing the
+	 * two counts starts a thread for each job no waiting thread will
+	 * take.  Only the loop thread starts threads and reads `started`.
+	 * A thread that cannot be started leaves the job to those that run.
 	 */
+	grow = p->queued > (size_t)p->idle && p->started < p->nthreads;
+	pthread_mutex_unlock(&p->mu);
 	if (grow)
 		(void)worker_grow(p);
 	return j;
@@ -387,6 +394,7 @@ worker_cancel(struct worker_job *j)
 		TAILQ_REMOVE(&p->done, j, entry);
 		j->state = WORKER_CANCELLED;
 		TAILQ_INSERT_HEAD(&p->queue, j, entry);
+		p->queued++;
 		pthread_cond_signal(&p->cv);
 		break;
 	case WORKER_CANCELLED:
