@@ -100,20 +100,20 @@ proc_init(struct proc *p, const struct conf *conf,
 	if ((p->base = util_event_base_new()) == NULL ||
 	    (p->scratch = scratch_new()) == NULL) {
 		log_err("cannot create the event loop");
-		return -1;
+		goto fail;
 	}
 	if ((p->pool = worker_pool_new(p->base, WORKER_DEV_THREADS,
 	    WORKER_JOBS_MAX, err, sizeof(err))) == NULL ||
 	    (p->kdf_pool = worker_pool_new(p->base, WORKER_THREADS,
 	    WORKER_JOBS_MAX, err, sizeof(err))) == NULL) {
 		log_err("%s", err);
-		worker_pool_free(p->pool);
-		p->pool = NULL;
-		event_base_free(p->base);
-		p->base = NULL;
-		return -1;
+		goto fail;
 	}
 	return 0;
+fail:
+	/* Whatever was made so far; the caller has nothing to free. */
+	proc_free(p);
+	return -1;
 }
 
 /*
