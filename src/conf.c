@@ -2438,6 +2438,30 @@ conf_check_passwd_reuse(struct conf_ctx *ctx, const struct conf_build *a,
 }
 
 /*
+ * old_key lets a connection in alone, as a shared key does, so the
+ * server would meet one identity twice if b's old_key were a's key or
+ * old_key, or b's key a's old_key.  Says which setting of each.
+ */
+static bool
+conf_old_key_clash(const struct conf_build *b, const struct conf_build *a,
+    const char **bset, const char **aset)
+{
+	*bset = "old_key";
+	if (b->s.has_old_key && a->key_ok &&
+	    CRYPTO_memcmp(b->s.old_key, a->s.key, KEY_LEN) == 0) {
+		*aset = "key";
+		return true;
+	}
+	*aset = "old_key";
+	if (b->s.has_old_key && a->s.has_old_key &&
+	    CRYPTO_memcmp(b->s.old_key, a->s.old_key, KEY_LEN) == 0)
+		return true;
+	*bset = "key";
+	return b->key_ok && a->s.has_old_key &&
+	    CRYPTO_memcmp(b->s.key, a->s.old_key, KEY_LEN) == 0;
+}
+
+/*
  * Checks across sessions: keys must differ, devices should, and a
  * legacy session's passphrase guards no native session.
  */
@@ -2463,6 +2487,21 @@ conf_check_sessions(struct conf_ctx *ctx, struct conf_build *bs, size_t n)
 			    "sessions apart by their key, so give each its "
 			    "own (tapline genkey)", bs[j].s.name, where,
 			    config_setting_source_line(bs[j].src[F_KEY]));
+			break;
+		}
+		for (j = 0; j < i; j++) {
+			const char *mine, *theirs;
+
+			if (!conf_old_key_clash(&bs[i], &bs[j], &mine,
+			    &theirs))
+				continue;
+			snprintf(label, sizeof(label), "%s.%s", bs[i].s.name,
+			    mine);
+			conf_error(ctx, bs[i].src[strcmp(mine, "key") == 0 ?
+			    F_KEY : F_OLD_KEY], label, "same key as the %s of "
+			    "session \"%s\"; old_key lets a connection in "
+			    "alone, as a shared key does, so each session "
+			    "needs keys of its own", theirs, bs[j].s.name);
 			break;
 		}
 		for (j = 0; j < i; j++) {
@@ -2744,6 +2783,7 @@ enum conf_clash {
 	CONF_CLASH_NONE,
 	CONF_CLASH_NAME,	/* a name is one session */
 	CONF_CLASH_KEY,		/* the server tells sessions apart by key */
+	CONF_CLASH_OLD_KEY,	/* ... and by old_key, which acts as one */
 	CONF_CLASH_PASSWD,	/* a legacy passphrase also guards a native one */
 };
 
@@ -2757,6 +2797,15 @@ conf_clash(const struct conf_session *a, bool akey,
 	if (akey && a->auth == CONF_AUTH_KEY && b->auth == CONF_AUTH_KEY &&
 	    CRYPTO_memcmp(a->key, b->key, KEY_LEN) == 0)
 		return CONF_CLASH_KEY;
+	/* old_key lets a connection in alone, as a shared key does. */
+	if (akey && a->auth == CONF_AUTH_KEY && b->has_old_key &&
+	    CRYPTO_memcmp(a->key, b->old_key, KEY_LEN) == 0)
+		return CONF_CLASH_KEY;
+	if (a->has_old_key && ((b->auth == CONF_AUTH_KEY &&
+	    CRYPTO_memcmp(a->old_key, b->key, KEY_LEN) == 0) ||
+	    (b->has_old_key &&
+	    CRYPTO_memcmp(a->old_key, b->old_key, KEY_LEN) == 0)))
+		return CONF_CLASH_OLD_KEY;
 	/* conf_check_passwd_reuse says why, within one file. */
 	if (a->passwd != NULL && b->passwd != NULL &&
 	    (a->legacy == CONF_LEGACY_VTUN) !=
@@ -2790,6 +2839,13 @@ conf_check_pair(struct conf_ctx *ctx, const struct conf_build *b,
 		    "\"%s\" (%s:%d); the server tells sessions apart by their "
 		    "key, so give each its own (tapline genkey)", o->name,
 		    o->file, o->line);
+		return;
+	case CONF_CLASH_OLD_KEY:
+		snprintf(label, sizeof(label), "%s.old_key", b->s.name);
+		conf_error(ctx, b->src[F_OLD_KEY], label, "same key as "
+		    "session \"%s\" (%s:%d); old_key lets a connection in "
+		    "alone, as a shared key does, so it must be this session's "
+		    "own", o->name, o->file, o->line);
 		return;
 	case CONF_CLASH_PASSWD:
 		snprintf(label, sizeof(label), "%s.passwd", b->s.name);
@@ -2891,7 +2947,7 @@ conf_broken(struct conf_ctx *ctx, struct conf *c, const char *path)
 			    "session \"%s\": it has the same %s as session "
 			    "\"%s\" (%s:%d) now", o->name,
 			    k == CONF_CLASH_NAME ? "name" : k ==
-			    CONF_CLASH_KEY ? "key" : "passphrase",
+			    CONF_CLASH_PASSWD ? "passphrase" : "key",
 			    c->sessions[j].name, c->sessions[j].file,
 			    c->sessions[j].line);
 			return -1;

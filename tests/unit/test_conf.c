@@ -1173,6 +1173,22 @@ test_key_pairs_reload(void **state)
 	    "pairs: set peer_key too");
 	expect_error(f, "5: viper.old_key: is the session's key");
 
+	/* old_key is no other session's key or old_key, nor they its. */
+	snprintf(text, sizeof(text), "options = { private_key = \"a.key\"; "
+	    "};\ncobra = { peer_key = \"%s\"; old_key = \"b.key\"; };\n"
+	    "viper = { peer_key = \"%s\";\n old_key = \"b.key\"; };\n"
+	    "mamba = {\n key = \"same-as-a.key\"; };\nkrait = { peer_key = "
+	    "\"%s\";\n old_key = \"same-as-a.key\"; };\nboa = {\n key = \"b.key\"; };\n",
+	    other, other, other);
+	load(f, text);
+	expect_error(f, "4: viper.old_key: same key as the old_key of session "
+	    "\"cobra\"");
+	expect_error(f, "8: krait.old_key: same key as the key of session "
+	    "\"mamba\"");
+	expect_error(f, "10: boa.key: same key as the old_key of session "
+	    "\"cobra\"");
+	assert_int_equal(f->d.nerrors, 3);
+
 	/* Running: peer keys [B, other] and old_key. */
 	snprintf(text, sizeof(text), "options = { private_key = \"a.key\"; "
 	    "};\ncobra = { peer_key = [ \"%s\", \"%s\" ]; old_key = "

@@ -362,6 +362,41 @@ test_options_refused(void **state)
 	assert_string_equal(f->c->broken[0], path_of(f, "conf.d/b.conf"));
 }
 
+/*
+ * old_key lets a connection in alone, as a shared key does: across
+ * files it may be no other session's key or old_key, nor they its.
+ */
+static void
+test_duplicate_old_key(void **state)
+{
+	struct fixture *f = *state;
+	const char *pk = "AAECAwQFBgcICQoLDA0OD/Dx8vP09fb3+Pn6+/z9/v8=";
+	char text[512];
+
+	snprintf(text, sizeof(text), "options = { include_dir = \"conf.d\";"
+	    " private_key = \"d.key\"; };\n"
+	    "m = { key = \"a.key\"; };\n"
+	    "n = { peer_key = \"%s\"; old_key = \"b.key\"; };\n", pk);
+	put(f, "main.conf", text);
+	snprintf(text, sizeof(text), "alpha = {\n peer_key = \"%s\";\n"
+	    " old_key = \"../a.key\"; };\n", pk);
+	put(f, "conf.d/a.conf", text);
+	snprintf(text, sizeof(text), "beta = { peer_key = \"%s\";\n"
+	    " old_key = \"../b.key\"; };\n", pk);
+	put(f, "conf.d/b.conf", text);
+	put(f, "conf.d/c.conf", "gamma = { key = \"../b.key\"; };\n");
+	put(f, "conf.d/d.conf", "delta = { key = \"../c.key\"; };\n");
+	assert_non_null(load(f, NULL));
+	expect_sessions(f->c, "m n delta");
+	expect_error(f, "conf.d/a.conf:3: alpha.old_key: same key as session "
+	    "\"m\"");
+	expect_error(f, "conf.d/b.conf:2: beta.old_key: same key as session "
+	    "\"n\"");
+	expect_error(f, "conf.d/c.conf:1: gamma.key: same key as session "
+	    "\"n\"");
+	assert_int_equal(f->c->nbroken, 3);
+}
+
 /* A session name or key in two files: the later file names both. */
 static void
 test_duplicates(void **state)
@@ -616,6 +651,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_broken_at_load, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_world_writable, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_old_key, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_broken_list, setup,
 		    teardown),
