@@ -2440,25 +2440,27 @@ conf_check_passwd_reuse(struct conf_ctx *ctx, const struct conf_build *a,
 /*
  * old_key lets a connection in alone, as a shared key does, so the
  * server would meet one identity twice if b's old_key were a's key or
- * old_key, or b's key a's old_key.  Says which setting of each.
+ * old_key, or b's key a's old_key.  A key counts only if its flag says
+ * it identifies the session.  Says which setting of each.
  */
 static bool
-conf_old_key_clash(const struct conf_build *b, const struct conf_build *a,
-    const char **bset, const char **aset)
+conf_old_key_clash(const struct conf_session *b, bool bkey,
+    const struct conf_session *a, bool akey, const char **bset,
+    const char **aset)
 {
 	*bset = "old_key";
-	if (b->s.has_old_key && a->key_ok &&
-	    CRYPTO_memcmp(b->s.old_key, a->s.key, KEY_LEN) == 0) {
+	if (b->has_old_key && akey &&
+	    CRYPTO_memcmp(b->old_key, a->key, KEY_LEN) == 0) {
 		*aset = "key";
 		return true;
 	}
 	*aset = "old_key";
-	if (b->s.has_old_key && a->s.has_old_key &&
-	    CRYPTO_memcmp(b->s.old_key, a->s.old_key, KEY_LEN) == 0)
+	if (b->has_old_key && a->has_old_key &&
+	    CRYPTO_memcmp(b->old_key, a->old_key, KEY_LEN) == 0)
 		return true;
 	*bset = "key";
-	return b->key_ok && a->s.has_old_key &&
-	    CRYPTO_memcmp(b->s.key, a->s.old_key, KEY_LEN) == 0;
+	return bkey && a->has_old_key &&
+	    CRYPTO_memcmp(b->key, a->old_key, KEY_LEN) == 0;
 }
 
 /*
@@ -2492,8 +2494,8 @@ conf_check_sessions(struct conf_ctx *ctx, struct conf_build *bs, size_t n)
 		for (j = 0; j < i; j++) {
 			const char *mine, *theirs;
 
-			if (!conf_old_key_clash(&bs[i], &bs[j], &mine,
-			    &theirs))
+			if (!conf_old_key_clash(&bs[i].s, bs[i].key_ok,
+			    &bs[j].s, bs[j].key_ok, &mine, &theirs))
 				continue;
 			snprintf(label, sizeof(label), "%s.%s", bs[i].s.name,
 			    mine);
@@ -2792,20 +2794,17 @@ static enum conf_clash
 conf_clash(const struct conf_session *a, bool akey,
     const struct conf_session *b)
 {
+	const char *aset, *bset;
+
 	if (strcmp(a->name, b->name) == 0)
 		return CONF_CLASH_NAME;
 	if (akey && a->auth == CONF_AUTH_KEY && b->auth == CONF_AUTH_KEY &&
 	    CRYPTO_memcmp(a->key, b->key, KEY_LEN) == 0)
 		return CONF_CLASH_KEY;
-	/* old_key lets a connection in alone, as a shared key does. */
-	if (akey && a->auth == CONF_AUTH_KEY && b->has_old_key &&
-	    CRYPTO_memcmp(a->key, b->old_key, KEY_LEN) == 0)
-		return CONF_CLASH_KEY;
-	if (a->has_old_key && ((b->auth == CONF_AUTH_KEY &&
-	    CRYPTO_memcmp(a->old_key, b->key, KEY_LEN) == 0) ||
-	    (b->has_old_key &&
-	    CRYPTO_memcmp(a->old_key, b->old_key, KEY_LEN) == 0)))
-		return CONF_CLASH_OLD_KEY;
+	if (conf_old_key_clash(a, akey && a->auth == CONF_AUTH_KEY, b,
+	    b->auth == CONF_AUTH_KEY, &aset, &bset))
+		return strcmp(aset, "key") == 0 ? CONF_CLASH_KEY :
+		    CONF_CLASH_OLD_KEY;
 	/* conf_check_passwd_reuse says why, within one file. */
 	if (a->passwd != NULL && b->passwd != NULL &&
 	    (a->legacy == CONF_LEGACY_VTUN) !=

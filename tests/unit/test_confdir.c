@@ -634,6 +634,38 @@ test_reload_fallback(void **state)
 	conf_free(old);
 }
 
+/*
+ * A kept session whose key is now another session's old_key (which lets
+ * a connection in alone, as a key does) refuses the reload too.
+ */
+static void
+test_reload_old_key_clash(void **state)
+{
+	struct fixture *f = *state;
+	struct conf *old;
+
+	put(f, "main.conf",
+	    "options = { include_dir = \"conf.d\"; private_key = \"d.key\"; "
+	    "};\n"
+	    "m = { key = \"a.key\"; };\n");
+	put(f, "conf.d/a.conf", "alpha = { key = \"../b.key\"; };\n");
+	put(f, "conf.d/b.conf", "beta = { key = \"../c.key\"; };\n");
+	assert_non_null(load(f, NULL));
+	expect_sessions(f->c, "m alpha beta");
+	old = f->c;
+	f->c = NULL;
+
+	put(f, "conf.d/a.conf", "alpha = { key = \"../b.key\"; };\n"
+	    "gamma = { peer_key = "
+	    "\"AAECAwQFBgcICQoLDA0OD/Dx8vP09fb3+Pn6+/z9/v8=\";\n"
+	    "  old_key = \"../c.key\"; };\n");
+	put(f, "conf.d/b.conf", "beta = { key = \"../c.key\"; bogus = 1; };\n");
+	assert_null(load(f, old));
+	expect_error(f, "conf.d/b.conf: cannot keep its running session "
+	    "\"beta\": it has the same key as session \"gamma\"");
+	conf_free(old);
+}
+
 int
 main(void)
 {
@@ -658,6 +690,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_buffer_no_dir, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_reload_old_key_clash,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_fallback, setup,
 		    teardown),
 	};
