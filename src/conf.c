@@ -2441,26 +2441,26 @@ conf_check_passwd_reuse(struct conf_ctx *ctx, const struct conf_build *a,
  * old_key lets a connection in alone, as a shared key does, so the
  * server would meet one identity twice if b's old_key were a's key or
  * old_key, or b's key a's old_key.  A key counts only if its flag says
- * it identifies the session.  Says which setting of each.
+ * it identifies the session.  Returns b's setting that clashes (F_KEY
+ * or F_OLD_KEY) and puts a's in *af; F_COUNT when none does.
  */
-static bool
+static enum conf_field
 conf_old_key_clash(const struct conf_session *b, bool bkey,
-    const struct conf_session *a, bool akey, const char **bset,
-    const char **aset)
+    const struct conf_session *a, bool akey, enum conf_field *af)
 {
-	*bset = "old_key";
 	if (b->has_old_key && akey &&
 	    CRYPTO_memcmp(b->old_key, a->key, KEY_LEN) == 0) {
-		*aset = "key";
-		return true;
+		*af = F_KEY;
+		return F_OLD_KEY;
 	}
-	*aset = "old_key";
+	*af = F_OLD_KEY;
 	if (b->has_old_key && a->has_old_key &&
 	    CRYPTO_memcmp(b->old_key, a->old_key, KEY_LEN) == 0)
-		return true;
-	*bset = "key";
-	return bkey && a->has_old_key &&
-	    CRYPTO_memcmp(b->key, a->old_key, KEY_LEN) == 0;
+		return F_OLD_KEY;
+	if (bkey && a->has_old_key &&
+	    CRYPTO_memcmp(b->key, a->old_key, KEY_LEN) == 0)
+		return F_KEY;
+	return F_COUNT;
 }
 
 /*
@@ -2492,18 +2492,19 @@ conf_check_sessions(struct conf_ctx *ctx, struct conf_build *bs, size_t n)
 			break;
 		}
 		for (j = 0; j < i; j++) {
-			const char *mine, *theirs;
+			enum conf_field mine, theirs;
 
-			if (!conf_old_key_clash(&bs[i].s, bs[i].key_ok,
-			    &bs[j].s, bs[j].key_ok, &mine, &theirs))
+			mine = conf_old_key_clash(&bs[i].s, bs[i].key_ok,
+			    &bs[j].s, bs[j].key_ok, &theirs);
+			if (mine == F_COUNT)
 				continue;
 			snprintf(label, sizeof(label), "%s.%s", bs[i].s.name,
-			    mine);
-			conf_error(ctx, bs[i].src[strcmp(mine, "key") == 0 ?
-			    F_KEY : F_OLD_KEY], label, "same key as the %s of "
-			    "session \"%s\"; old_key lets a connection in "
-			    "alone, as a shared key does, so each session "
-			    "needs keys of its own", theirs, bs[j].s.name);
+			    conf_session_settings[mine].name);
+			conf_error(ctx, bs[i].src[mine], label, "same key as "
+			    "the %s of session \"%s\"; old_key lets a "
+			    "connection in alone, as a shared key does, so "
+			    "each session needs keys of its own",
+			    conf_session_settings[theirs].name, bs[j].s.name);
 			break;
 		}
 		for (j = 0; j < i; j++) {
@@ -2794,17 +2795,22 @@ static enum conf_clash
 conf_clash(const struct conf_session *a, bool akey,
     const struct conf_session *b)
 {
-	const char *aset, *bset;
+	enum conf_field bf;
 
 	if (strcmp(a->name, b->name) == 0)
 		return CONF_CLASH_NAME;
 	if (akey && a->auth == CONF_AUTH_KEY && b->auth == CONF_AUTH_KEY &&
 	    CRYPTO_memcmp(a->key, b->key, KEY_LEN) == 0)
 		return CONF_CLASH_KEY;
-	if (conf_old_key_clash(a, akey && a->auth == CONF_AUTH_KEY, b,
-	    b->auth == CONF_AUTH_KEY, &aset, &bset))
-		return strcmp(aset, "key") == 0 ? CONF_CLASH_KEY :
-		    CONF_CLASH_OLD_KEY;
+	switch (conf_old_key_clash(a, akey && a->auth == CONF_AUTH_KEY, b,
+	    b->auth == CONF_AUTH_KEY, &bf)) {
+	case F_KEY:
+		return CONF_CLASH_KEY;
+	case F_OLD_KEY:
+		return CONF_CLASH_OLD_KEY;
+	default:
+		break;
+	}
 	/* conf_check_passwd_reuse says why, within one file. */
 	if (a->passwd != NULL && b->passwd != NULL &&
 	    (a->legacy == CONF_LEGACY_VTUN) !=
