@@ -37,6 +37,7 @@
 #include "control.h"
 #include "preauth.h"
 #include "proc.h"
+#include "worker.h"
 
 struct fixture {
 	char dir[64];
@@ -514,10 +515,64 @@ test_conf_reserve_unused(void **state)
 	conf_free(first);
 }
 
+/*
+ * worker_pool_new, wrapped at link time: the call numbered pool_fail
+ * (from 1; 0 never) fails as it would without threads or memory.
+ */
+static int pool_calls, pool_fail;
+
+struct worker_pool *__real_worker_pool_new(struct event_base *base,
+    int nthreads, size_t max_jobs, char *err, size_t errlen);
+struct worker_pool *__wrap_worker_pool_new(struct event_base *base,
+    int nthreads, size_t max_jobs, char *err, size_t errlen);
+
+struct worker_pool *
+__wrap_worker_pool_new(struct event_base *base, int nthreads,
+    size_t max_jobs, char *err, size_t errlen)
+{
+	if (++pool_calls == pool_fail) {
+		snprintf(err, errlen, "cannot start a worker thread");
+		return NULL;
+	}
+	return __real_worker_pool_new(base, nthreads, max_jobs, err, errlen);
+}
+
+/*
+ * A proc_init that fails part way leaves nothing made: the loop, the
+ * scratch buffers and the first pool are freed (the sanitizer build's
+ * leak check sees the memory itself), and the caller's configuration
+ * is untouched.
+ */
+static void
+test_init_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct conf *first = load_conf(f, 5000);
+	struct proc p;
+
+	for (pool_fail = 1; pool_fail <= 2; pool_fail++) {
+		pool_calls = 0;
+		assert_int_equal(proc_init(&p, first, &test_ops, f), -1);
+		assert_int_equal(pool_calls, pool_fail);
+		assert_null(p.base);
+		assert_null(p.scratch);
+		assert_null(p.pool);
+		assert_null(p.kdf_pool);
+		assert_ptr_equal(p.conf, first);
+	}
+	pool_fail = 0;
+	assert_int_equal(proc_init(&p, first, &test_ops, f), 0);
+	assert_non_null(p.kdf_pool);
+	proc_free(&p);
+	conf_free(first);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_init_fails, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_signals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watchdog, setup,
